@@ -1,0 +1,1 @@
+"""SQL policy for LLM-written statements: validation and organization-scoping rewrite (sqlglot only)."""

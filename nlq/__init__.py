@@ -1,0 +1,1 @@
+"""PFA Vanguard service: HTTP API, NL query pipeline, CLI and web pages."""

@@ -1,0 +1,1 @@
+"""Authentication: password hashing now; tokens and login routes build on it."""

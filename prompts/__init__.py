@@ -1,0 +1,1 @@
+"""Jinja2 templates for every LLM prompt (and nothing else)."""

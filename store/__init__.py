@@ -1,0 +1,1 @@
+"""PostgreSQL and PEMS: migrations, roles, the mirror, drafts, audit, sync and the PEMS simulator."""

@@ -1,0 +1,35 @@
+"""Organizations, users and memberships (password hashing lives with auth in `nlq`)."""
+
+from __future__ import annotations
+
+import psycopg
+
+from store import queries
+
+ROLES = ("viewer", "editor", "admin")
+_Q = queries.load("accounts")
+
+
+def upsert_organization(conn: psycopg.Connection, org_id: str, name: str) -> str:
+    return conn.execute(_Q["upsert_organization"], {"id": org_id, "name": name}).fetchone()[0]
+
+
+def insert_user(conn: psycopg.Connection, username: str, password_hash: str, display_name: str = "") -> int:
+    row = conn.execute(
+        _Q["insert_user"], {"username": username, "display_name": display_name, "password_hash": password_hash}
+    ).fetchone()
+    return row[0]
+
+
+def find_user_by_username(conn: psycopg.Connection, username: str) -> tuple | None:
+    return conn.execute(_Q["find_user_by_username"], {"username": username}).fetchone()
+
+
+def upsert_membership(conn: psycopg.Connection, user_id: int, organization_id: str, role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    conn.execute(_Q["upsert_membership"], {"user_id": user_id, "organization_id": organization_id, "role": role})
+
+
+def list_organizations(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    return conn.execute(_Q["list_organizations"]).fetchall()

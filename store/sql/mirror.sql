@@ -1,0 +1,5 @@
+-- name: copy_mirror_records
+COPY vanguard.pfa_mirror (organization_id, id, data) FROM STDIN;
+
+-- name: refresh_kpis
+SELECT vanguard.refresh_kpis();

@@ -1,0 +1,109 @@
+"""A real PostgreSQL for every test: VANGUARD_TEST_DATABASE_URL (a superuser URL) if set, else one
+embedded server per test run. A migrated template database is built once; each test that asks
+for `db` gets its own copy made with CREATE DATABASE ... TEMPLATE."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from store.database import DatabaseUrls
+from store.embedded import EmbeddedPostgres
+from store.migrate import upgrade
+from store.roles import ensure_database_privileges
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseUrls]:
+    """Admin, app and reader URLs of the test server (database `postgres`)."""
+    external = os.environ.get("VANGUARD_TEST_DATABASE_URL")
+    if external:
+        app_password, reader_password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        yield DatabaseUrls.from_admin(external, app_password=app_password, reader_password=reader_password)
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "pgdata", temporary=True)
+    admin = server.start()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        # Durability is pointless for throw-away test data; this makes each test database cheap.
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(name)))
+        conn.execute("SELECT pg_reload_conf()")
+    try:
+        yield DatabaseUrls.from_admin(admin)
+    finally:
+        server.stop()
+
+
+def _passwords(urls: DatabaseUrls) -> dict[str, str | None]:
+    app = psycopg.conninfo.conninfo_to_dict(urls.app).get("password")
+    reader = psycopg.conninfo.conninfo_to_dict(urls.reader).get("password")
+    return {"app_password": app or None, "reader_password": reader or None}
+
+
+def create_database(server: DatabaseUrls, name: str, template: str | None = None) -> DatabaseUrls:
+    with psycopg.connect(server.admin, autocommit=True) as conn:
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
+        conn.execute(statement)
+    return server.for_database(name)
+
+
+def drop_database(server: DatabaseUrls, name: str) -> None:
+    with psycopg.connect(server.admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: DatabaseUrls) -> Iterator[str]:
+    """Name of a fully migrated database that test databases are copied from."""
+    name = f"vanguard_template_{os.getpid()}"
+    drop_database(pg_server, name)
+    urls = create_database(pg_server, name)
+    upgrade(urls.admin, **_passwords(pg_server))
+    try:
+        yield name
+    finally:
+        drop_database(pg_server, name)
+
+
+@pytest.fixture
+def empty_db(pg_server: DatabaseUrls) -> Iterator[DatabaseUrls]:
+    """A new database with nothing in it (for migration tests)."""
+    name = f"vg_empty_{uuid.uuid4().hex[:12]}"
+    urls = create_database(pg_server, name)
+    try:
+        yield urls
+    finally:
+        drop_database(pg_server, name)
+
+
+@pytest.fixture
+def db(pg_server: DatabaseUrls, template_db: str) -> Iterator[DatabaseUrls]:
+    """A migrated database of this test's own."""
+    name = f"vg_test_{uuid.uuid4().hex[:12]}"
+    urls = create_database(pg_server, name, template=template_db)
+    with psycopg.connect(urls.admin, autocommit=True) as conn:
+        ensure_database_privileges(conn)
+    try:
+        yield urls
+    finally:
+        drop_database(pg_server, name)
+
+
+@pytest.fixture
+def app_conn(db: DatabaseUrls) -> Iterator[psycopg.Connection]:
+    """A connection as the app role, committing each statement."""
+    with psycopg.connect(db.app, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def server_passwords(pg_server: DatabaseUrls) -> dict[str, str | None]:
+    return _passwords(pg_server)

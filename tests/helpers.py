@@ -1,0 +1,33 @@
+"""Small builders shared by tests: organizations, users and records in a test database."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from store import accounts, mirror
+
+
+def add_org(conn: psycopg.Connection, org_id: str) -> str:
+    return accounts.upsert_organization(conn, org_id, f"Test {org_id}")
+
+
+def add_user(conn: psycopg.Connection, username: str, memberships: dict[str, str] | None = None) -> int:
+    user_id = accounts.insert_user(conn, username, "not-a-real-hash")
+    for org, role in (memberships or {}).items():
+        accounts.upsert_membership(conn, user_id, org, role)
+    return user_id
+
+
+def add_records(conn: psycopg.Connection, records: list[dict]) -> None:
+    with conn.transaction():
+        mirror.copy_records(conn, records)
+
+
+def add_draft(conn: psycopg.Connection, org: str, user_id: int, record_id: str, delta: dict,
+              state: str = "draft") -> int:
+    return conn.execute(
+        "INSERT INTO vanguard.pfa_draft (organization_id, user_id, record_id, state, delta)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (org, user_id, record_id, state, Jsonb(delta)),
+    ).fetchone()[0]

@@ -1,0 +1,105 @@
+"""The `vanguard` command line, run as a user would run it (a real process, a real database)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+
+def vanguard(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    return subprocess.run([sys.executable, "-m", "nlq.cli", *args], env={**clean, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_the_commands():
+    result = vanguard("--help")
+    assert result.returncode == 0
+    for command in ("serve", "db", "seed"):
+        assert command in result.stdout
+
+
+def test_db_upgrade_applies_then_reports_up_to_date(empty_db):
+    env = {"VANGUARD_DATABASE_URL": empty_db.admin}
+    first = vanguard("db", "upgrade", env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("applied 8 migration(s): 0001_accounts")
+    second = vanguard("db", "upgrade", env=env)
+    assert second.returncode == 0 and second.stdout.strip() == "database is up to date"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("seed", "--records", "0"), "must be between 1 and 2,000,000"),
+    (("seed", "--orgs", "many"), "'many' is not a whole number"),
+    (("db",), "required"),
+    (("frobnicate",), "invalid choice"),
+])
+def test_bad_arguments_are_explained(args, message):
+    result = vanguard(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_invalid_configuration_is_explained():
+    result = vanguard("db", "upgrade", env={"VANGUARD_PORT": "eighty"})
+    assert result.returncode == 2
+    assert "invalid configuration" in result.stderr and "port" in result.stderr
+
+
+def test_an_unreachable_database_is_a_clear_error():
+    result = vanguard("db", "upgrade", env={"VANGUARD_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    assert result.returncode == 1
+    assert "cannot connect to the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_seed_loads_into_the_configured_database(db):
+    result = vanguard("seed", "--orgs", "2", "--records", "150", env={"VANGUARD_DATABASE_URL": db.admin})
+    assert result.returncode == 0, result.stderr
+    assert "seeded 2 organization(s) x 150 records" in result.stdout
+    with psycopg.connect(db.app) as conn:
+        assert conn.execute("SELECT count(*) FROM vanguard.pfa_mirror").fetchone() == (300,)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_with_zero_configuration(tmp_path: Path):
+    """The README's first command: embedded database, migrations, demo data, health — then a clean stop."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    env = {**clean, "VANGUARD_PORT": str(port), "VANGUARD_DEMO_RECORDS": "200"}
+    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "serve"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        health = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert health is not None, proc.stdout.read() if proc.poll() is not None else "no answer"
+        assert health.status_code == 200
+        assert health.json()["schema_version"] == "0008_grants"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "demo logins: admin / vanguard-admin (admin)" in output
+    pgdata = tmp_path / ".vanguard" / "pgdata"
+    assert (pgdata / "PG_VERSION").exists()
+    assert not (pgdata / "postmaster.pid").exists(), "the embedded server was left running"
