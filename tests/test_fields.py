@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 
 from store import demo_data
@@ -42,3 +44,22 @@ def test_editable_fields_are_those_of_the_design():
 def test_demo_records_use_only_registry_keys():
     for record in demo_data.generate_records("ORG_A", 200):
         assert set(record) <= set(BY_KEY), set(record) - set(BY_KEY)
+
+
+def test_the_draft_table_allows_exactly_the_editable_keys(db):
+    """The CHECK on pfa_draft.delta lists the editable keys; it must match the registry."""
+    with psycopg.connect(db.admin) as conn:
+        definition = conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'vanguard.pfa_draft'::regclass AND pg_get_constraintdef(oid) LIKE '%%delta - %%'"
+        ).fetchone()[0]
+    keys = definition[definition.index("delta - "):]
+    assert set(re.findall(r"'(\w+)'::text", keys)) == EDITABLE_KEYS
+
+
+def test_draft_generated_columns_match_the_mirror(db):
+    draft = dict(view_columns(db.admin, "vanguard.pfa_draft"))
+    mirror = dict(view_columns(db.admin, "vanguard.pfa_mirror"))
+    for field in FIELDS:
+        if field.column in mirror and field.column not in ("id", "organization_id", "data", "last_synced_at"):
+            assert draft[field.column] == mirror[field.column], field.column

@@ -132,3 +132,21 @@ def test_a_filter_error_cannot_reveal_other_organizations_rows(db, world, app_co
         # The same predicate on the base table does fail: the test can tell the difference.
         conn.execute("SELECT count(*) FROM vanguard.pfa_mirror "
                      "WHERE 1 / (length(area) - 23) IS NOT NULL")
+
+
+def test_a_draft_follows_changes_pems_makes_to_its_record(db, world, app_conn):
+    rid = demo_data.record_id(4)
+    add_draft(app_conn, "ORG_A", world["alice"], rid, {"area": "Mine"})
+    app_conn.execute("UPDATE vanguard.pfa_mirror SET data = data || '{\"class\": \"Changed In PEMS\", \"area\": \"Theirs\"}'"
+                     " WHERE organization_id = 'ORG_A' AND id = %s", (rid,))
+    row = merged(db.app, "ORG_A", world["alice"])[rid]
+    assert row["class"] == "Changed In PEMS"  # PEMS's change shows through the draft
+    assert row["area"] == "Mine"  # the user's change still wins in their own view
+    assert row["data"]["class"] == "Changed In PEMS" and row["data"]["area"] == "Mine"
+
+
+def test_a_draft_delta_may_hold_only_editable_fields(world, app_conn):
+    with pytest.raises(psycopg.errors.CheckViolation):
+        add_draft(app_conn, "ORG_A", world["alice"], demo_data.record_id(1), {"actualStart": "2020-01-01"})
+    with pytest.raises(psycopg.errors.CheckViolation):
+        add_draft(app_conn, "ORG_A", world["alice"], demo_data.record_id(1), {"area": "x", "pfaId": "other"})
