@@ -1,1 +1,12 @@
-"""SQL policy for LLM-written statements: validation and organization-scoping rewrite (sqlglot only)."""
+"""SQL policy for LLM-written statements: validation and organization-scoping rewrite (sqlglot only).
+
+    >>> from guardrails import check
+    >>> check("SELECT count(*) FROM pfa_merged", org_id="ORG_A").allowed
+    True
+"""
+
+from guardrails.check import DEFAULT_MAX_ROWS, check
+from guardrails.errors import GuardrailError
+from guardrails.verdict import Reason, Scope, Verdict
+
+__all__ = ["check", "Verdict", "Reason", "Scope", "GuardrailError", "DEFAULT_MAX_ROWS"]

@@ -1,0 +1,72 @@
+"""The organization-scoping rewrite and the row cap, applied to a statement the rules allowed."""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from guardrails.errors import InvalidOrganization
+from guardrails.statement import VIEW_NAME, VIEW_SCHEMA, Statement
+
+ORGANIZATION_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def validate_organization(org_id: object) -> str:
+    """Organization codes are identifier-safe; anything else is refused before any rewrite."""
+    if not isinstance(org_id, str) or not ORGANIZATION_CODE.fullmatch(org_id):
+        raise InvalidOrganization(f"organization code {str(org_id)[:70]!r} is not valid")
+    return org_id
+
+
+def scoped_view(org_id: str) -> exp.Select:
+    """`SELECT * FROM nlq.pfa_merged WHERE organization_id = '<org>'`, the literal quoted by sqlglot."""
+    view = exp.Table(this=exp.to_identifier(VIEW_NAME), db=exp.to_identifier(VIEW_SCHEMA))
+    restriction = exp.EQ(this=exp.column("organization_id"), expression=exp.Literal.string(org_id))
+    return exp.select(exp.Star()).from_(view, copy=False).where(restriction, copy=False)
+
+
+def scope_view_references(statement: Statement, org_id: str) -> list[str]:
+    """Replace every reference to the view with an organization-restricted subquery.
+
+    Restricting at each reference (not around the whole query) means window functions,
+    aggregates, joins and OR-tautologies all only ever see the caller's rows. Returns the alias
+    of each reference, in order.
+    """
+    template = scoped_view(org_id)
+    aliases: list[str] = []
+    for table in statement.of(exp.Table):
+        if not statement.is_view(table):
+            continue
+        alias = table.args.get("alias")
+        if alias is None:
+            alias = exp.TableAlias(this=exp.to_identifier(VIEW_NAME))
+        aliases.append(alias.name)
+        table.replace(exp.Subquery(this=template.copy(), alias=alias.copy()))
+    return aliases
+
+
+def _integer(node: exp.Expression | None) -> int | None:
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
+        return int(node.this)
+    return None
+
+
+def cap_rows(root: exp.Expression, max_rows: int) -> int:
+    """Give the outermost query `LIMIT n` with n <= max_rows; return n.
+
+    A smaller literal LIMIT (or FETCH FIRST n) is kept; a larger one, `LIMIT ALL`, `LIMIT NULL`
+    or any expression is replaced.
+    """
+    current = root.args.get("limit")
+    if isinstance(current, exp.Limit):
+        wanted = _integer(current.args.get("expression"))
+    elif isinstance(current, exp.Fetch):
+        options = current.args.get("limit_options")
+        plain = options is None or not (options.args.get("percent") or options.args.get("with_ties"))
+        wanted = _integer(current.args.get("count")) if plain else None
+    else:
+        wanted = None
+    limit = max_rows if wanted is None else min(wanted, max_rows)
+    root.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
+    return limit
