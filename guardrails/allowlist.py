@@ -10,12 +10,12 @@ from __future__ import annotations
 from sqlglot import exp
 
 
-def _classes(*names: str) -> frozenset[type]:
+def _classes(names: tuple[str, ...]) -> frozenset[type]:
     return frozenset(getattr(exp, n) for n in names if isinstance(getattr(exp, n, None), type))
 
 
 # Structure, operators and literals (not function calls).
-ALLOWED_NODES = _classes(
+NODE_NAMES = (
     "Select", "Union", "Intersect", "Except", "From", "Join", "Where", "Group", "Having", "Order",
     "Ordered", "Limit", "Offset", "Fetch", "LimitOptions", "With", "CTE", "Subquery", "Lateral", "Table",
     "TableAlias", "Alias", "Column", "Identifier", "Star", "Literal", "Boolean", "Null", "Paren", "Tuple",
@@ -26,9 +26,10 @@ ALLOWED_NODES = _classes(
     "JSONPathKey", "JSONPathSubscript", "JSONBContainsTopKey", "ArrayContainsAll", "Any", "All",
     "Rollup", "Cube", "GroupingSets", "RawString",
 )
+ALLOWED_NODES = _classes(NODE_NAMES)
 
 # Function nodes sqlglot types for us: aggregates, math, strings, dates, conditionals, windows.
-ALLOWED_FUNCTIONS = _classes(
+FUNCTION_NAMES = (
     "Count", "Sum", "Avg", "Min", "Max", "Stddev", "StddevPop", "StddevSamp", "Variance", "VariancePop",
     "PercentileCont", "PercentileDisc", "Median", "Mode", "LogicalAnd", "LogicalOr", "GroupConcat",
     "Round", "Abs", "Ceil", "Floor", "Sqrt", "Ln", "Log", "Exp", "Pow", "Sign", "Trunc", "IntDiv",
@@ -40,6 +41,7 @@ ALLOWED_FUNCTIONS = _classes(
     "RowNumber", "Rank", "DenseRank", "Ntile", "Lag", "Lead", "FirstValue", "LastValue", "NthValue",
     "PercentRank", "CumeDist",
 )
+ALLOWED_FUNCTIONS = _classes(FUNCTION_NAMES)
 
 # Functions sqlglot leaves untyped (exp.Anonymous), by the lower-case name PostgreSQL calls.
 ALLOWED_FUNCTION_NAMES = frozenset({
@@ -52,12 +54,14 @@ ALLOWED_FUNCTION_NAMES = frozenset({
 })
 
 # Types a cast may target.
+CAST_TYPE_NAMES = (
+    "TEXT", "VARCHAR", "CHAR", "NCHAR", "NVARCHAR", "BPCHAR", "INT", "BIGINT", "SMALLINT", "DECIMAL",
+    "DOUBLE", "FLOAT", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME", "INTERVAL", "BOOLEAN",
+)
 ALLOWED_CAST_TYPES = frozenset(
-    t for t in (getattr(exp.DataType.Type, n, None) for n in (
-        "TEXT", "VARCHAR", "CHAR", "NCHAR", "NVARCHAR", "BPCHAR", "INT", "BIGINT", "SMALLINT", "DECIMAL",
-        "DOUBLE", "FLOAT", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME", "INTERVAL", "BOOLEAN",
-    )) if t is not None
+    t for t in (getattr(exp.DataType.Type, n, None) for n in CAST_TYPE_NAMES) if t is not None
 )
 
 # Parents under which a bare keyword (exp.Var) is a unit or option, not a name to resolve.
-VAR_PARENTS = _classes("Extract", "Interval", "TimestampTrunc", "DateTrunc", "Limit", "Fetch", "DateDiff")
+VAR_PARENT_NAMES = ("Extract", "Interval", "TimestampTrunc", "DateTrunc", "Limit", "Fetch", "DateDiff")
+VAR_PARENTS = _classes(VAR_PARENT_NAMES)

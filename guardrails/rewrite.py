@@ -20,10 +20,17 @@ def validate_organization(org_id: object) -> str:
 
 
 def scoped_view(org_id: str) -> exp.Select:
-    """`SELECT * FROM nlq.pfa_merged WHERE organization_id = '<org>'`, the literal quoted by sqlglot."""
-    view = exp.Table(this=exp.to_identifier(VIEW_NAME), db=exp.to_identifier(VIEW_SCHEMA))
-    restriction = exp.EQ(this=exp.column("organization_id"), expression=exp.Literal.string(org_id))
-    return exp.select(exp.Star()).from_(view, copy=False).where(restriction, copy=False)
+    """`SELECT * FROM nlq.pfa_merged WHERE organization_id = '<org>'`, the literal quoted by sqlglot.
+
+    Built from constructors each time (cheaper than copying a template tree).
+    """
+    view = exp.Table(this=exp.Identifier(this=VIEW_NAME), db=exp.Identifier(this=VIEW_SCHEMA))
+    restriction = exp.EQ(this=exp.Column(this=exp.Identifier(this="organization_id")),
+                         expression=exp.Literal.string(org_id))
+    select = exp.Select(expressions=[exp.Star()])
+    select.set("from_" if "from_" in exp.Select.arg_types else "from", exp.From(this=view))
+    select.set("where", exp.Where(this=restriction))
+    return select
 
 
 def scope_view_references(statement: Statement, org_id: str) -> list[str]:
@@ -33,16 +40,14 @@ def scope_view_references(statement: Statement, org_id: str) -> list[str]:
     aggregates, joins and OR-tautologies all only ever see the caller's rows. Returns the alias
     of each reference, in order.
     """
-    template = scoped_view(org_id)
     aliases: list[str] = []
     for table in statement.of(exp.Table):
         if not statement.is_view(table):
             continue
-        alias = table.args.get("alias")
-        if alias is None:
-            alias = exp.TableAlias(this=exp.to_identifier(VIEW_NAME))
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.Identifier(this=VIEW_NAME))
+        table.set("alias", None)  # the alias moves to the subquery that replaces the table
         aliases.append(alias.name)
-        table.replace(exp.Subquery(this=template.copy(), alias=alias.copy()))
+        table.replace(exp.Subquery(this=scoped_view(org_id), alias=alias))
     return aliases
 
 

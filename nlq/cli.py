@@ -15,6 +15,7 @@ from store.errors import StoreError
 from store.migrate import upgrade
 
 log = logging.getLogger("vanguard")
+MAX_GUARD_INPUT = 100_000
 
 
 def _open(settings: Settings):
@@ -81,6 +82,27 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_guard(settings: Settings, args: argparse.Namespace) -> int:
+    """Check SQL from stdin; print the verdict as JSON; exit 0 when allowed, 1 when refused."""
+    import json
+
+    from guardrails import check
+
+    sql = sys.stdin.read(MAX_GUARD_INPUT + 1)
+    if len(sql) > MAX_GUARD_INPUT:
+        print(f"vanguard: the SQL on stdin is longer than {MAX_GUARD_INPUT:,} characters", file=sys.stderr)
+        return 2
+    verdict = check(sql, org_id=args.org, max_rows=args.max_rows)
+    print(json.dumps(verdict.to_dict(), indent=2))
+    return 0 if verdict.allowed else 1
+
+
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq.bench import run_benchmarks
+
+    return run_benchmarks(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vanguard", description="PFA Vanguard: natural-language queries over PEMS PFA records."
@@ -103,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="records per organization (default 2000)")
     seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     seed.set_defaults(handler=cmd_seed)
+
+    guard = commands.add_parser("guard", help="check SQL from stdin against the guardrails; print the verdict")
+    guard.add_argument("--org", required=True, help="organization the statement must be confined to")
+    guard.add_argument("--max-rows", type=_bounded(1, 1_000_000), default=1000, help="row cap (default 1000)")
+    guard.set_defaults(handler=cmd_guard)
+
+    bench = commands.add_parser("bench", help="measure performance and print a table of targets")
+    bench.add_argument("--only", choices=["guard"], action="append",
+                       help="run only these benchmarks (repeatable); default: all")
+    bench.add_argument("--runs", type=_bounded(5, 100_000), default=200, help="timed runs per item (default 200)")
+    bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
+    bench.set_defaults(handler=cmd_bench)
     return parser
 
 

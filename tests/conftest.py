@@ -84,16 +84,36 @@ def empty_db(pg_server: DatabaseUrls) -> Iterator[DatabaseUrls]:
         drop_database(pg_server, name)
 
 
+def copy_template(server: DatabaseUrls, template: str) -> tuple[str, DatabaseUrls]:
+    name = f"vg_test_{uuid.uuid4().hex[:12]}"
+    urls = create_database(server, name, template=template)
+    with psycopg.connect(urls.admin, autocommit=True) as conn:
+        ensure_database_privileges(conn)
+    return name, urls
+
+
 @pytest.fixture
 def db(pg_server: DatabaseUrls, template_db: str) -> Iterator[DatabaseUrls]:
     """A migrated database of this test's own."""
-    name = f"vg_test_{uuid.uuid4().hex[:12]}"
-    urls = create_database(pg_server, name, template=template_db)
-    with psycopg.connect(urls.admin, autocommit=True) as conn:
-        ensure_database_privileges(conn)
+    name, urls = copy_template(pg_server, template_db)
     try:
         yield urls
     finally:
+        drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def database_factory(pg_server: DatabaseUrls, template_db: str) -> Iterator:
+    """Make migrated databases that live until the end of the run (for module-scoped data sets)."""
+    made: list[str] = []
+
+    def make() -> DatabaseUrls:
+        name, urls = copy_template(pg_server, template_db)
+        made.append(name)
+        return urls
+
+    yield make
+    for name in made:
         drop_database(pg_server, name)
 
 

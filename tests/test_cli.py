@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -24,7 +25,7 @@ def vanguard(*args: str, env: dict[str, str] | None = None, timeout: float = 120
 def test_help_lists_the_commands():
     result = vanguard("--help")
     assert result.returncode == 0
-    for command in ("serve", "db", "seed"):
+    for command in ("serve", "db", "seed", "guard", "bench"):
         assert command in result.stdout
 
 
@@ -103,3 +104,51 @@ def test_serve_with_zero_configuration(tmp_path: Path):
     pgdata = tmp_path / ".vanguard" / "pgdata"
     assert (pgdata / "PG_VERSION").exists()
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was left running"
+
+
+def vanguard_stdin(text: str, *args: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    return subprocess.run([sys.executable, "-m", "nlq.cli", *args], input=text, env=clean,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_guard_prints_an_allowed_verdict_and_exits_0():
+    result = vanguard_stdin("SELECT count(*) FROM pfa_merged WHERE area = 'Camp'", "guard", "--org", "ORG_A")
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["allowed"] is True
+    assert "organization_id = 'ORG_A'" in verdict["sql"]
+    assert verdict["scope"]["limit"] == 1000
+
+
+def test_guard_prints_reasons_and_exits_1():
+    result = vanguard_stdin("SELECT pg_sleep(5)", "guard", "--org", "ORG_A", "--max-rows", "5")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["reasons"][0]["code"] == "forbidden_function"
+
+
+@pytest.mark.parametrize("args, text, code, message", [
+    (("guard",), "SELECT 1", 2, "--org"),
+    (("guard", "--org", "ORG_A", "--max-rows", "0"), "SELECT 1", 2, "must be between"),
+    (("guard", "--org", "ORG_A"), "x" * 100_001, 2, "longer than 100,000"),
+])
+def test_guard_bad_input_is_explained(args, text, code, message):
+    result = vanguard_stdin(text, *args)
+    assert result.returncode == code
+    assert message in result.stderr
+
+
+def test_guard_refuses_a_bad_organization_as_a_verdict():
+    result = vanguard_stdin("SELECT 1 FROM pfa_merged", "guard", "--org", "ORG'B")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["reasons"][0]["code"] == "invalid_organization"
+
+
+def test_bench_guard_prints_the_table_and_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    result = vanguard("bench", "--only", "guard", "--runs", "5", "--json", str(out))
+    assert "guardrails.check (benign corpus)" in result.stdout and "machine:" in result.stdout
+    data = json.loads(out.read_text())
+    names = [r["name"] for r in data["results"]]
+    assert names == ["guardrails.check (benign corpus)", "sqlglot.parse (same statements)", "check / parse ratio"]
+    assert all(r["median"] > 0 for r in data["results"])

@@ -7,7 +7,7 @@ import pytest
 from psycopg import errors
 
 from store import demo_data
-from store.scope import scope_statements
+from tests import reader
 from tests.helpers import add_org, add_records, add_user
 
 DENIED = (errors.InsufficientPrivilege, errors.ReadOnlySqlTransaction)
@@ -22,12 +22,7 @@ def seeded(app_conn):
 
 
 def run_as_reader(db, statement: str, org: str = "ORG_A", user: int | None = None):
-    """Run one statement the way the executor will: READ ONLY, scoped, extended protocol."""
-    with psycopg.connect(db.reader) as conn:
-        conn.execute("BEGIN READ ONLY")
-        for s in scope_statements(org, user):
-            conn.execute(s)
-        return conn.execute(statement, prepare=True).fetchall()
+    return reader.run_as_reader(db.reader, statement, org, user)
 
 
 FORBIDDEN_CALLS = [

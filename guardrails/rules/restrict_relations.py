@@ -27,20 +27,23 @@ def _check_table(statement: Statement, table: exp.Table) -> Iterator[GuardrailEr
         yield ForbiddenConstruct(f"{', '.join(extras).upper()} on a relation is not allowed")
     name = normalized(target)
     schema = normalized(table.args.get("db"))
-    shown = table.sql(dialect="postgres").split(" AS ")[0][:60]
+
+    def shown() -> str:
+        return table.sql(dialect="postgres").split(" AS ")[0][:60]
+
     if table.args.get("catalog"):
-        yield ForbiddenRelation(f"relation {shown} is not allowed; query {VIEW_NAME}")
+        yield ForbiddenRelation(f"relation {shown()} is not allowed; query {VIEW_NAME}")
     elif schema is not None:
         if _is_system(schema):
             yield SystemCatalog(f"system schema {schema} is not allowed")
         elif schema != VIEW_SCHEMA or name != VIEW_NAME:
-            yield ForbiddenRelation(f"relation {shown} is not allowed; query {VIEW_NAME}")
+            yield ForbiddenRelation(f"relation {shown()} is not allowed; query {VIEW_NAME}")
     elif name in statement.cte_names or name == VIEW_NAME:
         return
     elif _is_system(name):
         yield SystemCatalog(f"catalog table {name} is not allowed")
     else:
-        yield ForbiddenRelation(f"relation {shown} is not allowed; query {VIEW_NAME}")
+        yield ForbiddenRelation(f"relation {shown()} is not allowed; query {VIEW_NAME}")
 
 
 def restrict_relations(statement: Statement) -> Iterator[GuardrailError]:

@@ -1,0 +1,66 @@
+"""`vanguard bench`: measured figures against the product's targets, as a table and as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class Result:
+    name: str
+    unit: str
+    median: float
+    p95: float
+    target: str
+    passed: bool | None
+    note: str = ""
+
+
+def measure(fn: Callable[[], object], runs: int, warmup: int = 5) -> list[float]:
+    """Wall-clock milliseconds of `runs` calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+
+
+def print_table(results: list[Result]) -> None:
+    print(f"machine: {machine()}")
+    print(f"{'benchmark':44} {'median':>10} {'p95':>10}  {'target':18} result")
+    for r in results:
+        verdict = "-" if r.passed is None else ("pass" if r.passed else "FAIL")
+        print(f"{r.name:44} {r.median:>8.3f}{r.unit:>2} {r.p95:>8.3f}{r.unit:>2}  {r.target:18} {verdict}  {r.note}")
+
+
+def run_benchmarks(args: argparse.Namespace) -> int:
+    from nlq.bench.guard import bench_guard
+
+    selected = set(args.only or ["guard"])
+    results: list[Result] = []
+    if "guard" in selected:
+        results.extend(bench_guard(args.runs))
+    print_table(results)
+    if args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as out:
+            json.dump({"machine": machine(), "results": [asdict(r) for r in results]}, out, indent=2)
+    return 0 if all(r.passed is not False for r in results) else 1
