@@ -36,7 +36,7 @@ FUNCTION_NAMES = (
     "Greatest", "Least", "Coalesce", "Nullif", "Case", "If", "Cast", "Extract", "Exists", "Array",
     "Lower", "Upper", "Length", "Substring", "Trim", "Concat", "ConcatWs", "Initcap", "Left", "Right",
     "Replace", "Reverse", "StrPosition", "SplitPart", "StartsWith",
-    "CurrentDate", "CurrentTimestamp", "CurrentTime", "TimestampTrunc", "DateTrunc", "TimeToStr",
+    "CurrentDate", "CurrentTimestamp", "TimestampTrunc", "DateTrunc", "TimeToStr",
     "StrToDate", "StrToTime", "JustifyDays", "JustifyHours", "JustifyInterval", "DateDiff",
     "RowNumber", "Rank", "DenseRank", "Ntile", "Lag", "Lead", "FirstValue", "LastValue", "NthValue",
     "PercentRank", "CumeDist",
@@ -65,3 +65,10 @@ ALLOWED_CAST_TYPES = frozenset(
 # Parents under which a bare keyword (exp.Var) is a unit or option, not a name to resolve.
 VAR_PARENT_NAMES = ("Extract", "Interval", "TimestampTrunc", "DateTrunc", "Limit", "Fetch", "DateDiff")
 VAR_PARENTS = _classes(VAR_PARENT_NAMES)
+
+# Bare words PostgreSQL evaluates as functions although sqlglot reads them as column names
+# (`SELECT user` returns the role name): fingerprints, never analytic needs.
+SQL_VALUE_KEYWORDS = frozenset({
+    "user", "current_user", "current_role", "session_user", "system_user", "current_schema",
+    "current_catalog",
+})

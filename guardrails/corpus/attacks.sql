@@ -432,6 +432,31 @@ SELECT version()
 -- expect: forbidden_function
 SELECT current_user
 
+-- class: files_network
+-- title: user keyword fingerprint
+-- expect: forbidden_function
+SELECT user
+
+-- class: files_network
+-- title: current_role keyword
+-- expect: forbidden_function
+SELECT current_role FROM pfa_merged
+
+-- class: files_network
+-- title: system_user keyword
+-- expect: forbidden_function
+SELECT system_user
+
+-- class: files_network
+-- title: user keyword in a predicate
+-- expect: forbidden_function
+SELECT id FROM pfa_merged WHERE id = user
+
+-- class: files_network
+-- title: current_time with parentheses
+-- expect: forbidden_function
+SELECT current_time
+
 -- class: catalog
 -- title: pg_class
 -- expect: system_catalog

@@ -365,3 +365,19 @@ SELECT id FROM pfa_merged ORDER BY forecast_end DESC NULLS LAST, id LIMIT 5 OFFS
 -- class: limits
 -- title: fetch first
 SELECT id FROM pfa_merged ORDER BY id FETCH FIRST 7 ROWS ONLY
+
+-- class: expressions
+-- title: more math functions
+SELECT id, log(monthly_rate + 1), ln(monthly_rate + 1), round(monthly_rate / 3, 2), trunc(monthly_rate / 7), power(2, 3), sqrt(abs(cost_variance)), mod(CAST(monthly_rate AS INTEGER), 7), sign(cost_variance), exp(1), monthly_rate % 3 FROM pfa_merged WHERE source = 'Rental'
+
+-- class: expressions
+-- title: more string functions
+SELECT id, strpos(class, 'Crane'), left(class, 3), right(model, 2), btrim(area), position('o' IN area), reverse(id), char_length(class), split_part(class, ' ', 1) FROM pfa_merged
+
+-- class: dates
+-- title: age and justify
+SELECT id, age(forecast_end, forecast_start), justify_days((forecast_end - forecast_start) * INTERVAL '1 day') FROM pfa_merged WHERE forecast_end IS NOT NULL
+
+-- class: dates
+-- title: interval arithmetic with current date kept deterministic
+SELECT count(*) FROM pfa_merged WHERE forecast_end > CURRENT_DATE - INTERVAL '10 years'

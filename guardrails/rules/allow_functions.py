@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
-from guardrails.allowlist import ALLOWED_FUNCTION_NAMES, ALLOWED_FUNCTIONS, ALLOWED_NODES
+from guardrails.allowlist import ALLOWED_FUNCTION_NAMES, ALLOWED_FUNCTIONS, ALLOWED_NODES, SQL_VALUE_KEYWORDS
 from guardrails.errors import ForbiddenFunction, GuardrailError
 from guardrails.statement import Statement
 
@@ -36,3 +36,8 @@ def allow_functions(statement: Statement) -> Iterator[GuardrailError]:
                 yield ForbiddenFunction(f"function {shown[:60]} is not allowed")
         elif type(node) not in ALLOWED_FUNCTIONS:
             yield ForbiddenFunction(f"function {_display_name(node)} is not allowed")
+    for column in statement.of(exp.Column):
+        name = column.args.get("this")
+        if (isinstance(name, exp.Identifier) and not name.quoted and not column.args.get("table")
+                and name.this.lower() in SQL_VALUE_KEYWORDS):
+            yield ForbiddenFunction(f"function {name.this.lower()} is not allowed")
