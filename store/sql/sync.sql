@@ -1,0 +1,100 @@
+-- name: insert_sync_run
+INSERT INTO vanguard.sync_runs (organization_id, direction, kind)
+VALUES (%(org)s, %(direction)s, %(kind)s)
+RETURNING id;
+
+-- name: finish_sync_run
+UPDATE vanguard.sync_runs
+   SET status = %(status)s, fetched = %(fetched)s, inserted = %(inserted)s, updated = %(updated)s,
+       unchanged = %(unchanged)s, deleted = %(deleted)s, malformed = %(malformed)s, failed = %(failed)s,
+       watermark_from = %(watermark_from)s, watermark_to = %(watermark_to)s, error = %(error)s,
+       detail = %(detail)s, finished_at = clock_timestamp()
+ WHERE id = %(id)s;
+
+-- name: try_sync_lock
+SELECT pg_try_advisory_lock(hashtextextended(%(key)s, 0));
+
+-- name: release_sync_lock
+SELECT pg_advisory_unlock(hashtextextended(%(key)s, 0));
+
+-- name: get_sync_state
+SELECT watermark, last_full_at FROM vanguard.sync_state WHERE organization_id = %(org)s;
+
+-- name: note_sync_attempt
+INSERT INTO vanguard.sync_state (organization_id, last_attempt_at) VALUES (%(org)s, now())
+ON CONFLICT (organization_id) DO UPDATE SET last_attempt_at = now();
+
+-- name: save_sync_state
+INSERT INTO vanguard.sync_state (organization_id, watermark, last_full_at, last_success_at, last_attempt_at)
+VALUES (%(org)s, %(watermark)s, CASE WHEN %(full)s THEN now() END, now(), now())
+ON CONFLICT (organization_id) DO UPDATE
+   SET watermark = greatest(vanguard.sync_state.watermark, EXCLUDED.watermark),
+       last_full_at = coalesce(EXCLUDED.last_full_at, vanguard.sync_state.last_full_at),
+       last_success_at = now(), last_attempt_at = now();
+
+-- name: create_staging
+CREATE TEMP TABLE sync_staging (
+    id              text NOT NULL,
+    data            jsonb,
+    pems_record_id  bigint,
+    malformed       boolean NOT NULL
+) ON COMMIT DROP;
+
+-- name: copy_staging
+COPY sync_staging (id, data, pems_record_id, malformed) FROM STDIN;
+
+-- name: analyze_staging
+ANALYZE sync_staging;
+
+-- name: count_live_records
+SELECT count(*) FROM vanguard.pfa_mirror WHERE organization_id = %(org)s AND deleted_at IS NULL;
+
+-- name: upsert_from_staging
+WITH incoming AS (
+    SELECT DISTINCT ON (id) id, data, pems_record_id
+    FROM sync_staging
+    WHERE NOT malformed
+    ORDER BY id, data ->> 'lastModified' DESC
+), upserted AS (
+    INSERT INTO vanguard.pfa_mirror AS m (organization_id, id, data, pems_record_id, last_synced_at, deleted_at)
+    SELECT %(org)s, id, data, pems_record_id, now(), NULL FROM incoming
+    ON CONFLICT (organization_id, id) DO UPDATE
+       SET data = EXCLUDED.data, pems_record_id = EXCLUDED.pems_record_id,
+           last_synced_at = EXCLUDED.last_synced_at, deleted_at = NULL
+     WHERE m.data IS DISTINCT FROM EXCLUDED.data
+        OR m.pems_record_id IS DISTINCT FROM EXCLUDED.pems_record_id
+        OR m.deleted_at IS NOT NULL
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT (SELECT count(*) FROM incoming),
+       count(*) FILTER (WHERE inserted),
+       count(*) FILTER (WHERE NOT inserted)
+FROM upserted;
+
+-- name: mark_missing_deleted
+WITH gone AS (
+    UPDATE vanguard.pfa_mirror AS m
+       SET deleted_at = now()
+     WHERE m.organization_id = %(org)s
+       AND m.deleted_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM sync_staging AS s WHERE s.id = m.id)
+    RETURNING m.id
+)
+SELECT count(*) FROM gone;
+
+-- name: count_flagged_drafts
+SELECT count(*) FROM vanguard.pfa_draft
+WHERE organization_id = %(org)s AND record_deleted AND state IN ('proposed', 'draft');
+
+-- name: organizations_due
+SELECT o.id
+FROM vanguard.organizations AS o
+LEFT JOIN vanguard.sync_state AS s ON s.organization_id = o.id
+WHERE s.last_attempt_at IS NULL OR s.last_attempt_at < now() - make_interval(secs => %(interval_seconds)s)
+ORDER BY s.last_attempt_at NULLS FIRST, o.id;
+
+-- name: full_sync_due
+SELECT s.last_full_at IS NULL OR s.last_full_at < now() - make_interval(secs => %(full_every_seconds)s)
+FROM vanguard.organizations AS o
+LEFT JOIN vanguard.sync_state AS s ON s.organization_id = o.id
+WHERE o.id = %(org)s;
