@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,14 +13,16 @@ from psycopg_pool import AsyncConnectionPool
 from nlq import health
 from nlq.config import Settings
 from nlq.errors import install_error_handlers
+from nlq.scheduler import SyncScheduler
 from store.database import DatabaseUrls
+from store.pems.client import PemsSettings
 
 
-def create_app(settings: Settings, urls: DatabaseUrls) -> FastAPI:
+def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None = None) -> FastAPI:
     """Build the application for an already migrated database.
 
     Pools are created closed and opened in the lifespan, so importing or building the app never
-    touches the network.
+    touches the network. With `pems`, the sync scheduler runs in the lifespan too.
     """
 
     @asynccontextmanager
@@ -30,9 +34,17 @@ def create_app(settings: Settings, urls: DatabaseUrls) -> FastAPI:
         app.state.settings = settings
         app.state.app_pool = app_pool
         app.state.reader_pool = reader_pool
+        scheduler_task = None
+        if pems is not None and settings.sync_enabled:
+            app.state.scheduler = SyncScheduler(urls.app, pems, settings.schedule())
+            scheduler_task = asyncio.create_task(app.state.scheduler.run())
         try:
             yield
         finally:
+            if scheduler_task is not None:
+                scheduler_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler_task
             await reader_pool.close()
             await app_pool.close()
 

@@ -15,6 +15,13 @@ from store.errors import StoreError
 from store.migrate import upgrade
 
 log = logging.getLogger("vanguard")
+
+
+class UnknownOrganization(StoreError):
+    """The organization is not registered."""
+
+    code = "unknown_organization"
+
 MAX_GUARD_INPUT = 100_000
 
 
@@ -64,21 +71,102 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from nlq.app import create_app
+    from nlq.pems import open_pems
     from nlq.seed import DEMO_USERS, database_is_empty, seed_demo
 
     host = args.host or settings.host
     port = args.port or settings.port
-    with _open(settings) as urls:
+    with _open(settings) as urls, open_pems(settings) as pems:
         _upgrade(settings, urls)
         if settings.demo:
             with psycopg.connect(urls.app) as conn:
                 if database_is_empty(conn):
-                    print(f"seeding {settings.demo_orgs} demo organization(s) x {settings.demo_records:,} records ...")
-                    seed_demo(conn, organizations=settings.demo_orgs, records=settings.demo_records)
+                    print(f"creating {settings.demo_orgs} demo organization(s) and the demo users ...")
+                    seed_demo(conn, organizations=settings.demo_orgs, records=settings.demo_records,
+                              load_records=False)
+        if pems.simulated_organizations is not None:
+            print(f"PEMS: built-in simulator at {pems.settings.base_url}")
+            _sync_all(urls.app, pems.settings, None, full=False, settings=settings)
+        else:
+            print(f"PEMS: {pems.settings.base_url}")
         print(f"PFA Vanguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
         if settings.demo:
             print("demo logins: " + ", ".join(f"{u.username} / {u.password} ({u.role})" for u in DEMO_USERS))
-        uvicorn.run(create_app(settings, urls), host=host, port=port, log_level=settings.log_level)
+        uvicorn.run(create_app(settings, urls, pems.settings), host=host, port=port, log_level=settings.log_level)
+    return 0
+
+
+def _sync_all(app_url: str, pems_settings, orgs: list[str] | None, *, full: bool, settings: Settings) -> bool:
+    """Sync the given (or all registered) organizations with a progress line; True when all succeeded."""
+    from store import accounts
+    from store.pems.client import PemsClient
+    from store.sync.worker import sync_organization
+
+    with psycopg.connect(app_url) as conn:
+        known = [code for code, _ in accounts.list_organizations(conn)]
+    unknown = [org for org in orgs or [] if org not in known]
+    if unknown:
+        raise UnknownOrganization(f"organization(s) not registered: {', '.join(unknown)} (add with: vanguard orgs add CODE)")
+    if not (orgs or known):
+        print("no organizations registered: add one with `vanguard orgs add CODE` (or run `vanguard serve` for the demo)")
+        return True
+    ok = True
+    with PemsClient(pems_settings) as client:
+        for org in orgs or known:
+            def progress(fetched: int, org: str = org) -> None:
+                print(f"\r  {org}: {fetched:,} records read", end="", flush=True)
+
+            result = sync_organization(app_url, client, org, full=full, max_delete_share=settings.sync_max_delete_share,
+                                       progress=progress if sys.stdout.isatty() else None)
+            print(f"\r  {org}: {result.kind} sync {result.status}: {result.fetched:,} read, {result.inserted:,} inserted, "
+                  f"{result.updated:,} updated, {result.unchanged:,} unchanged, {result.deleted:,} deleted, "
+                  f"{result.malformed:,} malformed" + (f" ({result.error})" if result.error else ""), flush=True)
+            ok = ok and result.status in ("succeeded", "skipped")
+    return ok
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq.pems import open_pems
+
+    with _open(settings) as urls, open_pems(settings) as pems:
+        _upgrade(settings, urls)
+        return 0 if _sync_all(urls.app, pems.settings, args.org, full=args.full, settings=settings) else 1
+
+
+def cmd_pems_sim(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from store import demo_data
+    from store.pems.simulator import PemsSimulator
+
+    organizations = demo_data.organization_codes(args.orgs)
+    print(f"generating {args.orgs} organization(s) x {args.records:,} records ...", flush=True)
+    simulator = PemsSimulator(organizations, args.records, seed=args.seed, api_key=args.api_key)
+    print(f"PEMS simulator on http://{args.host}:{args.port}  organizations: {', '.join(organizations)}  "
+          f"API key: {args.api_key}  tenant: {simulator.tenant}", flush=True)
+    uvicorn.run(simulator.app(), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_orgs_add(settings: Settings, args: argparse.Namespace) -> int:
+    from store import accounts
+
+    with _open(settings) as urls:
+        _upgrade(settings, urls)
+        with psycopg.connect(urls.app) as conn:
+            accounts.upsert_organization(conn, args.code, args.name or args.code)
+    print(f"organization {args.code} registered")
+    return 0
+
+
+def cmd_orgs_list(settings: Settings, args: argparse.Namespace) -> int:
+    from store import accounts
+
+    with _open(settings) as urls:
+        _upgrade(settings, urls)
+        with psycopg.connect(urls.app) as conn:
+            for code, name in accounts.list_organizations(conn):
+                print(f"{code}\t{name}")
     return 0
 
 
@@ -126,6 +214,29 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     seed.set_defaults(handler=cmd_seed)
 
+    sync = commands.add_parser("sync", help="sync organizations from PEMS now (the simulator when none is configured)")
+    sync.add_argument("--org", action="append", help="organization to sync (repeatable; default: all registered)")
+    sync.add_argument("--full", action="store_true", help="full reconcile: also mark records PEMS no longer returns")
+    sync.set_defaults(handler=cmd_sync)
+
+    sim = commands.add_parser("pems-sim", help="run the PEMS simulator on its own")
+    sim.add_argument("--orgs", type=_bounded(1, 100), default=3, help="organizations (default 3)")
+    sim.add_argument("--records", type=_bounded(1, 2_000_000), default=20_000, help="records per organization")
+    sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    sim.add_argument("--port", type=_bounded(1, 65535), default=8900, help="listen port (default 8900)")
+    sim.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    sim.add_argument("--api-key", default="pems-sim-key", help="API key clients must send (default pems-sim-key)")
+    sim.set_defaults(handler=cmd_pems_sim)
+
+    orgs = commands.add_parser("orgs", help="register and list organizations (PEMS organization codes)")
+    orgs_commands = orgs.add_subparsers(dest="orgs_command", required=True, metavar="ORGS_COMMAND")
+    orgs_add = orgs_commands.add_parser("add", help="register an organization")
+    orgs_add.add_argument("code", type=_organization_code, help="PEMS organization code")
+    orgs_add.add_argument("--name", help="display name (default: the code)")
+    orgs_add.set_defaults(handler=cmd_orgs_add)
+    orgs_list = orgs_commands.add_parser("list", help="list registered organizations")
+    orgs_list.set_defaults(handler=cmd_orgs_list)
+
     guard = commands.add_parser("guard", help="check SQL from stdin against the guardrails; print the verdict")
     guard.add_argument("--org", required=True, help="organization the statement must be confined to")
     guard.add_argument("--max-rows", type=_bounded(1, 1_000_000), default=1000, help="row cap (default 1000)")
@@ -138,6 +249,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
     bench.set_defaults(handler=cmd_bench)
     return parser
+
+
+def _organization_code(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", text):
+        raise argparse.ArgumentTypeError("use 1-64 letters, digits, '_', '.' or '-'")
+    return text
 
 
 def _bounded(low: int, high: int):

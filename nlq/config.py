@@ -7,7 +7,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from store.pems.client import PemsSettings
 from store.roles import ReaderLimits
+from store.sync.schedule import Schedule
 
 
 class Settings(BaseSettings):
@@ -38,12 +40,42 @@ class Settings(BaseSettings):
     demo_orgs: int = Field(default=3, ge=1, le=100, description="Demo organizations to seed.")
     demo_records: int = Field(default=2000, ge=1, le=2_000_000, description="Demo records per organization.")
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
+    pems_url: str | None = Field(default=None, description="PEMS (HxGN EAM) base URL. Unset: the built-in simulator with the demo organizations.")
+    pems_api_key: SecretStr | None = Field(default=None, description="PEMS API key (sent as X-API-KEY).")
+    pems_user: str | None = Field(default=None, description="PEMS user for Basic auth (when no API key is set).")
+    pems_password: SecretStr | None = Field(default=None, description="PEMS password for Basic auth.")
+    pems_tenant: str = Field(default="VANGUARD", description="PEMS tenant header.")
+    pems_timeout_seconds: float = Field(default=30.0, gt=0, le=600, description="Timeout of one PEMS request.")
+    pems_page_size: int = Field(default=5000, ge=1, le=10_000, description="Rows per PEMS grid page.")
+    sync_interval_minutes: float = Field(default=15, gt=0, le=1440, description="How often each organization is synced.")
+    full_sync_hours: float = Field(default=24, gt=0, le=24 * 30, description="How often a sync is a full reconcile (marks deletions).")
+    sync_max_delete_share: float = Field(default=0.5, gt=0, le=1, description="A full sync that would mark more than this share deleted fails instead.")
+    sync_enabled: bool = Field(default=True, description="Run the sync scheduler and write-back inside `vanguard serve`.")
 
     def reader_limits(self) -> ReaderLimits:
         return ReaderLimits(
             statement_timeout=self.reader_statement_timeout,
             work_mem=self.reader_work_mem,
             temp_file_limit=self.reader_temp_file_limit,
+        )
+
+    def schedule(self) -> Schedule:
+        return Schedule(
+            interval_seconds=int(self.sync_interval_minutes * 60),
+            full_every_seconds=int(self.full_sync_hours * 3600),
+            max_delete_share=self.sync_max_delete_share,
+        )
+
+    def pems_settings(self, base_url: str | None = None, api_key: str | None = None) -> PemsSettings:
+        """Client settings for the configured PEMS, or for the simulator at `base_url`."""
+        return PemsSettings(
+            base_url=base_url or self.pems_url or "",
+            api_key=api_key or self.secret(self.pems_api_key),
+            user=self.pems_user,
+            password=self.secret(self.pems_password),
+            tenant=self.pems_tenant,
+            timeout_seconds=self.pems_timeout_seconds,
+            page_size=self.pems_page_size,
         )
 
     @staticmethod

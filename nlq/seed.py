@@ -36,19 +36,23 @@ def seed_demo(
     organizations: int,
     records: int,
     seed: int = 7,
+    load_records: bool = True,
     progress: Callable[[str, int], None] | None = None,
 ) -> list[str]:
     """Load demo organizations, their records and the demo users in one transaction.
 
+    With `load_records=False` only organizations and users are created: `vanguard serve` fills
+    the mirror by syncing from the PEMS simulator, which generates the same records.
     Returns the organization codes. Users that already exist keep their passwords.
     """
     codes = demo_data.organization_codes(organizations)
     with conn.transaction():
         for code in codes:
             accounts.upsert_organization(conn, code, f"Demo project {code}")
-            written = mirror.copy_records(conn, demo_data.generate_records(code, records, seed=seed))
-            if progress:
-                progress(code, written)
+            if load_records:
+                written = mirror.copy_records(conn, demo_data.generate_records(code, records, seed=seed))
+                if progress:
+                    progress(code, written)
         for user in DEMO_USERS:
             existing = accounts.find_user_by_username(conn, user.username)
             user_id = existing[0] if existing else accounts.insert_user(
@@ -56,5 +60,6 @@ def seed_demo(
             )
             for code in codes if user.organizations == "all" else codes[:1]:
                 accounts.upsert_membership(conn, user_id, code, user.role)
-        mirror.refresh_kpis(conn)
+        if load_records:
+            mirror.refresh_kpis(conn)
     return codes

@@ -7,6 +7,7 @@ import pytest
 
 from nlq.app import create_app
 from nlq.config import Settings
+from store.migrate import list_migrations
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ async def client(db):
 async def test_health_reports_the_schema_version(client):
     response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "schema_version": "0008_grants"}
+    assert response.json() == {"status": "ok", "database": "ok", "schema_version": list_migrations()[-1].version}
 
 
 async def test_unknown_route_uses_the_error_body(client):

@@ -15,6 +15,8 @@ import httpx
 import psycopg
 import pytest
 
+from store.migrate import list_migrations
+
 
 def vanguard(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
@@ -25,7 +27,7 @@ def vanguard(*args: str, env: dict[str, str] | None = None, timeout: float = 120
 def test_help_lists_the_commands():
     result = vanguard("--help")
     assert result.returncode == 0
-    for command in ("serve", "db", "seed", "guard", "bench"):
+    for command in ("serve", "db", "seed", "sync", "pems-sim", "orgs", "guard", "bench"):
         assert command in result.stdout
 
 
@@ -33,7 +35,7 @@ def test_db_upgrade_applies_then_reports_up_to_date(empty_db):
     env = {"VANGUARD_DATABASE_URL": empty_db.admin}
     first = vanguard("db", "upgrade", env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("applied 8 migration(s): 0001_accounts")
+    assert first.stdout.startswith(f"applied {len(list_migrations())} migration(s): 0001_accounts")
     second = vanguard("db", "upgrade", env=env)
     assert second.returncode == 0 and second.stdout.strip() == "database is up to date"
 
@@ -95,12 +97,14 @@ def test_serve_with_zero_configuration(tmp_path: Path):
                 time.sleep(0.3)
         assert health is not None, proc.stdout.read() if proc.poll() is not None else "no answer"
         assert health.status_code == 200
-        assert health.json()["schema_version"] == "0008_grants"
+        assert health.json()["schema_version"] == list_migrations()[-1].version
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert "demo logins: admin / vanguard-admin (admin)" in output
+    assert "PEMS: built-in simulator" in output
+    assert output.count("full sync succeeded: 200 read, 200 inserted") == 3
     pgdata = tmp_path / ".vanguard" / "pgdata"
     assert (pgdata / "PG_VERSION").exists()
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was left running"
@@ -152,3 +156,45 @@ def test_bench_guard_prints_the_table_and_writes_json(tmp_path):
     names = [r["name"] for r in data["results"]]
     assert names == ["guardrails.check (benign corpus)", "sqlglot.parse (same statements)", "check / parse ratio"]
     assert all(r["median"] > 0 for r in data["results"])
+
+
+def test_orgs_and_sync_against_the_built_in_simulator(db):
+    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "120"}
+    nothing = vanguard("sync", env=env)
+    assert nothing.returncode == 0 and "no organizations registered" in nothing.stdout
+    assert vanguard("orgs", "add", "HOLNG", "--name", "Demo", env=env).returncode == 0
+    assert vanguard("orgs", "list", env=env).stdout.strip() == "HOLNG\tDemo"
+    first = vanguard("sync", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "HOLNG: full sync succeeded: 120 read, 120 inserted" in first.stdout
+    full = vanguard("sync", "--org", "HOLNG", "--full", env=env)
+    assert "full sync succeeded: 120 read, 0 inserted, 0 updated, 120 unchanged, 0 deleted" in full.stdout
+    unknown = vanguard("sync", "--org", "NOPE", env=env)
+    assert unknown.returncode == 1 and "not registered: NOPE" in unknown.stderr
+
+
+def test_sync_against_an_unreachable_pems_fails_clearly(db):
+    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_PEMS_URL": "http://127.0.0.1:1",
+           "VANGUARD_PEMS_API_KEY": "x", "VANGUARD_PEMS_TIMEOUT_SECONDS": "0.5"}
+    assert vanguard("orgs", "add", "HOLNG", env=env).returncode == 0
+    result = vanguard("sync", env=env)
+    assert result.returncode == 1
+    assert "sync failed" in result.stdout and "connection failed" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_pems_sim_serves_the_grid(tmp_path):
+    from store.pems.client import PemsClient, PemsSettings
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "pems-sim", "--orgs", "2", "--records", "50",
+                             "--port", str(port), "--api-key", "k"], env=clean,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        client = PemsClient(PemsSettings(f"http://127.0.0.1:{port}", api_key="k", max_attempts=20,
+                                         backoff_seconds=0.1))
+        rows = [r for page in client.iter_rows("RIOT") for r in page]
+        assert len(rows) == 50 and rows[0].record["organization"] == "RIOT"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -1,0 +1,34 @@
+"""The sync scheduler inside `vanguard serve`: write-back every few seconds, syncs when due."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from store.pems.client import PemsClient, PemsSettings
+from store.sync.schedule import Schedule, run_pass
+
+log = logging.getLogger(__name__)
+
+
+class SyncScheduler:
+    """Runs `run_pass` in a worker thread every `tick_seconds` until cancelled."""
+
+    def __init__(self, app_url: str, pems: PemsSettings, schedule: Schedule, tick_seconds: float = 5.0) -> None:
+        self.app_url, self.pems, self.schedule, self.tick_seconds = app_url, pems, schedule, tick_seconds
+        self.running = False
+
+    async def run(self) -> None:
+        client = PemsClient(self.pems)
+        try:
+            while True:
+                self.running = True
+                try:
+                    await asyncio.to_thread(run_pass, self.app_url, client, self.schedule)
+                except Exception:  # one bad pass must not stop future syncs; it is logged with its cause
+                    log.exception("sync pass failed")
+                finally:
+                    self.running = False
+                await asyncio.sleep(self.tick_seconds)
+        finally:
+            client.close()

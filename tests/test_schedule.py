@@ -1,0 +1,64 @@
+"""The scheduler: syncs organizations when due (full when a reconcile is due), delivers write-back,
+and runs inside the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from nlq.app import create_app
+from nlq.config import Settings
+from store.sync.schedule import Schedule, run_pass
+from store.sync.writeback import commit_drafts
+from tests.helpers import add_org, add_user
+from tests.pems_fixtures import pems_factory  # noqa: F401
+
+
+def test_a_pass_syncs_due_organizations_and_then_waits_for_the_interval(db, app_conn, pems_factory):
+    pems = pems_factory(["ORG_A", "ORG_B"], 100)
+    for org in ("ORG_A", "ORG_B"):
+        add_org(app_conn, org)
+    schedule = Schedule(interval_seconds=3600, full_every_seconds=7200)
+    first = run_pass(db.app, pems.client(), schedule)
+    assert [(r.organization_id, r.kind, r.status, r.inserted) for r in first.syncs] == [
+        ("ORG_A", "full", "succeeded", 100), ("ORG_B", "full", "succeeded", 100)]
+    assert run_pass(db.app, pems.client(), schedule).syncs == []  # nothing is due within the interval
+    app_conn.execute("UPDATE vanguard.sync_state SET last_attempt_at = now() - interval '2 hours'"
+                     " WHERE organization_id = 'ORG_A'")
+    again = run_pass(db.app, pems.client(), schedule)
+    assert [(r.organization_id, r.kind) for r in again.syncs] == [("ORG_A", "incremental")]
+    app_conn.execute("UPDATE vanguard.sync_state SET last_attempt_at = now() - interval '3 hours',"
+                     " last_full_at = now() - interval '3 hours' WHERE organization_id = 'ORG_B'")
+    assert [(r.organization_id, r.kind) for r in run_pass(db.app, pems.client(), schedule).syncs] == [("ORG_B", "full")]
+
+
+def test_a_pass_delivers_committed_drafts(db, app_conn, pems_factory):
+    pems = pems_factory(["ORG_A"], 20)
+    add_org(app_conn, "ORG_A")
+    run_pass(db.app, pems.client(), Schedule())
+    user = add_user(app_conn, "alice", {"ORG_A": "editor"})
+    app_conn.execute("INSERT INTO vanguard.pfa_draft (organization_id, user_id, record_id, state, delta, base)"
+                     " SELECT 'ORG_A', %s, id, 'draft', %s, jsonb_build_object('area', data->'area')"
+                     " FROM vanguard.pfa_mirror WHERE id = 'PFA-0000002'", (user, Jsonb({"area": "Jetty"})))
+    commit_drafts(app_conn, "ORG_A", user)
+    result = run_pass(db.app, pems.client(), Schedule(), syncs=False)
+    assert result.delivery.synced == 1
+    assert pems.sim.snapshot("ORG_A")["PFA-0000002"][0]["area"] == "Jetty"
+
+
+async def test_the_app_lifespan_runs_the_scheduler(db, pems_factory):
+    pems = pems_factory(["ORG_A"], 60)
+    with psycopg.connect(db.app, autocommit=True) as conn:
+        add_org(conn, "ORG_A")
+    app = create_app(Settings(), db, pems.client().settings)
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            with psycopg.connect(db.app) as conn:
+                count = conn.execute("SELECT count(*) FROM vanguard.pfa_mirror").fetchone()[0]
+            if count == 60:
+                break
+            await asyncio.sleep(0.1)
+        assert count == 60
+    assert app.state.scheduler.running is False
