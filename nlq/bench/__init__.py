@@ -46,19 +46,22 @@ def machine() -> str:
 
 def print_table(results: list[Result]) -> None:
     print(f"machine: {machine()}")
-    print(f"{'benchmark':44} {'median':>10} {'p95':>10}  {'target':18} result")
+    print(f"{'benchmark':50} {'median':>14} {'p95':>14} {'target':18} result")
     for r in results:
         verdict = "-" if r.passed is None else ("pass" if r.passed else "FAIL")
-        print(f"{r.name:44} {r.median:>8.3f}{r.unit:>2} {r.p95:>8.3f}{r.unit:>2}  {r.target:18} {verdict}  {r.note}")
+        print(f"{r.name:50} {r.median:>10.3f} {r.unit:<3} {r.p95:>10.3f} {r.unit:<3} {r.target:18} {verdict}  {r.note}")
 
 
 def run_benchmarks(args: argparse.Namespace) -> int:
     from nlq.bench.guard import bench_guard
+    from nlq.bench.sync import bench_sync
 
-    selected = set(args.only or ["guard"])
+    selected = set(args.only or ["guard", "sync"])
     results: list[Result] = []
     if "guard" in selected:
         results.extend(bench_guard(args.runs))
+    if "sync" in selected:
+        results.extend(bench_sync(args.records))
     print_table(results)
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as out:

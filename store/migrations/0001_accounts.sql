@@ -6,10 +6,12 @@ CREATE SCHEMA IF NOT EXISTS nlq;
 CREATE FUNCTION vanguard.to_date_or_null(value text) RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-    WHEN value ~ '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
-     AND substr(value, 9, 2)::int <= extract(day FROM (
-            make_date(substr(value, 1, 4)::int, substr(value, 6, 2)::int, 1)
-            + interval '1 month' - interval '1 day'))::int
+    WHEN value !~ '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' THEN NULL
+    -- Days up to 28 exist in every month: the common case needs no calendar arithmetic.
+    WHEN substr(value, 9, 2) <= '28'
+         OR substr(value, 9, 2)::int <= extract(day FROM (
+                make_date(substr(value, 1, 4)::int, substr(value, 6, 2)::int, 1)
+                + interval '1 month' - interval '1 day'))::int
     THEN make_date(substr(value, 1, 4)::int, substr(value, 6, 2)::int, substr(value, 9, 2)::int)
 END;
 

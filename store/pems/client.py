@@ -6,10 +6,12 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
+import orjson
 
 from store.pems import mapping
 from store.pems.errors import MalformedRecord, PemsConflict, PemsRejected, PemsUnavailable
@@ -71,19 +73,31 @@ class PemsClient:
     # -- reads ---------------------------------------------------------------------------------
     def iter_rows(self, org: str, *, modified_after: datetime | None = None,
                   record_id: str | None = None) -> Iterator[list[Row]]:
-        """Yield the organization's rows page by page (sorted by id), parsed or marked malformed."""
+        """Yield the organization's rows page by page (sorted by id), parsed or marked malformed.
+
+        The next page is requested (and parsed) in a helper thread while the caller works on the
+        current one, so PEMS's latency overlaps with writing to the database.
+        """
         cursor = 0
-        while True:
-            body = self._grid_body(org, cursor, modified_after, record_id)
-            data = self._post(GRID_PATH, body, org)
-            result = _result_data(data)
-            records = result.get("DATARECORD") or []
-            if not isinstance(records, list):
-                raise PemsRejected("PEMS answered a grid page without a DATARECORD list")
-            yield [_read_row(item) for item in records]
-            cursor += len(records)
-            if result.get("MORERECORDPRESENT") != "+" or not records:
-                return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pems-page") as pool:
+            pending = pool.submit(self._fetch_page, org, cursor, modified_after, record_id)
+            while True:
+                rows, more = pending.result()
+                cursor += len(rows)
+                if more:
+                    pending = pool.submit(self._fetch_page, org, cursor, modified_after, record_id)
+                yield rows
+                if not more:
+                    return
+
+    def _fetch_page(self, org: str, cursor: int, modified_after: datetime | None,
+                    record_id: str | None) -> tuple[list[Row], bool]:
+        data = self._post(GRID_PATH, self._grid_body(org, cursor, modified_after, record_id), org)
+        result = _result_data(data)
+        records = result.get("DATARECORD") or []
+        if not isinstance(records, list):
+            raise PemsRejected("PEMS answered a grid page without a DATARECORD list")
+        return [_read_row(item) for item in records], bool(records) and result.get("MORERECORDPRESENT") == "+"
 
     def get_record(self, org: str, record_id: str) -> Row | None:
         for page in self.iter_rows(org, record_id=record_id):
@@ -159,8 +173,8 @@ class PemsClient:
 
 def _json_or_none(response: httpx.Response):
     try:
-        return response.json()
-    except ValueError:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         return None
 
 

@@ -50,8 +50,23 @@ PEMS_DATE = "%m/%d/%Y"
 PEMS_STAMP = "%m/%d/%Y %H:%M:%S"
 
 
+def _parse_pems_date(text: str) -> date:
+    """MM/DD/YYYY -> date, strictly (strptime is several times slower and this runs per field)."""
+    month, day, year = text.split("/")
+    if not (len(month) == 2 and len(day) == 2 and len(year) == 4
+            and month.isdigit() and day.isdigit() and year.isdigit()):
+        raise ValueError(f"{text!r} is not MM/DD/YYYY")
+    return date(int(year), int(month), int(day))
+
+
 def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, PEMS_STAMP).replace(tzinfo=timezone.utc)
+    """MM/DD/YYYY HH:MM:SS (UTC) -> aware datetime."""
+    day_part, _, time_part = text.partition(" ")
+    day = _parse_pems_date(day_part)
+    hour, minute, second = time_part.split(":")
+    if not (len(hour) == len(minute) == len(second) == 2 and (hour + minute + second).isdigit()):
+        raise ValueError(f"{text!r} is not MM/DD/YYYY HH:MM:SS")
+    return datetime(day.year, day.month, day.day, int(hour), int(minute), int(second), tzinfo=timezone.utc)
 
 
 def format_stamp(moment: datetime) -> str:
@@ -62,24 +77,36 @@ def iso_stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_value(key: str, text: str):
-    if text == "":
-        return None
-    if key == "lastModified":
-        return iso_stamp(parse_stamp(text))
-    kind = BY_KEY[key].type
-    if kind is FieldType.NUMERIC:
-        number = Decimal(text.replace(",", ""))
-        if not number.is_finite():
-            raise InvalidOperation(text)
-        return int(number) if number == number.to_integral_value() else float(number)
-    if kind is FieldType.DATE:
-        return datetime.strptime(text, PEMS_DATE).date().isoformat()
-    if kind is FieldType.BOOLEAN:
-        if text not in ("Y", "N"):
-            raise ValueError(f"flag {text!r} is not Y or N")
-        return text == "Y"
+def _number(text: str):
+    number = Decimal(text.replace(",", ""))
+    if not number.is_finite():
+        raise InvalidOperation(text)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _flag(text: str) -> bool:
+    if text not in ("Y", "N"):
+        raise ValueError(f"flag {text!r} is not Y or N")
+    return text == "Y"
+
+
+def _text(text: str) -> str:
     return text
+
+
+_PARSERS = {
+    FieldType.NUMERIC: _number,
+    FieldType.DATE: lambda text: _parse_pems_date(text).isoformat(),
+    FieldType.BOOLEAN: _flag,
+    FieldType.TEXT: _text,
+}
+# One parser per registry key, chosen once: this runs for every field of every synced row.
+PARSER_BY_KEY = {key: _PARSERS[BY_KEY[key].type] for key in ALIASES}
+PARSER_BY_KEY["lastModified"] = lambda text: iso_stamp(parse_stamp(text))
+
+
+def _parse_value(key: str, text: str):
+    return None if text == "" else PARSER_BY_KEY[key](text)
 
 
 def parse_row(fields: list[dict]) -> tuple[dict, int]:
@@ -94,19 +121,19 @@ def parse_row(fields: list[dict]) -> tuple[dict, int]:
     record: dict = {}
     for alias, text in values.items():
         key = KEYS_BY_ALIAS.get(alias)
-        if key is None:
+        if key is None or text is None:
             continue  # PEMS grids carry extra columns; only registry fields are mirrored
-        if text is None:
-            continue
         if not isinstance(text, str):
             raise MalformedRecord(f"{alias} of {record_id} is not text", record=record_id, field=alias)
+        text = text.strip()
+        if not text:
+            continue
         try:
-            value = _parse_value(key, text.strip())
+            value = PARSER_BY_KEY[key](text)
         except (ValueError, InvalidOperation) as exc:
             raise MalformedRecord(f"{alias} of {record_id} cannot be read: {text[:40]!r}",
                                   record=record_id, field=alias) from exc
-        if value is not None:
-            record[key] = value
+        record[key] = value
     try:
         pems_record_id = int(values.get(RECORD_ID_ALIAS, ""))
     except (TypeError, ValueError) as exc:

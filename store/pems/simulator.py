@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -178,7 +179,7 @@ class PemsSimulator:
             rows = [{"DATAFIELD": _corrupt(self.orgs[org][rid].fields()) if rid in malformed
                      else self.orgs[org][rid].fields()} for rid in page]
         more = cursor + len(page) < len(ids)
-        return JSONResponse({"Result": {"ResultData": {
+        return FastJSONResponse({"Result": {"ResultData": {
             "CURRENTCURSORPOSITION": cursor + len(page), "MORERECORDPRESENT": "+" if more else "-",
             "TOTALCOUNT": len(ids), "DATARECORD": rows}}})
 
@@ -304,6 +305,13 @@ def _filters(block) -> dict[tuple[str, str], str]:
         f = item["ADDON_FILTER"]
         found[(f["ALIAS_NAME"], f["OPERATOR"])] = f["VALUE"]
     return found
+
+
+class FastJSONResponse(JSONResponse):
+    """orjson rendering: a 5,000-row grid page is 120,000 small objects."""
+
+    def render(self, content) -> bytes:
+        return orjson.dumps(content)
 
 
 def _alert(status: int, name: str, message: str) -> JSONResponse:

@@ -32,28 +32,32 @@ ON CONFLICT (organization_id) DO UPDATE
        last_full_at = coalesce(EXCLUDED.last_full_at, vanguard.sync_state.last_full_at),
        last_success_at = now(), last_attempt_at = now();
 
+-- name: create_seen
+CREATE TEMP TABLE sync_seen (id text NOT NULL) ON COMMIT DROP;
+
 -- name: create_staging
 CREATE TEMP TABLE sync_staging (
     id              text NOT NULL,
-    data            jsonb,
-    pems_record_id  bigint,
-    malformed       boolean NOT NULL
+    data            jsonb NOT NULL,
+    pems_record_id  bigint
 ) ON COMMIT DROP;
 
+-- name: copy_seen
+COPY sync_seen (id) FROM STDIN;
+
 -- name: copy_staging
-COPY sync_staging (id, data, pems_record_id, malformed) FROM STDIN;
+COPY sync_staging (id, data, pems_record_id) FROM STDIN;
 
--- name: analyze_staging
-ANALYZE sync_staging;
+-- name: clear_staging
+TRUNCATE sync_staging;
 
--- name: count_live_records
-SELECT count(*) FROM vanguard.pfa_mirror WHERE organization_id = %(org)s AND deleted_at IS NULL;
+-- name: analyze_seen
+ANALYZE sync_seen;
 
 -- name: upsert_from_staging
 WITH incoming AS (
     SELECT DISTINCT ON (id) id, data, pems_record_id
     FROM sync_staging
-    WHERE NOT malformed
     ORDER BY id, data ->> 'lastModified' DESC
 ), upserted AS (
     INSERT INTO vanguard.pfa_mirror AS m (organization_id, id, data, pems_record_id, last_synced_at, deleted_at)
@@ -77,7 +81,7 @@ WITH gone AS (
        SET deleted_at = now()
      WHERE m.organization_id = %(org)s
        AND m.deleted_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM sync_staging AS s WHERE s.id = m.id)
+       AND NOT EXISTS (SELECT 1 FROM sync_seen AS s WHERE s.id = m.id)
     RETURNING m.id
 )
 SELECT count(*) FROM gone;
@@ -98,3 +102,10 @@ SELECT s.last_full_at IS NULL OR s.last_full_at < now() - make_interval(secs => 
 FROM vanguard.organizations AS o
 LEFT JOIN vanguard.sync_state AS s ON s.organization_id = o.id
 WHERE o.id = %(org)s;
+
+-- name: count_missing
+SELECT (SELECT count(*) FROM vanguard.pfa_mirror AS m
+        WHERE m.organization_id = %(org)s AND m.deleted_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM sync_seen AS s WHERE s.id = m.id)),
+       (SELECT count(*) FROM vanguard.pfa_mirror
+        WHERE organization_id = %(org)s AND deleted_at IS NULL);

@@ -6,12 +6,13 @@ exactly as it was. Counts are exact because unchanged rows are never rewritten.
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -50,6 +51,7 @@ class SyncResult:
     watermark_to: datetime | None = None
     error: str | None = None
     malformed_rows: list[dict] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -112,44 +114,70 @@ def sync_organization(
 
 def _run(conn: psycopg.Connection, client: PemsClient, org: str, result: SyncResult, *, full: bool,
          max_delete_share: float, progress: Callable[[int], None] | None) -> None:
+    """Stream pages into the mirror: each page is staged with COPY and upserted while PEMS prepares
+    the next one; every id seen (malformed ones too) is kept for the full run's deletion pass."""
+    conn.execute(_Q["create_seen"])
     conn.execute(_Q["create_staging"])
     since = None if full else result.watermark_from - OVERLAP
     newest = result.watermark_from
+    seen: dict[str, str | None] = {}
+    clock = time.perf_counter()
+    waiting = 0.0
+    pages = client.iter_rows(org, modified_after=since)
     with conn.cursor() as cur:
-        for page in client.iter_rows(org, modified_after=since):
-            with cur.copy(_Q["copy_staging"]) as copy:
-                for row in page:
-                    result.fetched += 1
-                    problem = _problem(row, org)
-                    if problem:
-                        result.malformed += 1
-                        if len(result.malformed_rows) < MAX_NAMED_MALFORMED:
-                            result.malformed_rows.append({"record_id": row.record_id, "error": problem})
-                        if row.record_id:  # seen, so a full run does not mark it deleted
-                            copy.write_row((row.record_id, None, None, True))
-                        continue
-                    stamp = row.record.get("lastModified")
-                    if stamp:
-                        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-                        newest = moment if newest is None or moment > newest else newest
-                    copy.write_row((row.record_id, json.dumps(row.record, separators=(",", ":")),
-                                    row.pems_record_id, False))
+        while True:
+            asked = time.perf_counter()
+            page = next(pages, None)
+            waiting += time.perf_counter() - asked
+            if page is None:
+                break
+            valid: list[Row] = []
+            for row in page:
+                result.fetched += 1
+                problem = _problem(row, org)
+                if problem:
+                    result.malformed += 1
+                    if len(result.malformed_rows) < MAX_NAMED_MALFORMED:
+                        result.malformed_rows.append({"record_id": row.record_id, "error": problem})
+                    if row.record_id:
+                        seen.setdefault(row.record_id, None)  # seen: a full run must not mark it deleted
+                    continue
+                stamp = row.record.get("lastModified")
+                if row.record_id in seen and seen[row.record_id] == stamp:
+                    continue  # the same version again (paging overlap): nothing to write
+                seen[row.record_id] = stamp
+                if stamp:
+                    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                    newest = moment if newest is None or moment > newest else newest
+                valid.append(row)
+            if valid:
+                with cur.copy(_Q["copy_staging"]) as copy:
+                    for row in valid:
+                        copy.write_row((row.record_id, orjson.dumps(row.record).decode(), row.pems_record_id))
+                _, inserted, updated = cur.execute(_Q["upsert_from_staging"], {"org": org}).fetchone()
+                result.inserted += inserted
+                result.updated += updated
+                cur.execute(_Q["clear_staging"])
             if progress:
                 progress(result.fetched)
-    conn.execute(_Q["analyze_staging"])
+    result.timings["pems_wait_seconds"] = round(waiting, 3)
+    result.timings["database_seconds"] = round(time.perf_counter() - clock - waiting, 3)
+    valid_ids = sum(1 for stamp in seen.values() if stamp is not None)
+    result.unchanged = valid_ids - result.inserted - result.updated
     if full:
-        live = conn.execute(_Q["count_live_records"], {"org": org}).fetchone()[0]
-        seen = result.fetched
-        if live and seen < live * (1 - max_delete_share):
+        clock = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(_Q["copy_seen"]) as copy:
+            for record_id in seen:
+                copy.write_row((record_id,))
+        conn.execute(_Q["analyze_seen"])
+        missing, live = conn.execute(_Q["count_missing"], {"org": org}).fetchone()
+        if live and missing > live * max_delete_share:
             raise DeletionGuard(
-                f"PEMS returned {seen:,} rows for {org} but the mirror holds {live:,} live records; "
-                f"not marking more than {max_delete_share:.0%} deleted", live=live, seen=seen)
-    distinct, inserted, updated = conn.execute(_Q["upsert_from_staging"], {"org": org}).fetchone()
-    result.inserted, result.updated = inserted, updated
-    result.unchanged = distinct - inserted - updated
-    if full:
+                f"PEMS returned {len(seen):,} records for {org} but the mirror holds {live:,} live records; "
+                f"not marking more than {max_delete_share:.0%} deleted", live=live, seen=len(seen))
         result.deleted = conn.execute(_Q["mark_missing_deleted"], {"org": org}).fetchone()[0]
         result.flagged_drafts = conn.execute(_Q["count_flagged_drafts"], {"org": org}).fetchone()[0]
+        result.timings["reconcile_seconds"] = round(time.perf_counter() - clock, 3)
     result.watermark_to = newest
     conn.execute(_Q["save_sync_state"], {"org": org, "watermark": newest, "full": full})
 
@@ -168,5 +196,6 @@ def _finish(conn: psycopg.Connection, result: SyncResult) -> None:
         "updated": result.updated, "unchanged": result.unchanged, "deleted": result.deleted,
         "malformed": result.malformed, "failed": 0, "watermark_from": result.watermark_from,
         "watermark_to": result.watermark_to, "error": result.error,
-        "detail": Jsonb({"malformed_rows": result.malformed_rows, "flagged_drafts": result.flagged_drafts}),
+        "detail": Jsonb({"malformed_rows": result.malformed_rows, "flagged_drafts": result.flagged_drafts,
+                         "timings": result.timings}),
     })

@@ -1,0 +1,86 @@
+"""Sync throughput: a full ingest over HTTP from the simulator (in its own process), then 1% changed."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from nlq.bench import Result
+from store import accounts
+from store.database import DatabaseUrls
+from store.embedded import EmbeddedPostgres
+from store.migrate import upgrade
+from store.pems.client import PemsClient, PemsSettings
+from store.sync.worker import sync_organization
+
+TARGET_RECORDS_PER_SECOND = 10_000
+ORG = "HOLNG"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_simulator(records: int) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "pems-sim", "--orgs", "1", "--records", str(records),
+                             "--port", str(port), "--api-key", "bench"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/_control/records?org=none", timeout=1)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the PEMS simulator did not start")
+
+
+def bench_sync(records: int, database_url: str | None = None) -> list[Result]:
+    """Full sync of `records` records of one organization, then an incremental run after 1% changed."""
+    with tempfile.TemporaryDirectory(prefix="vanguard-bench-") as tmp:
+        server = None if database_url else EmbeddedPostgres(Path(tmp) / "pgdata", temporary=True)
+        admin = database_url or server.start()
+        sim, url = _start_simulator(records)
+        try:
+            upgrade(admin)
+            urls = DatabaseUrls.from_admin(admin)
+            with psycopg.connect(urls.app, autocommit=True) as conn:
+                accounts.upsert_organization(conn, ORG, "bench")
+            client = PemsClient(PemsSettings(url, api_key="bench", page_size=5000))
+            started = time.perf_counter()
+            full = sync_organization(urls.app, client, ORG)
+            full_seconds = time.perf_counter() - started
+            if full.status != "succeeded" or full.inserted != records:
+                raise RuntimeError(f"full sync did not complete: {full.status} {full.error}")
+            httpx.post(f"{url}/_control/change", json={"org": ORG, "count": records // 100, "seed": 1}, timeout=60)
+            started = time.perf_counter()
+            incremental = sync_organization(urls.app, client, ORG)
+            incremental_seconds = time.perf_counter() - started
+            client.close()
+        finally:
+            sim.terminate()
+            sim.wait(timeout=30)
+            if server:
+                server.stop()
+    rate = records / full_seconds
+    return [
+        Result(f"sync: full ingest of {records:,} records over HTTP", "r/s", rate, rate,
+               f">= {TARGET_RECORDS_PER_SECOND:,} r/s", rate >= TARGET_RECORDS_PER_SECOND,
+               f"{full_seconds:.1f} s; " + ", ".join(f"{k} {v}" for k, v in full.timings.items())),
+        Result(f"sync: incremental, 1% ({incremental.updated:,}) changed", "ms", incremental_seconds * 1000,
+               incremental_seconds * 1000, "reference", None, f"{incremental.fetched:,} rows read"),
+    ]
