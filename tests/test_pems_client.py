@@ -133,3 +133,22 @@ def test_every_editable_field_has_a_pems_alias_and_round_trips():
     changes = {"area": "Silo 9", "monthlyRate": 1234.5, "forecastEnd": "2027-01-31", "isDiscontinued": True, "dor": "BEO"}
     assert mapping.parse_changes(mapping.render_changes(changes)) == changes
     assert EDITABLE_KEYS <= set(mapping.ALIASES)
+
+
+@pytest.mark.parametrize("body", [b"not json", b"{}", b'{"GRID": {"NUMBER_OF_ROWS_FIRST_RETURNED": "many"}}',
+                                  b'{"GRID": {"NUMBER_OF_ROWS_FIRST_RETURNED": 0}}'])
+def test_the_simulator_answers_malformed_grid_requests_with_an_error_alert(pems_factory, body):
+    import httpx
+    pems = pems_factory(["ORG_A"], 5)
+    response = httpx.post(f"{pems.url}/axis/restservices/grids", content=body,
+                          headers={"X-API-KEY": pems.sim.api_key, "tenant": "VANGUARD", "organization": "ORG_A"})
+    assert response.status_code == 400
+    assert response.json()["ErrorAlert"][0]["Name"] in ("INVALID_REQUEST", "INVALID_PAGE")
+
+
+def test_the_simulator_is_deterministic_under_a_seed(pems_factory):
+    a = pems_factory(["ORG_A"], 200, seed=5)
+    b = pems_factory(["ORG_A"], 200, seed=5)
+    assert a.sim.snapshot("ORG_A") == b.sim.snapshot("ORG_A")
+    assert a.control("change", org="ORG_A", count=5, seed=3)["ids"] == b.control("change", org="ORG_A", count=5, seed=3)["ids"]
+    assert a.control("faults", malformed={"ORG_A": 0.05}, seed=2) == b.control("faults", malformed={"ORG_A": 0.05}, seed=2)

@@ -203,3 +203,17 @@ def test_concurrent_commits_of_the_same_drafts_commit_each_once(db, app_conn, wo
     committed = [rid for r in results for rid in r.committed]
     assert sorted(committed) == [f"PFA-{i:07d}" for i in range(10, 30)]
     assert app_conn.execute("SELECT count(*) FROM vanguard.writeback_outbox").fetchone() == (20,)
+
+
+def test_a_pems_that_keeps_reporting_stale_versions_never_loses_the_draft(db, app_conn, world):
+    pems, user = world
+    draft = save_draft(app_conn, user, RID, {"area": "Patient"})
+    commit_drafts(app_conn, "ORG_A", user)
+    pems.control("faults", stale_recordid=True)
+    delivered = deliver_outbox(db.app, pems.client(), rounds=2)
+    assert delivered.rebased == 2 and delivered.synced == 0 and pems.sim.writes == 0
+    assert draft_state(app_conn, draft)[0] == "committed"
+    assert outbox(app_conn)[0][0] == "pending"
+    pems.control("faults", stale_recordid=False)
+    assert deliver_outbox(db.app, pems.client()).synced == 1
+    assert draft_state(app_conn, draft)[0] == "synced" and pems.sim.writes == 1
