@@ -10,12 +10,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from nlq import health
+from nlq import health, kpis, sync_routes
+from nlq.drafts import routes as drafts_routes
+from nlq.records import routes as records_routes
+from nlq.auth import routes as auth_routes
+from nlq.auth.ratelimit import LoginLimiter
+from nlq.auth.tokens import TokenSigner
 from nlq.config import Settings
 from nlq.errors import install_error_handlers
 from nlq.scheduler import SyncScheduler
 from store.database import DatabaseUrls
+from store import queries
 from store.pems.client import PemsSettings
+
+_ACCOUNTS = queries.load("accounts")
 
 
 def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None = None) -> FastAPI:
@@ -32,6 +40,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         await app_pool.open(wait=True, timeout=15)
         await reader_pool.open(wait=True, timeout=15)
         app.state.settings = settings
+        app.state.urls = urls
+        app.state.tokens = TokenSigner(await _signing_key(settings, app_pool), settings.token_minutes * 60)
+        app.state.login_limiter = LoginLimiter()
         app.state.app_pool = app_pool
         app.state.reader_pool = reader_pool
         scheduler_task = None
@@ -56,4 +67,18 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth_routes.router)
+    app.include_router(records_routes.router)
+    app.include_router(drafts_routes.router)
+    app.include_router(kpis.router)
+    app.include_router(sync_routes.router)
     return app
+
+
+async def _signing_key(settings: Settings, pool: AsyncConnectionPool) -> str:
+    configured = Settings.secret(settings.jwt_secret)
+    if configured:
+        return configured
+    async with pool.connection() as conn:
+        row = await (await conn.execute(_ACCOUNTS["get_secret"], {"name": "jwt_signing_key"})).fetchone()
+    return row[0]

@@ -22,6 +22,24 @@ class UnknownOrganization(StoreError):
 
     code = "unknown_organization"
 
+
+class UnknownUser(StoreError):
+    """The user does not exist."""
+
+    code = "unknown_user"
+
+
+class UserExists(StoreError):
+    """The user already exists."""
+
+    code = "user_exists"
+
+
+class PasswordRefused(StoreError):
+    """The password is not acceptable."""
+
+    code = "password_refused"
+
 MAX_GUARD_INPUT = 100_000
 
 
@@ -170,6 +188,65 @@ def cmd_orgs_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    import getpass
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+    if not 8 <= len(password) <= 256:
+        raise PasswordRefused("the password must be 8 to 256 characters long")
+    return password
+
+
+def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq.auth.passwords import hash_password
+    from store import accounts
+
+    password = _read_password(args)
+    with _open(settings) as urls:
+        _upgrade(settings, urls)
+        with psycopg.connect(urls.app) as conn:
+            if accounts.find_user_by_username(conn, args.username):
+                raise UserExists(f"user {args.username} already exists (use `vanguard users set-role`)")
+            known = {code for code, _ in accounts.list_organizations(conn)}
+            if args.org and args.org not in known:
+                raise UnknownOrganization(f"organization {args.org} is not registered")
+            user_id = accounts.insert_user(conn, args.username, hash_password(password), args.name or args.username)
+            if args.org:
+                accounts.upsert_membership(conn, user_id, args.org, args.role)
+    print(f"user {args.username} created" + (f" ({args.role} in {args.org})" if args.org else ""))
+    return 0
+
+
+def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
+    from store import accounts
+
+    with _open(settings) as urls:
+        _upgrade(settings, urls)
+        with psycopg.connect(urls.app) as conn:
+            for username, display_name, active, roles in accounts.list_users(conn):
+                print(f"{username}\t{display_name}\t{'active' if active else 'disabled'}\t{roles}")
+    return 0
+
+
+def cmd_users_set_role(settings: Settings, args: argparse.Namespace) -> int:
+    from store import accounts
+
+    with _open(settings) as urls:
+        _upgrade(settings, urls)
+        with psycopg.connect(urls.app) as conn:
+            user = accounts.find_user_by_username(conn, args.username)
+            if user is None:
+                raise UnknownUser(f"user {args.username} does not exist")
+            if args.org not in {code for code, _ in accounts.list_organizations(conn)}:
+                raise UnknownOrganization(f"organization {args.org} is not registered")
+            accounts.upsert_membership(conn, user[0], args.org, args.role)
+    print(f"{args.username} is {args.role} in {args.org}")
+    return 0
+
+
 def cmd_guard(settings: Settings, args: argparse.Namespace) -> int:
     """Check SQL from stdin; print the verdict as JSON; exit 0 when allowed, 1 when refused."""
     import json
@@ -237,6 +314,23 @@ def build_parser() -> argparse.ArgumentParser:
     orgs_list = orgs_commands.add_parser("list", help="list registered organizations")
     orgs_list.set_defaults(handler=cmd_orgs_list)
 
+    users = commands.add_parser("users", help="add users, list them, set their role per organization")
+    users_commands = users.add_subparsers(dest="users_command", required=True, metavar="USERS_COMMAND")
+    users_add = users_commands.add_parser("add", help="create a user (password asked, or read from stdin)")
+    users_add.add_argument("username", type=_username)
+    users_add.add_argument("--name", help="display name")
+    users_add.add_argument("--org", type=_organization_code, help="organization to add the user to")
+    users_add.add_argument("--role", choices=["viewer", "editor", "admin"], default="viewer")
+    users_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    users_add.set_defaults(handler=cmd_users_add)
+    users_list = users_commands.add_parser("list", help="list users and their roles")
+    users_list.set_defaults(handler=cmd_users_list)
+    users_role = users_commands.add_parser("set-role", help="set a user's role in an organization")
+    users_role.add_argument("username", type=_username)
+    users_role.add_argument("org", type=_organization_code)
+    users_role.add_argument("role", choices=["viewer", "editor", "admin"])
+    users_role.set_defaults(handler=cmd_users_set_role)
+
     guard = commands.add_parser("guard", help="check SQL from stdin against the guardrails; print the verdict")
     guard.add_argument("--org", required=True, help="organization the statement must be confined to")
     guard.add_argument("--max-rows", type=_bounded(1, 1_000_000), default=1000, help="row cap (default 1000)")
@@ -251,6 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
     bench.set_defaults(handler=cmd_bench)
     return parser
+
+
+def _username(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", text):
+        raise argparse.ArgumentTypeError("use 1-64 letters, digits, '_', '.', '@' or '-'")
+    return text
 
 
 def _organization_code(text: str) -> str:

@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     demo_orgs: int = Field(default=3, ge=1, le=100, description="Demo organizations to seed.")
     demo_records: int = Field(default=2000, ge=1, le=2_000_000, description="Demo records per organization.")
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
-    pems_url: str | None = Field(default=None, description="PEMS (HxGN EAM) base URL. Unset: the built-in simulator with the demo organizations.")
+    jwt_secret: SecretStr | None = Field(default=None, description="Key that signs access tokens (32+ characters). Unset: a key generated once and kept in the database.")
+    token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, description="Lifetime of an access token.")
+    pems_base_url: str | None = Field(default=None, description="PEMS (HxGN EAM) base URL. Unset: the built-in simulator with the demo organizations.")
     pems_api_key: SecretStr | None = Field(default=None, description="PEMS API key (sent as X-API-KEY).")
     pems_user: str | None = Field(default=None, description="PEMS user for Basic auth (when no API key is set).")
     pems_password: SecretStr | None = Field(default=None, description="PEMS password for Basic auth.")
@@ -69,7 +71,7 @@ class Settings(BaseSettings):
     def pems_settings(self, base_url: str | None = None, api_key: str | None = None) -> PemsSettings:
         """Client settings for the configured PEMS, or for the simulator at `base_url`."""
         return PemsSettings(
-            base_url=base_url or self.pems_url or "",
+            base_url=base_url or self.pems_base_url or "",
             api_key=api_key or self.secret(self.pems_api_key),
             user=self.pems_user,
             password=self.secret(self.pems_password),

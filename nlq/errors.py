@@ -22,6 +22,48 @@ class NlqError(Exception):
         super().__init__(self.message)
 
 
+class Unauthorized(NlqError):
+    """Log in first: the token is missing, expired or invalid."""
+
+    code = "unauthorized"
+    status_code = 401
+
+
+class Forbidden(NlqError):
+    """You do not have access to this organization or action."""
+
+    code = "forbidden"
+    status_code = 403
+
+
+class NotFound(NlqError):
+    """Not found."""
+
+    code = "not_found"
+    status_code = 404
+
+
+class Conflict(NlqError):
+    """The request conflicts with the current state."""
+
+    code = "conflict"
+    status_code = 409
+
+
+class ValidationFailed(NlqError):
+    """The request breaks a rule."""
+
+    code = "validation_failed"
+    status_code = 422
+
+
+class TooManyAttempts(NlqError):
+    """Too many attempts; wait and try again."""
+
+    code = "too_many_attempts"
+    status_code = 429
+
+
 class ServiceUnavailable(NlqError):
     """A dependency of the service is unavailable; try again shortly."""
 
@@ -38,7 +80,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NlqError)
     async def _nlq_error(_: Request, exc: NlqError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, TooManyAttempts) and exc.details.get("retry_after_seconds"):
+            headers = {"Retry-After": str(exc.details["retry_after_seconds"])}
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code,
+                            headers=headers)
 
     @app.exception_handler(StoreError)
     async def _store_error(_: Request, exc: StoreError) -> JSONResponse:

@@ -21,8 +21,8 @@ class PemsEndpoint:
 
 @contextlib.contextmanager
 def open_pems(settings: Settings) -> Iterator[PemsEndpoint]:
-    """Yield the PEMS endpoint; without VANGUARD_PEMS_URL, serve the simulator on loopback meanwhile."""
-    if settings.pems_url:
+    """Yield the PEMS endpoint; without VANGUARD_PEMS_BASE_URL, serve the simulator on loopback meanwhile."""
+    if settings.pems_base_url:
         yield PemsEndpoint(settings.pems_settings(), None)
         return
     organizations = demo_data.organization_codes(settings.demo_orgs)

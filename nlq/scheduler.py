@@ -17,6 +17,11 @@ class SyncScheduler:
     def __init__(self, app_url: str, pems: PemsSettings, schedule: Schedule, tick_seconds: float = 5.0) -> None:
         self.app_url, self.pems, self.schedule, self.tick_seconds = app_url, pems, schedule, tick_seconds
         self.running = False
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Run the next pass now instead of at the next tick (a manual trigger)."""
+        self._wake.set()
 
     async def run(self) -> None:
         client = PemsClient(self.pems)
@@ -29,6 +34,10 @@ class SyncScheduler:
                     log.exception("sync pass failed")
                 finally:
                     self.running = False
-                await asyncio.sleep(self.tick_seconds)
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.tick_seconds)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
         finally:
             client.close()

@@ -33,3 +33,12 @@ def upsert_membership(conn: psycopg.Connection, user_id: int, organization_id: s
 
 def list_organizations(conn: psycopg.Connection) -> list[tuple[str, str]]:
     return conn.execute(_Q["list_organizations"]).fetchall()
+
+
+def get_secret(conn: psycopg.Connection, name: str) -> str | None:
+    row = conn.execute(_Q["get_secret"], {"name": name}).fetchone()
+    return row[0] if row else None
+
+
+def list_users(conn: psycopg.Connection) -> list[tuple]:
+    return conn.execute(_Q["list_users"]).fetchall()

@@ -98,7 +98,8 @@ def _apply_pending(conn: psycopg.Connection) -> UpgradeResult:
     for migration in list_migrations():
         if migration.version in applied:
             if applied[migration.version] != migration.checksum:
-                raise MigrationDrift(version=migration.version)
+                raise MigrationDrift(f"migration {migration.version} was changed after it was applied; "
+                                     "restore the file or add a new migration", version=migration.version)
             result.current = migration.version
             continue
         log.info("applying migration %s", migration.version)

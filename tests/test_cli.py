@@ -174,7 +174,7 @@ def test_orgs_and_sync_against_the_built_in_simulator(db):
 
 
 def test_sync_against_an_unreachable_pems_fails_clearly(db):
-    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_PEMS_URL": "http://127.0.0.1:1",
+    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_PEMS_BASE_URL": "http://127.0.0.1:1",
            "VANGUARD_PEMS_API_KEY": "x", "VANGUARD_PEMS_TIMEOUT_SECONDS": "0.5"}
     assert vanguard("orgs", "add", "HOLNG", env=env).returncode == 0
     result = vanguard("sync", env=env)

@@ -21,3 +21,22 @@ ON CONFLICT (user_id, organization_id) DO UPDATE SET role = EXCLUDED.role;
 
 -- name: list_organizations
 SELECT id, name FROM vanguard.organizations ORDER BY id;
+
+-- name: get_secret
+SELECT value FROM vanguard.app_secrets WHERE name = %(name)s;
+
+-- name: user_with_memberships
+SELECT u.id, u.username, u.display_name, u.is_active,
+       coalesce(jsonb_object_agg(m.organization_id, m.role) FILTER (WHERE m.organization_id IS NOT NULL), '{}')
+FROM vanguard.users AS u
+LEFT JOIN vanguard.memberships AS m ON m.user_id = u.id
+WHERE u.id = %(user_id)s
+GROUP BY u.id;
+
+-- name: list_users
+SELECT u.username, u.display_name, u.is_active,
+       coalesce(string_agg(m.organization_id || ':' || m.role, ', ' ORDER BY m.organization_id), '')
+FROM vanguard.users AS u
+LEFT JOIN vanguard.memberships AS m ON m.user_id = u.id
+GROUP BY u.id
+ORDER BY u.username;

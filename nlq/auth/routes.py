@@ -1,0 +1,63 @@
+"""POST /api/auth/login and GET /api/auth/me."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from nlq.auth.deps import UserDep
+from nlq.auth.passwords import hash_password, verify_password
+from nlq.deps import AppPool
+from nlq.errors import Unauthorized
+from store import queries
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+_Q = queries.load("accounts")
+_DUMMY_HASH = hash_password("not a real password")
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MePublic(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    memberships: dict[str, str]
+
+
+@router.post("/login", response_model=TokenPublic)
+async def login(body: LoginRequest, request: Request, pool: AppPool) -> TokenPublic:
+    """Exchange a username and password for an access token (Bearer)."""
+    limiter = request.app.state.login_limiter
+    address = request.client.host if request.client else "unknown"
+    limiter.check(body.username, address)
+    async with pool.connection() as conn:
+        row = await (await conn.execute(_Q["find_user_by_username"], {"username": body.username})).fetchone()
+    # Hash even for unknown users (same timing), off the event loop (argon2 is deliberately slow).
+    stored_hash = row[3] if row else _DUMMY_HASH
+    valid = await asyncio.to_thread(verify_password, stored_hash, body.password)
+    if row is None or not row[4] or not valid:
+        limiter.failed(body.username, address)
+        raise Unauthorized("Wrong username or password.")
+    limiter.succeeded(body.username, address)
+    tokens = request.app.state.tokens
+    return TokenPublic(access_token=tokens.issue(row[0], row[1]), expires_in=tokens.lifetime_seconds)
+
+
+@router.get("/me", response_model=MePublic)
+async def me(user: UserDep) -> MePublic:
+    """The caller and their role in each organization."""
+    return MePublic(id=user.id, username=user.username, display_name=user.display_name,
+                    memberships=user.memberships)

@@ -1,0 +1,1 @@
+"""Drafts API: save, batch, list, discard, commit, commit status, conflict resolution."""

@@ -1,0 +1,56 @@
+"""Request bodies of the drafts API (unknown keys refused; sizes bounded)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from store.drafts import MAX_BATCH
+
+RecordId = Field(min_length=1, max_length=100)
+
+
+class DraftCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record_id: str = RecordId
+    changes: dict[str, object] = Field(min_length=1, max_length=20)
+    change_set_id: int | None = None
+
+
+class DraftItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record_id: str = RecordId
+    changes: dict[str, object] = Field(min_length=1, max_length=20)
+
+
+class DraftBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[DraftItem] = Field(min_length=1, max_length=MAX_BATCH)
+    change_set_id: int | None = None
+
+
+class DiscardRequest(BaseModel):
+    """Exactly one of: all working drafts, one change set, or the given records."""
+
+    model_config = ConfigDict(extra="forbid")
+    all: bool = False
+    change_set_id: int | None = None
+    record_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def one_scope(self) -> DiscardRequest:
+        chosen = [self.all, self.change_set_id is not None, self.record_ids is not None]
+        if sum(chosen) != 1:
+            raise ValueError("give exactly one of all=true, change_set_id or record_ids")
+        return self
+
+
+class CommitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    change_set_id: int | None = None
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    strategy: Literal["keep_mine", "take_theirs"]

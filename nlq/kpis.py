@@ -1,0 +1,33 @@
+"""GET /api/pfa/{org_id}/kpis: category x source totals (materialized baseline + the caller's drafts)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from nlq.auth.deps import Viewer
+from nlq.db import jsonable
+from nlq.deps import AppPool
+from store import queries
+
+router = APIRouter(prefix="/api/pfa/{org_id}", tags=["kpis"])
+_Q = queries.load("kpis")
+
+
+@router.get("/kpis")
+async def kpis(access: Viewer, pool: AppPool) -> dict:
+    """Counts and plan / forecast / actual cost and variance by category and source, with timeline bounds.
+
+    The baseline comes from materialized views refreshed after each sync; the caller's working
+    drafts are applied live (each draft moves its record's contribution), so no scan is needed.
+    The timeline's forecast bounds widen with drafts; they never narrow below the baseline.
+    """
+    params = {"org": access.org_id, "user_id": access.user.id}
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(_Q["kpis_with_drafts"], params)).fetchall()
+        timeline = await (await conn.execute(_Q["timeline_with_drafts"], params)).fetchone()
+    names = ("category", "source", "records", "plan_cost", "forecast_cost", "actual_cost", "cost_variance")
+    groups = [{n: jsonable(v) for n, v in zip(names, row)} for row in rows]
+    totals = {n: jsonable(sum(g[n] or 0 for g in groups)) for n in names[2:]}
+    bounds = ("plan_start", "plan_end", "forecast_start", "forecast_end", "actual_start", "actual_end")
+    return {"groups": groups, "totals": totals,
+            "timeline": {n: jsonable(v) for n, v in zip(bounds, timeline or (None,) * 6)}}

@@ -1,0 +1,96 @@
+"""GET /api/pfa/{org_id} (merged records), /records/{id} (one, with its draft), /export (JSON lines)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from nlq.auth.deps import Viewer
+from nlq.db import jsonable, row_dict, scoped
+from nlq.deps import AppPool, SettingsDep
+from nlq.errors import NotFound
+from nlq.records.query import (BOOL_FILTERS, LIST_COLUMNS, TEXT_FILTERS, ListQuery, decode_cursor, encode_cursor,
+                               list_statement, parse_sort)
+from store import queries
+
+router = APIRouter(prefix="/api/pfa/{org_id}", tags=["records"])
+_Q = queries.load("records")
+Values = Annotated[list[str] | None, Query(max_length=50)]
+
+
+@router.get("")
+async def list_records(
+    access: Viewer, pool: AppPool, settings: SettingsDep,
+    category: Values = None, klass: Annotated[list[str] | None, Query(alias="class", max_length=50)] = None,
+    source: Values = None, dor: Values = None, area: Values = None,
+    is_actualized: bool | None = None, is_discontinued: bool | None = None, has_draft: bool | None = None,
+    forecast_from: date | None = None, forecast_to: date | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    sort: Annotated[str, Query(max_length=40)] = "id",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict:
+    """The caller's merged view: filters, any typed column as sort (`-col` descending), keyset paging."""
+    column, descending = parse_sort(sort)
+    query = ListQuery(sort=column, descending=descending, limit=limit, search=q or None,
+                      forecast_from=forecast_from, forecast_to=forecast_to)
+    for name, values in zip(TEXT_FILTERS, (category, klass, source, dor, area)):
+        if values:
+            query.text[name] = [v for v in values if v]
+    for name, flag in zip(BOOL_FILTERS, (is_actualized, is_discontinued, has_draft)):
+        if flag is not None:
+            query.flags[name] = flag
+    if cursor:
+        query.after = decode_cursor(cursor, column, descending)
+    statement, params = list_statement(query)
+    async with scoped(pool, access.org_id, access.user.id) as conn:
+        rows = await (await conn.execute(statement, params)).fetchall()
+        meta_row = await (await conn.execute(_Q["records_meta"], {"org": access.org_id, "user_id": access.user.id})).fetchone()
+    items = [row_dict(LIST_COLUMNS, row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(column, descending, last[LIST_COLUMNS.index(column)], last[0])
+    return {"items": items, "next_cursor": next_cursor, "meta": _meta(meta_row, settings)}
+
+
+def _meta(row: tuple, settings) -> dict:
+    draft_count, last_synced_at, syncing = row
+    stale_after = timedelta(minutes=2 * settings.sync_interval_minutes)
+    stale = last_synced_at is None or datetime.now(timezone.utc) - last_synced_at > stale_after
+    return {"draft_count": draft_count, "last_synced_at": jsonable(last_synced_at), "syncing": syncing,
+            "stale": stale}
+
+
+@router.get("/records/{record_id}")
+async def get_record(record_id: str, access: Viewer, pool: AppPool) -> dict:
+    """One merged record, with the caller's draft on it (delta, base values, state) if any."""
+    async with scoped(pool, access.org_id, access.user.id) as conn:
+        cur = await conn.execute(_Q["get_merged_record"], {"record_id": record_id})
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFound(f"Record {record_id[:100]} is not in organization {access.org_id}.")
+        record = row_dict([d.name for d in cur.description], row)
+        draft = await (await conn.execute(_Q["get_draft_of_record"], {
+            "org": access.org_id, "user_id": access.user.id, "record_id": record_id})).fetchone()
+    record["draft"] = None if draft is None else {
+        "id": draft[0], "state": draft[1], "delta": draft[2], "base": draft[3], "change_set_id": draft[4],
+        "updated_at": jsonable(draft[5]), "current": {k: draft[6].get(k) for k in draft[2]}}
+    return record
+
+
+@router.get("/export", response_class=StreamingResponse)
+async def export_records(access: Viewer, pool: AppPool) -> StreamingResponse:
+    """Every merged record of the organization as JSON lines, streamed (PostgreSQL renders the JSON)."""
+
+    async def lines():
+        async with scoped(pool, access.org_id, access.user.id) as conn:
+            async with conn.cursor().copy(_Q["export_merged"]) as copy:
+                async for chunk in copy:
+                    yield bytes(chunk)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson",
+                             headers={"Content-Disposition": f'attachment; filename="{access.org_id}.jsonl"'})

@@ -1,0 +1,23 @@
+-- name: records_meta
+SELECT (SELECT count(*) FROM vanguard.pfa_draft
+        WHERE organization_id = %(org)s AND user_id = %(user_id)s AND state = 'draft') AS draft_count,
+       (SELECT last_success_at FROM vanguard.sync_state WHERE organization_id = %(org)s) AS last_synced_at,
+       EXISTS (SELECT 1 FROM vanguard.sync_runs
+               WHERE organization_id = %(org)s AND direction = 'read' AND status = 'running'
+                 AND started_at > now() - interval '1 hour') AS syncing;
+
+-- name: get_merged_record
+SELECT * FROM nlq.pfa_merged WHERE id = %(record_id)s;
+
+-- name: get_draft_of_record
+SELECT d.id, d.state, d.delta, d.base, d.change_set_id, d.updated_at, m.data
+FROM vanguard.pfa_draft AS d
+JOIN vanguard.pfa_mirror AS m ON m.organization_id = d.organization_id AND m.id = d.record_id
+WHERE d.organization_id = %(org)s AND d.user_id = %(user_id)s AND d.record_id = %(record_id)s
+  AND d.state IN ('draft', 'conflict', 'committed', 'sync_error')
+ORDER BY d.state = 'draft' DESC, d.updated_at DESC
+LIMIT 1;
+
+-- name: export_merged
+COPY (SELECT row_to_json(p) FROM (SELECT * FROM nlq.pfa_merged ORDER BY id) AS p)
+TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
