@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from nlq import health, kpis, sync_routes
+from nlq import health, kpis, metrics, sync_routes
+from nlq.metrics import install_request_metrics
 from nlq.drafts import routes as drafts_routes
 from nlq.records import routes as records_routes
 from nlq.auth import routes as auth_routes
@@ -66,7 +67,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_request_metrics(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth_routes.router)
     app.include_router(records_routes.router)
     app.include_router(drafts_routes.router)

@@ -48,6 +48,8 @@ async def save_drafts(conn: AsyncConnection, org: str, user_id: int, items: list
     (PEMS values with their existing draft applied); any violation rejects the whole batch with
     every violation listed. A change back to PEMS's value drops that field from the draft.
     """
+    # One user's saves take turns, so two at once cannot both create the same working draft.
+    await conn.execute(_Q["lock_user_drafts"], {"org": org, "user_id": user_id})
     ids = [item.record_id for item in items]
     problems: list[RuleViolation] = []
     seen: set[str] = set()

@@ -22,7 +22,8 @@ async def client(db):
 async def test_health_reports_the_schema_version(client):
     response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "schema_version": list_migrations()[-1].version}
+    assert response.json() == {"status": "ok", "database": "ok", "schema_version": list_migrations()[-1].version,
+                               "sync_age_seconds": {}, "stale_organizations": []}
 
 
 async def test_unknown_route_uses_the_error_body(client):

@@ -66,3 +66,6 @@ WHERE organization_id = %(org)s AND user_id = %(user_id)s AND record_id = %(reco
 UPDATE vanguard.pfa_draft
    SET state = 'draft', delta = delta, base = %(base)s, detail = NULL, commit_id = NULL, updated_at = now()
  WHERE id = %(id)s;
+
+-- name: lock_user_drafts
+SELECT pg_advisory_xact_lock(hashtextextended('vanguard.drafts:' || %(org)s || ':' || %(user_id)s::text, 0));

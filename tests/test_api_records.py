@@ -1,0 +1,120 @@
+"""GET /api/pfa/{org}: filters, sort, keyset paging, meta; one record; the JSON-lines export."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from tests.api_fixtures import api  # noqa: F401
+
+
+def expected(urls, where: str = "TRUE", params: tuple = (), order: str = "id") -> list[str]:
+    with psycopg.connect(urls.app) as conn:
+        return [r[0] for r in conn.execute(
+            f"SELECT id FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A' AND deleted_at IS NULL AND {where}"
+            f" ORDER BY {order}", params)]
+
+
+async def all_pages(api, user: str, query: str, limit: int) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        suffix = f"&cursor={cursor}" if cursor else ""
+        response = await api.get(user, f"/api/pfa/ORG_A?{query}&limit={limit}{suffix}")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def test_default_page_and_meta(api):
+    response = await api.get("viewer_a", "/api/pfa/ORG_A")
+    body = response.json()
+    assert len(body["items"]) == 100 and body["next_cursor"]
+    assert {i["organization_id"] for i in body["items"]} == {"ORG_A"}
+    assert body["meta"] == {"draft_count": 0, "last_synced_at": None, "syncing": False, "stale": True}
+    assert "data" not in body["items"][0] and body["items"][0]["has_draft"] is False
+
+
+@pytest.mark.parametrize("query, where, params", [
+    ("category=Cranes", "category = %s", ("Cranes",)),
+    ("category=Cranes&category=Concrete", "category = ANY(%s)", (["Cranes", "Concrete"],)),
+    ("source=Rental&area=Silo%204", "source = %s AND area = %s", ("Rental", "Silo 4")),
+    ("class=Excavator%2030T", "class = %s", ("Excavator 30T",)),
+    ("dor=BEO&is_actualized=true", "dor = %s AND is_actualized", ("BEO",)),
+    ("is_discontinued=false", "NOT is_discontinued", ()),
+    ("forecast_from=2026-01-01&forecast_to=2026-03-31", "forecast_end >= %s AND forecast_start <= %s",
+     ("2026-01-01", "2026-03-31")),
+    ("q=liebherr", "(id ILIKE %s OR class ILIKE %s OR manufacturer ILIKE %s OR model ILIKE %s)",
+     ("%liebherr%",) * 4),
+    ("q=100%25", "(id ILIKE %s OR class ILIKE %s OR manufacturer ILIKE %s OR model ILIKE %s)",
+     ("%100\\%%",) * 4),
+])
+async def test_filters_match_a_direct_query(api, query, where, params):
+    items = await all_pages(api, "viewer_a", query, 37)
+    assert [i["id"] for i in items] == expected(api.urls, where, params)
+
+
+@pytest.mark.parametrize("sort, order", [
+    ("forecast_start", "forecast_start NULLS LAST, id"), ("-monthly_rate", "monthly_rate DESC NULLS LAST, id"),
+    ("-id", "id DESC"), ("category", "category, id"), ("-forecast_cost", "forecast_cost DESC NULLS LAST, id"),
+    ("actual_end", "actual_end NULLS LAST, id"),
+])
+async def test_keyset_paging_in_any_sort_returns_every_row_once(api, sort, order):
+    items = await all_pages(api, "viewer_a", f"sort={sort}", 23)
+    assert [i["id"] for i in items] == expected(api.urls, order=order)
+
+
+async def test_drafts_show_in_the_list_for_their_owner_only(api):
+    saved = await api.post("editor_a", "/api/pfa/ORG_A/drafts",
+                           {"record_id": "PFA-0000004", "changes": {"area": "Draft Area"}})
+    assert saved.status_code == 200, saved.text
+    mine = (await api.get("editor_a", "/api/pfa/ORG_A?has_draft=true")).json()
+    assert [i["id"] for i in mine["items"]] == ["PFA-0000004"] and mine["items"][0]["area"] == "Draft Area"
+    assert mine["meta"]["draft_count"] == 1
+    theirs = (await api.get("admin_a", "/api/pfa/ORG_A?has_draft=true")).json()
+    assert theirs["items"] == [] and theirs["meta"]["draft_count"] == 0
+    by_area = (await api.get("editor_a", "/api/pfa/ORG_A?area=Draft%20Area")).json()
+    assert [i["id"] for i in by_area["items"]] == ["PFA-0000004"]
+
+
+@pytest.mark.parametrize("query, code", [
+    ("sort=nope", "validation_failed"), ("sort=data", "validation_failed"), ("limit=0", "invalid_request"),
+    ("limit=1001", "invalid_request"), ("limit=ten", "invalid_request"), ("forecast_from=2026-13-01", "invalid_request"),
+    ("is_actualized=maybe", "invalid_request"), ("cursor=garbage", "validation_failed"), ("q=" + "x" * 101, "invalid_request"),
+])
+async def test_bad_list_parameters_are_422(api, query, code):
+    response = await api.get("viewer_a", f"/api/pfa/ORG_A?{query}")
+    assert response.status_code == 422 and response.json()["error"]["code"] == code
+
+
+async def test_a_cursor_from_another_sort_is_refused(api):
+    cursor = (await api.get("viewer_a", "/api/pfa/ORG_A?sort=area&limit=5")).json()["next_cursor"]
+    response = await api.get("viewer_a", f"/api/pfa/ORG_A?sort=-area&cursor={cursor}")
+    assert response.status_code == 422 and "another sort" in response.json()["error"]["message"]
+
+
+async def test_one_record_with_its_draft(api):
+    await api.post("editor_a", "/api/pfa/ORG_A/drafts", {"record_id": "PFA-0000002", "changes": {"area": "Mine"}})
+    body = (await api.get("editor_a", "/api/pfa/ORG_A/records/PFA-0000002")).json()
+    assert body["id"] == "PFA-0000002" and body["area"] == "Mine" and body["data"]["area"] == "Mine"
+    assert body["draft"]["state"] == "draft" and body["draft"]["delta"] == {"area": "Mine"}
+    assert body["draft"]["base"]["area"] == body["draft"]["current"]["area"] != "Mine"
+    other = (await api.get("viewer_a", "/api/pfa/ORG_A/records/PFA-0000002")).json()
+    assert other["draft"] is None and other["area"] != "Mine"
+    missing = await api.get("viewer_a", "/api/pfa/ORG_A/records/PFA-9999999")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_export_streams_every_record_as_json_lines(api):
+    await api.post("editor_a", "/api/pfa/ORG_A/drafts", {"record_id": "PFA-0000007", "changes": {"area": "Exported"}})
+    response = await api.get("editor_a", "/api/pfa/ORG_A/export")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/x-ndjson"
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert [r["id"] for r in lines] == expected(api.urls)
+    assert {r["organization_id"] for r in lines} == {"ORG_A"}
+    draft = next(r for r in lines if r["id"] == "PFA-0000007")
+    assert draft["area"] == "Exported" and draft["has_draft"] is True and draft["data"]["area"] == "Exported"
