@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -64,6 +65,13 @@ class TooManyAttempts(NlqError):
     status_code = 429
 
 
+def check_text(value: str, field: str) -> str:
+    """Refuse text PostgreSQL cannot store: NUL bytes and lone surrogates."""
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValidationFailed(f"{field} contains characters that are not allowed", field=field)
+    return value
+
+
 class ServiceUnavailable(NlqError):
     """A dependency of the service is unavailable; try again shortly."""
 
@@ -104,6 +112,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _unstorable_text(_: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_text", "The request contains text that is not valid Unicode."),
+                            status_code=422)
+
+    @app.exception_handler(psycopg.DataError)
+    async def _bad_data(_: Request, exc: psycopg.DataError) -> JSONResponse:
+        # Values the database cannot hold (a NUL byte in text, a number out of range): the
+        # caller's input, never worth a 500; the database's text is not echoed.
+        return JSONResponse(error_body("invalid_value", "A value in the request cannot be stored or compared."),
+                            status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

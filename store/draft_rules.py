@@ -26,10 +26,15 @@ class RuleViolation:
         return asdict(self)
 
 
+def _printable(text: str, limit: int = 40) -> str:
+    """Text safe to store and echo: no NUL, no lone surrogates, at most `limit` characters."""
+    return "".join(ch for ch in text if ch != "\x00" and not "\ud800" <= ch <= "\udfff")[:limit]
+
+
 def _check_value(record_id: str, key: str, value) -> RuleViolation | None:
     spec = BY_KEY.get(key)
     if spec is None:
-        return RuleViolation(record_id, key, "unknown_field", f"{key[:40]} is not a PFA field")
+        return RuleViolation(record_id, _printable(key), "unknown_field", f"{_printable(key)} is not a PFA field")
     if not spec.editable:
         return RuleViolation(record_id, key, "read_only_field", f"{key} cannot be changed in a draft")
     if value is None:
@@ -58,6 +63,8 @@ def _check_value(record_id: str, key: str, value) -> RuleViolation | None:
     else:
         if not isinstance(value, str) or not value.strip():
             return RuleViolation(record_id, key, "type", f"{key} must be non-empty text")
+        if _printable(value, MAX_TEXT + 1) != value[:MAX_TEXT + 1]:
+            return RuleViolation(record_id, key, "invalid_text", f"{key} contains characters that are not allowed")
         if len(value) > MAX_TEXT:
             return RuleViolation(record_id, key, "too_long", f"{key} is longer than {MAX_TEXT} characters")
     if spec.allowed and value not in spec.allowed:

@@ -229,3 +229,21 @@ async def test_kpis_apply_the_callers_drafts(api):
         before["totals"]["forecast_cost"] + merged["forecast_cost"] - (await api.get("viewer_a", f"/api/pfa/ORG_A/records/{rid}")).json()["forecast_cost"])
     assert (await api.get("viewer_a", "/api/pfa/ORG_A/kpis")).json() == before  # other users: no drafts
     assert set(after["timeline"]) == {"plan_start", "plan_end", "forecast_start", "forecast_end", "actual_start", "actual_end"}
+
+
+@pytest.mark.parametrize("body", [
+    {"record_id": "PFA\x00", "changes": {"area": "x"}},
+    {"record_id": "PFA-\ud800", "changes": {"area": "x"}},
+    {"record_id": "PFA-0000001", "changes": {"area": "bad\x00text"}},
+    {"record_id": "PFA-0000001", "changes": {"area": "lone \udfff"}},
+    {"record_id": "PFA-0000001", "changes": {"\udfffkey\x00": "x"}},
+    {"record_id": "PFA-0000001", "changes": {"monthlyRate": 1e308 * 10}},
+    {"record_id": "PFA-0000001", "changes": {"monthlyRate": 10 ** 40}},
+])
+async def test_text_the_database_cannot_hold_is_422_not_500(api, body):
+    import json as _json
+    raw = _json.dumps(body).encode()  # keeps lone surrogates as \\u escapes, as a hostile client would
+    response = await api.client.post(DRAFTS, content=raw, headers={**await api.login("editor_a"),
+                                                                   "Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert drafts_in_db(api.urls) == []

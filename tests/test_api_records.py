@@ -118,3 +118,14 @@ async def test_export_streams_every_record_as_json_lines(api):
     assert {r["organization_id"] for r in lines} == {"ORG_A"}
     draft = next(r for r in lines if r["id"] == "PFA-0000007")
     assert draft["area"] == "Exported" and draft["has_draft"] is True and draft["data"]["area"] == "Exported"
+
+
+@pytest.mark.parametrize("query", ["area=a%00b", "q=%00", "dor=%00", "category=x&cursor=%00"])
+async def test_unstorable_text_in_filters_is_422(api, query):
+    response = await api.get("viewer_a", f"/api/pfa/ORG_A?{query}")
+    assert response.status_code == 422, response.text
+
+
+async def test_record_path_with_a_nul_is_422(api):
+    response = await api.get("viewer_a", "/api/pfa/ORG_A/records/PFA%00")
+    assert response.status_code == 422

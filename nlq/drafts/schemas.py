@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from store.drafts import MAX_BATCH
 
-RecordId = Field(min_length=1, max_length=100)
+def _plain_text(value: str) -> str:
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("contains characters that are not allowed")
+    return value
+
+
+RecordId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_plain_text)]
 
 
 class DraftCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    record_id: str = RecordId
+    record_id: RecordId
     changes: dict[str, object] = Field(min_length=1, max_length=20)
     change_set_id: int | None = None
 
 
 class DraftItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    record_id: str = RecordId
+    record_id: RecordId
     changes: dict[str, object] = Field(min_length=1, max_length=20)
 
 
@@ -36,7 +42,7 @@ class DiscardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     all: bool = False
     change_set_id: int | None = None
-    record_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+    record_ids: list[RecordId] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
 
     @model_validator(mode="after")
     def one_scope(self) -> DiscardRequest:

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from nlq.auth.deps import Viewer
 from nlq.db import jsonable, row_dict, scoped
 from nlq.deps import AppPool, SettingsDep
-from nlq.errors import NotFound
+from nlq.errors import NotFound, check_text
 from nlq.records.query import (BOOL_FILTERS, LIST_COLUMNS, TEXT_FILTERS, ListQuery, decode_cursor, encode_cursor,
                                list_statement, parse_sort)
 from store import queries
@@ -34,6 +34,10 @@ async def list_records(
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict:
     """The caller's merged view: filters, any typed column as sort (`-col` descending), keyset paging."""
+    for name, values in (("category", category), ("class", klass), ("source", source), ("dor", dor), ("area", area),
+                         ("q", [q] if q else None), ("cursor", [cursor] if cursor else None)):
+        for value in values or ():
+            check_text(value, name)
     column, descending = parse_sort(sort)
     query = ListQuery(sort=column, descending=descending, limit=limit, search=q or None,
                       forecast_from=forecast_from, forecast_to=forecast_to)
@@ -68,6 +72,7 @@ def _meta(row: tuple, settings) -> dict:
 @router.get("/records/{record_id}")
 async def get_record(record_id: str, access: Viewer, pool: AppPool) -> dict:
     """One merged record, with the caller's draft on it (delta, base values, state) if any."""
+    check_text(record_id, "record_id")
     async with scoped(pool, access.org_id, access.user.id) as conn:
         cur = await conn.execute(_Q["get_merged_record"], {"record_id": record_id})
         row = await cur.fetchone()
