@@ -75,6 +75,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(drafts_routes.router)
     app.include_router(kpis.router)
     app.include_router(sync_routes.router)
+    app.include_router(sync_routes.all_router)
     return app
 
 

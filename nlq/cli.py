@@ -384,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vanguard: invalid configuration: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per PEMS page is noise
     try:
         return args.handler(settings, args)
     except StoreError as exc:

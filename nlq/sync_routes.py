@@ -7,13 +7,14 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
-from nlq.auth.deps import Admin, Viewer
+from nlq.auth.deps import Admin, UserDep, Viewer
 from nlq.db import jsonable
 from nlq.deps import AppPool, SettingsDep
-from nlq.errors import ServiceUnavailable
+from nlq.errors import Forbidden, ServiceUnavailable
 from store import queries
 
 router = APIRouter(prefix="/api/pfa/{org_id}/sync", tags=["sync"])
+all_router = APIRouter(prefix="/api/sync", tags=["sync"])
 _Q = queries.load("sync_api")
 
 
@@ -22,16 +23,31 @@ class SyncTrigger(BaseModel):
     full: bool = False
 
 
-@router.post("", status_code=202)
-async def trigger_sync(body: SyncTrigger, access: Admin, pool: AppPool, request: Request) -> dict:
-    """Queue a sync of this organization now (full: also reconcile deletions). Needs admin."""
+async def _queue(request: Request, pool, orgs: list[str], full: bool) -> None:
     scheduler = getattr(request.app.state, "scheduler", None)
     if scheduler is None:
         raise ServiceUnavailable("The sync scheduler is not running in this process.")
     async with pool.connection() as conn:
-        await conn.execute(_Q["make_due"], {"org": access.org_id, "full": body.full})
+        for org in orgs:
+            await conn.execute(_Q["make_due"], {"org": org, "full": full})
     scheduler.wake()
+
+
+@router.post("", status_code=202)
+async def trigger_sync(body: SyncTrigger, access: Admin, pool: AppPool, request: Request) -> dict:
+    """Queue a sync of this organization now (full: also reconcile deletions). Needs admin."""
+    await _queue(request, pool, [access.org_id], body.full)
     return {"queued": access.org_id, "full": body.full}
+
+
+@all_router.post("", status_code=202)
+async def trigger_all(body: SyncTrigger, user: UserDep, pool: AppPool, request: Request) -> dict:
+    """Queue a sync of every organization the caller administers (403 when there is none)."""
+    orgs = sorted(org for org, role in user.memberships.items() if role == "admin")
+    if not orgs:
+        raise Forbidden("This needs the admin role in at least one organization.")
+    await _queue(request, pool, orgs, body.full)
+    return {"queued": orgs, "full": body.full}
 
 
 @router.get("")

@@ -47,6 +47,8 @@ async def test_admin_triggers_a_sync_and_sees_it_in_the_status(db, pems_factory)
             assert health["status"] == "ok" and set(health["sync_age_seconds"]) == {"ORG_A", "ORG_B"}
             bad = await client.post("/api/pfa/ORG_A/sync", json={"full": "often"}, headers=headers)
             assert bad.status_code == 422
+            everything = await client.post("/api/sync", json={"full": True}, headers=headers)
+            assert everything.status_code == 202 and everything.json() == {"queued": ["ORG_A"], "full": True}
 
 
 async def test_trigger_without_a_scheduler_is_503_not_500(api):
@@ -74,3 +76,10 @@ async def test_metrics_are_prometheus_text(api):
     assert 'vanguard_mirror_records{organization="ORG_A"} 200' in text
     for family in ("vanguard_sync_runs_total", "vanguard_records_synced_total", "vanguard_nlq_requests_total"):
         assert f"# TYPE {family}" in text
+
+
+async def test_trigger_all_needs_admin_somewhere(api):
+    refused = await api.post("editor_a", "/api/sync", {})
+    assert refused.status_code == 403
+    no_scheduler = await api.post("admin_a", "/api/sync", {"full": True})
+    assert no_scheduler.status_code == 503
