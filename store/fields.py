@@ -68,7 +68,7 @@ FIELDS: tuple[Field, ...] = (
           derived=True),
     Field("forecast_cost", FieldType.NUMERIC, "forecast cost: rental rate x forecast days / 30.44, or the price",
           derived=True),
-    Field("actual_cost", FieldType.NUMERIC, "actual cost: rental rate x actual days / 30.44, or the price",
+    Field("actual_cost", FieldType.NUMERIC, "actual cost: rental rate x actual days / 30.44, or the price once on site",
           derived=True),
     Field("cost_variance", FieldType.NUMERIC, "forecast_cost - plan_cost", derived=True),
     Field("has_draft", FieldType.BOOLEAN, "the caller has an unsaved working draft on this record",

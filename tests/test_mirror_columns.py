@@ -43,7 +43,7 @@ def cost(source, rate, price, start, end):
             return None
         return (rate * (end - start).days / Decimal("30.44")).quantize(Decimal("0.01"))
     if source == "Purchase":
-        return price
+        return price if start is not None else None
     return None
 
 

@@ -36,11 +36,11 @@ CREATE FUNCTION vanguard.pfa_cost(source text, monthly_rate numeric, purchase_pr
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE source
     WHEN 'Rental' THEN round(monthly_rate * (ends - starts) / 30.44, 2)
-    WHEN 'Purchase' THEN purchase_price
+    WHEN 'Purchase' THEN CASE WHEN starts IS NOT NULL THEN purchase_price END
 END;
 
 COMMENT ON FUNCTION vanguard.pfa_cost(text, numeric, numeric, date, date) IS
-    'Rental: monthly_rate x days / 30.44; Purchase: purchase_price (DESIGN section 3).';
+    'Rental: monthly_rate x days / 30.44; Purchase: purchase_price once the period has a start (no actual cost before actuals exist).';
 
 CREATE TABLE vanguard.organizations (
     id          text PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9_.-]{1,64}$'),
