@@ -22,6 +22,7 @@ from nlq.errors import install_error_handlers
 from nlq.scheduler import SyncScheduler
 from store.database import DatabaseUrls
 from store import queries
+from store.reader import reset_reader_connection
 from store.pems.client import PemsSettings
 
 _ACCOUNTS = queries.load("accounts")
@@ -37,7 +38,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app_pool = AsyncConnectionPool(urls.app, min_size=1, max_size=10, open=False, name="app")
-        reader_pool = AsyncConnectionPool(urls.reader, min_size=1, max_size=5, open=False, name="reader")
+        reader_pool = AsyncConnectionPool(urls.reader, min_size=1, max_size=5, open=False, name="reader",
+                                          reset=reset_reader_connection)
         await app_pool.open(wait=True, timeout=15)
         await reader_pool.open(wait=True, timeout=15)
         app.state.settings = settings

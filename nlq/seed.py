@@ -62,4 +62,5 @@ def seed_demo(
                 accounts.upsert_membership(conn, user_id, code, user.role)
         if load_records:
             mirror.refresh_kpis(conn)
+            mirror.analyze(conn)
     return codes

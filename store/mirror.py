@@ -28,3 +28,8 @@ def copy_records(conn: psycopg.Connection, records: Iterable[dict]) -> int:
 def refresh_kpis(conn: psycopg.Connection) -> None:
     """Refresh the KPI materialized views (concurrently: readers are never blocked)."""
     conn.execute(_Q["refresh_kpis"])
+
+
+def analyze(conn: psycopg.Connection) -> None:
+    """Refresh planner statistics of the mirror and drafts (after a large change)."""
+    conn.execute(_Q["analyze_mirror"])

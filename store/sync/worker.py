@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 _Q = queries.load("sync")
 
 OVERLAP = timedelta(minutes=1)
+ANALYZE_AFTER_CHANGES = 1000  # smaller changes are left to autovacuum
 MAX_NAMED_MALFORMED = 100
 
 
@@ -109,6 +110,8 @@ def sync_organization(
             conn.execute(_Q["release_sync_lock"], {"key": lock_key})
         if result.status == "succeeded" and result.changed:
             mirror.refresh_kpis(conn)
+            if result.inserted + result.updated + result.deleted >= ANALYZE_AFTER_CHANGES:
+                mirror.analyze(conn)
     return result
 
 

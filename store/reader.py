@@ -1,0 +1,177 @@
+"""The executor line of defence: how guardrail-approved SQL runs under the reader role.
+
+Every use of a reader connection: a READ ONLY transaction that is always rolled back, the
+organization and user set transaction-locally, a statement timeout, an EXPLAIN budget check,
+the statement through the extended protocol (a prepared DECLARE, which cannot carry a second
+statement), rows fetched in batches from a server-side cursor with a row and byte cap. Errors
+come back typed, with the database's text reduced so no value from a row can leak through it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import orjson
+import psycopg
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+
+from store.errors import StoreError
+from store.scope import scope_statements
+
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')
+_CURSOR = sql.Identifier("nlq_answer")
+
+
+class QueryError(StoreError):
+    """The query could not be run."""
+
+    code = "db_error"
+
+
+class OverBudget(QueryError):
+    """The query would be too expensive to run; narrow it down."""
+
+    code = "over_budget"
+
+
+class QueryTimeout(QueryError):
+    """The query took longer than allowed and was cancelled."""
+
+    code = "timeout"
+
+
+@dataclass(frozen=True)
+class ExecutionLimits:
+    statement_timeout_ms: int = 5000
+    max_rows: int = 1000
+    max_bytes: int = 4_000_000
+    batch_size: int = 500
+    max_cost: float = 2_000_000.0
+    max_estimated_rows: float = 5_000_000.0
+
+
+@dataclass
+class Estimate:
+    total_cost: float
+    plan_rows: float
+
+    def as_dict(self) -> dict:
+        return {"total_cost": self.total_cost, "plan_rows": self.plan_rows}
+
+
+@dataclass
+class Batch:
+    columns: list[str]
+    rows: list[list]
+
+
+@dataclass
+class Outcome:
+    """Filled in while rows stream; final once the generator is exhausted."""
+
+    estimate: Estimate | None = None
+    row_count: int = 0
+    byte_count: int = 0
+    truncated: bool = False
+    columns: list[str] = field(default_factory=list)
+
+
+def sanitize_error(exc: psycopg.Error) -> dict:
+    """SQLSTATE, its class and the primary message with every quoted part replaced by `?`.
+
+    Error texts can carry row values (`invalid input syntax for type integer: "secret"`), so
+    neither the user nor an LLM ever sees them verbatim.
+
+    >>> class Diag: message_primary = 'invalid input syntax for type integer: "ACME-42"'
+    >>> class E(psycopg.Error): sqlstate = "22P02"; diag = Diag()
+    >>> sanitize_error(E())
+    {'sqlstate': '22P02', 'class': '22', 'reason': 'invalid input syntax for type integer: ?'}
+    """
+    state = getattr(exc, "sqlstate", None) or ""
+    primary = getattr(getattr(exc, "diag", None), "message_primary", None) or type(exc).__name__
+    return {"sqlstate": state, "class": state[:2], "reason": _QUOTED.sub("?", primary)[:300]}
+
+
+async def explain(conn: AsyncConnection, statement: str) -> Estimate:
+    query = sql.SQL("EXPLAIN (FORMAT JSON) {}").format(sql.SQL(statement))
+    plan = (await (await conn.execute(query, prepare=True)).fetchone())[0][0]["Plan"]
+    return Estimate(total_cost=float(plan["Total Cost"]), plan_rows=float(plan["Plan Rows"]))
+
+
+async def run_query(pool: AsyncConnectionPool, statement: str, *, org_id: str, user_id: int | None,
+                    limits: ExecutionLimits, outcome: Outcome) -> AsyncIterator[Batch]:
+    """Yield batches of rows of `statement` (guardrail output), filling `outcome` as it goes.
+
+    Raises OverBudget before running anything heavy, QueryTimeout when the statement timeout
+    fires, QueryError (with a sanitized message in `details`) for anything else the database
+    refuses. Closing the generator early (a client that went away) cancels the query.
+    """
+    async with pool.connection() as conn:
+        await conn.set_read_only(True)  # BEGIN READ ONLY; the role's default says the same
+        try:
+            async with conn.transaction(force_rollback=True):
+                for scope in scope_statements(org_id, user_id):
+                    await conn.execute(scope)
+                await conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
+                    sql.Literal(int(limits.statement_timeout_ms))))
+                outcome.estimate = await explain(conn, statement)
+                if (outcome.estimate.total_cost > limits.max_cost
+                        or outcome.estimate.plan_rows > limits.max_estimated_rows):
+                    raise OverBudget(
+                        f"The query is estimated at {outcome.estimate.plan_rows:,.0f} rows and cost "
+                        f"{outcome.estimate.total_cost:,.0f}, over the budget; add filters or aggregate.",
+                        estimate=outcome.estimate.as_dict())
+                await conn.execute(sql.SQL("DECLARE {} NO SCROLL CURSOR FOR {}").format(_CURSOR, sql.SQL(statement)),
+                                   prepare=True)
+                fetch = sql.SQL("FETCH FORWARD {} FROM {}").format(sql.Literal(int(limits.batch_size)), _CURSOR)
+                async for batch in _fetch_batches(conn, fetch, limits, outcome):
+                    yield batch
+        except psycopg.errors.QueryCanceled as exc:
+            raise QueryTimeout(f"The query ran longer than {limits.statement_timeout_ms / 1000:g} s.",
+                               **sanitize_error(exc)) from None
+        except psycopg.Error as exc:
+            details = sanitize_error(exc)
+            raise QueryError(f"The database refused the query: {details['reason']}", **details) from None
+
+
+async def _fetch_batches(conn: AsyncConnection, fetch: sql.Composed, limits: ExecutionLimits,
+                         outcome: Outcome) -> AsyncIterator[Batch]:
+    while True:
+        cur = await conn.execute(fetch)
+        if not outcome.columns and cur.description:
+            outcome.columns = [d.name for d in cur.description]
+        rows = [list(r) for r in await cur.fetchall()]
+        if not rows:
+            return
+        room = limits.max_rows - outcome.row_count
+        if len(rows) > room:
+            rows, outcome.truncated = rows[:room], True
+        size = len(orjson.dumps(rows, default=str))
+        if outcome.byte_count + size > limits.max_bytes:
+            kept = []
+            for row in rows:
+                row_size = len(orjson.dumps(row, default=str))
+                if outcome.byte_count + row_size > limits.max_bytes:
+                    break
+                kept.append(row)
+                outcome.byte_count += row_size
+            rows, outcome.truncated = kept, True
+        else:
+            outcome.byte_count += size
+        outcome.row_count += len(rows)
+        if rows:
+            yield Batch(columns=outcome.columns, rows=rows)
+        if outcome.truncated or outcome.row_count >= limits.max_rows:
+            outcome.truncated = outcome.truncated or bool((await (await conn.execute(
+                sql.SQL("FETCH FORWARD 1 FROM {}").format(_CURSOR))).fetchall()))
+            return
+
+
+async def reset_reader_connection(conn: AsyncConnection) -> None:
+    """Pool reset callback: whatever a statement managed to change in the session is dropped."""
+    await conn.set_autocommit(True)  # DISCARD ALL cannot run inside a transaction block
+    await conn.execute("DISCARD ALL")
+    await conn.set_autocommit(False)
