@@ -1,0 +1,1 @@
+"""The NL query service: catalog, prompts, LLM providers, guarded execution, streaming, audit."""

@@ -1,0 +1,50 @@
+"""What an LLM may know: the merged view's columns from the field registry, and domain words.
+
+Never values from rows: only names, types, meanings and the values the domain itself fixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from store.fields import FIELDS, Field
+
+VIEW = "pfa_merged"
+
+GLOSSARY: dict[str, str] = {
+    "rental, rentals, rented, hired": "source = 'Rental'",
+    "purchase, purchases, bought, owned": "source = 'Purchase'",
+    "on site, arrived, actualized": "is_actualized = true",
+    "cancelled, canceled, discontinued": "is_discontinued = true",
+    "overhead": "dor = 'BEO'",
+    "project-paid": "dor = 'PROJECT'",
+    "my changes, my drafts, edited": "has_draft = true",
+    "silo, area, zone": "area",
+    "cost, spend, budget (unqualified)": "forecast_cost",
+    "variance, overrun": "cost_variance (forecast_cost - plan_cost)",
+    "slip, delay": "forecast_end - plan_end (days)",
+}
+
+
+@dataclass(frozen=True)
+class CatalogColumn:
+    name: str
+    type: str
+    meaning: str
+    allowed: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    view: str
+    columns: tuple[CatalogColumn, ...]
+    glossary: dict[str, str]
+
+
+def _column(f: Field) -> CatalogColumn:
+    return CatalogColumn(name=f.column, type=f.type.value, meaning=f.meaning, allowed=f.allowed)
+
+
+def build_catalog() -> Catalog:
+    """The catalog shown to every prompt (the same for every organization and user)."""
+    return Catalog(view=VIEW, columns=tuple(_column(f) for f in FIELDS), glossary=dict(GLOSSARY))

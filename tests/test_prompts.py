@@ -1,0 +1,44 @@
+"""Prompt templates: strict about their inputs, built from the registry, never carrying rows."""
+
+from __future__ import annotations
+
+import jinja2
+import pytest
+
+from nlq.ask.catalog import build_catalog
+from prompts.render import render, template_source_sha256
+from store.fields import FIELDS
+
+
+def test_the_sql_prompt_lists_every_column_with_its_meaning_and_allowed_values():
+    prompt = render("sql", catalog=build_catalog(), question="how many rentals?")
+    for field in FIELDS:
+        assert f"- {field.column} ({field.type.value}): {field.meaning}" in prompt.system
+    assert "one of Rental, Purchase" in prompt.system and "one of BEO, PROJECT" in prompt.system
+    assert "rental, rentals, rented, hired -> source = 'Rental'" in prompt.system
+    assert prompt.user == "Question: how many rentals?"
+    assert prompt.messages()[0]["role"] == "system" and prompt.estimated_tokens > 100
+
+
+@pytest.mark.parametrize("name, inputs", [
+    ("sql", {"catalog": build_catalog()}),
+    ("repair", {"catalog": build_catalog(), "question": "q", "failed_sql": "SELECT 1"}),
+    ("explain", {"catalog": build_catalog(), "question": "q"}),
+])
+def test_a_missing_input_is_an_error_not_an_empty_string(name, inputs):
+    with pytest.raises(jinja2.UndefinedError):
+        render(name, **inputs)
+
+
+def test_repair_prompts_carry_the_failed_sql_and_reasons_and_nothing_else():
+    prompt = render("repair", catalog=build_catalog(), question="top cranes", failed_sql="SELECT pg_sleep(1)",
+                    reasons=["forbidden_function: function pg_sleep is not allowed"])
+    assert "SELECT pg_sleep(1)" in prompt.user and "forbidden_function" in prompt.user
+    assert prompt.system == render("sql", catalog=build_catalog(), question="x").system
+
+
+def test_prompt_hashes_change_with_content():
+    a = render("sql", catalog=build_catalog(), question="a")
+    b = render("sql", catalog=build_catalog(), question="b")
+    assert a.sha256 != b.sha256 and len(a.sha256) == 64
+    assert len(template_source_sha256("sql")) == 64
