@@ -11,6 +11,11 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from nlq import health, kpis, metrics, sync_routes
+from nlq.ask import routes as ask_routes
+from nlq.ask.catalog import build_catalog
+from nlq.ask.offline import OfflineProvider
+from nlq.ask.providers import OpenAIProvider
+from nlq.ask.service import AskDeps
 from nlq.metrics import install_request_metrics
 from nlq.drafts import routes as drafts_routes
 from nlq.records import routes as records_routes
@@ -46,6 +51,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         app.state.urls = urls
         app.state.tokens = TokenSigner(await _signing_key(settings, app_pool), settings.token_minutes * 60)
         app.state.login_limiter = LoginLimiter()
+        provider = make_provider(settings, app_pool)
+        app.state.ask = AskDeps(app_pool=app_pool, reader_pool=reader_pool, provider=provider,
+                                catalog=build_catalog(), limits=settings.execution_limits())
         app.state.app_pool = app_pool
         app.state.reader_pool = reader_pool
         scheduler_task = None
@@ -59,6 +67,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
+            close = getattr(provider, "close", None)
+            if close is not None:
+                await close()
             await reader_pool.close()
             await app_pool.close()
 
@@ -78,7 +89,16 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(kpis.router)
     app.include_router(sync_routes.router)
     app.include_router(sync_routes.all_router)
+    app.include_router(ask_routes.router)
     return app
+
+
+def make_provider(settings: Settings, app_pool: AsyncConnectionPool):
+    """`openai` when an endpoint or key is configured (or asked for), else the offline parser."""
+    if settings.use_openai():
+        return OpenAIProvider(settings.llm_base_url, Settings.secret(settings.llm_api_key), settings.llm_model,
+                              timeout_seconds=settings.llm_timeout_seconds)
+    return OfflineProvider(app_pool)
 
 
 async def _signing_key(settings: Settings, pool: AsyncConnectionPool) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from store.pems.client import PemsSettings
+from store.reader import ExecutionLimits
 from store.roles import ReaderLimits
 from store.sync.schedule import Schedule
 
@@ -42,6 +45,14 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
     jwt_secret: SecretStr | None = Field(default=None, description="Key that signs access tokens (32+ characters). Unset: a key generated once and kept in the database.")
     token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, description="Lifetime of an access token.")
+    llm_provider: Literal["auto", "openai", "offline"] = Field(default="auto", description="`openai`, `offline`, or `auto`: openai when a base URL or key is set, else offline.")
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM, llama.cpp), e.g. http://localhost:11434/v1.")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("VANGUARD_LLM_API_KEY", "OPENAI_API_KEY"), description="API key for the endpoint (OPENAI_API_KEY is read too).")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the endpoint.")
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600, description="Timeout of one LLM call (retried twice on 429 / 5xx / timeouts).")
+    query_timeout_seconds: float = Field(default=5.0, gt=0, le=300, description="statement_timeout of one NL query.")
+    query_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows an NL answer returns at most (then `truncated`).")
+    query_max_cost: float = Field(default=2_000_000.0, gt=0, description="EXPLAIN cost above which an NL query is refused before it runs.")
     pems_base_url: str | None = Field(default=None, description="PEMS (HxGN EAM) base URL. Unset: the built-in simulator with the demo organizations.")
     pems_api_key: SecretStr | None = Field(default=None, description="PEMS API key (sent as X-API-KEY).")
     pems_user: str | None = Field(default=None, description="PEMS user for Basic auth (when no API key is set).")
@@ -60,6 +71,15 @@ class Settings(BaseSettings):
             work_mem=self.reader_work_mem,
             temp_file_limit=self.reader_temp_file_limit,
         )
+
+    def use_openai(self) -> bool:
+        if self.llm_provider == "auto":
+            return bool(self.llm_base_url or self.llm_api_key)
+        return self.llm_provider == "openai"
+
+    def execution_limits(self) -> ExecutionLimits:
+        return ExecutionLimits(statement_timeout_ms=int(self.query_timeout_seconds * 1000),
+                               max_rows=self.query_max_rows, max_cost=self.query_max_cost)
 
     def schedule(self) -> Schedule:
         return Schedule(

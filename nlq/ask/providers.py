@@ -100,7 +100,7 @@ class OpenAIProvider:
     async def close(self) -> None:
         await self.client.close()
 
-    async def generate(self, prompt: Prompt) -> LlmReply:
+    async def generate(self, prompt: Prompt, **_context) -> LlmReply:
         """One statement for the prompt (retries on 429 / 5xx / timeouts are the client's)."""
         text = await self._complete(prompt)
         sql, explanation = parse_reply(text)

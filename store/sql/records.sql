@@ -21,3 +21,16 @@ LIMIT 1;
 -- name: export_merged
 COPY (SELECT row_to_json(p) FROM (SELECT * FROM nlq.pfa_merged ORDER BY id) AS p)
 TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
+
+-- name: vocabulary
+SELECT 'category' AS kind, category AS value FROM vanguard.pfa_mirror
+ WHERE organization_id = %(org)s AND deleted_at IS NULL AND category IS NOT NULL GROUP BY category
+UNION ALL
+SELECT 'class', class FROM vanguard.pfa_mirror
+ WHERE organization_id = %(org)s AND deleted_at IS NULL AND class IS NOT NULL GROUP BY class
+UNION ALL
+SELECT 'area', area FROM vanguard.pfa_mirror
+ WHERE organization_id = %(org)s AND deleted_at IS NULL AND area IS NOT NULL GROUP BY area
+UNION ALL
+SELECT 'manufacturer', manufacturer FROM vanguard.pfa_mirror
+ WHERE organization_id = %(org)s AND deleted_at IS NULL AND manufacturer IS NOT NULL GROUP BY manufacturer;

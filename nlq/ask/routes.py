@@ -1,0 +1,42 @@
+"""POST /api/ai/query: a question in, Server-Sent Events out."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sse_starlette.sse import EventSourceResponse
+from typing_extensions import Annotated
+
+from nlq.ask.service import AskDeps, stream_answer
+from nlq.auth.deps import ROLE_RANK, UserDep
+from nlq.errors import Forbidden, check_text
+
+router = APIRouter(prefix="/api/ai", tags=["ask"])
+
+
+def _text(value: str) -> str:
+    return check_text(value, "question")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    org_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    question: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
+
+
+@router.post("/query")
+async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceResponse:
+    """Stream the answer: `status`, `sql`, `explanation` (deltas), `rows` (columns, then batches),
+    `summary` (row count, truncated, timings, audit id), `done`; or `error` with a code and reasons."""
+    role = user.role_in(body.org_id)
+    if role is None or ROLE_RANK[role] < ROLE_RANK["viewer"]:
+        raise Forbidden(f"This needs the viewer role in organization {body.org_id}.")
+    deps: AskDeps = request.app.state.ask
+
+    async def events():
+        async for item in stream_answer(deps, body.org_id, user.id, body.question.strip()):
+            yield {"event": item["event"], "data": json.dumps(item["data"], default=str)}
+
+    return EventSourceResponse(events(), ping=15)

@@ -1,0 +1,219 @@
+"""`stream_answer`: question -> prompt -> LLM -> guardrails (with repairs) -> executor -> events -> audit.
+
+Never holds a pooled connection across an LLM call; after the first event every failure is an
+`error` event; every request leaves exactly one audit row, written in a `finally`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from guardrails import Verdict, check
+from nlq.ask.catalog import Catalog
+from nlq.ask.explain import describe
+from nlq.ask.providers import LlmBadOutput, LlmUnavailable
+from nlq.errors import NlqError
+from prompts.render import Prompt, render
+from store import queries
+from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout, run_query
+
+_AUDIT = queries.load("audit")
+MAX_REPAIRS = 2
+
+
+class Rejected(NlqError):
+    """No acceptable statement could be written for this question."""
+
+    code = "rejected"
+    status_code = 422
+
+
+@dataclass
+class AskDeps:
+    app_pool: AsyncConnectionPool
+    reader_pool: AsyncConnectionPool
+    provider: object
+    catalog: Catalog
+    limits: ExecutionLimits
+
+
+@dataclass
+class AuditEntry:
+    organization_id: str
+    user_id: int
+    question: str
+    provider: str
+    model: str | None
+    kind: str = "query"
+    prompt_template: str | None = None
+    prompt_hash: str | None = None
+    prompt_tokens: int | None = None
+    llm_outputs: list = field(default_factory=list)
+    attempts: list = field(default_factory=list)
+    executed_sql: str | None = None
+    scope: dict | None = None
+    explain_estimate: dict | None = None
+    verdict: str = "error"
+    error_code: str | None = None
+    row_count: int | None = None
+    truncated: bool | None = None
+    timings: dict = field(default_factory=dict)
+    detail: dict = field(default_factory=dict)
+
+    def params(self) -> dict:
+        values = dict(self.__dict__)
+        for name in ("llm_outputs", "attempts", "scope", "explain_estimate", "timings", "detail"):
+            values[name] = Jsonb(values[name]) if values[name] is not None else None
+        return values
+
+
+def event(name: str, data) -> dict:
+    return {"event": name, "data": data}
+
+
+def _note_prompt(entry: AuditEntry, prompt: Prompt) -> None:
+    entry.prompt_template, entry.prompt_hash = prompt.template, prompt.sha256
+    entry.prompt_tokens = (entry.prompt_tokens or 0) + prompt.estimated_tokens
+
+
+async def _timed(timings: dict, stage: str, awaitable):
+    started = time.perf_counter()
+    try:
+        return await awaitable
+    finally:
+        timings[stage] = round(timings.get(stage, 0) + (time.perf_counter() - started) * 1000, 2)
+
+
+async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str) -> AsyncIterator[dict]:
+    """The events of one answer, in order: status, sql, explanation, rows, summary, done (or error)."""
+    entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question,
+                       provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None))
+    started = time.perf_counter()
+    written = False
+    try:
+        yield event("status", {"stage": "writing_sql"})
+        budget = {"repairs": MAX_REPAIRS}
+        prompt = render("sql", catalog=deps.catalog, question=question)
+        while True:
+            verdict, reply_sql = await _write_statement(deps, entry, org_id, question, prompt, budget)
+            yield event("sql", {"sql": verdict.sql, "scope": entry.scope})
+            yield event("status", {"stage": "explaining"})
+            async for piece in _explain(deps, entry, question, reply_sql, verdict):
+                yield event("explanation", {"delta": piece})
+            yield event("status", {"stage": "running"})
+            outcome = Outcome()
+            sent_columns = False
+            run_started = time.perf_counter()
+            try:
+                async for batch in run_query(deps.reader_pool, verdict.sql, org_id=org_id, user_id=user_id,
+                                             limits=deps.limits, outcome=outcome):
+                    if not sent_columns:
+                        entry.timings["first_rows_ms"] = round((time.perf_counter() - started) * 1000, 2)
+                        yield event("rows", {"columns": batch.columns})
+                        sent_columns = True
+                    yield event("rows", {"rows": batch.rows})
+            except (OverBudget, QueryTimeout):
+                raise
+            except QueryError as exc:
+                if sent_columns or budget["repairs"] == 0:
+                    raise
+                # A database error (reduced to its class and a message without quoted values) is
+                # a reason like any other: the model gets one more try, never the rows.
+                budget["repairs"] -= 1
+                reason = f"database error {exc.details.get('sqlstate')}: {exc.details.get('reason')}"
+                entry.attempts[-1]["database_error"] = reason
+                yield event("status", {"stage": "repairing", "reason": reason})
+                prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=reply_sql,
+                                reasons=[reason])
+                continue
+            break
+        if not sent_columns:
+            yield event("rows", {"columns": outcome.columns})
+        entry.timings["execute_ms"] = round((time.perf_counter() - run_started) * 1000, 2)
+        entry.explain_estimate = outcome.estimate.as_dict() if outcome.estimate else None
+        entry.verdict, entry.row_count, entry.truncated = "allowed", outcome.row_count, outcome.truncated
+        entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        audit_id = await _write_audit(deps, entry)
+        written = True
+        yield event("summary", {"row_count": outcome.row_count, "truncated": outcome.truncated,
+                                "timings": entry.timings, "audit_id": audit_id})
+        yield event("done", {})
+    except (NlqError, QueryError) as exc:
+        entry.error_code = exc.code
+        entry.verdict = "rejected" if isinstance(exc, Rejected) else "error"
+        if isinstance(exc, (OverBudget, QueryTimeout, QueryError)):
+            entry.explain_estimate = exc.details.get("estimate") or entry.explain_estimate
+        entry.detail["error"] = exc.message
+        entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        audit_id = await _write_audit(deps, entry)
+        written = True
+        yield event("error", {"code": exc.code, "message": exc.message,
+                              "reasons": exc.details.get("reasons", []), "audit_id": audit_id})
+    finally:
+        if not written:  # the client went away (or something unexpected): still one audit row
+            entry.error_code = entry.error_code or "cancelled"
+            entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            await asyncio.shield(_write_audit(deps, entry))
+
+
+async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, question: str, prompt: Prompt,
+                           budget: dict) -> tuple[Verdict, str]:
+    """Ask for SQL and check it, repairing with the guardrails' reasons (never rows) while the
+    shared repair budget lasts."""
+    while True:
+        _note_prompt(entry, prompt)
+        try:
+            reply = await _timed(entry.timings, "llm_ms",
+                                 deps.provider.generate(prompt, org_id=org_id, question=question))
+        except LlmBadOutput as exc:
+            entry.llm_outputs.append({"error": exc.message})
+            reasons = [f"llm_bad_output: {exc.message}"]
+            failed_sql = "(no statement)"
+        else:
+            entry.llm_outputs.append({"raw": reply.raw[:20_000]})
+            started = time.perf_counter()
+            verdict = check(reply.sql, org_id=org_id, max_rows=deps.limits.max_rows)
+            entry.timings["guard_ms"] = round(entry.timings.get("guard_ms", 0) + (time.perf_counter() - started) * 1000, 3)
+            entry.attempts.append({"sql": reply.sql, "allowed": verdict.allowed,
+                                   "reasons": [r.__dict__ for r in verdict.reasons],
+                                   "scope": verdict.to_dict()["scope"]})
+            if verdict.allowed:
+                entry.executed_sql, entry.scope = verdict.sql, verdict.to_dict()["scope"]
+                return verdict, reply.sql
+            reasons = [f"{r.code}: {r.message}" for r in verdict.reasons]
+            failed_sql = reply.sql
+        if budget["repairs"] == 0:
+            raise Rejected("No statement the guardrails accept could be written for this question.",
+                           reasons=reasons)
+        budget["repairs"] -= 1
+        prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=failed_sql, reasons=reasons)
+
+
+async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str,
+                   verdict: Verdict) -> AsyncIterator[str]:
+    """The model's plain-words account (from the SQL and schema only), then what actually ran."""
+    stream = getattr(deps.provider, "stream_explanation", None)
+    if stream is not None:
+        prompt = render("explain", catalog=deps.catalog, question=question, sql=original_sql)
+        _note_prompt(entry, prompt)
+        started = time.perf_counter()
+        try:
+            async for piece in stream(prompt):
+                yield piece
+            yield "\n\n"
+        except LlmUnavailable:
+            pass  # the deterministic part below always explains what ran
+        entry.timings["explain_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    yield describe(original_sql, verdict)
+
+
+async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int:
+    async with deps.app_pool.connection() as conn:
+        row = await (await conn.execute(_AUDIT["insert_audit"], entry.params())).fetchone()
+    return row[0]
