@@ -170,9 +170,14 @@ async def test_the_offline_provider_answers_without_any_llm(db, ask, fake_llm):
         direct = conn.execute("SELECT count(*) FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A'"
                               " AND category = 'Cranes' AND source = 'Rental'").fetchone()[0]
     assert count == direct and fake_llm.requests == []
+    explanation = "".join(d["delta"] for n, d in events if n == "explanation")
+    assert explanation.startswith("Offline reading of the question: source Rental; category Cranes.")
+    totals = await events_of(client, "total forecast cost by area")
+    first_row = [d for n, d in totals if n == "rows"][1]["rows"][0]
+    assert isinstance(first_row[0], str) and isinstance(first_row[1], float)  # money as a JSON number
     unknown = await events_of(client, "what is the meaning of life")
     assert unknown[-1][0] == "error" and "cannot answer" in unknown[-1][1]["message"]
-    assert [a["provider"] for a in audit_rows(db)] == ["offline", "offline"]
+    assert [a["provider"] for a in audit_rows(db)] == ["offline", "offline", "offline"]
 
 
 @pytest.mark.parametrize("body, status", [

@@ -11,9 +11,16 @@ from typing_extensions import Annotated
 
 from nlq.ask.service import AskDeps, stream_answer
 from nlq.auth.deps import ROLE_RANK, UserDep
+from nlq.db import jsonable
 from nlq.errors import Forbidden, check_text
 
 router = APIRouter(prefix="/api/ai", tags=["ask"])
+
+
+def _json_value(value):
+    """Numbers as numbers and dates as ISO text; anything else the database returns, as text."""
+    converted = jsonable(value)
+    return converted if converted is not value else str(value)
 
 
 def _text(value: str) -> str:
@@ -37,6 +44,6 @@ async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceR
 
     async def events():
         async for item in stream_answer(deps, body.org_id, user.id, body.question.strip()):
-            yield {"event": item["event"], "data": json.dumps(item["data"], default=str)}
+            yield {"event": item["event"], "data": json.dumps(item["data"], default=_json_value)}
 
     return EventSourceResponse(events(), ping=15)

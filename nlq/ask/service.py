@@ -101,10 +101,11 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
         budget = {"repairs": MAX_REPAIRS}
         prompt = render("sql", catalog=deps.catalog, question=question)
         while True:
-            verdict, reply_sql = await _write_statement(deps, entry, org_id, question, prompt, budget)
+            verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
+                                                                           budget)
             yield event("sql", {"sql": verdict.sql, "scope": entry.scope})
             yield event("status", {"stage": "explaining"})
-            async for piece in _explain(deps, entry, question, reply_sql, verdict):
+            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict):
                 yield event("explanation", {"delta": piece})
             yield event("status", {"stage": "running"})
             outcome = Outcome()
@@ -163,7 +164,7 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
 
 
 async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, question: str, prompt: Prompt,
-                           budget: dict) -> tuple[Verdict, str]:
+                           budget: dict) -> tuple[Verdict, str, str]:
     """Ask for SQL and check it, repairing with the guardrails' reasons (never rows) while the
     shared repair budget lasts."""
     while True:
@@ -185,7 +186,7 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
                                    "scope": verdict.to_dict()["scope"]})
             if verdict.allowed:
                 entry.executed_sql, entry.scope = verdict.sql, verdict.to_dict()["scope"]
-                return verdict, reply.sql
+                return verdict, reply.sql, reply.explanation
             reasons = [f"{r.code}: {r.message}" for r in verdict.reasons]
             failed_sql = reply.sql
         if budget["repairs"] == 0:
@@ -195,11 +196,14 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
         prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=failed_sql, reasons=reasons)
 
 
-async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str,
+async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str, reply_explanation: str,
                    verdict: Verdict) -> AsyncIterator[str]:
     """The model's plain-words account (from the SQL and schema only), then what actually ran."""
     stream = getattr(deps.provider, "stream_explanation", None)
-    if stream is not None:
+    if stream is None:
+        if reply_explanation:
+            yield reply_explanation + "\n\n"
+    else:
         prompt = render("explain", catalog=deps.catalog, question=question, sql=original_sql)
         _note_prompt(entry, prompt)
         started = time.perf_counter()
