@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from nlq import health, kpis, metrics, sync_routes
+from nlq import audit_routes, health, kpis, metrics, sync_routes
 from nlq.ask import routes as ask_routes
 from nlq.ask.catalog import build_catalog
 from nlq.ask.offline import OfflineProvider
@@ -90,6 +90,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(sync_routes.router)
     app.include_router(sync_routes.all_router)
     app.include_router(ask_routes.router)
+    app.include_router(audit_routes.router)
     return app
 
 

@@ -13,3 +13,47 @@ VALUES (%(organization_id)s, %(user_id)s, %(kind)s, %(question)s, %(provider)s, 
         %(prompt_hash)s, %(prompt_tokens)s, %(llm_outputs)s, %(attempts)s, %(executed_sql)s, %(scope)s,
         %(explain_estimate)s, %(verdict)s, %(error_code)s, %(row_count)s, %(truncated)s, %(timings)s, %(detail)s)
 RETURNING id;
+
+-- name: list_audit
+SELECT a.id, a.created_at, a.user_id, u.username, a.kind, a.question, a.provider, a.model, a.verdict,
+       a.error_code, a.row_count, a.truncated, a.timings, a.executed_sql,
+       (SELECT coalesce(jsonb_agg(DISTINCT r -> 'code'), '[]') FROM jsonb_array_elements(a.attempts) AS t(att),
+               jsonb_array_elements(att -> 'reasons') AS r) AS reason_codes
+FROM vanguard.nlq_audit AS a
+LEFT JOIN vanguard.users AS u ON u.id = a.user_id
+WHERE a.organization_id = %(org)s
+  AND (%(verdict)s::text IS NULL OR a.verdict = %(verdict)s::text)
+  AND (%(error_code)s::text IS NULL OR a.error_code = %(error_code)s::text)
+  AND (%(username)s::text IS NULL OR u.username = %(username)s::text)
+  AND (%(since)s::timestamptz IS NULL OR a.created_at >= %(since)s::timestamptz)
+  AND (%(until)s::timestamptz IS NULL OR a.created_at < %(until)s::timestamptz)
+  AND (%(text)s::text IS NULL OR a.question ILIKE %(text)s::text OR a.executed_sql ILIKE %(text)s::text)
+  AND (%(before_id)s::bigint IS NULL OR a.id < %(before_id)s::bigint)
+ORDER BY a.id DESC
+LIMIT %(limit)s;
+
+-- name: get_audit
+SELECT a.*, u.username
+FROM vanguard.nlq_audit AS a
+LEFT JOIN vanguard.users AS u ON u.id = a.user_id
+WHERE a.organization_id = %(org)s AND a.id = %(audit_id)s;
+
+-- name: audit_counts_by_verdict
+SELECT verdict, coalesce(error_code, ''), count(*) FROM vanguard.nlq_audit
+WHERE organization_id = %(org)s GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- name: audit_counts_by_reason
+SELECT r ->> 'code', count(*)
+FROM vanguard.nlq_audit AS a, jsonb_array_elements(a.attempts) AS t(att), jsonb_array_elements(att -> 'reasons') AS r
+WHERE a.organization_id = %(org)s
+GROUP BY 1 ORDER BY 2 DESC, 1;
+
+-- name: export_audit_jsonl
+COPY (SELECT row_to_json(a) FROM (SELECT * FROM vanguard.nlq_audit WHERE organization_id = %(org)s ORDER BY id) AS a)
+TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
+
+-- name: export_audit_csv
+COPY (SELECT id, created_at, organization_id, user_id, kind, question, provider, model, verdict, error_code,
+             row_count, truncated, executed_sql, timings::text, row_hash
+      FROM vanguard.nlq_audit WHERE organization_id = %(org)s ORDER BY id)
+TO STDOUT (FORMAT csv, HEADER);
