@@ -247,6 +247,62 @@ def cmd_users_set_role(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    """Ask as a user: the SQL that ran, the explanation, and the rows as a table."""
+    import asyncio
+
+    from nlq.app import create_app
+    from nlq.ask.service import stream_answer
+    from store import accounts
+
+    with _open(settings) as urls:
+        _upgrade(settings, urls)
+        with psycopg.connect(urls.app) as conn:
+            user = accounts.find_user_by_username(conn, args.user)
+            roles = dict(conn.execute("SELECT organization_id, role FROM vanguard.memberships WHERE user_id = %s",
+                                      (user[0],)).fetchall()) if user else {}
+        if user is None:
+            raise UnknownUser(f"user {args.user} does not exist")
+        if args.org not in roles:
+            raise UnknownOrganization(f"{args.user} is not a member of {args.org}")
+
+        async def run() -> int:
+            app = create_app(settings, urls)
+            async with app.router.lifespan_context(app):
+                columns, rows, status = [], [], 0
+                async for item in stream_answer(app.state.ask, args.org, user[0], args.question):
+                    name, data = item["event"], item["data"]
+                    if name == "sql":
+                        print(f"SQL: {data['sql']}\n")
+                    elif name == "explanation":
+                        print(data["delta"], end="", flush=True)
+                    elif name == "rows":
+                        columns = data.get("columns", columns)
+                        rows.extend(data.get("rows", []))
+                    elif name == "summary":
+                        print("\n")
+                        _print_table(columns, rows)
+                        print(f"\n{data['row_count']} row(s){' (truncated)' if data['truncated'] else ''}, "
+                              f"audit #{data['audit_id']}")
+                    elif name == "error":
+                        print(f"\nvanguard: {data['code']}: {data['message']}", file=sys.stderr)
+                        for reason in data.get("reasons", []):
+                            print(f"  - {reason}", file=sys.stderr)
+                        status = 1
+                return status
+
+        return asyncio.run(run())
+
+
+def _print_table(columns: list[str], rows: list[list]) -> None:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
 def cmd_guard(settings: Settings, args: argparse.Namespace) -> int:
     """Check SQL from stdin; print the verdict as JSON; exit 0 when allowed, 1 when refused."""
     import json
@@ -330,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     users_role.add_argument("org", type=_organization_code)
     users_role.add_argument("role", choices=["viewer", "editor", "admin"])
     users_role.set_defaults(handler=cmd_users_set_role)
+
+    ask = commands.add_parser("ask", help="ask a question as a user; prints the SQL, the explanation and the rows")
+    ask.add_argument("question", help="the question, in plain words")
+    ask.add_argument("--org", required=True, type=_organization_code, help="organization to ask about")
+    ask.add_argument("--user", required=True, type=_username, help="who is asking (their drafts are included)")
+    ask.set_defaults(handler=cmd_ask)
 
     guard = commands.add_parser("guard", help="check SQL from stdin against the guardrails; print the verdict")
     guard.add_argument("--org", required=True, help="organization the statement must be confined to")

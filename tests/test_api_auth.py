@@ -81,7 +81,9 @@ def _org_routes(app) -> list[tuple[str, str]]:
 
 
 def _fill(path: str, org: str, record: str) -> str:
-    return path.replace("{org_id}", org).replace("{record_id}", record).replace("{commit_id}", "1")
+    import re
+    path = path.replace("{org_id}", org).replace("{record_id}", record)
+    return re.sub(r"\{[a-z_]+\}", "1", path)  # any other id: commit, audit entry, ...
 
 
 async def test_every_organization_route_refuses_outsiders_identically(api):

@@ -209,11 +209,13 @@ def _statement(text: str, parsed: Parsed) -> tuple[str, str]:
     average = re.search(r"\b(average|avg|mean)\b", text)
     top = re.search(r"\btop\s+(\d+)\b|\b(\d+)\s+(?:most|least)\b|\b(most|least) expensive\b|\b(cheapest|biggest|largest)\b", text)
     metric = _metric(text)
-    if total:
+    if count:  # "how many ... in total" counts; "total cost" sums
+        measure, label = exp.Count(this=exp.Star()), "records"
+    elif total:
         measure, label = exp.Sum(this=_col(metric)), f"total_{metric}"
     elif average:
         measure, label = exp.Avg(this=_col(metric)), f"average_{metric}"
-    elif count or group:
+    elif group:
         measure, label = exp.Count(this=exp.Star()), "records"
     else:
         measure = None
