@@ -191,3 +191,45 @@ async def test_bad_requests(ask, body, status):
     response = await client.post("/api/ai/query", json=body)
     assert response.status_code == status, response.text
     assert "error" in response.json()
+
+
+async def test_a_client_that_disconnects_cancels_the_database_query(db, fake_llm):
+    """Over real HTTP (uvicorn on loopback): closing the stream stops the query and leaves an audit row."""
+    import asyncio
+
+    from store.pems.background import BackgroundServer
+    seed(db.app, records=400)
+    app = create_app(Settings(llm_base_url=fake_llm.base_url, llm_api_key="t", query_max_cost=1e15,
+                              query_timeout_seconds=120), db)
+    # 400^4 combinations: minutes of work, so only a cancellation can end it within the test
+    fake_llm.answer('{"sql": "SELECT count(*) FROM pfa_merged a, pfa_merged b, pfa_merged c, pfa_merged d'
+                    ' WHERE a.area <> d.class"}', Scripted(chunks=["Heavy."]))
+    server = BackgroundServer(app, lifespan="on")
+    url = await asyncio.to_thread(server.start)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            token = (await client.post("/api/auth/login", json={"username": "editor_a", "password": PASSWORD})).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+            async with client.stream("POST", "/api/ai/query", json={"org_id": "ORG_A", "question": "heavy"},
+                                     headers=headers) as response:
+                async for line in response.aiter_lines():
+                    if '"running"' in line:
+                        break
+            await asyncio.sleep(0.5)  # the query is running now; the client has gone
+        with psycopg.connect(db.admin) as admin:
+            for _ in range(100):
+                active = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'vanguard_reader'"
+                                       " AND state = 'active'").fetchone()[0]
+                if active == 0:
+                    break
+                await asyncio.sleep(0.1)
+        assert active == 0, "the query kept running after the client left"
+        rows = audit_rows(db)
+        for _ in range(50):
+            if rows:
+                break
+            await asyncio.sleep(0.1)
+            rows = audit_rows(db)
+        assert len(rows) == 1 and rows[0]["error_code"] == "cancelled" and rows[0]["row_count"] is None
+    finally:
+        await asyncio.to_thread(server.stop)

@@ -54,14 +54,17 @@ def print_table(results: list[Result]) -> None:
 
 def run_benchmarks(args: argparse.Namespace) -> int:
     from nlq.bench.guard import bench_guard
+    from nlq.bench.nlq import bench_nlq
     from nlq.bench.sync import bench_sync
 
-    selected = set(args.only or ["guard", "sync"])
+    selected = set(args.only or ["guard", "sync", "nlq"])
     results: list[Result] = []
     if "guard" in selected:
         results.extend(bench_guard(args.runs))
     if "sync" in selected:
         results.extend(bench_sync(args.records))
+    if "nlq" in selected:
+        results.extend(bench_nlq(args.nlq_records))
     print_table(results)
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as out:
