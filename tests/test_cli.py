@@ -27,7 +27,7 @@ def vanguard(*args: str, env: dict[str, str] | None = None, timeout: float = 120
 def test_help_lists_the_commands():
     result = vanguard("--help")
     assert result.returncode == 0
-    for command in ("serve", "db", "seed", "sync", "pems-sim", "orgs", "guard", "bench"):
+    for command in ("serve", "db", "seed", "sync", "pems-sim", "orgs", "users", "ask", "guard", "bench"):
         assert command in result.stdout
 
 
@@ -198,3 +198,49 @@ def test_pems_sim_serves_the_grid(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_ask_prints_sql_explanation_and_a_table(db):
+    env = {"VANGUARD_DATABASE_URL": db.admin}
+    assert vanguard("seed", "--orgs", "1", "--records", "200", env=env).returncode == 0
+    result = vanguard("ask", "--org", "HOLNG", "--user", "planner", "how many cranes are rented?", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("SQL: SELECT COUNT(*) AS records FROM (SELECT * FROM nlq.pfa_merged WHERE organization_id = 'HOLNG')")
+    assert "records\n-------" in result.stdout and "1 row(s), audit #1" in result.stdout
+    refused = vanguard("ask", "--org", "HOLNG", "--user", "planner", "sing me a song", env=env)
+    assert refused.returncode == 1 and "cannot answer that" in refused.stderr
+    outsider = vanguard("ask", "--org", "RIOT", "--user", "viewer", "how many cranes?", env=env)
+    assert outsider.returncode == 1 and "not a member of RIOT" in outsider.stderr
+    nobody = vanguard("ask", "--org", "HOLNG", "--user", "ghost", "x", env=env)
+    assert nobody.returncode == 1 and "does not exist" in nobody.stderr
+
+
+def test_users_add_list_and_set_role(db):
+    env = {"VANGUARD_DATABASE_URL": db.admin}
+    assert vanguard("orgs", "add", "HOLNG", env=env).returncode == 0
+    added = subprocess.run([sys.executable, "-m", "nlq.cli", "users", "add", "dana", "--org", "HOLNG", "--role", "editor",
+                            "--password-stdin"], input="long-enough-pw\n", capture_output=True, text=True,
+                           env={**{k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}, **env})
+    assert added.returncode == 0 and "dana created (editor in HOLNG)" in added.stdout
+    assert "dana\tdana\tactive\tHOLNG:editor" in vanguard("users", "list", env=env).stdout
+    assert vanguard("users", "set-role", "dana", "HOLNG", "admin", env=env).returncode == 0
+    assert "HOLNG:admin" in vanguard("users", "list", env=env).stdout
+    with psycopg.connect(db.app) as conn:
+        from nlq.auth.passwords import verify_password
+        stored = conn.execute("SELECT password_hash FROM vanguard.users WHERE username = 'dana'").fetchone()[0]
+    assert verify_password(stored, "long-enough-pw") and stored.startswith("$argon2id$")
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (("users", "add", "eve", "--password-stdin"), "short\n", "8 to 256 characters"),
+    (("users", "add", "bad name", "--password-stdin"), "long-enough-pw\n", "use 1-64 letters"),
+    (("users", "add", "eve", "--org", "NOPE", "--password-stdin"), "long-enough-pw\n", "NOPE is not registered"),
+    (("users", "set-role", "ghost", "HOLNG", "admin"), "", "ghost does not exist"),
+    (("users", "set-role", "dana", "HOLNG", "king"), "", "invalid choice"),
+])
+def test_users_bad_input_is_explained(db, args, stdin, message):
+    env = {"VANGUARD_DATABASE_URL": db.admin}
+    vanguard("orgs", "add", "HOLNG", env=env)
+    result = subprocess.run([sys.executable, "-m", "nlq.cli", *args], input=stdin, capture_output=True, text=True,
+                            env={**{k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}, **env})
+    assert result.returncode in (1, 2) and message in result.stderr, result.stderr
