@@ -42,3 +42,15 @@ def test_prompt_hashes_change_with_content():
     b = render("sql", catalog=build_catalog(), question="b")
     assert a.sha256 != b.sha256 and len(a.sha256) == 64
     assert len(template_source_sha256("sql")) == 64
+
+
+def test_the_bulk_prompt_lists_every_editable_field_with_its_operations():
+    from nlq.ask.catalog import editable_fields
+    from store.fields import EDITABLE_KEYS
+    fields = editable_fields()
+    assert {f.key for f in fields} == EDITABLE_KEYS
+    prompt = render("bulk", catalog=build_catalog(), editable=fields, request="extend all concrete by 2 weeks")
+    assert "- forecastEnd (date): current forecast end; ops: shift_days, set" in prompt.system
+    assert "- monthlyRate (numeric): rental rate per month; ops: set, add, scale_pct" in prompt.system
+    assert "ops: set; one of Rental, Purchase" in prompt.system
+    assert prompt.user == "Request: extend all concrete by 2 weeks"

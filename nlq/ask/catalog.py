@@ -48,3 +48,22 @@ def _column(f: Field) -> CatalogColumn:
 def build_catalog() -> Catalog:
     """The catalog shown to every prompt (the same for every organization and user)."""
     return Catalog(view=VIEW, columns=tuple(_column(f) for f in FIELDS), glossary=dict(GLOSSARY))
+
+
+OPS_BY_TYPE = {"date": ("shift_days", "set"), "numeric": ("set", "add", "scale_pct"),
+               "text": ("set",), "boolean": ("set",)}
+
+
+@dataclass(frozen=True)
+class EditableField:
+    key: str
+    type: str
+    meaning: str
+    ops: tuple[str, ...]
+    allowed: tuple[str, ...] | None
+
+
+def editable_fields() -> tuple[EditableField, ...]:
+    """The fields a bulk plan may change, with the operations that fit each type."""
+    return tuple(EditableField(f.key, f.type.value, f.meaning, OPS_BY_TYPE[f.type.value], f.allowed)
+                 for f in FIELDS if f.editable and f.key)
