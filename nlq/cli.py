@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -52,6 +53,15 @@ def _open(settings: Settings):
         app_url=settings.app_database_url,
         reader_url=settings.reader_database_url,
     )
+
+
+@contextlib.contextmanager
+def _app_connection(settings: Settings):
+    """A connection as the app role to the configured (migrated) database."""
+    with _open(settings) as urls:
+        _upgrade(settings, urls)
+        with psycopg.connect(urls.app) as conn:
+            yield conn
 
 
 def _upgrade(settings: Settings, urls: DatabaseUrls) -> list[str]:
@@ -169,10 +179,8 @@ def cmd_pems_sim(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_orgs_add(settings: Settings, args: argparse.Namespace) -> int:
     from store import accounts
 
-    with _open(settings) as urls:
-        _upgrade(settings, urls)
-        with psycopg.connect(urls.app) as conn:
-            accounts.upsert_organization(conn, args.code, args.name or args.code)
+    with _app_connection(settings) as conn:
+        accounts.upsert_organization(conn, args.code, args.name or args.code)
     print(f"organization {args.code} registered")
     return 0
 
@@ -180,11 +188,9 @@ def cmd_orgs_add(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_orgs_list(settings: Settings, args: argparse.Namespace) -> int:
     from store import accounts
 
-    with _open(settings) as urls:
-        _upgrade(settings, urls)
-        with psycopg.connect(urls.app) as conn:
-            for code, name in accounts.list_organizations(conn):
-                print(f"{code}\t{name}")
+    with _app_connection(settings) as conn:
+        for code, name in accounts.list_organizations(conn):
+            print(f"{code}\t{name}")
     return 0
 
 
@@ -205,17 +211,15 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
     from store import accounts
 
     password = _read_password(args)
-    with _open(settings) as urls:
-        _upgrade(settings, urls)
-        with psycopg.connect(urls.app) as conn:
-            if accounts.find_user_by_username(conn, args.username):
-                raise UserExists(f"user {args.username} already exists (use `vanguard users set-role`)")
-            known = {code for code, _ in accounts.list_organizations(conn)}
-            if args.org and args.org not in known:
-                raise UnknownOrganization(f"organization {args.org} is not registered")
-            user_id = accounts.insert_user(conn, args.username, hash_password(password), args.name or args.username)
-            if args.org:
-                accounts.upsert_membership(conn, user_id, args.org, args.role)
+    with _app_connection(settings) as conn:
+        if accounts.find_user_by_username(conn, args.username):
+            raise UserExists(f"user {args.username} already exists (use `vanguard users set-role`)")
+        known = {code for code, _ in accounts.list_organizations(conn)}
+        if args.org and args.org not in known:
+            raise UnknownOrganization(f"organization {args.org} is not registered")
+        user_id = accounts.insert_user(conn, args.username, hash_password(password), args.name or args.username)
+        if args.org:
+            accounts.upsert_membership(conn, user_id, args.org, args.role)
     print(f"user {args.username} created" + (f" ({args.role} in {args.org})" if args.org else ""))
     return 0
 
@@ -223,26 +227,22 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
     from store import accounts
 
-    with _open(settings) as urls:
-        _upgrade(settings, urls)
-        with psycopg.connect(urls.app) as conn:
-            for username, display_name, active, roles in accounts.list_users(conn):
-                print(f"{username}\t{display_name}\t{'active' if active else 'disabled'}\t{roles}")
+    with _app_connection(settings) as conn:
+        for username, display_name, active, roles in accounts.list_users(conn):
+            print(f"{username}\t{display_name}\t{'active' if active else 'disabled'}\t{roles}")
     return 0
 
 
 def cmd_users_set_role(settings: Settings, args: argparse.Namespace) -> int:
     from store import accounts
 
-    with _open(settings) as urls:
-        _upgrade(settings, urls)
-        with psycopg.connect(urls.app) as conn:
-            user = accounts.find_user_by_username(conn, args.username)
-            if user is None:
-                raise UnknownUser(f"user {args.username} does not exist")
-            if args.org not in {code for code, _ in accounts.list_organizations(conn)}:
-                raise UnknownOrganization(f"organization {args.org} is not registered")
-            accounts.upsert_membership(conn, user[0], args.org, args.role)
+    with _app_connection(settings) as conn:
+        user = accounts.find_user_by_username(conn, args.username)
+        if user is None:
+            raise UnknownUser(f"user {args.username} does not exist")
+        if args.org not in {code for code, _ in accounts.list_organizations(conn)}:
+            raise UnknownOrganization(f"organization {args.org} is not registered")
+        accounts.upsert_membership(conn, user[0], args.org, args.role)
     print(f"{args.username} is {args.role} in {args.org}")
     return 0
 

@@ -15,3 +15,16 @@ def run_as_reader(url: str, sql: str, org: str = "ORG_A", user: int | None = Non
         rows = conn.execute(sql, prepare=True).fetchall()
         conn.rollback()
         return rows
+
+
+async def wait_until_no_active_reader(admin_url: str, attempts: int = 100) -> int:
+    """How many reader queries are still active once they stop (or after ~10 s)."""
+    import asyncio
+    with psycopg.connect(admin_url) as admin:
+        for _ in range(attempts):
+            active = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'vanguard_reader'"
+                                   " AND state = 'active'").fetchone()[0]
+            if active == 0:
+                return 0
+            await asyncio.sleep(0.1)
+    return active

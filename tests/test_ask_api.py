@@ -13,6 +13,7 @@ from nlq.config import Settings
 from store import mirror
 from tests.api_fixtures import PASSWORD, seed
 from tests.fake_llm import Scripted, fake_llm  # noqa: F401
+from tests.reader import wait_until_no_active_reader
 
 CANARIES = ("CANARY-area-5f1e9b", "CANARY-class-77ad02", "CANARY-model-c0ffee")
 
@@ -216,14 +217,7 @@ async def test_a_client_that_disconnects_cancels_the_database_query(db, fake_llm
                     if '"running"' in line:
                         break
             await asyncio.sleep(0.5)  # the query is running now; the client has gone
-        with psycopg.connect(db.admin) as admin:
-            for _ in range(100):
-                active = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'vanguard_reader'"
-                                       " AND state = 'active'").fetchone()[0]
-                if active == 0:
-                    break
-                await asyncio.sleep(0.1)
-        assert active == 0, "the query kept running after the client left"
+        assert await wait_until_no_active_reader(db.admin) == 0, "the query kept running"
         rows = audit_rows(db)
         for _ in range(50):
             if rows:

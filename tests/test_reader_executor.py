@@ -12,6 +12,7 @@ from guardrails import check
 from store import demo_data, mirror
 from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout, reset_reader_connection, run_query
 from tests.helpers import add_draft, add_org, add_records, add_user
+from tests.reader import wait_until_no_active_reader
 
 
 @pytest.fixture
@@ -112,14 +113,7 @@ async def test_a_consumer_that_goes_away_cancels_the_query(db, reader):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    with psycopg.connect(db.admin) as admin:
-        for _ in range(50):
-            active = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'vanguard_reader'"
-                                   " AND state = 'active'").fetchone()[0]
-            if active == 0:
-                break
-            await asyncio.sleep(0.1)
-    assert active == 0, "the cancelled query is still running"
+    assert await wait_until_no_active_reader(db.admin) == 0, "the query kept running"
     batches, _ = await collect(pool, "SELECT 2", user)
     assert batches[0].rows == [[2]]
 
