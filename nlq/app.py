@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from nlq import audit_routes, health, kpis, metrics, sync_routes
 from nlq.ask import routes as ask_routes
+from nlq.bulk import routes as bulk_routes
 from nlq.ask.catalog import build_catalog
 from nlq.ask.offline import OfflineProvider
 from nlq.ask.providers import OpenAIProvider
@@ -53,7 +54,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         app.state.login_limiter = LoginLimiter()
         provider = make_provider(settings, app_pool)
         app.state.ask = AskDeps(app_pool=app_pool, reader_pool=reader_pool, provider=provider,
-                                catalog=build_catalog(), limits=settings.execution_limits())
+                                catalog=build_catalog(), limits=settings.execution_limits(),
+                                bulk_max_records=settings.bulk_max_records)
         app.state.app_pool = app_pool
         app.state.reader_pool = reader_pool
         scheduler_task = None
@@ -91,6 +93,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(sync_routes.all_router)
     app.include_router(ask_routes.router)
     app.include_router(audit_routes.router)
+    app.include_router(bulk_routes.router)
     return app
 
 

@@ -266,6 +266,32 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         if args.org not in roles:
             raise UnknownOrganization(f"{args.user} is not a member of {args.org}")
 
+        async def run_bulk() -> int:
+            from nlq.bulk.service import stream_bulk
+
+            app = create_app(settings, urls)
+            async with app.router.lifespan_context(app):
+                async for item in stream_bulk(app.state.ask, args.org, user[0], args.question):
+                    name, data = item["event"], item["data"]
+                    if name == "plan":
+                        print(f"Target: {data['target']}")
+                        for change in data["changes"]:
+                            print(f"Change: {change['field']} {change['op']} {change['value']}")
+                        print(data["explanation"])
+                    elif name == "summary":
+                        print(f"\nMatched {data['matched']:,}, proposed {data['proposed']:,}, "
+                              f"skipped {len(data['skipped']):,}; change set #{data['change_set_id']} awaits review.\n")
+                        _print_table(["record", "field", "before", "after"], [
+                            [p["record_id"], k, p["before"].get(k), v] for p in data["preview"] for k, v in p["after"].items()])
+                        for skipped in data["skipped"][:20]:
+                            print(f"skipped {skipped['record_id']}: {skipped['rule']} ({skipped['message']})")
+                    elif name == "error":
+                        print(f"vanguard: {data['code']}: {data['message']}", file=sys.stderr)
+                        for reason in data.get("reasons", []):
+                            print(f"  - {reason}", file=sys.stderr)
+                        return 1
+                return 0
+
         async def run() -> int:
             app = create_app(settings, urls)
             async with app.router.lifespan_context(app):
@@ -291,7 +317,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
                         status = 1
                 return status
 
-        return asyncio.run(run())
+        return asyncio.run(run_bulk() if args.bulk else run())
 
 
 def _print_table(columns: list[str], rows: list[list]) -> None:
@@ -391,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in plain words")
     ask.add_argument("--org", required=True, type=_organization_code, help="organization to ask about")
     ask.add_argument("--user", required=True, type=_username, help="who is asking (their drafts are included)")
+    ask.add_argument("--bulk", action="store_true",
+                     help="a bulk-edit request: print the proposed change set's preview (nothing is changed)")
     ask.set_defaults(handler=cmd_ask)
 
     guard = commands.add_parser("guard", help="check SQL from stdin against the guardrails; print the verdict")

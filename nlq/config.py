@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(default=5.0, gt=0, le=300, description="statement_timeout of one NL query.")
     query_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows an NL answer returns at most (then `truncated`).")
     query_max_cost: float = Field(default=2_000_000.0, gt=0, description="EXPLAIN cost above which an NL query is refused before it runs.")
+    bulk_max_records: int = Field(default=5000, ge=1, le=50_000, description="A bulk-edit plan matching more records than this is refused with the count.")
     pems_base_url: str | None = Field(default=None, description="PEMS (HxGN EAM) base URL. Unset: the built-in simulator with the demo organizations.")
     pems_api_key: SecretStr | None = Field(default=None, description="PEMS API key (sent as X-API-KEY).")
     pems_user: str | None = Field(default=None, description="PEMS user for Basic auth (when no API key is set).")

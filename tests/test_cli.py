@@ -244,3 +244,15 @@ def test_users_bad_input_is_explained(db, args, stdin, message):
     result = subprocess.run([sys.executable, "-m", "nlq.cli", *args], input=stdin, capture_output=True, text=True,
                             env={**{k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}, **env})
     assert result.returncode in (1, 2) and message in result.stderr, result.stderr
+
+
+def test_ask_bulk_prints_the_preview(db):
+    env = {"VANGUARD_DATABASE_URL": db.admin}
+    assert vanguard("seed", "--orgs", "1", "--records", "150", env=env).returncode == 0
+    result = vanguard("ask", "--bulk", "--org", "HOLNG", "--user", "planner", "extend all concrete equipment by 2 weeks",
+                      env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Change: forecastEnd shift_days 14" in result.stdout and "awaits review" in result.stdout
+    assert "record" in result.stdout and "forecastEnd" in result.stdout
+    refused = vanguard("ask", "--bulk", "--org", "HOLNG", "--user", "planner", "improve things", env=env)
+    assert refused.returncode == 1 and "rejected" in refused.stderr

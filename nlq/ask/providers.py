@@ -106,6 +106,10 @@ class OpenAIProvider:
         sql, explanation = parse_reply(text)
         return LlmReply(sql=sql, explanation=explanation, raw=text)
 
+    async def complete_text(self, prompt: Prompt) -> str:
+        """The model's raw answer (a bulk plan is read by its own strict parser)."""
+        return await self._complete(prompt)
+
     async def _complete(self, prompt: Prompt) -> str:
         options = {"response_format": {"type": "json_object"}} if self._json_mode else {}
         try:

@@ -41,6 +41,7 @@ class AskDeps:
     provider: object
     catalog: Catalog
     limits: ExecutionLimits
+    bulk_max_records: int = 5000
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Bulk-edit suggestions: a plan (target + changes) becomes a reviewable change set, never a write."""
