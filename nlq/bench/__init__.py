@@ -62,9 +62,9 @@ def run_benchmarks(args: argparse.Namespace) -> int:
     if "guard" in selected:
         results.extend(bench_guard(args.runs))
     if "sync" in selected:
-        results.extend(bench_sync(args.records))
+        results.extend(bench_sync(args.sync_records))
     if "nlq" in selected:
-        results.extend(bench_nlq(args.nlq_records))
+        results.extend(bench_nlq(args.records, orgs=args.orgs))
     print_table(results)
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as out:
