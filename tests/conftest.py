@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,14 +23,17 @@ from store.roles import ensure_database_privileges
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseUrls]:
+def pg_server() -> Iterator[DatabaseUrls]:
     """Admin, app and reader URLs of the test server (database `postgres`)."""
     external = os.environ.get("VANGUARD_TEST_DATABASE_URL")
     if external:
         app_password, reader_password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         yield DatabaseUrls.from_admin(external, app_password=app_password, reader_password=reader_password)
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "pgdata", temporary=True)
+    # Not under pytest's basetemp: pytest prunes old basetemps, and another pytest run on the same
+    # machine must never delete the data directory of a server this run is using.
+    parent = Path(tempfile.mkdtemp(prefix="vanguard-test-"))
+    server = EmbeddedPostgres(parent / "pgdata", temporary=True)
     admin = server.start()
     with psycopg.connect(admin, autocommit=True) as conn:
         # Durability is pointless for throw-away test data; this makes each test database cheap.
@@ -38,6 +44,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseUrls
         yield DatabaseUrls.from_admin(admin)
     finally:
         server.stop()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _passwords(urls: DatabaseUrls) -> dict[str, str | None]:
