@@ -427,12 +427,14 @@ def build_parser() -> argparse.ArgumentParser:
     guard.set_defaults(handler=cmd_guard)
 
     bench = commands.add_parser("bench", help="measure performance and print a table of targets")
-    bench.add_argument("--only", choices=["guard", "sync", "nlq"], action="append",
+    bench.add_argument("--only", choices=["guard", "api", "sync", "nlq"], action="append",
                        help="run only these benchmarks (repeatable); default: all")
     bench.add_argument("--runs", type=_bounded(5, 100_000), default=200, help="timed runs per item (default 200)")
     bench.add_argument("--records", type=_bounded(1000, 5_000_000), default=1_000_000,
                        help="mirror size of the dataset benchmarks (default 1,000,000)")
     bench.add_argument("--orgs", type=_bounded(1, 100), default=20, help="organizations in the dataset (default 20)")
+    bench.add_argument("--drafts", type=_bounded(0, 100_000), default=10_000,
+                       help="working drafts of the benchmark user in the first organization (default 10,000)")
     bench.add_argument("--sync-records", type=_bounded(1000, 5_000_000), default=200_000,
                        help="records read over HTTP by the sync benchmark (default 200,000)")
     bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")

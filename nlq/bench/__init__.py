@@ -53,14 +53,17 @@ def print_table(results: list[Result]) -> None:
 
 
 def run_benchmarks(args: argparse.Namespace) -> int:
+    from nlq.bench.api import bench_api
     from nlq.bench.guard import bench_guard
     from nlq.bench.nlq import bench_nlq
     from nlq.bench.sync import bench_sync
 
-    selected = set(args.only or ["guard", "sync", "nlq"])
+    selected = set(args.only or ["guard", "api", "sync", "nlq"])
     results: list[Result] = []
     if "guard" in selected:
         results.extend(bench_guard(args.runs))
+    if "api" in selected:
+        results.extend(bench_api(args.records, args.orgs, args.drafts, runs=min(args.runs, 100)))
     if "sync" in selected:
         results.extend(bench_sync(args.sync_records))
     if "nlq" in selected:
