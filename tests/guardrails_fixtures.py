@@ -9,7 +9,6 @@ import pytest
 from store import demo_data
 from store.fields import FIELDS
 from tests.helpers import add_draft, add_org, add_records, add_user
-from tests.reader import run_as_reader  # noqa: F401  (re-exported for the test modules)
 
 
 def fill(conn: psycopg.Connection, orgs: tuple[str, ...]) -> None:

@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from tests.api_fixtures import PASSWORD, api  # noqa: F401
+from tests.api_fixtures import PASSWORD
 
 
 async def test_login_and_me(api):

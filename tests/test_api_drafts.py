@@ -8,8 +8,6 @@ import psycopg
 import pytest
 
 from store.sync.writeback import deliver_outbox
-from tests.api_fixtures import api  # noqa: F401
-from tests.pems_fixtures import pems_factory  # noqa: F401
 
 DRAFTS = "/api/pfa/ORG_A/drafts"
 

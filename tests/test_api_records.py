@@ -7,7 +7,6 @@ import json
 import psycopg
 import pytest
 
-from tests.api_fixtures import api  # noqa: F401
 
 
 def expected(urls, where: str = "TRUE", params: tuple = (), order: str = "id") -> list[str]:

@@ -9,8 +9,7 @@ import psycopg
 
 from nlq.app import create_app
 from nlq.config import Settings
-from tests.api_fixtures import api, seed  # noqa: F401
-from tests.pems_fixtures import pems_factory  # noqa: F401
+from tests.api_fixtures import seed
 
 
 async def test_admin_triggers_a_sync_and_sees_it_in_the_status(db, pems_factory):

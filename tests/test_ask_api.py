@@ -12,7 +12,7 @@ from nlq.app import create_app
 from nlq.config import Settings
 from store import mirror
 from tests.api_fixtures import PASSWORD, seed
-from tests.fake_llm import Scripted, fake_llm  # noqa: F401
+from tests.fake_llm import Scripted
 from tests.reader import wait_until_no_active_reader
 
 CANARIES = ("CANARY-area-5f1e9b", "CANARY-class-77ad02", "CANARY-model-c0ffee")

@@ -9,7 +9,6 @@ import json
 import psycopg
 import pytest
 
-from tests.api_fixtures import api  # noqa: F401
 
 
 async def ask(api, user: str, question: str) -> None:

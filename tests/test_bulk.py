@@ -13,9 +13,7 @@ from nlq.app import create_app
 from nlq.config import Settings
 from store.sync.worker import sync_organization
 from store.sync.writeback import deliver_outbox
-from tests.api_fixtures import PASSWORD, api, seed  # noqa: F401
-from tests.fake_llm import fake_llm  # noqa: F401
-from tests.pems_fixtures import pems_factory  # noqa: F401
+from tests.api_fixtures import PASSWORD, seed
 
 
 def parse(text: str) -> list[tuple[str, dict]]:

@@ -11,7 +11,7 @@ import pytest
 
 from guardrails import check
 from guardrails.corpus import load
-from tests.guardrails_fixtures import one_org, run_as_admin, two_orgs, unscoped_one_org, unscoped_two_orgs  # noqa: F401
+from tests.guardrails_fixtures import run_as_admin
 from tests.reader import run_as_reader
 
 ATTACKS = load("attacks")

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guardrails import check
-from tests.guardrails_fixtures import run_as_admin, unscoped_one_org, unscoped_two_orgs  # noqa: F401
+from tests.guardrails_fixtures import run_as_admin
 
 TEXT_COLUMNS = ("p.category", "p.area", "p.source", "p.dor", "p.class", "p.id", "p.organization_id", "p.data->>'area'")
 VALUES = ("'Cranes'", "'Silo 4'", "'Rental'", "'BEO'", "'ORG_A'", "'ORG_B'", "'PFA-0000007'", "''", "'%'")

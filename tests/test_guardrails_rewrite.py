@@ -9,7 +9,6 @@ import pytest
 
 from guardrails import check
 from guardrails.allowlist import CAST_TYPE_NAMES, FUNCTION_NAMES, NODE_NAMES, VAR_PARENT_NAMES
-from tests.guardrails_fixtures import run_as_admin, two_orgs, unscoped_two_orgs  # noqa: F401
 from tests.reader import run_as_reader
 
 SCOPED = "(SELECT * FROM nlq.pfa_merged WHERE organization_id = 'ORG_A')"

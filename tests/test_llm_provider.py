@@ -8,9 +8,9 @@ import pytest
 
 import nlq.ask.providers as providers_module
 from nlq.ask.catalog import build_catalog
-from nlq.ask.providers import LlmBadOutput, LlmUnavailable, OpenAIProvider, parse_reply
+from nlq.ask.providers import LlmBadOutput, LlmUnavailable, OpenAIProvider
 from prompts.render import render
-from tests.fake_llm import Scripted, fake_llm  # noqa: F401
+from tests.fake_llm import Scripted
 
 
 def prompt(question: str = "how many cranes?"):

@@ -9,7 +9,6 @@ import pytest
 from store.pems import mapping
 from store.pems.client import PemsClient, PemsSettings
 from store.pems.errors import MalformedRecord, PemsConflict, PemsRejected, PemsUnavailable
-from tests.pems_fixtures import pems_factory  # noqa: F401
 
 
 def all_rows(client, org, **kw):

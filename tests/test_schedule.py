@@ -13,7 +13,6 @@ from nlq.config import Settings
 from store.sync.schedule import Schedule, run_pass
 from store.sync.writeback import commit_drafts
 from tests.helpers import add_org, add_user
-from tests.pems_fixtures import pems_factory  # noqa: F401
 
 
 def test_a_pass_syncs_due_organizations_and_then_waits_for_the_interval(db, app_conn, pems_factory):

@@ -7,7 +7,6 @@ import pytest
 
 from store.sync.worker import sync_organization
 from tests.helpers import add_draft, add_org, add_user
-from tests.pems_fixtures import pems_factory  # noqa: F401
 
 CHECKSUM = ("SELECT md5(coalesce(string_agg(id || data::text || coalesce(pems_record_id::text, '')"
             " || coalesce(deleted_at::text, ''), '|' ORDER BY id), ''))"

@@ -10,7 +10,6 @@ from psycopg.types.json import Jsonb
 from store.sync.worker import sync_organization
 from store.sync.writeback import commit_drafts, deliver_outbox
 from tests.helpers import add_org, add_user
-from tests.pems_fixtures import pems_factory  # noqa: F401
 
 RID = "PFA-0000003"
 

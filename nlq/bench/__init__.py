@@ -6,7 +6,6 @@ import argparse
 import json
 import platform
 import os
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass

@@ -15,16 +15,15 @@ import time
 from pathlib import Path
 
 import httpx
-import psycopg
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from nlq.app import create_app
-from nlq.auth.passwords import hash_password
 from nlq.bench import Result, p95
+from nlq.bench.api import PASSWORD, build
 from nlq.config import Settings
-from store import accounts, demo_data, mirror
+from store import demo_data
 from store.database import DatabaseUrls
 from store.embedded import EmbeddedPostgres
 from store.migrate import upgrade
@@ -52,23 +51,10 @@ def _instant_llm() -> Starlette:
     return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
 
 
-def _load(urls: DatabaseUrls, records: int, orgs: int) -> None:
-    codes = demo_data.organization_codes(orgs)
-    with psycopg.connect(urls.app, autocommit=True) as conn:
-        for code in codes:
-            accounts.upsert_organization(conn, code, code)
-            with conn.transaction():
-                mirror.copy_records(conn, demo_data.generate_records(code, records // orgs))
-        user = accounts.insert_user(conn, "bench", hash_password("bench-password"))
-        accounts.upsert_membership(conn, user, codes[0], "viewer")
-        mirror.refresh_kpis(conn)
-        mirror.analyze(conn)
-
-
 async def _measure(url: str, org: str, runs: int) -> list[float]:
     overheads = []
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        token = (await client.post("/api/auth/login", json={"username": "bench", "password": "bench-password"})).json()
+        token = (await client.post("/api/auth/login", json={"username": "bench", "password": PASSWORD})).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         for i in range(runs + 5):
             started = time.perf_counter()
@@ -96,7 +82,7 @@ def bench_nlq(records: int, runs: int = 30, orgs: int = 20) -> list[Result]:
         try:
             upgrade(admin)
             urls = DatabaseUrls.from_admin(admin)
-            _load(urls, records, orgs)
+            build(urls, records, orgs, drafts=0)
             with BackgroundServer(_instant_llm()) as llm_url:
                 app = create_app(Settings(llm_base_url=llm_url + "/v1", llm_api_key="bench", llm_model="m"), urls)
                 web = BackgroundServer(app, lifespan="on")
