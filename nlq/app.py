@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from nlq import audit_routes, health, kpis, metrics, sync_routes
 from nlq.ask import routes as ask_routes
 from nlq.bulk import routes as bulk_routes
+from nlq.web import install_pages
 from nlq.ask.catalog import build_catalog
 from nlq.ask.offline import OfflineProvider
 from nlq.ask.providers import OpenAIProvider
@@ -94,6 +95,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(ask_routes.router)
     app.include_router(audit_routes.router)
     app.include_router(bulk_routes.router)
+    install_pages(app)
     return app
 
 

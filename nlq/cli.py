@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     guard.set_defaults(handler=cmd_guard)
 
     bench = commands.add_parser("bench", help="measure performance and print a table of targets")
-    bench.add_argument("--only", choices=["guard", "api", "sync", "nlq"], action="append",
+    bench.add_argument("--only", choices=["guard", "sync", "nlq", "api", "load"], action="append",
                        help="run only these benchmarks (repeatable); default: all")
     bench.add_argument("--runs", type=_bounded(5, 100_000), default=200, help="timed runs per item (default 200)")
     bench.add_argument("--records", type=_bounded(1000, 5_000_000), default=1_000_000,
@@ -437,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="working drafts of the benchmark user in the first organization (default 10,000)")
     bench.add_argument("--sync-records", type=_bounded(1000, 5_000_000), default=200_000,
                        help="records read over HTTP by the sync benchmark (default 200,000)")
+    bench.add_argument("--clients", type=_bounded(1, 500), default=50, help="concurrent clients of the load run (default 50)")
+    bench.add_argument("--load-seconds", type=_bounded(1, 3600), default=60, help="length of the load run (default 60)")
     bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
     bench.set_defaults(handler=cmd_bench)
     return parser
@@ -479,7 +481,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vanguard: invalid configuration: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per PEMS page is noise
+    for noisy in ("httpx", "httpx2"):  # one line per PEMS page or model call is noise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.handler(settings, args)
     except StoreError as exc:

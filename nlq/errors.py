@@ -83,48 +83,50 @@ def error_body(code: str, message: str, details: object = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def _reply(request: Request, status: int, body: dict, headers: dict | None = None):
+    """The JSON error body, unless the request was for a web page: then the pages' own error page."""
+    render = getattr(request.app.state, "page_error", None)
+    page = render(request, status, body["error"]) if render is not None else None
+    return page if page is not None else JSONResponse(body, status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the one body shape; never leak tracebacks or database text."""
 
     @app.exception_handler(NlqError)
-    async def _nlq_error(_: Request, exc: NlqError) -> JSONResponse:
+    async def _nlq_error(request: Request, exc: NlqError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         if isinstance(exc, TooManyAttempts) and exc.details.get("retry_after_seconds"):
             headers = {"Retry-After": str(exc.details["retry_after_seconds"])}
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code,
-                            headers=headers)
+        return _reply(request, exc.status_code, error_body(exc.code, exc.message, exc.details), headers)
 
     @app.exception_handler(StoreError)
-    async def _store_error(_: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=503)
+    async def _store_error(request: Request, exc: StoreError):
+        return _reply(request, 503, error_body(exc.code, exc.message, exc.details))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError):
         problems = [
             {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return JSONResponse(
-            error_body("invalid_request", "The request is malformed.", {"problems": problems}), status_code=422
-        )
+        return _reply(request, 422, error_body("invalid_request", "The request is malformed.", {"problems": problems}))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        return _reply(request, exc.status_code, error_body(code, str(exc.detail)))
 
     @app.exception_handler(UnicodeEncodeError)
-    async def _unstorable_text(_: Request, exc: UnicodeEncodeError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_text", "The request contains text that is not valid Unicode."),
-                            status_code=422)
+    async def _unstorable_text(request: Request, exc: UnicodeEncodeError):
+        return _reply(request, 422, error_body("invalid_text", "The request contains text that is not valid Unicode."))
 
     @app.exception_handler(psycopg.DataError)
-    async def _bad_data(_: Request, exc: psycopg.DataError) -> JSONResponse:
+    async def _bad_data(request: Request, exc: psycopg.DataError):
         # Values the database cannot hold (a NUL byte in text, a number out of range): the
         # caller's input, never worth a 500; the database's text is not echoed.
-        return JSONResponse(error_body("invalid_value", "A value in the request cannot be stored or compared."),
-                            status_code=422)
+        return _reply(request, 422, error_body("invalid_value", "A value in the request cannot be stored or compared."))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(error_body("internal_error", "Something went wrong on our side."), status_code=500)
+    async def _unexpected(request: Request, exc: Exception):
+        return _reply(request, 500, error_body("internal_error", "Something went wrong on our side."))

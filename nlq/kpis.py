@@ -28,6 +28,18 @@ async def kpis(access: Viewer, pool: AppPool) -> dict:
     names = ("category", "source", "records", "plan_cost", "forecast_cost", "actual_cost", "cost_variance")
     groups = [{n: jsonable(v) for n, v in zip(names, row)} for row in rows]
     totals = {n: jsonable(sum(g[n] or 0 for g in groups)) for n in names[2:]}
-    bounds = ("plan_start", "plan_end", "forecast_start", "forecast_end", "actual_start", "actual_end")
-    return {"groups": groups, "totals": totals,
-            "timeline": {n: jsonable(v) for n, v in zip(bounds, timeline or (None,) * 6)}}
+    return {"groups": groups, "totals": totals, "timeline": _bounds(timeline)}
+
+
+@router.get("/timeline")
+async def timeline(access: Viewer, pool: AppPool) -> dict:
+    """Earliest and latest plan / forecast / actual dates (for a timeline's axis), with the caller's drafts."""
+    async with pool.connection() as conn:
+        row = await (await conn.execute(_Q["timeline_with_drafts"],
+                                        {"org": access.org_id, "user_id": access.user.id})).fetchone()
+    return _bounds(row)
+
+
+def _bounds(row: tuple | None) -> dict:
+    names = ("plan_start", "plan_end", "forecast_start", "forecast_end", "actual_start", "actual_end")
+    return {n: jsonable(v) for n, v in zip(names, row or (None,) * 6)}

@@ -26,11 +26,13 @@ async def save_proposal(conn: AsyncConnection, org: str, user_id: int, request: 
     """One `ai_bulk` change set with a `proposed` draft per item (invisible in the merged view)."""
     change_set = (await (await conn.execute(_Q["insert_change_set"], {
         "org": org, "user_id": user_id, "name": request[:120], "request": request, "plan": Jsonb(plan)})).fetchone())[0]
-    async with conn.cursor() as cur:
-        await cur.executemany(_Q["insert_proposed_draft"], [
-            {"org": org, "user_id": user_id, "record_id": item.record_id, "change_set_id": change_set,
-             "delta": Jsonb(item.delta), "base": Jsonb({k: base[item.record_id].get(k) for k in item.delta}),
-             "detail": Jsonb({"before": item.before})} for item in items])
+    if items:
+        await conn.execute(_Q["insert_proposed_drafts"], {
+            "org": org, "user_id": user_id, "change_set_id": change_set,
+            "record_ids": [item.record_id for item in items],
+            "deltas": [Jsonb(item.delta) for item in items],
+            "bases": [Jsonb({k: base[item.record_id].get(k) for k in item.delta}) for item in items],
+            "details": [Jsonb({"before": item.before}) for item in items]})
     return change_set
 
 

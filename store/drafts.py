@@ -68,7 +68,9 @@ async def save_drafts(conn: AsyncConnection, org: str, user_id: int, items: list
         _Q["lock_mirror_records"], {"org": org, "ids": ids})).fetchall()}
     drafts = {row[0]: row[1:] for row in await (await conn.execute(
         _Q["lock_working_drafts_of_records"], {"org": org, "user_id": user_id, "ids": ids})).fetchall()}
-    writes: list[tuple[str, dict]] = []
+    inserts: list[tuple[str, dict, dict]] = []
+    updates: list[tuple[int, dict, dict]] = []
+    discards: list[int] = []
     result = SaveResult()
     for item in items:
         pems = mirror.get(item.record_id)
@@ -86,19 +88,33 @@ async def save_drafts(conn: AsyncConnection, org: str, user_id: int, items: list
         for key in [k for k, v in new_delta.items() if v == pems.get(k)]:
             del new_delta[key], new_base[key]
         if new_delta:
-            params = {"org": org, "user_id": user_id, "record_id": item.record_id, "change_set_id": change_set_id,
-                      "delta": Jsonb(new_delta), "base": Jsonb(new_base), "id": draft_id}
-            writes.append(("update_working_draft" if draft_id else "insert_working_draft", params))
+            if draft_id:
+                updates.append((draft_id, new_delta, new_base))
+            else:
+                inserts.append((item.record_id, new_delta, new_base))
             result.saved.append(item.record_id)
         else:
             if draft_id:
-                writes.append(("discard_draft_by_id", {"id": draft_id}))
+                discards.append(draft_id)
             result.cleared.append(item.record_id)
     if problems:
         raise DraftRejected(problems)
-    async with conn.cursor() as cur:
-        for name in ("insert_working_draft", "update_working_draft", "discard_draft_by_id"):
-            batch = [params for query, params in writes if query == name]
-            if batch:
-                await cur.executemany(_Q[name], batch)
+    await _write(conn, org, user_id, change_set_id, inserts, updates, discards)
     return result
+
+
+async def _write(conn: AsyncConnection, org: str, user_id: int, change_set_id: int | None,
+                 inserts: list[tuple[str, dict, dict]], updates: list[tuple[int, dict, dict]],
+                 discards: list[int]) -> None:
+    """At most three statements whatever the batch size (arrays in step, never one row per statement)."""
+    common = {"org": org, "user_id": user_id, "change_set_id": change_set_id}
+    if inserts:
+        await conn.execute(_Q["insert_working_drafts"], {
+            **common, "record_ids": [r for r, _, _ in inserts],
+            "deltas": [Jsonb(d) for _, d, _ in inserts], "bases": [Jsonb(b) for _, _, b in inserts]})
+    if updates:
+        await conn.execute(_Q["update_working_drafts"], {
+            **common, "ids": [i for i, _, _ in updates],
+            "deltas": [Jsonb(d) for _, d, _ in updates], "bases": [Jsonb(b) for _, _, b in updates]})
+    if discards:
+        await conn.execute(_Q["discard_drafts_by_ids"], {"ids": discards})

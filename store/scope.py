@@ -24,3 +24,13 @@ def scope_statements(org_id: str, user_id: int | None) -> list[sql.Composed]:
             sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(*USER_SETTING.split(".")), sql.Literal(str(int(user_id))))
         )
     return statements
+
+
+# The app role may call set_config, which sets both values in one round trip (is_local = true:
+# the same transaction lifetime as SET LOCAL). Values are parameters.
+SET_SCOPE = sql.SQL("SELECT set_config({}, %(org_id)s, true), set_config({}, %(user_id)s, true)").format(
+    sql.Literal(ORG_SETTING), sql.Literal(USER_SETTING))
+
+
+def scope_params(org_id: str, user_id: int) -> dict:
+    return {"org_id": org_id, "user_id": str(int(user_id))}

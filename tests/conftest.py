@@ -22,7 +22,8 @@ from store.migrate import upgrade
 from store.roles import ensure_database_privileges
 
 # Fixture modules shared by several test modules (pytest registers their fixtures everywhere).
-pytest_plugins = ["tests.api_fixtures", "tests.pems_fixtures", "tests.fake_llm", "tests.guardrails_fixtures"]
+pytest_plugins = ["tests.api_fixtures", "tests.pems_fixtures", "tests.fake_llm", "tests.guardrails_fixtures",
+                  "tests.web_fixtures"]
 
 
 @pytest.fixture(scope="session")

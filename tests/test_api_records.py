@@ -128,3 +128,60 @@ async def test_unstorable_text_in_filters_is_422(api, query):
 async def test_record_path_with_a_nul_is_422(api):
     response = await api.get("viewer_a", "/api/pfa/ORG_A/records/PFA%00")
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("query, where, params", [
+    ("", "TRUE", ()),
+    ("category=Cranes&source=Rental", "category = %s AND source = %s", ("Cranes", "Rental")),
+    ("forecast_from=2026-01-01&forecast_to=2026-01-31", "forecast_end >= %s AND forecast_start <= %s",
+     ("2026-01-01", "2026-01-31")),
+    ("category=NoSuchCategory", "category = %s", ("NoSuchCategory",)),
+])
+async def test_count_matches_a_direct_count(api, query, where, params):
+    response = await api.get("viewer_a", f"/api/pfa/ORG_A/count?{query}")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"count": len(expected(api.urls, where, params))}
+
+
+async def test_count_includes_the_callers_drafts_only(api):
+    before = (await api.get("editor_a", "/api/pfa/ORG_A/count?area=Counted%20Area")).json()["count"]
+    saved = await api.post("editor_a", "/api/pfa/ORG_A/drafts",
+                           {"record_id": "PFA-0000005", "changes": {"area": "Counted Area"}})
+    assert saved.status_code == 200, saved.text
+    assert (await api.get("editor_a", "/api/pfa/ORG_A/count?area=Counted%20Area")).json()["count"] == before + 1
+    assert (await api.get("viewer_a", "/api/pfa/ORG_A/count?area=Counted%20Area")).json()["count"] == before
+
+
+@pytest.mark.parametrize("query", ["is_actualized=maybe", "forecast_from=2026-02-30", "area=a%00b", "q=" + "x" * 101])
+async def test_bad_count_parameters_are_422(api, query):
+    response = await api.get("viewer_a", f"/api/pfa/ORG_A/count?{query}")
+    assert response.status_code == 422, response.text
+
+
+async def test_count_and_timeline_need_membership(api):
+    for path in ("/api/pfa/ORG_B/count", "/api/pfa/ORG_B/timeline"):
+        response = await api.get("viewer_a", path)
+        assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+
+
+async def test_timeline_bounds_match_the_data_and_widen_with_drafts(api):
+    with psycopg.connect(api.urls.app) as conn:
+        row = conn.execute(
+            "SELECT min(plan_start), max(plan_end), min(forecast_start), max(forecast_end), min(actual_start),"
+            " max(actual_end) FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A' AND deleted_at IS NULL").fetchone()
+    names = ("plan_start", "plan_end", "forecast_start", "forecast_end", "actual_start", "actual_end")
+    body = (await api.get("viewer_a", "/api/pfa/ORG_A/timeline")).json()
+    assert body == {n: (v.isoformat() if v else None) for n, v in zip(names, row)}
+    saved = await api.post("editor_a", "/api/pfa/ORG_A/drafts",
+                           {"record_id": "PFA-0000006", "changes": {"forecastEnd": "2031-12-31"}})
+    assert saved.status_code == 200, saved.text
+    assert (await api.get("editor_a", "/api/pfa/ORG_A/timeline")).json()["forecast_end"] == "2031-12-31"
+    assert (await api.get("viewer_a", "/api/pfa/ORG_A/timeline")).json() == body
+
+
+async def test_page_values_are_the_same_json_as_the_record_detail(api):
+    """The list loads values JSON-ready (numbers, ISO dates and times); the detail converts them after."""
+    page = (await api.get("viewer_a", "/api/pfa/ORG_A?limit=50")).json()["items"]
+    for item in page[:50:7]:
+        detail = (await api.get("viewer_a", f"/api/pfa/ORG_A/records/{item['id']}")).json()
+        assert {k: detail[k] for k in item} == item

@@ -158,6 +158,35 @@ def test_bench_guard_prints_the_table_and_writes_json(tmp_path):
     assert all(r["median"] > 0 for r in data["results"])
 
 
+def test_bench_smoke_run_measures_every_item(tmp_path):
+    """The whole harness on about 20,000 records: every item is measured and the load run has no
+    errors. Speed is not judged here (that is `vanguard bench` on the full dataset), so the exit
+    status may be 0 or 1, never a crash."""
+    out = tmp_path / "smoke.json"
+    result = vanguard("bench", "--records", "20000", "--orgs", "4", "--drafts", "1000", "--runs", "5",
+                      "--sync-records", "5000", "--clients", "5", "--load-seconds", "4", "--json", str(out), timeout=600)
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    results = {r["name"]: r for r in json.loads(out.read_text())["results"]}
+    expected = ["guardrails.check (benign corpus)", "sync: full ingest of 5,000 records over HTTP",
+                "NL overhead to first rows (20,000 records)", "page of 100, two filters (with drafts)",
+                "filtered count (two filters, with drafts)", "one-month forecast range, page of 100",
+                "KPIs with drafts", "timeline bounds with drafts", "save one draft", "batch of 1,000 drafts",
+                "commit of 1,000 drafts (local part, 3 runs)", "export of one organization (JSON lines)",
+                "load: page reads", "load: draft saves", "load: NL questions (offline model)"]
+    for name in expected:
+        assert name in results and results[name]["median"] > 0, name
+    for name in ("page of 100, two filters (with drafts)", "KPIs with drafts"):
+        assert "HTTP/SQL" in results[name]["note"]
+    load = results["load: 5 clients for 4 s, errors"]
+    assert load["median"] == 0 and load["passed"] is True, load["note"]
+    assert all(line in result.stdout for line in ("machine:", "load: page reads"))
+
+
+def test_bench_refuses_a_dataset_too_small_for_the_api_items():
+    result = vanguard("bench", "--only", "api", "--records", "10000", "--orgs", "20")
+    assert result.returncode == 2 and "at least 2,000 records per organization" in result.stderr
+
+
 def test_orgs_and_sync_against_the_built_in_simulator(db):
     env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "120"}
     nothing = vanguard("sync", env=env)

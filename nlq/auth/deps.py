@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -13,6 +14,9 @@ from store import queries
 
 ROLE_RANK = {"viewer": 1, "editor": 2, "admin": 3}
 COOKIE_NAME = "vanguard_session"
+CSRF_COOKIE = "vanguard_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _Q = queries.load("accounts")
 
 
@@ -27,18 +31,41 @@ class CurrentUser:
         return self.memberships.get(org_id)
 
 
-def _token(request: Request) -> str:
+def _token(request: Request) -> tuple[str, bool]:
+    """The access token, and whether it came from the session cookie (a browser) rather than a header."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        return header[7:].strip()
+        return header[7:].strip(), False
     cookie = request.cookies.get(COOKIE_NAME)
     if cookie:
-        return cookie
+        return cookie, True
     raise Unauthorized("Log in first: send the access token as 'Authorization: Bearer <token>'.")
 
 
+async def _submitted_csrf(request: Request) -> str | None:
+    """The CSRF token of a request: the header of a fetch, or the `csrf` field of a posted form."""
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get("csrf")  # parsed once; the route's Form fields reuse it
+        return value if isinstance(value, str) else None
+    return None
+
+
+def csrf_matches(request: Request, submitted: str | None) -> bool:
+    expected = request.cookies.get(CSRF_COOKIE)
+    return bool(expected and submitted and len(expected) >= 32
+                and hmac.compare_digest(expected.encode(), submitted.encode()))
+
+
 async def current_user(request: Request, pool: AppPool) -> CurrentUser:
-    user_id = request.app.state.tokens.verify(_token(request))
+    token, from_cookie = _token(request)
+    # A browser sends the cookie on any site's behalf, so a state-changing request proves it
+    # comes from our own pages by echoing the CSRF cookie (which other sites cannot read).
+    if from_cookie and request.method not in SAFE_METHODS and not csrf_matches(request, await _submitted_csrf(request)):
+        raise Forbidden("This request needs the page's CSRF token; reload the page and try again.", reason="csrf")
+    user_id = request.app.state.tokens.verify(token)
     async with pool.connection() as conn:
         row = await (await conn.execute(_Q["user_with_memberships"], {"user_id": user_id})).fetchone()
     if row is None or not row[3]:

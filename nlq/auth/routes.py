@@ -37,23 +37,28 @@ class MePublic(BaseModel):
     memberships: dict[str, str]
 
 
+async def authenticate(request: Request, pool, username: str, password: str) -> str:
+    """An access token for a right username and password (the API and the login page both use this)."""
+    limiter = request.app.state.login_limiter
+    address = request.client.host if request.client else "unknown"
+    limiter.check(username, address)
+    async with pool.connection() as conn:
+        row = await (await conn.execute(_Q["find_user_by_username"], {"username": username})).fetchone()
+    # Hash even for unknown users (same timing), off the event loop (argon2 is deliberately slow).
+    stored_hash = row[3] if row else _DUMMY_HASH
+    valid = await asyncio.to_thread(verify_password, stored_hash, password)
+    if row is None or not row[4] or not valid:
+        limiter.failed(username, address)
+        raise Unauthorized("Wrong username or password.")
+    limiter.succeeded(username, address)
+    return request.app.state.tokens.issue(row[0], row[1])
+
+
 @router.post("/login", response_model=TokenPublic)
 async def login(body: LoginRequest, request: Request, pool: AppPool) -> TokenPublic:
     """Exchange a username and password for an access token (Bearer)."""
-    limiter = request.app.state.login_limiter
-    address = request.client.host if request.client else "unknown"
-    limiter.check(body.username, address)
-    async with pool.connection() as conn:
-        row = await (await conn.execute(_Q["find_user_by_username"], {"username": body.username})).fetchone()
-    # Hash even for unknown users (same timing), off the event loop (argon2 is deliberately slow).
-    stored_hash = row[3] if row else _DUMMY_HASH
-    valid = await asyncio.to_thread(verify_password, stored_hash, body.password)
-    if row is None or not row[4] or not valid:
-        limiter.failed(body.username, address)
-        raise Unauthorized("Wrong username or password.")
-    limiter.succeeded(body.username, address)
-    tokens = request.app.state.tokens
-    return TokenPublic(access_token=tokens.issue(row[0], row[1]), expires_in=tokens.lifetime_seconds)
+    token = await authenticate(request, pool, body.username, body.password)
+    return TokenPublic(access_token=token, expires_in=request.app.state.tokens.lifetime_seconds)
 
 
 @router.get("/me", response_model=MePublic)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+
+
+ITEMS = ("guard", "sync", "nlq", "api", "load")
 
 
 @dataclass
@@ -53,22 +57,34 @@ def print_table(results: list[Result]) -> None:
 
 def run_benchmarks(args: argparse.Namespace) -> int:
     from nlq.bench.api import bench_api
+    from nlq.bench.dataset import bench_dataset
     from nlq.bench.guard import bench_guard
+    from nlq.bench.load import bench_load
     from nlq.bench.nlq import bench_nlq
     from nlq.bench.sync import bench_sync
 
-    selected = set(args.only or ["guard", "api", "sync", "nlq"])
+    selected = set(args.only or ITEMS)
+    if selected & {"api", "load"} and args.records // args.orgs < 2000:
+        print("vanguard bench: the API and load items need at least 2,000 records per organization "
+              f"(--records {args.records:,} / --orgs {args.orgs} gives {args.records // args.orgs:,})", file=sys.stderr)
+        return 2
     results: list[Result] = []
     if "guard" in selected:
         results.extend(bench_guard(args.runs))
-    if "api" in selected:
-        results.extend(bench_api(args.records, args.orgs, args.drafts, runs=min(args.runs, 100)))
     if "sync" in selected:
         results.extend(bench_sync(args.sync_records))
-    if "nlq" in selected:
-        results.extend(bench_nlq(args.records, orgs=args.orgs))
+    if selected & {"nlq", "api", "load"}:
+        # One dataset for these three; the read-only item first, then the ones that write.
+        with bench_dataset(args.records, args.orgs, args.drafts) as dataset:
+            if "nlq" in selected:
+                results.extend(bench_nlq(dataset, runs=min(args.runs, 100)))
+            if "api" in selected:
+                results.extend(bench_api(dataset, runs=min(args.runs, 100)))
+            if "load" in selected:
+                results.extend(bench_load(dataset, clients=args.clients, seconds=args.load_seconds))
     print_table(results)
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as out:
-            json.dump({"machine": machine(), "results": [asdict(r) for r in results]}, out, indent=2)
+            json.dump({"machine": machine(), "arguments": {k: v for k, v in vars(args).items() if k != "handler"},
+                       "results": [asdict(r) for r in results]}, out, indent=2)
     return 0 if all(r.passed is not False for r in results) else 1

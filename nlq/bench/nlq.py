@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
@@ -21,12 +19,8 @@ from starlette.routing import Route
 
 from nlq.app import create_app
 from nlq.bench import Result, p95
-from nlq.bench.api import PASSWORD, build
+from nlq.bench.dataset import PASSWORD, Dataset
 from nlq.config import Settings
-from store import demo_data
-from store.database import DatabaseUrls
-from store.embedded import EmbeddedPostgres
-from store.migrate import upgrade
 from store.pems.background import BackgroundServer
 
 TARGET_MS = 30.0
@@ -75,24 +69,17 @@ async def _measure(url: str, org: str, runs: int) -> list[float]:
     return overheads
 
 
-def bench_nlq(records: int, runs: int = 30, orgs: int = 20) -> list[Result]:
-    with tempfile.TemporaryDirectory(prefix="vanguard-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp) / "pgdata", temporary=True)
-        admin = server.start()
+def bench_nlq(dataset: Dataset, runs: int = 30) -> list[Result]:
+    with BackgroundServer(_instant_llm()) as llm_url:
+        app = create_app(Settings(llm_base_url=llm_url + "/v1", llm_api_key="bench", llm_model="m",
+                                  sync_enabled=False), dataset.urls)
+        web = BackgroundServer(app, lifespan="on")
+        url = web.start()
         try:
-            upgrade(admin)
-            urls = DatabaseUrls.from_admin(admin)
-            build(urls, records, orgs, drafts=0)
-            with BackgroundServer(_instant_llm()) as llm_url:
-                app = create_app(Settings(llm_base_url=llm_url + "/v1", llm_api_key="bench", llm_model="m"), urls)
-                web = BackgroundServer(app, lifespan="on")
-                url = web.start()
-                try:
-                    overheads = asyncio.run(_measure(url, demo_data.organization_codes(orgs)[0], runs))
-                finally:
-                    web.stop()
+            overheads = asyncio.run(_measure(url, dataset.org, runs))
         finally:
-            server.stop()
+            web.stop()
+    records = dataset.records_per_org * len(dataset.codes)
     median = statistics.median(overheads)
     return [Result(f"NL overhead to first rows ({records:,} records)", "ms", median, p95(overheads),
                    f"<= {TARGET_MS:g} ms median", median <= TARGET_MS,

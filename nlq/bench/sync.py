@@ -6,18 +6,14 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import psycopg
 
 from nlq.bench import Result
 from store import accounts
-from store.database import DatabaseUrls
-from store.embedded import EmbeddedPostgres
-from store.migrate import upgrade
+from nlq.bench.dataset import fresh_database
 from store.pems.client import PemsClient, PemsSettings
 from store.sync.worker import sync_organization
 
@@ -25,16 +21,17 @@ TARGET_RECORDS_PER_SECOND = 10_000
 ORG = "HOLNG"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _start_simulator(records: int) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+def start_simulator(records: int, orgs: int = 1) -> tuple[subprocess.Popen, str]:
+    """`vanguard pems-sim` in its own process (the demo organizations' records), and its URL."""
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
-    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "pems-sim", "--orgs", "1", "--records", str(records),
+    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "pems-sim", "--orgs", str(orgs), "--records", str(records),
                              "--port", str(port), "--api-key", "bench"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -49,15 +46,11 @@ def _start_simulator(records: int) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the PEMS simulator did not start")
 
 
-def bench_sync(records: int, database_url: str | None = None) -> list[Result]:
+def bench_sync(records: int) -> list[Result]:
     """Full sync of `records` records of one organization, then an incremental run after 1% changed."""
-    with tempfile.TemporaryDirectory(prefix="vanguard-bench-") as tmp:
-        server = None if database_url else EmbeddedPostgres(Path(tmp) / "pgdata", temporary=True)
-        admin = database_url or server.start()
-        sim, url = _start_simulator(records)
+    with fresh_database() as urls:
+        sim, url = start_simulator(records)
         try:
-            upgrade(admin)
-            urls = DatabaseUrls.from_admin(admin)
             with psycopg.connect(urls.app, autocommit=True) as conn:
                 accounts.upsert_organization(conn, ORG, "bench")
             client = PemsClient(PemsSettings(url, api_key="bench", page_size=5000))
@@ -74,8 +67,6 @@ def bench_sync(records: int, database_url: str | None = None) -> list[Result]:
         finally:
             sim.terminate()
             sim.wait(timeout=30)
-            if server:
-                server.stop()
     rate = records / full_seconds
     return [
         Result(f"sync: full ingest of {records:,} records over HTTP", "r/s", rate, rate,

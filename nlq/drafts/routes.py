@@ -82,6 +82,9 @@ async def commit(body: CommitRequest, access: Editor, request: Request) -> dict:
             return commit_drafts(conn, access.org_id, access.user.id, body.change_set_id)
 
     result = await asyncio.to_thread(run)
+    scheduler = getattr(request.app.state, "scheduler", None)
+    if scheduler is not None and result.committed:
+        scheduler.wake()  # deliver to PEMS now rather than at the next tick
     return {"commit_id": result.commit_id, "committed": result.committed, "conflicts": result.conflicts}
 
 
@@ -110,7 +113,7 @@ async def resolve_conflict(record_id: str, body: ResolveRequest, access: Editor,
             raise NotFound(f"You have no conflict on record {record_id[:100]}.")
         draft_id, delta, current = row
         if body.strategy == "take_theirs":
-            await conn.execute(_Q["discard_draft_by_id"], {"id": draft_id})
+            await conn.execute(_Q["discard_drafts_by_ids"], {"ids": [draft_id]})
             return {"record_id": record_id, "state": "discarded"}
         if await (await conn.execute(_Q["has_working_draft"], params)).fetchone():
             raise Conflict("You already have a newer working draft on this record; discard it first.")

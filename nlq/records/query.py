@@ -122,3 +122,8 @@ def list_statement(q: ListQuery) -> tuple[sql.Composed, dict]:
     statement = sql.SQL("SELECT {} FROM nlq.pfa_merged {} {} LIMIT {}").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in LIST_COLUMNS), where, order, sql.Placeholder("limit"))
     return statement, params
+
+
+def count_statement(q: ListQuery) -> tuple[sql.Composed, dict]:
+    where, params = where_clause(q)
+    return sql.SQL("SELECT count(*) FROM nlq.pfa_merged {}").format(where), params

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from nlq.auth.deps import Viewer
-from nlq.db import jsonable, row_dict, scoped
+from nlq.db import json_cursor, jsonable, row_dict, scoped
 from nlq.deps import AppPool, SettingsDep
 from nlq.errors import NotFound, check_text
-from nlq.records.query import (BOOL_FILTERS, LIST_COLUMNS, TEXT_FILTERS, ListQuery, decode_cursor, encode_cursor,
-                               list_statement, parse_sort)
+from nlq.records.query import (BOOL_FILTERS, LIST_COLUMNS, TEXT_FILTERS, ListQuery, count_statement, decode_cursor,
+                               encode_cursor, list_statement, parse_sort)
 from store import queries
+from store.fields import BY_COLUMN, FieldType
 
 router = APIRouter(prefix="/api/pfa/{org_id}", tags=["records"])
 _Q = queries.load("records")
@@ -22,44 +23,69 @@ Values = Annotated[list[str] | None, Query(max_length=50)]
 EXPORT_BLOCK = 256 * 1024
 
 
-@router.get("")
-async def list_records(
-    access: Viewer, pool: AppPool, settings: SettingsDep,
+async def record_filters(
     category: Values = None, klass: Annotated[list[str] | None, Query(alias="class", max_length=50)] = None,
     source: Values = None, dor: Values = None, area: Values = None,
     is_actualized: bool | None = None, is_discontinued: bool | None = None, has_draft: bool | None = None,
     forecast_from: date | None = None, forecast_to: date | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    sort: Annotated[str, Query(max_length=40)] = "id",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
-) -> dict:
-    """The caller's merged view: filters, any typed column as sort (`-col` descending), keyset paging."""
+) -> ListQuery:
+    """The filters shared by the list and the count: repeated values are OR-ed, filters AND-ed."""
     for name, values in (("category", category), ("class", klass), ("source", source), ("dor", dor), ("area", area),
-                         ("q", [q] if q else None), ("cursor", [cursor] if cursor else None)):
+                         ("q", [q] if q else None)):
         for value in values or ():
             check_text(value, name)
-    column, descending = parse_sort(sort)
-    query = ListQuery(sort=column, descending=descending, limit=limit, search=q or None,
-                      forecast_from=forecast_from, forecast_to=forecast_to)
+    query = ListQuery(search=q or None, forecast_from=forecast_from, forecast_to=forecast_to)
     for name, values in zip(TEXT_FILTERS, (category, klass, source, dor, area)):
         if values:
             query.text[name] = [v for v in values if v]
     for name, flag in zip(BOOL_FILTERS, (is_actualized, is_discontinued, has_draft)):
         if flag is not None:
             query.flags[name] = flag
+    return query
+
+
+Filters = Annotated[ListQuery, Depends(record_filters)]
+
+
+@router.get("")
+async def list_records(
+    access: Viewer, pool: AppPool, settings: SettingsDep, query: Filters,
+    sort: Annotated[str, Query(max_length=40)] = "id",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict:
+    """The caller's merged view: filters, any typed column as sort (`-col` descending), keyset paging."""
+    column, descending = parse_sort(sort)
+    query.sort, query.descending, query.limit = column, descending, limit
     if cursor:
+        check_text(cursor, "cursor")
         query.after = decode_cursor(cursor, column, descending)
     statement, params = list_statement(query)
     async with scoped(pool, access.org_id, access.user.id) as conn:
-        rows = await (await conn.execute(statement, params)).fetchall()
+        # JSON-ready loaders, except for a numeric sort: its keyset cursor needs the exact value.
+        exact = BY_COLUMN[column].type is FieldType.NUMERIC if column in BY_COLUMN else False
+        rows = await (await (conn.cursor() if exact else json_cursor(conn)).execute(statement, params)).fetchall()
         meta_row = await (await conn.execute(_Q["records_meta"], {"org": access.org_id, "user_id": access.user.id})).fetchone()
-    items = [row_dict(LIST_COLUMNS, row) for row in rows[:limit]]
+    items = [(row_dict if exact else _plain_dict)(LIST_COLUMNS, row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = encode_cursor(column, descending, last[LIST_COLUMNS.index(column)], last[0])
     return {"items": items, "next_cursor": next_cursor, "meta": _meta(meta_row, settings)}
+
+
+@router.get("/count")
+async def count_records(access: Viewer, pool: AppPool, query: Filters) -> dict:
+    """How many merged records (with the caller's drafts) match the filters of the list."""
+    statement, params = count_statement(query)
+    async with scoped(pool, access.org_id, access.user.id) as conn:
+        (count,) = await (await conn.execute(statement, params)).fetchone()
+    return {"count": count}
+
+
+def _plain_dict(columns: tuple[str, ...] | list[str], row: tuple) -> dict:
+    return dict(zip(columns, row))
 
 
 def _meta(row: tuple, settings) -> dict:

@@ -3,9 +3,12 @@ INSERT INTO vanguard.change_sets (organization_id, user_id, origin, name, reques
 VALUES (%(org)s, %(user_id)s, 'ai_bulk', %(name)s, %(request)s, %(plan)s)
 RETURNING id;
 
--- name: insert_proposed_draft
+-- name: insert_proposed_drafts
+-- One statement for the whole proposal (arrays in step), not one per row.
 INSERT INTO vanguard.pfa_draft (organization_id, user_id, record_id, change_set_id, state, delta, base, detail)
-VALUES (%(org)s, %(user_id)s, %(record_id)s, %(change_set_id)s, 'proposed', %(delta)s, %(base)s, %(detail)s);
+SELECT %(org)s, %(user_id)s, p.record_id, %(change_set_id)s, 'proposed', p.delta, p.base, p.detail
+  FROM unnest(%(record_ids)s::text[], %(deltas)s::jsonb[], %(bases)s::jsonb[], %(details)s::jsonb[])
+       AS p (record_id, delta, base, detail);
 
 -- name: set_change_set_audit
 UPDATE vanguard.change_sets SET audit_id = %(audit_id)s WHERE id = %(id)s;

@@ -34,3 +34,8 @@ SELECT 'area', area FROM vanguard.pfa_mirror
 UNION ALL
 SELECT 'manufacturer', manufacturer FROM vanguard.pfa_mirror
  WHERE organization_id = %(org)s AND deleted_at IS NULL AND manufacturer IS NOT NULL GROUP BY manufacturer;
+
+-- name: working_drafts_of_records
+-- The caller's draft fields on one page of records (the grid marks them per field).
+SELECT record_id, delta, base FROM vanguard.pfa_draft
+WHERE organization_id = %(org)s AND user_id = %(user_id)s AND state = 'draft' AND record_id = ANY(%(ids)s);

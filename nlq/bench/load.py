@@ -1,0 +1,181 @@
+"""The load run: many clients mixing page reads, draft saves and NL questions while syncs run.
+
+Everything runs in its own process, as in production: the service (`vanguard serve`, one
+uvicorn worker, offline LLM provider), the PEMS simulator, and back-to-back `vanguard sync --full`
+runs of another organization. The clients run here, on one asyncio loop. Every non-2xx answer,
+transport failure or SSE `error` event counts as an error; the target is none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import httpx
+import psycopg
+
+from nlq.bench import Result, p95
+from nlq.bench.dataset import PASSWORD, Dataset
+from nlq.bench.sync import free_port, start_simulator
+from nlq.auth.passwords import hash_password
+from store import accounts, demo_data
+
+WEIGHTS = {"page": 60, "save": 30, "nl": 10}
+CATEGORIES = ["Cranes", "Generators", "Vehicles", "Concrete", "Scaffolding", "Earthmoving"]
+QUESTIONS = ["how many cranes are rented?", "total forecast cost by category", "count by source",
+             "top 5 most expensive records", "average monthly rate of rentals", "how many rentals end in june 2026"]
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    samples: list[str] = field(default_factory=list)  # the first few error descriptions
+
+    def error(self, kind: str, what: str) -> None:
+        self.errors[kind] += 1
+        if len(self.samples) < 5:
+            self.samples.append(f"{kind}: {what[:200]}")
+
+
+def _environment(dataset: Dataset, sim_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    env.update(VANGUARD_DATABASE_URL=dataset.urls.admin, VANGUARD_DEMO="false", VANGUARD_PEMS_BASE_URL=sim_url,
+               VANGUARD_PEMS_API_KEY="bench", VANGUARD_SYNC_ENABLED="false", VANGUARD_LLM_PROVIDER="offline",
+               VANGUARD_LOG_LEVEL="warning")
+    return env
+
+
+def _start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code in (200, 503):
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the service did not start")
+
+
+def _sync_loop(env: dict[str, str], org: str, stop: threading.Event, outcomes: list[int]) -> None:
+    """Full syncs of `org`, back to back, until the load ends (each one's exit status kept)."""
+    while not stop.is_set():
+        done = subprocess.run([sys.executable, "-m", "nlq.cli", "sync", "--org", org, "--full"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        outcomes.append(done.returncode)
+
+
+async def _client(http: httpx.AsyncClient, token: str, org: str, records: int, seed: int, until: float,
+                  tally: Tally) -> None:
+    rng = random.Random(seed)
+    headers = {"Authorization": f"Bearer {token}"}
+    kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+    while time.perf_counter() < until:
+        kind = rng.choices(kinds, weights)[0]
+        started = time.perf_counter()
+        try:
+            if kind == "page":
+                response = await http.get(f"/api/pfa/{org}", headers=headers, params={
+                    "category": rng.choice(CATEGORIES), "source": rng.choice(["Rental", "Purchase"]), "limit": 100})
+                ok, what = response.status_code == 200, response.text
+            elif kind == "save":
+                response = await http.post(f"/api/pfa/{org}/drafts", headers=headers, json={
+                    "record_id": demo_data.record_id(rng.randint(1, records)),
+                    "changes": {"area": f"Load {rng.randint(1, 5)}"}})
+                ok, what = response.status_code == 200, response.text
+            else:
+                ok, what = await _ask(http, headers, org, rng.choice(QUESTIONS))
+        except httpx.HTTPError as exc:
+            ok, what = False, f"{type(exc).__name__}: {exc}"
+        if ok:
+            tally.latencies[kind].append((time.perf_counter() - started) * 1000)
+        else:
+            tally.error(kind, what)
+
+
+async def _ask(http: httpx.AsyncClient, headers: dict, org: str, question: str) -> tuple[bool, str]:
+    """The whole SSE answer; fine when it has a summary, ends with `done` and carries no error event."""
+    events = []
+    async with http.stream("POST", "/api/ai/query", headers=headers,
+                           json={"org_id": org, "question": question}) as response:
+        if response.status_code != 200:
+            return False, f"{response.status_code} {(await response.aread()).decode(errors='replace')}"
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                events.append(line.split(":", 1)[1].strip())
+    ok = "error" not in events and "summary" in events and events[-1:] == ["done"]
+    return ok, f"events {events}"
+
+
+async def _run(url: str, dataset: Dataset, clients: int, seconds: float) -> tuple[Tally, float]:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+        tokens = []
+        for n in range(clients):
+            response = await http.post("/api/auth/login", json={"username": f"load{n:02d}", "password": PASSWORD})
+            response.raise_for_status()
+            tokens.append(response.json()["access_token"])
+        tally = Tally()
+        started = time.perf_counter()
+        until = started + seconds
+        await asyncio.gather(*(_client(http, token, dataset.org, dataset.records_per_org, n, until, tally)
+                               for n, token in enumerate(tokens)))
+        return tally, time.perf_counter() - started
+
+
+def _add_users(dataset: Dataset, clients: int) -> None:
+    password = hash_password(PASSWORD)
+    with psycopg.connect(dataset.urls.app, autocommit=True) as conn:
+        for n in range(clients):
+            user = accounts.find_user_by_username(conn, f"load{n:02d}")
+            user_id = user[0] if user else accounts.insert_user(conn, f"load{n:02d}", password)
+            accounts.upsert_membership(conn, user_id, dataset.org, "editor")
+
+
+def bench_load(dataset: Dataset, clients: int = 50, seconds: float = 60) -> list[Result]:
+    if len(dataset.codes) < 2:
+        raise ValueError("the load run syncs a second organization: use --orgs 2 or more")
+    _add_users(dataset, clients)
+    sim, sim_url = start_simulator(dataset.records_per_org, orgs=2)
+    env = _environment(dataset, sim_url)
+    service, url = None, None
+    stop, outcomes = threading.Event(), []
+    syncing = threading.Thread(target=_sync_loop, args=(env, dataset.codes[1], stop, outcomes), daemon=True)
+    try:
+        service, url = _start_service(env)
+        syncing.start()
+        tally, elapsed = asyncio.run(_run(url, dataset, clients, seconds))
+    finally:
+        stop.set()
+        if syncing.is_alive():
+            syncing.join(timeout=600)
+        for proc in (service, sim):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+    requests = sum(len(v) for v in tally.latencies.values()) + sum(tally.errors.values())
+    failed_syncs = sum(1 for code in outcomes if code != 0)
+    results = []
+    for kind, label in (("page", "page reads"), ("save", "draft saves"), ("nl", "NL questions (offline model)")):
+        samples = tally.latencies.get(kind) or [0.0]
+        results.append(Result(f"load: {label}", "ms", statistics.median(samples), p95(samples), "reference", None,
+                              f"{len(tally.latencies.get(kind, [])):,} ok, {tally.errors.get(kind, 0)} errors"))
+    errors = sum(tally.errors.values())
+    results.append(Result(f"load: {clients} clients for {seconds:g} s, errors", "err", errors, errors, "0 errors",
+                          errors == 0 and failed_syncs == 0,
+                          f"{requests / elapsed:.0f} requests/s; {len(outcomes)} full syncs during the run, "
+                          f"{failed_syncs} failed" + (f"; first errors: {tally.samples}" if tally.samples else "")))
+    return results

@@ -1,0 +1,342 @@
+"""The web pages: login, chat, records, record edit, change-set review, commits, admin audit and sync.
+
+Pages live under `/o/{org_id}/...`, so the API's role dependencies (Viewer, Editor, Admin) guard
+them unchanged, and they call the API's own route functions for their data: one implementation of
+every rule, whichever way it is reached. Forms post back here (CSRF-checked) and redirect on
+success; a refused form is shown again with the errors next to the fields concerned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+
+from nlq import audit_routes, sync_routes
+from nlq.auth.deps import ROLE_RANK, Admin, Editor, OrgAccess, Viewer, current_user
+from nlq.auth.routes import authenticate
+from nlq.bulk import routes as bulk_routes
+from nlq.deps import AppPool, SettingsDep
+from nlq.drafts import routes as drafts_routes
+from nlq.drafts.schemas import CommitRequest, DiscardRequest, ResolveRequest
+from nlq.errors import NlqError, Unauthorized, ValidationFailed, check_text
+from nlq.records import routes as records_routes
+from nlq.records.routes import Filters
+from nlq.web.session import check_csrf, end_session, render, start_session
+from store import queries
+from store.drafts import DraftChange, DraftRejected, save_drafts
+from store.fields import BY_KEY, FIELDS, FieldType
+
+router = APIRouter(include_in_schema=False)
+_Q = queries.load("records")
+EDITABLE = [f for f in FIELDS if f.editable]
+GRID_COLUMNS = ["id", "category", "class", "area", "source", "dor", "monthly_rate", "purchase_price",
+                "forecast_start", "forecast_end", "forecast_cost", "is_actualized"]
+Csrf = Annotated[str, Form(max_length=200)]
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _local(next_url: str | None) -> str | None:
+    """Only a path on this site (never //host or a scheme) may be a redirect target after login."""
+    if next_url and next_url.startswith("/") and not next_url.startswith("//") and "\\" not in next_url:
+        return next_url
+    return None
+
+
+def _nav(request: Request, access) -> dict:
+    role = access.role
+    return {"access": access, "user": access.user, "org": access.org_id, "role": role,
+            "is_editor": ROLE_RANK[role] >= ROLE_RANK["editor"], "is_admin": role == "admin",
+            "orgs": sorted(access.user.memberships.items()), "path": request.url.path}
+
+
+# -- login ------------------------------------------------------------------------------------------
+
+@router.get("/")
+async def home(request: Request, pool: AppPool):
+    try:
+        user = await current_user(request, pool)
+    except Unauthorized:
+        return _see_other("/login")
+    if not user.memberships:
+        return render(request, "error.html", 403, status=403, message="Your account belongs to no organization yet.")
+    return _see_other(f"/o/{quote(sorted(user.memberships)[0])}/chat")
+
+
+@router.get("/login")
+async def login_page(request: Request, next: Annotated[str | None, Query(max_length=500)] = None):
+    return render(request, "login.html", next=_local(next) or "", username="", error=None)
+
+
+@router.post("/login")
+async def login_submit(request: Request, pool: AppPool, csrf: Csrf,
+                       username: Annotated[str, Form(max_length=64)] = "",
+                       password: Annotated[str, Form(max_length=256)] = "",
+                       next: Annotated[str, Form(max_length=500)] = ""):
+    check_csrf(request, csrf)
+    try:
+        if not username or not password:
+            raise ValidationFailed("Enter your username and password.")
+        check_text(username, "username")
+        token = await authenticate(request, pool, username, password)
+    except NlqError as exc:
+        return render(request, "login.html", exc.status_code, next=_local(next) or "", username=username,
+                      error=exc.message)
+    response = _see_other(_local(next) or "/")
+    return start_session(request, response, token, request.app.state.tokens.lifetime_seconds)
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: Csrf):
+    check_csrf(request, csrf)
+    return end_session(_see_other("/login"))
+
+
+# -- chat -------------------------------------------------------------------------------------------
+
+@router.get("/o/{org_id}/chat")
+async def chat_page(request: Request, access: Viewer):
+    return render(request, "chat.html", **_nav(request, access))
+
+
+# -- records ----------------------------------------------------------------------------------------
+
+@router.get("/o/{org_id}/records")
+async def records_page(
+    request: Request, access: Viewer, pool: AppPool, settings: SettingsDep, query: Filters,
+    sort: Annotated[str, Query(max_length=40)] = "id",
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    notice: Annotated[str | None, Query(max_length=40)] = None,
+):
+    page = await records_routes.list_records(access, pool, settings, query, sort, 50, cursor)
+    ids = [item["id"] for item in page["items"]]
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(_Q["working_drafts_of_records"], {
+            "org": access.org_id, "user_id": access.user.id, "ids": ids})).fetchall()
+    drafted = {record_id: {BY_KEY[k].column: base.get(k) for k in delta if k in BY_KEY}
+               for record_id, delta, base in rows}
+    params = {k: v for k, v in request.query_params.multi_items() if k not in ("cursor", "notice")}
+    next_url = f"?{urlencode([*params.items(), ('cursor', page['next_cursor'])])}" if page["next_cursor"] else None
+    return render(request, "records.html", **_nav(request, access), page=page, columns=GRID_COLUMNS,
+                  drafted=drafted, filters=request.query_params, sort=sort, next_url=next_url,
+                  first_url=f"?{urlencode(list(params.items()))}", notice=NOTICES.get(notice or ""),
+                  synced=_synced(page["meta"]))
+
+
+NOTICES = {"sync_queued": "A sync of this organization was queued; refresh in a moment.",
+           "saved": "Draft saved.", "discarded": "Draft discarded.", "nothing_to_commit": "You have no drafts to commit.",
+           "accepted": "Accepted: the changes are now drafts of yours.", "rejected": "Rejected.",
+           "resolved": "Conflict resolved."}
+
+
+def _synced(meta: dict) -> dict:
+    last = meta.get("last_synced_at")
+    if not last:
+        return {"text": "never synced", "stale": True}
+    minutes = int((datetime.now(timezone.utc) - datetime.fromisoformat(last)).total_seconds() // 60)
+    text = "just now" if minutes < 1 else f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    return {"text": f"last synced {text}", "stale": meta.get("stale", False), "at": last}
+
+
+@router.post("/o/{org_id}/sync")
+async def sync_now(request: Request, access: Admin, pool: AppPool, csrf: Csrf):
+    check_csrf(request, csrf)
+    await sync_routes._queue(request, pool, [access.org_id], False)
+    return _see_other(f"/o/{quote(access.org_id)}/records?notice=sync_queued")
+
+
+# -- one record: view and edit ----------------------------------------------------------------------
+
+@router.get("/o/{org_id}/records/{record_id}")
+async def record_page(request: Request, record_id: str, access: Viewer, pool: AppPool,
+                      notice: Annotated[str | None, Query(max_length=40)] = None):
+    record = await records_routes.get_record(record_id, access, pool)
+    return _record_view(request, access, record, errors={}, notice=NOTICES.get(notice or ""))
+
+
+def _record_view(request: Request, access, record: dict, errors: dict, notice=None, status: int = 200, form=None):
+    data = record.get("data") or {}
+    fields = [{"key": f.key, "column": f.column, "type": f.type.value, "allowed": f.allowed, "meaning": f.meaning,
+               "value": (form or {}).get(f.key, data.get(f.key)),
+               "pems": (record["draft"] or {}).get("base", {}).get(f.key, data.get(f.key)),
+               "drafted": bool(record["draft"] and f.key in record["draft"]["delta"])} for f in EDITABLE]
+    return render(request, "record.html", status, **_nav(request, access), record=record, fields=fields,
+                  errors=errors, notice=notice)
+
+
+@router.post("/o/{org_id}/records/{record_id}")
+async def record_save(request: Request, record_id: str, access: Editor, pool: AppPool):
+    form = await request.form()
+    check_csrf(request, form.get("csrf"))
+    check_text(record_id, "record_id")
+    record = await records_routes.get_record(record_id, access, pool)
+    submitted = {f.key: str(form.get(f.key, ""))[:200] for f in EDITABLE}
+    changes, errors = _changes(submitted, record.get("data") or {})
+    if not errors and not changes:
+        return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}")
+    if not errors:
+        try:
+            async with pool.connection() as conn, conn.transaction():
+                await save_drafts(conn, access.org_id, access.user.id, [DraftChange(record_id, changes)])
+            return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}?notice=saved")
+        except DraftRejected as exc:
+            errors = {v.field: v.message for v in exc.violations}
+    return _record_view(request, access, record, errors, status=422, form=submitted)
+
+
+def _changes(submitted: dict[str, str], current: dict) -> tuple[dict, dict]:
+    """Form text to typed draft changes: only the fields that differ from what the user sees now."""
+    changes, errors = {}, {}
+    for f in EDITABLE:
+        text = submitted[f.key].strip()
+        try:
+            check_text(text, f.key)
+        except NlqError as exc:
+            errors[f.key] = exc.message
+            continue
+        if f.type is FieldType.NUMERIC:
+            try:
+                value = None if text == "" else float(text.replace(",", ""))
+            except ValueError:
+                errors[f.key] = f"{f.key} must be a number"
+                continue
+            if value is not None and value.is_integer():
+                value = int(value)
+        elif f.type is FieldType.BOOLEAN:
+            if text not in ("true", "false"):
+                errors[f.key] = f"{f.key} must be yes or no"
+                continue
+            value = text == "true"
+        else:
+            value = text
+        old = current.get(f.key)
+        if value != old and not (f.type is FieldType.NUMERIC and value is not None and old is not None
+                                 and _number(old) == value):
+            changes[f.key] = value
+    return changes, errors
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@router.post("/o/{org_id}/records/{record_id}/discard")
+async def record_discard(request: Request, record_id: str, access: Editor, pool: AppPool, csrf: Csrf):
+    check_csrf(request, csrf)
+    await drafts_routes.discard_drafts(DiscardRequest(record_ids=[record_id]), access, pool)
+    return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}?notice=discarded")
+
+
+# -- commits ----------------------------------------------------------------------------------------
+
+@router.post("/o/{org_id}/commit")
+async def commit_submit(request: Request, access: Editor, csrf: Csrf,
+                        change_set_id: Annotated[int | None, Form()] = None):
+    check_csrf(request, csrf)
+    result = await drafts_routes.commit(CommitRequest(change_set_id=change_set_id), access, request)
+    if result["commit_id"] is None:
+        return _see_other(f"/o/{quote(access.org_id)}/records?notice=nothing_to_commit")
+    return _see_other(f"/o/{quote(access.org_id)}/commits/{result['commit_id']}")
+
+
+@router.get("/o/{org_id}/commits/{commit_id}")
+async def commit_page(request: Request, commit_id: int, access: Editor, pool: AppPool,
+                      notice: Annotated[str | None, Query(max_length=40)] = None):
+    status = await drafts_routes.commit_status(commit_id, access, pool)
+    pending = status["counts"].get("committed", 0) > 0
+    return render(request, "commit.html", **_nav(request, access), status=status, pending=pending,
+                  notice=NOTICES.get(notice or ""))
+
+
+@router.post("/o/{org_id}/conflicts/{record_id}")
+async def resolve_submit(request: Request, record_id: str, access: Editor, pool: AppPool, csrf: Csrf,
+                         strategy: Annotated[str, Form(max_length=20)], commit_id: Annotated[int, Form()]):
+    check_csrf(request, csrf)
+    if strategy not in ("keep_mine", "take_theirs"):
+        raise ValidationFailed("Choose keep mine or take theirs.", field="strategy")
+    await drafts_routes.resolve_conflict(record_id, ResolveRequest(strategy=strategy), access, pool)
+    return _see_other(f"/o/{quote(access.org_id)}/commits/{commit_id}?notice=resolved")
+
+
+# -- change-set review ------------------------------------------------------------------------------
+
+@router.get("/o/{org_id}/review")
+async def review_list(request: Request, access: Editor, pool: AppPool):
+    sets = await bulk_routes.list_change_sets(access, pool)
+    return render(request, "review_list.html", **_nav(request, access), sets=sets["items"])
+
+
+@router.get("/o/{org_id}/review/{change_set_id}")
+async def review_page(request: Request, change_set_id: int, access: Editor, pool: AppPool,
+                      notice: Annotated[str | None, Query(max_length=40)] = None):
+    change_set = await bulk_routes.get_change_set(change_set_id, access, pool, limit=1000, offset=0)
+    proposed = sum(1 for item in change_set["items"] if item["state"] == "proposed")
+    accepted = sum(1 for item in change_set["items"] if item["state"] == "draft")
+    return render(request, "review.html", **_nav(request, access), cs=change_set, proposed=proposed,
+                  accepted=accepted, notice=NOTICES.get(notice or ""))
+
+
+@router.post("/o/{org_id}/review/{change_set_id}")
+async def review_submit(request: Request, change_set_id: int, access: Editor, pool: AppPool):
+    form = await request.form()
+    check_csrf(request, form.get("csrf"))
+    action = str(form.get("action") or "")
+    selected = [str(v) for v in form.getlist("record_id")][:5000]
+    for value in selected:
+        check_text(value, "record_id")
+    if action in ("accept_selected", "reject_selected") and not selected:
+        raise ValidationFailed("Select at least one row first.")
+    selection = bulk_routes.Selection(record_ids=selected) if action.endswith("_selected") else None
+    if action in ("accept_selected", "accept_all"):
+        await bulk_routes.accept(change_set_id, access, pool, selection)
+        notice = "accepted"
+    elif action in ("reject_selected", "reject_all"):
+        await bulk_routes.reject(change_set_id, access, pool, selection)
+        notice = "rejected"
+    else:
+        raise ValidationFailed("Unknown action.", field="action")
+    return _see_other(f"/o/{quote(access.org_id)}/review/{change_set_id}?notice={notice}")
+
+
+# -- admin: audit and sync --------------------------------------------------------------------------
+
+@router.get("/o/{org_id}/admin/audit")
+async def audit_page(
+    request: Request, access: Admin, pool: AppPool,
+    verdict: Annotated[str | None, Query(max_length=20)] = None,
+    user: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    before_id: int | None = None,
+):
+    verdict = verdict if verdict in ("allowed", "rejected", "error") else None
+    page = await audit_routes.list_audit(access, pool, verdict=verdict, error_code=None, user=user or None,
+                                         since=None, until=None, q=q or None, before_id=before_id, limit=50)
+    chain = await audit_routes.verify(access, request)
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "before_id"]
+    older = f"?{urlencode([*params, ('before_id', page['next_before_id'])])}" if page["next_before_id"] else None
+    return render(request, "audit.html", **_nav(request, access), entries=page["items"], chain=chain,
+                  filters={"verdict": verdict or "", "user": user or "", "q": q or ""}, older_url=older)
+
+
+@router.get("/o/{org_id}/admin/audit/{audit_id}")
+async def audit_entry_page(request: Request, audit_id: int, access: Admin, pool: AppPool):
+    entry = await audit_routes.audit_entry(audit_id, access, pool)
+    return render(request, "audit_entry.html", **_nav(request, access), entry=entry)
+
+
+@router.get("/o/{org_id}/admin/sync")
+async def sync_page(request: Request, access: Admin, pool: AppPool, settings: SettingsDep):
+    """Every organization the caller administers, this one first."""
+    orgs = [access.org_id] + sorted(o for o, r in access.user.memberships.items() if r == "admin" and o != access.org_id)
+    statuses = [(org, await sync_routes.sync_status(OrgAccess(access.user, org, "admin"), pool, settings, request))
+                for org in orgs]
+    return render(request, "sync.html", **_nav(request, access), statuses=statuses)

@@ -1,0 +1,77 @@
+"""Browser sessions: the API's JWT in an HttpOnly cookie, and a double-submit CSRF token.
+
+The session cookie is HttpOnly (scripts cannot read it) and SameSite=Lax. Every state-changing
+request a page makes carries the CSRF token, either as the form field `csrf` or as the
+`X-CSRF-Token` header of a fetch; the server compares it with the `vanguard_csrf` cookie, which
+another site can neither read nor set.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from nlq.auth.deps import COOKIE_NAME, CSRF_COOKIE, csrf_matches
+from nlq.errors import Forbidden
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Scripts and styles only from our own static files (no inline code), no framing.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def csrf_token(request: Request) -> str:
+    """The browser's CSRF token, made on its first page view."""
+    token = request.cookies.get(CSRF_COOKIE)
+    if not token or len(token) < 32:
+        token = getattr(request.state, "new_csrf", None) or secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    if not csrf_matches(request, submitted):
+        raise Forbidden("The form has expired or did not come from this site; reload the page and try again.",
+                        reason="csrf")
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def remember_csrf(request: Request, response: Response) -> Response:
+    new = getattr(request.state, "new_csrf", None)
+    if new:
+        response.set_cookie(CSRF_COOKIE, new, httponly=True, samesite="strict", secure=_secure(request), path="/")
+    return response
+
+
+def start_session(request: Request, response: Response, token: str, lifetime_seconds: int) -> Response:
+    response.set_cookie(COOKIE_NAME, token, max_age=lifetime_seconds, httponly=True, samesite="lax",
+                        secure=_secure(request), path="/")
+    # A fresh CSRF token with each session, so one seen before login is worthless after it.
+    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), httponly=True, samesite="strict",
+                        secure=_secure(request), path="/")
+    return response
+
+
+def end_session(response: Response) -> Response:
+    response.delete_cookie(COOKIE_NAME, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    context.setdefault("csrf", csrf_token(request))
+    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return remember_csrf(request, response)

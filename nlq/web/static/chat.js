@@ -1,0 +1,291 @@
+// The chat page: a question goes to the SSE endpoint, and the answer is drawn as its events arrive.
+"use strict";
+
+(() => {
+  const root = document.querySelector("[data-chat]");
+  if (!root) return;
+  const org = root.dataset.org;
+  const form = document.getElementById("ask-form");
+  const box = document.getElementById("question");
+  const button = document.getElementById("ask-button");
+  const formError = document.getElementById("ask-error");
+  const answers = document.getElementById("answers");
+  const historyList = document.getElementById("history");
+  const historyEmpty = document.getElementById("history-empty");
+  const storeKey = "vanguard-chat-" + org;
+  const STAGES = {writing_sql: "Writing the SQL…", explaining: "Explaining…", running: "Running the query…",
+                  repairing: "The first statement was refused; asking for a corrected one…",
+                  planning: "Planning the edit…", matching: "Finding the matching records…",
+                  proposing: "Preparing the proposal…"};
+
+  function loadHistory() {
+    try { return JSON.parse(sessionStorage.getItem(storeKey)) || []; } catch (e) { return []; }
+  }
+
+  function saveHistory(items) { sessionStorage.setItem(storeKey, JSON.stringify(items.slice(-50))); }
+
+  function drawHistory() {
+    const items = loadHistory();
+    historyList.replaceChildren(...items.slice().reverse().map((item) => {
+      const li = document.createElement("li");
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "link";
+      again.textContent = item.question;
+      again.title = "Ask again";
+      again.addEventListener("click", () => { box.value = item.question; box.focus(); });
+      const note = document.createElement("span");
+      note.className = "muted";
+      note.textContent = " " + item.note;
+      li.append(again, note);
+      return li;
+    }));
+    historyEmpty.hidden = items.length > 0;
+  }
+
+  function remember(question, note) {
+    const items = loadHistory();
+    items.push({question, note});
+    saveHistory(items);
+    drawHistory();
+  }
+
+  // Server-Sent Events over a POST body: split the stream into events by blank lines.
+  async function* events(response) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, {stream: true}).replace(/\r\n/g, "\n");
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let name = "message", data = "";
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data += line.slice(5).trim();
+        }
+        if (data) yield {name, data: JSON.parse(data)};
+      }
+    }
+  }
+
+  function cellText(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value === "number") return Number.isInteger(value) ? value.toLocaleString() : value.toLocaleString(undefined, {maximumFractionDigits: 2});
+    return String(value);
+  }
+
+  function newAnswer(question) {
+    const node = document.getElementById("answer-template").content.firstElementChild.cloneNode(true);
+    node.querySelector(".q").textContent = question;
+    answers.prepend(node);
+    const part = (sel) => node.querySelector(sel);
+    return {node, part, stage: part("[data-stage]"), columns: [], rows: []};
+  }
+
+  function showError(answer, data) {
+    const el = answer.part(".error");
+    el.hidden = false;
+    const reasons = (data.reasons || []).map((r) => r.message || r.code).filter(Boolean);
+    el.textContent = (data.message || "The request failed.") + (reasons.length ? " — " + reasons.join("; ") : "");
+    answer.stage.textContent = "Stopped.";
+  }
+
+  function addRows(answer, rows) {
+    const body = answer.part("tbody");
+    const fragment = document.createDocumentFragment();
+    for (const row of rows) {
+      const tr = document.createElement("tr");
+      row.forEach((value) => {
+        const td = document.createElement("td");
+        td.textContent = cellText(value);
+        if (typeof value === "number") td.className = "num";
+        tr.append(td);
+      });
+      fragment.append(tr);
+      answer.rows.push(row);
+    }
+    body.append(fragment);
+    answer.stage.textContent = `Receiving rows… ${answer.rows.length.toLocaleString()} so far`;
+  }
+
+  function setColumns(answer, columns) {
+    answer.columns = columns;
+    const tr = document.createElement("tr");
+    columns.forEach((c) => { const th = document.createElement("th"); th.scope = "col"; th.textContent = c; tr.append(th); });
+    answer.part("thead").replaceChildren(tr);
+    answer.part(".table-wrap").hidden = false;
+  }
+
+  const compact = (n) => new Intl.NumberFormat(undefined, {notation: "compact", maximumFractionDigits: 1}).format(n);
+
+  const DATE = /^\d{4}-\d{2}(-\d{2})?/;
+
+  // A bar chart (label column) or line chart (date column) for one label plus one or two numbers.
+  function drawChart(answer) {
+    const {columns, rows} = answer;
+    if (columns.length < 2 || columns.length > 3 || rows.length < 2 || rows.length > 60) return;
+    const labels = rows.map((r) => r[0]);
+    if (!labels.every((v) => typeof v === "string" || v === null)) return;
+    const series = columns.slice(1).map((_, i) => rows.map((r) => r[i + 1]));
+    if (!series.every((s) => s.every((v) => typeof v === "number" || v === null))) return;
+    const isTime = labels.every((v) => v !== null && DATE.test(v));
+    const order = rows.map((_, i) => i);
+    if (isTime) order.sort((a, b) => (labels[a] < labels[b] ? -1 : 1));
+    const width = 640, height = 240, left = 70, bottom = 60, top = 16;
+    const max = Math.max(1, ...series.flat().filter((v) => v !== null));
+    const y = (v) => top + (height - top - bottom) * (1 - (v || 0) / max);
+    const step = (width - left - 10) / order.length;
+    const colours = ["#2563eb", "#f59e0b"];
+    let marks = "";
+    series.forEach((values, s) => {
+      if (isTime) {
+        const points = order.map((i, k) => `${left + step * (k + 0.5)},${y(values[i])}`).join(" ");
+        marks += `<polyline fill="none" stroke="${colours[s]}" stroke-width="2" points="${points}"/>`;
+      } else {
+        const w = (step * 0.8) / series.length;
+        order.forEach((i, k) => {
+          const x = left + step * k + step * 0.1 + w * s;
+          marks += `<rect x="${x}" y="${y(values[i])}" width="${w}" height="${height - bottom - y(values[i])}" fill="${colours[s]}"><title>${Vanguard.escapeHtml(labels[i] ?? "")}: ${cellText(values[i])}</title></rect>`;
+        });
+      }
+    });
+    const ticks = order.map((i, k) => (order.length <= 20 || k % Math.ceil(order.length / 20) === 0)
+      ? `<text x="${left + step * (k + 0.5)}" y="${height - bottom + 14}" transform="rotate(35 ${left + step * (k + 0.5)} ${height - bottom + 14})" class="tick">${Vanguard.escapeHtml(String(labels[i] ?? "").slice(0, 16))}</text>` : "").join("");
+    const legend = columns.slice(1).map((c, s) => `<tspan fill="${colours[s]}">■</tspan> ${Vanguard.escapeHtml(c)}`).join("  ");
+    const chart = answer.part(".chart");
+    chart.innerHTML = `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${isTime ? "Line" : "Bar"} chart of ${Vanguard.escapeHtml(columns.slice(1).join(" and "))} by ${Vanguard.escapeHtml(columns[0])}">
+      <line x1="${left}" y1="${height - bottom}" x2="${width - 10}" y2="${height - bottom}" stroke="#94a3b8"/>
+      <text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${compact(max)}</text>
+      <text x="${left - 6}" y="${height - bottom}" text-anchor="end" class="tick">0</text>
+      ${marks}${ticks}<text x="${left}" y="${height - 4}" class="legend">${legend}</text></svg>`;
+    chart.dataset.kind = isTime ? "line" : "bar";
+    chart.hidden = false;
+  }
+
+  function showBulk(answer, data) {
+    const box = answer.part(".bulk");
+    box.hidden = false;
+    const skipped = (data.skipped || []).length;
+    const head = document.createElement("p");
+    head.textContent = `${data.matched.toLocaleString()} records matched; ${data.proposed.toLocaleString()} changes proposed` +
+      (skipped ? `, ${skipped} skipped` : "") + ". Nothing is changed until you review and accept.";
+    box.append(head);
+    if (data.preview && data.preview.length) {
+      const table = document.createElement("table");
+      table.className = "grid";
+      table.innerHTML = "<thead><tr><th scope=col>Record</th><th scope=col>Field</th><th scope=col>Before</th><th scope=col>After</th></tr></thead>";
+      const body = document.createElement("tbody");
+      for (const item of data.preview) {
+        for (const [field, after] of Object.entries(item.after)) {
+          const tr = document.createElement("tr");
+          [item.record_id, field, cellText((item.before || {})[field]), cellText(after)].forEach((v) => {
+            const td = document.createElement("td"); td.textContent = v; tr.append(td);
+          });
+          body.append(tr);
+        }
+      }
+      table.append(body);
+      box.append(table);
+    }
+    if (data.change_set_id) {
+      const link = document.createElement("a");
+      link.href = `/o/${encodeURIComponent(org)}/review/${data.change_set_id}`;
+      link.className = "button primary";
+      link.textContent = `Review change set ${data.change_set_id}`;
+      box.append(link);
+    }
+  }
+
+  async function ask(question, mode) {
+    const answer = newAnswer(question);
+    answer.stage.textContent = "Sending…";
+    const sqlBox = answer.part(".sql-box");
+    answer.part(".copy").addEventListener("click", async (e) => {
+      await navigator.clipboard.writeText(answer.part(".sql").textContent);
+      e.target.textContent = "Copied";
+      setTimeout(() => { e.target.textContent = "Copy SQL"; }, 1500);
+    });
+    let note = "no answer";
+    try {
+      const response = await fetch(mode === "bulk" ? "/api/ai/bulk" : "/api/ai/query", {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRF-Token": Vanguard.csrf()},
+        body: JSON.stringify(mode === "bulk" ? {org_id: org, request: question} : {org_id: org, question}),
+      });
+      if (response.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        showError(answer, (body && body.error) || {message: `The service answered ${response.status}.`});
+        note = "failed";
+        return;
+      }
+      for await (const {name, data} of events(response)) {
+        if (name === "status") answer.stage.textContent = STAGES[data.stage] || data.stage;
+        else if (name === "sql" || name === "plan") {
+          answer.part(".sql").innerHTML = Vanguard.highlightSql(data.sql || data.target || "");
+          sqlBox.hidden = false;
+        } else if (name === "explanation") {
+          const el = answer.part(".explanation");
+          el.hidden = false;
+          el.textContent += data.delta;
+        } else if (name === "rows") {
+          if (data.columns) setColumns(answer, data.columns);
+          if (data.rows) addRows(answer, data.rows);
+        } else if (name === "summary") {
+          const summary = answer.part(".summary");
+          summary.hidden = false;
+          if (mode === "bulk") {
+            showBulk(answer, data);
+            note = `${data.proposed} proposed`;
+          } else {
+            summary.textContent = `${data.row_count.toLocaleString()} row${data.row_count === 1 ? "" : "s"}`;
+            if (data.truncated) {
+              const t = document.createElement("strong");
+              t.className = "truncated";
+              t.textContent = ` — truncated: only the first ${data.row_count.toLocaleString()} rows are shown. Narrow the question for the rest.`;
+              summary.append(t);
+            }
+            drawChart(answer);
+            note = `${data.row_count} row${data.row_count === 1 ? "" : "s"}`;
+          }
+          answer.stage.textContent = "Done.";
+        } else if (name === "error") {
+          showError(answer, data);
+          note = "refused";
+        }
+      }
+    } catch (err) {
+      showError(answer, {message: "The connection was interrupted: " + err.message});
+      note = "interrupted";
+    } finally {
+      remember(question, note);
+    }
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const question = box.value.trim();
+    formError.hidden = true;
+    if (!question) {
+      formError.textContent = "Type a question first.";
+      formError.hidden = false;
+      box.focus();
+      return;
+    }
+    const mode = (form.querySelector('input[name="mode"]:checked') || {value: "query"}).value;
+    button.disabled = true;
+    box.value = "";
+    try { await ask(question, mode); } finally { button.disabled = false; box.focus(); }
+  });
+
+  box.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+  });
+
+  drawHistory();
+})();

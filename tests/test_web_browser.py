@@ -1,0 +1,174 @@
+"""The pages in a real browser (Debian's Chromium through Playwright) against the app on loopback.
+
+One module-scoped site: the tests run in file order and the later ones build on what the earlier
+ones did (a question asked, then a bulk edit proposed, accepted and committed).
+"""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+from playwright.sync_api import expect
+
+from tests.web_fixtures import ORG, log_in
+
+
+def test_login_refuses_a_wrong_password_then_lands_on_the_chat(page):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    log_in(page, "planner", "not-the-password")
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    expect(page.get_by_label("Username")).to_have_value("planner")
+    log_in(page, "planner")
+    expect(page).to_have_url(re.compile(rf"/o/{ORG}/chat$"))
+    expect(page.locator(".user")).to_contain_text("Pat Planner · editor")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["vanguard_session"]["httpOnly"] and cookies["vanguard_session"]["sameSite"] == "Lax"
+
+
+def test_a_question_streams_sql_explanation_rows_and_a_chart(page, site):
+    log_in(page, "planner")
+    page.get_by_label(re.compile("Ask a question")).fill("total forecast cost by category")
+    page.keyboard.press("Enter")  # Enter sends; Shift+Enter would add a line
+    answer = page.locator(".answer").first
+    expect(answer.locator(".stage")).to_have_text("Done.")
+    expect(answer.locator("code.sql")).to_contain_text("GROUP BY")
+    expect(answer.locator("code.sql .kw").first).to_be_visible()  # highlighted
+    expect(answer.locator(".explanation")).not_to_be_empty()
+    with psycopg.connect(site.urls.app) as conn:
+        categories = conn.execute("SELECT count(DISTINCT category) FROM vanguard.pfa_mirror "
+                                  "WHERE organization_id = %s AND deleted_at IS NULL", (ORG,)).fetchone()[0]
+    expect(answer.locator("table.result tbody tr")).to_have_count(categories)
+    expect(answer.locator(".summary")).to_have_text(f"{categories} rows")
+    expect(answer.locator(".chart svg rect")).to_have_count(categories)
+    assert answer.locator(".chart").get_attribute("data-kind") == "bar"
+    expect(page.locator("#history li")).to_contain_text(["total forecast cost by category"])
+
+
+def test_a_refused_question_shows_the_reason_where_it_was_asked(page):
+    log_in(page, "planner")
+    page.get_by_label(re.compile("Ask a question")).fill("what is the meaning of life")
+    page.get_by_role("button", name="Ask").click()
+    error = page.locator(".answer").first.locator(".error")
+    expect(error).to_be_visible()
+    expect(error).not_to_be_empty()
+    page.get_by_role("button", name="Ask").click()  # an empty question is refused in the page
+    expect(page.locator("#ask-error")).to_have_text("Type a question first.")
+
+
+def test_bulk_edit_is_reviewed_accepted_committed_and_synced(page, site):
+    log_in(page, "planner")
+    page.get_by_label(re.compile("Bulk edit")).check()
+    page.get_by_label(re.compile("Ask a question")).fill("extend all concrete equipment by 2 weeks")
+    page.keyboard.press("Enter")
+    answer = page.locator(".answer").first
+    expect(answer.locator(".stage")).to_have_text("Done.")
+    expect(answer.locator(".bulk")).to_contain_text("changes proposed")
+    expect(answer.locator(".bulk table tbody tr").first).to_contain_text("forecastEnd")
+    answer.get_by_role("link", name=re.compile(r"Review change set \d+")).click()
+
+    expect(page).to_have_url(re.compile(rf"/o/{ORG}/review/\d+$"))
+    rows = page.locator("#review-items input[name=record_id]")
+    proposed = rows.count()
+    assert proposed >= 2
+    rejected_id = rows.first.get_attribute("value")
+    rows.first.check()
+    page.get_by_role("button", name="Reject selected").click()
+    expect(page.get_by_role("status")).to_have_text("Rejected.")
+    page.get_by_role("button", name="Accept all").click()
+    expect(page.get_by_role("status")).to_contain_text("Accepted")
+    expect(page.locator(f'#review-items tr[data-id="{rejected_id}"]').first).to_contain_text("rejected")
+
+    page.goto(f"/o/{ORG}/records?has_draft=true")
+    expect(page.locator("#records tbody tr.has-draft")).to_have_count(proposed - 1)
+    expect(page.locator('#records td.drafted[data-field="forecast_end"]')).to_have_count(proposed - 1)
+    expect(page.locator("#draft-count")).to_have_text(str(proposed - 1))
+
+    page.go_back()
+    page.get_by_role("button", name=re.compile("Commit the .* accepted change")).click()
+    expect(page).to_have_url(re.compile(rf"/o/{ORG}/commits/\d+$"))
+    # The page refreshes itself until PEMS has every change.
+    expect(page.locator("#commit-counts")).to_have_text(f"{proposed - 1} synced", timeout=45_000)
+    record = page.locator("#commit-items tbody tr").first.get_attribute("data-id")
+    with psycopg.connect(site.urls.app) as conn:
+        ours = conn.execute("SELECT data ->> 'forecastEnd' FROM vanguard.pfa_mirror WHERE organization_id = %s AND id = %s",
+                            (ORG, record)).fetchone()[0]
+    assert site.sim.snapshot(ORG)[record][0]["forecastEnd"] == ours
+
+
+def test_editing_one_record_marks_the_field_and_shows_errors_in_place(page):
+    log_in(page, "planner")
+    page.goto(f"/o/{ORG}/records")
+    first = page.locator("#records tbody tr").first
+    record = first.get_attribute("data-id")
+    first.get_by_role("link", name=record).click()
+    page.get_by_label("monthly_rate").fill("-5")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("#e-monthlyRate")).to_contain_text("negative")
+    expect(page.get_by_label("monthly_rate")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("area").fill("Laydown Yard 7")
+    page.get_by_label("monthly_rate").fill("")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status")).to_have_text("Draft saved.")
+    page.goto(f"/o/{ORG}/records?area=Laydown%20Yard%207")
+    expect(page.locator('#records td.drafted[data-field="area"]')).to_have_text(["Laydown Yard 7"])
+    page.goto(f"/o/{ORG}/records/{record}")
+    page.get_by_role("button", name="Discard my draft").click()
+    expect(page.get_by_role("status")).to_have_text("Draft discarded.")
+
+
+def test_admin_finds_the_audit_entry_and_its_sql(page):
+    log_in(page, "admin")
+    page.get_by_role("link", name="Audit").click()
+    expect(page.locator("#chain-status")).to_contain_text("Ledger chain intact")
+    page.get_by_label("Text").fill("forecast cost by category")
+    page.get_by_role("button", name="Apply").click()
+    row = page.locator("#audit tbody tr").first
+    expect(row).to_contain_text("planner")
+    expect(row).to_contain_text("allowed")
+    row.get_by_role("link").click()
+    expect(page.locator("#executed-sql")).to_contain_text("organization_id")
+    expect(page.locator("#scope")).to_contain_text(ORG)
+    expect(page.locator("#estimate")).not_to_have_text("null")
+    expect(page.get_by_role("link", name="CSV")).to_have_count(0)  # export links live on the list page
+    page.get_by_role("link", name="← Audit").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    assert download.value.suggested_filename.endswith(".csv")
+
+
+def test_admin_sees_the_sync_monitor_and_can_sync_now(page):
+    log_in(page, "admin")
+    page.get_by_role("link", name="Sync", exact=True).click()
+    section = page.locator(f'.sync-org[data-org="{ORG}"]')
+    expect(section.locator(".sync-runs tbody tr").first).to_contain_text("succeeded")
+    expect(section).to_contain_text("Write-back")
+    page.goto(f"/o/{ORG}/records")
+    expect(page.locator("#sync-state")).to_contain_text("last synced")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_role("status")).to_contain_text("sync of this organization was queued")
+
+
+def test_a_viewer_sees_no_admin_pages_and_no_edit_controls(page):
+    log_in(page, "viewer")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link")).to_have_text(["Chat", "Records"])
+    expect(page.get_by_label(re.compile("Bulk edit"))).to_have_count(0)
+    page.goto(f"/o/{ORG}/records")
+    expect(page.get_by_role("button", name="Sync now")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("Commit"))).to_have_count(0)
+    page.locator("#records tbody tr th a").first.click()
+    expect(page.get_by_role("button", name="Save draft")).to_have_count(0)
+    for path in (f"/o/{ORG}/admin/audit", f"/o/{ORG}/admin/sync", f"/o/{ORG}/review"):
+        response = page.goto(path)
+        assert response.status == 403
+        expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+
+
+def test_logout_ends_the_session(page):
+    log_in(page, "viewer")
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto(f"/o/{ORG}/records")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
