@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -68,59 +69,113 @@ def decode_cursor(cursor: str, sort: str, descending: bool) -> tuple:
     return value, record_id
 
 
-def where_clause(q: ListQuery) -> tuple[sql.Composable, dict]:
+Column = Callable[[str], sql.Composable]
+_NO_FILTER = sql.SQL("")
+
+
+def _named(column: str) -> sql.Composable:
+    return sql.Identifier(column)
+
+
+def where_clause(q: ListQuery, col: Column = _named) -> tuple[sql.Composable, dict]:
+    """The filters (and keyset condition) with each column written by `col`."""
     parts: list[sql.Composable] = []
     params: dict = {}
     for column, values in q.text.items():
         key = f"t_{column}"
-        parts.append(sql.SQL("{} = ANY({})").format(sql.Identifier(column), sql.Placeholder(key)))
+        parts.append(sql.SQL("{} = ANY({})").format(col(column), sql.Placeholder(key)))
         params[key] = values
     for column, flag in q.flags.items():
         key = f"b_{column}"
-        parts.append(sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(key)))
+        parts.append(sql.SQL("{} = {}").format(col(column), sql.Placeholder(key)))
         params[key] = flag
     if q.forecast_from is not None:  # records whose forecast period overlaps [from, to]
-        parts.append(sql.SQL("forecast_end >= {}").format(sql.Placeholder("forecast_from")))
+        parts.append(sql.SQL("{} >= {}").format(col("forecast_end"), sql.Placeholder("forecast_from")))
         params["forecast_from"] = q.forecast_from
     if q.forecast_to is not None:
-        parts.append(sql.SQL("forecast_start <= {}").format(sql.Placeholder("forecast_to")))
+        parts.append(sql.SQL("{} <= {}").format(col("forecast_start"), sql.Placeholder("forecast_to")))
         params["forecast_to"] = q.forecast_to
     if q.search:
         params["search"] = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         parts.append(sql.SQL("({})").format(sql.SQL(" OR ").join(
-            sql.SQL("{} ILIKE {}").format(sql.Identifier(c), sql.Placeholder("search")) for c in SEARCH_COLUMNS)))
+            sql.SQL("{} ILIKE {}").format(col(c), sql.Placeholder("search")) for c in SEARCH_COLUMNS)))
     if q.after is not None:
-        parts.append(_keyset(q, params))
+        parts.append(_keyset(q, params, col))
     if not parts:
-        return sql.SQL(""), params
+        return _NO_FILTER, params
     return sql.SQL("WHERE ") + sql.SQL(" AND ").join(parts), params
 
 
-def _keyset(q: ListQuery, params: dict) -> sql.Composable:
+def _keyset(q: ListQuery, params: dict, col: Column) -> sql.Composable:
     """Rows after (value, id) in `ORDER BY col [DESC] NULLS LAST, id`."""
     value, record_id = q.after
-    column = sql.Identifier(q.sort)
+    column, ident = col(q.sort), col("id")
     params["after_id"] = record_id
     if q.sort == "id":
         op = sql.SQL("<") if q.descending else sql.SQL(">")
-        return sql.SQL("id {} {}").format(op, sql.Placeholder("after_id"))
+        return sql.SQL("{} {} {}").format(ident, op, sql.Placeholder("after_id"))
     if value is None:
-        return sql.SQL("({} IS NULL AND id > {})").format(column, sql.Placeholder("after_id"))
+        return sql.SQL("({} IS NULL AND {} > {})").format(column, ident, sql.Placeholder("after_id"))
     params["after_value"] = value
     cast = sql.SQL(_CASTS[BY_COLUMN[q.sort].type])
     op = sql.SQL("<") if q.descending else sql.SQL(">")
-    return sql.SQL("({col} {op} {v}::{cast} OR ({col} = {v}::{cast} AND id > {i}) OR {col} IS NULL)").format(
-        col=column, op=op, v=sql.Placeholder("after_value"), cast=cast, i=sql.Placeholder("after_id"))
+    return sql.SQL("({col} {op} {v}::{cast} OR ({col} = {v}::{cast} AND {id} > {i}) OR {col} IS NULL)").format(
+        col=column, op=op, v=sql.Placeholder("after_value"), cast=cast, id=ident, i=sql.Placeholder("after_id"))
 
 
-def list_statement(q: ListQuery) -> tuple[sql.Composed, dict]:
-    where, params = where_clause(q)
+def _order(q: ListQuery, col: Column) -> sql.Composable:
     direction = sql.SQL("DESC") if q.descending else sql.SQL("ASC")
-    order = (sql.SQL("ORDER BY id {}").format(direction) if q.sort == "id" else
-             sql.SQL("ORDER BY {} {} NULLS LAST, id").format(sql.Identifier(q.sort), direction))
-    params["limit"] = q.limit + 1
-    statement = sql.SQL("SELECT {} FROM nlq.pfa_merged {} {} LIMIT {}").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c in LIST_COLUMNS), where, order, sql.Placeholder("limit"))
+    if q.sort == "id":
+        return sql.SQL("ORDER BY {} {}").format(col("id"), direction)
+    return sql.SQL("ORDER BY {} {} NULLS LAST, {}").format(col(q.sort), direction, col("id"))
+
+
+# The merged view's two halves, written against the base tables. `nlq.pfa_merged` is a security
+# barrier view (for the NL reader), and the planner cannot carry an outer ORDER BY ... LIMIT into
+# such a view: it sorted every matching row. Here each half is ordered and limited on its own, so
+# a page reads about `limit` rows from an index (1M records / 10K drafts: 40 ms -> a few ms). A
+# test keeps this equal to the view for every filter and sort.
+def _mirror_column(column: str) -> sql.Composable:
+    special = {"has_draft": sql.SQL("false"), "cost_variance": sql.SQL("(m.forecast_cost - m.plan_cost)")}
+    return special.get(column) or sql.Identifier("m", column)
+
+
+def _draft_column(column: str) -> sql.Composable:
+    special = {"id": sql.Identifier("d", "record_id"), "has_draft": sql.SQL("true"),
+               "cost_variance": sql.SQL("(d.forecast_cost - d.plan_cost)"),
+               "last_synced_at": sql.Identifier("d", "mirror_synced_at"), "data": sql.Identifier("d", "merged")}
+    return special.get(column) or sql.Identifier("d", column)
+
+
+def _select(col: Column) -> sql.Composable:
+    return sql.SQL(", ").join(sql.SQL("{} AS {}").format(col(c), sql.Identifier(c)) for c in LIST_COLUMNS)
+
+
+def list_statement(q: ListQuery, org_id: str, user_id: int) -> tuple[sql.Composed, dict]:
+    """One page of the caller's merged records (scoped by parameters, not by the view's settings)."""
+    mirror_where, params = where_clause(q, _mirror_column)
+    draft_where, _ = where_clause(q, _draft_column)
+    params.update(org=org_id, user_id=user_id, limit=q.limit + 1)
+    statement = sql.SQL("""
+SELECT {outer} FROM (
+  (SELECT {mirror_cols} FROM vanguard.pfa_mirror AS m
+   {mirror_where} {m_and} m.organization_id = %(org)s AND m.deleted_at IS NULL
+     AND NOT EXISTS (SELECT 1 FROM vanguard.pfa_draft AS w
+                     WHERE w.organization_id = %(org)s AND w.user_id = %(user_id)s AND w.record_id = m.id
+                       AND w.state = 'draft')
+   {mirror_order} LIMIT %(limit)s)
+  UNION ALL
+  (SELECT {draft_cols} FROM vanguard.pfa_draft AS d
+   {draft_where} {d_and} d.organization_id = %(org)s AND d.user_id = %(user_id)s AND d.state = 'draft'
+     AND NOT d.record_deleted
+   {draft_order} LIMIT %(limit)s)
+) AS merged {outer_order} LIMIT %(limit)s""").format(
+        outer=sql.SQL(", ").join(sql.Identifier(c) for c in LIST_COLUMNS),
+        mirror_cols=_select(_mirror_column), draft_cols=_select(_draft_column),
+        mirror_where=mirror_where, draft_where=draft_where,
+        m_and=sql.SQL("WHERE") if mirror_where == _NO_FILTER else sql.SQL("AND"),
+        d_and=sql.SQL("WHERE") if draft_where == _NO_FILTER else sql.SQL("AND"),
+        mirror_order=_order(q, _mirror_column), draft_order=_order(q, _draft_column), outer_order=_order(q, _named))
     return statement, params
 
 

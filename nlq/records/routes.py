@@ -61,8 +61,8 @@ async def list_records(
     if cursor:
         check_text(cursor, "cursor")
         query.after = decode_cursor(cursor, column, descending)
-    statement, params = list_statement(query)
-    async with scoped(pool, access.org_id, access.user.id) as conn:
+    statement, params = list_statement(query, access.org_id, access.user.id)
+    async with pool.connection() as conn:
         # JSON-ready loaders, except for a numeric sort: its keyset cursor needs the exact value.
         exact = BY_COLUMN[column].type is FieldType.NUMERIC if column in BY_COLUMN else False
         rows = await (await (conn.cursor() if exact else json_cursor(conn)).execute(statement, params)).fetchall()

@@ -1,20 +1,11 @@
 -- name: kpis_with_drafts
-WITH working AS (
-    SELECT d.record_id, d.category, d.source, d.plan_cost, d.forecast_cost, d.actual_cost
-    FROM vanguard.pfa_draft AS d
-    WHERE d.organization_id = %(org)s AND d.user_id = %(user_id)s AND d.state = 'draft' AND NOT d.record_deleted
-), adjusted AS (
+-- The materialized baseline plus the moves of the caller's working drafts (kept by triggers).
+WITH adjusted AS (
     SELECT category, source, records, plan_cost, forecast_cost, actual_cost
     FROM vanguard.kpi_category_source WHERE organization_id = %(org)s
     UNION ALL
-    SELECT coalesce(w.category, ''), coalesce(w.source, ''), 1,
-           coalesce(w.plan_cost, 0), coalesce(w.forecast_cost, 0), coalesce(w.actual_cost, 0)
-    FROM working AS w
-    UNION ALL
-    SELECT coalesce(m.category, ''), coalesce(m.source, ''), -1,
-           -coalesce(m.plan_cost, 0), -coalesce(m.forecast_cost, 0), -coalesce(m.actual_cost, 0)
-    FROM working AS w
-    JOIN vanguard.pfa_mirror AS m ON m.organization_id = %(org)s AND m.id = w.record_id AND m.deleted_at IS NULL
+    SELECT category, source, records, plan_cost, forecast_cost, actual_cost
+    FROM vanguard.kpi_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s
 )
 SELECT category, source, sum(records)::bigint, sum(plan_cost), sum(forecast_cost), sum(actual_cost),
        sum(forecast_cost) - sum(plan_cost)
@@ -22,6 +13,22 @@ FROM adjusted
 GROUP BY category, source
 HAVING sum(records) <> 0
 ORDER BY category, source;
+
+-- name: draft_delta_rows
+SELECT count(*) FROM vanguard.kpi_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s;
+
+-- name: compact_draft_deltas
+-- Many small moves become one row per category and source. Rows other transactions add meanwhile
+-- are not in this statement's snapshot, so they are neither deleted nor counted twice.
+WITH gone AS (
+    DELETE FROM vanguard.kpi_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s
+    RETURNING *
+)
+INSERT INTO vanguard.kpi_draft_delta
+SELECT organization_id, user_id, category, source, sum(records), sum(plan_cost), sum(forecast_cost), sum(actual_cost)
+FROM gone
+GROUP BY 1, 2, 3, 4
+HAVING sum(records) <> 0 OR sum(plan_cost) <> 0 OR sum(forecast_cost) <> 0 OR sum(actual_cost) <> 0;
 
 -- name: timeline_with_drafts
 SELECT least(t.plan_start, d.plan_start), greatest(t.plan_end, d.plan_end),
