@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from datetime import date
 
 import httpx
 import psycopg
+from psycopg import sql
 
 from nlq.app import create_app
 from nlq.bench import Result, p95
 from nlq.bench.dataset import PASSWORD, Dataset
 from nlq.config import Settings
+from nlq.records.query import ListQuery, count_statement, list_statement
 from store import demo_data, queries
 from store.database import DatabaseUrls
 from store.pems.background import BackgroundServer
@@ -21,10 +24,10 @@ from store.scope import SET_SCOPE, scope_params
 
 TARGETS = {"page": 25.0, "count": 15.0, "range": 15.0, "kpis": 10.0, "timeline": 10.0, "save": 15.0,
            "batch": 300.0, "commit": 1000.0}
-FILTERS = {"c": "Cranes", "s": "Rental"}
 
 
-def _timed_sql(urls: DatabaseUrls, org: str, user: int, statement: str, params: dict, runs: int) -> list[float]:
+def _timed_sql(urls: DatabaseUrls, org: str, user: int, statement: str | sql.Composable, params: dict,
+               runs: int) -> list[float]:
     samples = []
     with psycopg.connect(urls.app) as conn:
         for i in range(runs + 5):
@@ -76,14 +79,16 @@ async def _measure(url: str, urls: DatabaseUrls, org: str, user: int, per_org: i
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         token = (await client.post("/api/auth/login", json={"username": "bench", "password": PASSWORD})).json()
         client.headers["Authorization"] = f"Bearer {token['access_token']}"
+        # The bare SQL is the statement the service itself runs for the same request.
+        two_filters = ListQuery(text={"category": ["Cranes"], "source": ["Rental"]}, limit=100)
+        month = ListQuery(forecast_from=date(2026, 3, 1), forecast_to=date(2026, 3, 31), limit=100)
         reads = [
             ("page of 100, two filters (with drafts)", "page", "?category=Cranes&source=Rental&limit=100",
-             "SELECT * FROM nlq.pfa_merged WHERE category = %(c)s AND source = %(s)s ORDER BY id LIMIT 101", FILTERS),
+             *list_statement(two_filters, org, user)),
             ("filtered count (two filters, with drafts)", "count", "/count?category=Cranes&source=Rental",
-             "SELECT count(*) FROM nlq.pfa_merged WHERE category = %(c)s AND source = %(s)s", FILTERS),
+             *count_statement(two_filters, org, user)),
             ("one-month forecast range, page of 100", "range", "?forecast_from=2026-03-01&forecast_to=2026-03-31&limit=100",
-             "SELECT * FROM nlq.pfa_merged WHERE forecast_end >= %(a)s AND forecast_start <= %(b)s ORDER BY id LIMIT 101",
-             {"a": "2026-03-01", "b": "2026-03-31"}),
+             *list_statement(month, org, user)),
             ("KPIs with drafts", "kpis", "/kpis", kpis_q["kpis_with_drafts"], {"org": org, "user_id": user}),
             ("timeline bounds with drafts", "timeline", "/timeline", kpis_q["timeline_with_drafts"],
              {"org": org, "user_id": user}),

@@ -151,34 +151,39 @@ def _select(col: Column) -> sql.Composable:
     return sql.SQL(", ").join(sql.SQL("{} AS {}").format(col(c), sql.Identifier(c)) for c in LIST_COLUMNS)
 
 
-def list_statement(q: ListQuery, org_id: str, user_id: int) -> tuple[sql.Composed, dict]:
-    """One page of the caller's merged records (scoped by parameters, not by the view's settings)."""
+def _halves(q: ListQuery, org_id: str, user_id: int, mirror_cols: sql.Composable,
+            draft_cols: sql.Composable) -> tuple[sql.Composed, sql.Composed, dict]:
     mirror_where, params = where_clause(q, _mirror_column)
     draft_where, _ = where_clause(q, _draft_column)
-    params.update(org=org_id, user_id=user_id, limit=q.limit + 1)
-    statement = sql.SQL("""
-SELECT {outer} FROM (
-  (SELECT {mirror_cols} FROM vanguard.pfa_mirror AS m
-   {mirror_where} {m_and} m.organization_id = %(org)s AND m.deleted_at IS NULL
+    params.update(org=org_id, user_id=user_id)
+    mirror = sql.SQL("""SELECT {cols} FROM vanguard.pfa_mirror AS m
+   {where} {glue} m.organization_id = %(org)s AND m.deleted_at IS NULL
      AND NOT EXISTS (SELECT 1 FROM vanguard.pfa_draft AS w
                      WHERE w.organization_id = %(org)s AND w.user_id = %(user_id)s AND w.record_id = m.id
-                       AND w.state = 'draft')
-   {mirror_order} LIMIT %(limit)s)
+                       AND w.state = 'draft')""").format(
+        cols=mirror_cols, where=mirror_where, glue=sql.SQL("WHERE") if mirror_where == _NO_FILTER else sql.SQL("AND"))
+    draft = sql.SQL("""SELECT {cols} FROM vanguard.pfa_draft AS d
+   {where} {glue} d.organization_id = %(org)s AND d.user_id = %(user_id)s AND d.state = 'draft'
+     AND NOT d.record_deleted""").format(
+        cols=draft_cols, where=draft_where, glue=sql.SQL("WHERE") if draft_where == _NO_FILTER else sql.SQL("AND"))
+    return mirror, draft, params
+
+
+def list_statement(q: ListQuery, org_id: str, user_id: int) -> tuple[sql.Composed, dict]:
+    """One page of the caller's merged records (scoped by parameters, not by the view's settings)."""
+    mirror, draft, params = _halves(q, org_id, user_id, _select(_mirror_column), _select(_draft_column))
+    params["limit"] = q.limit + 1
+    statement = sql.SQL("""SELECT {outer} FROM (
+  ({mirror} {mirror_order} LIMIT %(limit)s)
   UNION ALL
-  (SELECT {draft_cols} FROM vanguard.pfa_draft AS d
-   {draft_where} {d_and} d.organization_id = %(org)s AND d.user_id = %(user_id)s AND d.state = 'draft'
-     AND NOT d.record_deleted
-   {draft_order} LIMIT %(limit)s)
+  ({draft} {draft_order} LIMIT %(limit)s)
 ) AS merged {outer_order} LIMIT %(limit)s""").format(
-        outer=sql.SQL(", ").join(sql.Identifier(c) for c in LIST_COLUMNS),
-        mirror_cols=_select(_mirror_column), draft_cols=_select(_draft_column),
-        mirror_where=mirror_where, draft_where=draft_where,
-        m_and=sql.SQL("WHERE") if mirror_where == _NO_FILTER else sql.SQL("AND"),
-        d_and=sql.SQL("WHERE") if draft_where == _NO_FILTER else sql.SQL("AND"),
+        outer=sql.SQL(", ").join(sql.Identifier(c) for c in LIST_COLUMNS), mirror=mirror, draft=draft,
         mirror_order=_order(q, _mirror_column), draft_order=_order(q, _draft_column), outer_order=_order(q, _named))
     return statement, params
 
 
-def count_statement(q: ListQuery) -> tuple[sql.Composed, dict]:
-    where, params = where_clause(q)
-    return sql.SQL("SELECT count(*) FROM nlq.pfa_merged {}").format(where), params
+def count_statement(q: ListQuery, org_id: str, user_id: int) -> tuple[sql.Composed, dict]:
+    """How many of the caller's merged records match: the two halves counted apart and added."""
+    mirror, draft, params = _halves(q, org_id, user_id, sql.SQL("count(*)"), sql.SQL("count(*)"))
+    return sql.SQL("SELECT ({}) + ({})").format(mirror, draft), params

@@ -78,8 +78,8 @@ async def list_records(
 @router.get("/count")
 async def count_records(access: Viewer, pool: AppPool, query: Filters) -> dict:
     """How many merged records (with the caller's drafts) match the filters of the list."""
-    statement, params = count_statement(query)
-    async with scoped(pool, access.org_id, access.user.id) as conn:
+    statement, params = count_statement(query, access.org_id, access.user.id)
+    async with pool.connection() as conn:
         (count,) = await (await conn.execute(statement, params)).fetchone()
     return {"count": count}
 
