@@ -106,6 +106,16 @@ async def test_a_form_post_without_its_token_changes_nothing(api):
     assert (await api.get("editor_a", "/api/pfa/ORG_A/records/PFA-0000002")).json()["draft"] is None
 
 
+def as_form(data: dict) -> dict:
+    """The record form as a browser posts it: every editable field, as text."""
+    from nlq.web.pages import EDITABLE
+
+    def text(value) -> str:
+        return "" if value is None else ("true" if value is True else "false" if value is False else str(value))
+
+    return {f.key: text(data.get(f.key)) for f in EDITABLE}
+
+
 async def test_record_form_saves_a_draft_and_refuses_bad_values_in_place(api):
     await browser_login(api, "editor_a")
     page = await api.client.get("/o/ORG_A/records/PFA-0000003")
@@ -176,3 +186,13 @@ async def test_review_actions_need_a_selection_or_a_known_action(api):
     for form in ({"action": "accept_selected"}, {"action": "explode"}, {}):
         response = await api.client.post("/o/ORG_A/review/1", data={"csrf": token, **form})
         assert response.status_code in (404, 422), form
+
+
+async def test_record_form_refuses_text_that_is_too_long_instead_of_cutting_it(api):
+    await browser_login(api, "editor_a")
+    token = csrf_of((await api.client.get("/o/ORG_A/records/PFA-0000005")).text)
+    form = {"csrf": token, **as_form((await api.get("editor_a", "/api/pfa/ORG_A/records/PFA-0000005")).json()["data"]),
+            "area": "x" * 201}
+    response = await api.client.post("/o/ORG_A/records/PFA-0000005", data=form)
+    assert response.status_code == 422 and 'id="e-area"' in response.text
+    assert (await api.get("editor_a", "/api/pfa/ORG_A/records/PFA-0000005")).json()["draft"] is None

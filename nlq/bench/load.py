@@ -2,7 +2,7 @@
 
 Everything runs in its own process, as in production: the service (`vanguard serve`, one
 uvicorn worker, offline LLM provider), the PEMS simulator, and back-to-back `vanguard sync --full`
-runs of another organization. The clients run here, on one asyncio loop. Every non-2xx answer,
+runs of another organization, each after 1% of its records changed in PEMS. The clients run here, on one asyncio loop. Every non-2xx answer,
 transport failure or SSE `error` event counts as an error; the target is none.
 """
 
@@ -70,9 +70,14 @@ def _start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the service did not start")
 
 
-def _sync_loop(env: dict[str, str], org: str, stop: threading.Event, outcomes: list[int]) -> None:
-    """Full syncs of `org`, back to back, until the load ends (each one's exit status kept)."""
+def _sync_loop(env: dict[str, str], sim_url: str, org: str, changes: int, stop: threading.Event,
+               outcomes: list[int]) -> None:
+    """Full syncs of `org`, back to back, each after PEMS changed `changes` records, until the load
+    ends (each one's exit status kept)."""
+    seed = 0
     while not stop.is_set():
+        seed += 1
+        httpx.post(f"{sim_url}/_control/change", json={"org": org, "count": changes, "seed": seed}, timeout=60)
         done = subprocess.run([sys.executable, "-m", "nlq.cli", "sync", "--org", org, "--full"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         outcomes.append(done.returncode)
@@ -153,7 +158,8 @@ def bench_load(dataset: Dataset, clients: int = 50, seconds: float = 60) -> list
     env = _environment(dataset, sim_url)
     service, url = None, None
     stop, outcomes = threading.Event(), []
-    syncing = threading.Thread(target=_sync_loop, args=(env, dataset.codes[1], stop, outcomes), daemon=True)
+    syncing = threading.Thread(target=_sync_loop, daemon=True, args=(
+        env, sim_url, dataset.codes[1], max(1, dataset.records_per_org // 100), stop, outcomes))
     try:
         service, url = _start_service(env)
         syncing.start()

@@ -176,7 +176,7 @@ async def record_save(request: Request, record_id: str, access: Editor, pool: Ap
     check_csrf(request, form.get("csrf"))
     check_text(record_id, "record_id")
     record = await records_routes.get_record(record_id, access, pool)
-    submitted = {f.key: str(form.get(f.key, ""))[:200] for f in EDITABLE}
+    submitted = {f.key: str(form.get(f.key, "")) for f in EDITABLE}  # too long is the rules' error, never cut
     changes, errors = _changes(submitted, record.get("data") or {})
     if not errors and not changes:
         return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}")
@@ -195,6 +195,8 @@ def _changes(submitted: dict[str, str], current: dict) -> tuple[dict, dict]:
     changes, errors = {}, {}
     for f in EDITABLE:
         text = submitted[f.key].strip()
+        if text == "" and current.get(f.key) in (None, ""):
+            continue  # left empty, and it was empty
         try:
             check_text(text, f.key)
         except NlqError as exc:
