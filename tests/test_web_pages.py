@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import psycopg
+
 import pytest
 
 from tests.api_fixtures import PASSWORD
@@ -196,3 +198,28 @@ async def test_record_form_refuses_text_that_is_too_long_instead_of_cutting_it(a
     response = await api.client.post("/o/ORG_A/records/PFA-0000005", data=form)
     assert response.status_code == 422 and 'id="e-area"' in response.text
     assert (await api.get("editor_a", "/api/pfa/ORG_A/records/PFA-0000005")).json()["draft"] is None
+
+
+async def test_commit_page_shows_a_conflict_and_keep_mine_reopens_the_draft(api):
+    await browser_login(api, "editor_a")
+    token = api.client.cookies["vanguard_csrf"]
+    saved = await api.client.post("/api/pfa/ORG_A/drafts", json={"record_id": "PFA-0000009", "changes": {"area": "Mine"}},
+                                  headers={"X-CSRF-Token": token})
+    assert saved.status_code == 200, saved.text
+    with psycopg.connect(api.urls.app, autocommit=True) as conn:  # PEMS changed the same field meanwhile
+        conn.execute("UPDATE vanguard.pfa_mirror SET data = data || '{\"area\": \"Theirs\"}', pems_record_id = 1"
+                     " WHERE organization_id = 'ORG_A' AND id = 'PFA-0000009'")
+    committed = await api.client.post("/o/ORG_A/commit", data={"csrf": token})
+    assert committed.status_code == 303
+    page = await api.client.get(committed.headers["location"])
+    assert page.status_code == 200 and "conflict" in page.text
+    assert "mine <strong>Mine</strong>, theirs (PEMS) <strong>Theirs</strong>" in page.text
+    commit_id = committed.headers["location"].rsplit("/", 1)[1]
+    bad = await api.client.post("/o/ORG_A/conflicts/PFA-0000009", data={"csrf": token, "strategy": "both",
+                                                                         "commit_id": commit_id})
+    assert bad.status_code == 422
+    kept = await api.client.post("/o/ORG_A/conflicts/PFA-0000009", data={"csrf": token, "strategy": "keep_mine",
+                                                                          "commit_id": commit_id})
+    assert kept.status_code == 303 and kept.headers["location"].endswith("?notice=resolved")
+    draft = (await api.get("editor_a", "/api/pfa/ORG_A/records/PFA-0000009")).json()["draft"]
+    assert draft["state"] == "draft" and draft["delta"] == {"area": "Mine"} and draft["base"] == {"area": "Theirs"}

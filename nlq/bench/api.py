@@ -132,18 +132,27 @@ async def _measure(url: str, urls: DatabaseUrls, org: str, user: int, per_org: i
                 if len(response.json()["committed"]) != 1000:
                     raise RuntimeError(f"commit took {len(response.json()['committed'])} drafts, not 1,000")
         results.append(_result(f"commit of 1,000 drafts (local part, {len(commits)} runs)", commits, TARGETS["commit"]))
-        started = time.perf_counter()
-        async with client.stream("GET", f"/api/pfa/{org}/export") as response:
-            size = sum([len(chunk) async for chunk in response.aiter_bytes()])
-        export = (time.perf_counter() - started) * 1000
+        exports = []
+        for i in range(runs + 2):  # two warm-up runs: each moves the whole organization
+            started = time.perf_counter()
+            async with client.stream("GET", f"/api/pfa/{org}/export") as response:
+                size = sum([len(chunk) async for chunk in response.aiter_bytes()])
+            if i >= 2:
+                exports.append((time.perf_counter() - started) * 1000)
+    copies = []
     with psycopg.connect(urls.app) as conn:
         conn.execute(SET_SCOPE, scope_params(org, user))
-        started = time.perf_counter()
-        with conn.cursor().copy(queries.load("records")["export_merged"]) as copy:
-            bare = sum(len(chunk) for chunk in copy)
-        copy_ms = (time.perf_counter() - started) * 1000
-    results.append(Result("export of one organization (JSON lines)", "ms", export, export, "<= 1.3x bare COPY",
-                          export <= 1.3 * copy_ms, f"{size / 1e6:.1f} MB; bare COPY {copy_ms:.0f} ms ({bare / 1e6:.1f} MB)"))
+        for i in range(runs + 2):
+            started = time.perf_counter()
+            with conn.cursor().copy(queries.load("records")["export_merged"]) as copy:
+                bare = sum(len(chunk) for chunk in copy)
+            if i >= 2:
+                copies.append((time.perf_counter() - started) * 1000)
+    export, copy_ms = statistics.median(exports), statistics.median(copies)
+    results.append(Result("export of one organization (JSON lines)", "ms", export, p95(exports),
+                          "median <= 1.3x bare COPY", export <= 1.3 * copy_ms,
+                          f"{size / 1e6:.1f} MB; bare COPY median {copy_ms:.0f} ms ({bare / 1e6:.1f} MB), "
+                          f"{export / copy_ms:.2f}x"))
     return results
 
 

@@ -39,6 +39,10 @@ const Vanguard = (() => {
     document.querySelectorAll("[data-select-all]").forEach((box) => box.addEventListener("change", () => {
       box.closest("form").querySelectorAll('input[name="record_id"]').forEach((b) => { b.checked = box.checked; });
     }));
+    // Filters left empty are not sent: "any" is the absence of the parameter, as in the API.
+    document.querySelectorAll("form[data-drop-empty]").forEach((form) => form.addEventListener("submit", () => {
+      form.querySelectorAll("input, select").forEach((field) => { if (field.name && field.value === "") field.disabled = true; });
+    }));
     const refresh = document.querySelector("[data-autorefresh]");
     if (refresh) setTimeout(() => window.location.reload(), Number(refresh.dataset.autorefresh) * 1000);
   }
