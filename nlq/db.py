@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,9 +30,12 @@ class _JsonNumberLoader(Loader):
 
     def load(self, data):
         text = bytes(data)
-        if b"." not in text and b"e" not in text.lower() and b"N" not in text:
+        try:
             return int(text)
-        number = float(text)
+        except ValueError:
+            number = float(text)  # decimals, exponents, and PostgreSQL's NaN / Infinity
+        if not math.isfinite(number):
+            return None  # JSON has no such numbers
         return int(number) if number.is_integer() else number
 
 

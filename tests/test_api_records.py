@@ -216,3 +216,12 @@ async def test_every_page_equals_the_merged_view_with_drafts(api, query, where, 
     assert [i["id"] for i in got] == merged_view_ids(api.urls, "editor_a", where, params, order)
     drafted = {i["id"]: i for i in got if i["has_draft"]}
     assert all(d["area"] == "Draft Zone" and d["forecast_end"] == "2031-01-31" for d in drafted.values())
+
+
+def test_json_number_loader_handles_every_numeric_text():
+    from nlq.db import _JsonNumberLoader
+
+    loader = _JsonNumberLoader(1700)
+    cases = {b"42": 42, b"-7": -7, b"12.50": 12.5, b"3.000": 3, b"1e3": 1000, b"NaN": None, b"Infinity": None,
+             b"-Infinity": None, b"123456789012345678901234567890": 123456789012345678901234567890}
+    assert {text: loader.load(text) for text in cases} == cases
