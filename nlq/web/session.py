@@ -8,7 +8,9 @@ another site can neither read nor set.
 
 from __future__ import annotations
 
+import json
 import secrets
+from datetime import datetime, timezone
 from pathlib import Path
 
 from fastapi import Request
@@ -19,6 +21,27 @@ from nlq.auth.deps import COOKIE_NAME, CSRF_COOKIE, csrf_matches
 from nlq.errors import Forbidden
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _when(value) -> str:
+    """An ISO timestamp as people read it: to the second, in UTC."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if moment.tzinfo else "")
+
+
+def _pretty(value) -> str:
+    """JSON for people (autoescaping still applies when it is rendered)."""
+    return "—" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+TEMPLATES.env.filters.update(when=_when, pretty=_pretty)
 # Scripts and styles only from our own static files (no inline code), no framing.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
