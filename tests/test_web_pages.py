@@ -223,3 +223,16 @@ async def test_commit_page_shows_a_conflict_and_keep_mine_reopens_the_draft(api)
     assert kept.status_code == 303 and kept.headers["location"].endswith("?notice=resolved")
     draft = (await api.get("editor_a", "/api/pfa/ORG_A/records/PFA-0000009")).json()["draft"]
     assert draft["state"] == "draft" and draft["delta"] == {"area": "Mine"} and draft["base"] == {"area": "Theirs"}
+
+
+async def test_form_values_the_api_would_refuse_are_422_pages_not_500(api):
+    await browser_login(api, "editor_a")
+    token = csrf_of((await api.client.get("/o/ORG_A/review")).text)
+    long_id = "P" * 150
+    for path, form in ((f"/o/ORG_A/records/{long_id}/discard", {}),
+                       ("/o/ORG_A/review/1", {"action": "reject_selected", "record_id": long_id}),
+                       ("/o/ORG_A/conflicts/PFA-0000001", {"strategy": "keep_mine", "commit_id": "x"}),
+                       ("/o/ORG_A/commit", {"change_set_id": "not-a-number"})):
+        response = await api.client.post(path, data={"csrf": token, **form})
+        assert response.status_code in (404, 422), (path, response.status_code)
+        assert "text/html" in response.headers["content-type"]
