@@ -2,8 +2,10 @@
 
 Pages live under `/o/{org_id}/...`, so the API's role dependencies (Viewer, Editor, Admin) guard
 them unchanged, and they call the API's own route functions for their data: one implementation of
-every rule, whichever way it is reached. Forms post back here (CSRF-checked) and redirect on
-success; a refused form is shown again with the errors next to the fields concerned.
+every rule, whichever way it is reached. Forms post back here and redirect on success; a refused
+form is shown again with the errors next to the fields concerned. The CSRF token of a form is
+checked by the role dependency itself (`nlq.auth.deps.current_user`), before anything runs; only
+login and logout, which have no session to check, compare it here.
 """
 
 from __future__ import annotations
@@ -156,8 +158,7 @@ def _synced(meta: dict) -> dict:
 
 
 @router.post("/o/{org_id}/sync")
-async def sync_now(request: Request, access: Admin, pool: AppPool, csrf: Csrf):
-    check_csrf(request, csrf)
+async def sync_now(request: Request, access: Admin, pool: AppPool):
     await sync_routes._queue(request, pool, [access.org_id], False)
     return _see_other(f"/o/{quote(access.org_id)}/records?notice=sync_queued")
 
@@ -184,7 +185,6 @@ def _record_view(request: Request, access, record: dict, errors: dict, notice=No
 @router.post("/o/{org_id}/records/{record_id}")
 async def record_save(request: Request, record_id: str, access: Editor, pool: AppPool):
     form = await request.form()
-    check_csrf(request, form.get("csrf"))
     check_text(record_id, "record_id")
     record = await records_routes.get_record(record_id, access, pool)
     submitted = {f.key: str(form.get(f.key, "")) for f in EDITABLE}  # too long is the rules' error, never cut
@@ -243,8 +243,7 @@ def _number(value) -> float | None:
 
 
 @router.post("/o/{org_id}/records/{record_id}/discard")
-async def record_discard(request: Request, record_id: str, access: Editor, pool: AppPool, csrf: Csrf):
-    check_csrf(request, csrf)
+async def record_discard(record_id: str, access: Editor, pool: AppPool):
     await drafts_routes.discard_drafts(_body(DiscardRequest, record_ids=[record_id]), access, pool)
     return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}?notice=discarded")
 
@@ -252,9 +251,7 @@ async def record_discard(request: Request, record_id: str, access: Editor, pool:
 # -- commits ----------------------------------------------------------------------------------------
 
 @router.post("/o/{org_id}/commit")
-async def commit_submit(request: Request, access: Editor, csrf: Csrf,
-                        change_set_id: Annotated[int | None, Form()] = None):
-    check_csrf(request, csrf)
+async def commit_submit(request: Request, access: Editor, change_set_id: Annotated[int | None, Form()] = None):
     result = await drafts_routes.commit(_body(CommitRequest, change_set_id=change_set_id), access, request)
     if result["commit_id"] is None:
         return _see_other(f"/o/{quote(access.org_id)}/records?notice=nothing_to_commit")
@@ -271,9 +268,8 @@ async def commit_page(request: Request, commit_id: int, access: Editor, pool: Ap
 
 
 @router.post("/o/{org_id}/conflicts/{record_id}")
-async def resolve_submit(request: Request, record_id: str, access: Editor, pool: AppPool, csrf: Csrf,
+async def resolve_submit(record_id: str, access: Editor, pool: AppPool,
                          strategy: Annotated[str, Form(max_length=20)], commit_id: Annotated[int, Form()]):
-    check_csrf(request, csrf)
     if strategy not in ("keep_mine", "take_theirs"):
         raise ValidationFailed("Choose keep mine or take theirs.", field="strategy")
     await drafts_routes.resolve_conflict(record_id, _body(ResolveRequest, strategy=strategy), access, pool)
@@ -301,7 +297,6 @@ async def review_page(request: Request, change_set_id: int, access: Editor, pool
 @router.post("/o/{org_id}/review/{change_set_id}")
 async def review_submit(request: Request, change_set_id: int, access: Editor, pool: AppPool):
     form = await request.form()
-    check_csrf(request, form.get("csrf"))
     action = str(form.get("action") or "")
     selected = [str(v) for v in form.getlist("record_id")][:5000]
     for value in selected:
