@@ -1,7 +1,7 @@
 """SQL policy for LLM-written statements: validation and organization-scoping rewrite (sqlglot only).
 
     >>> from guardrails import check
-    >>> check("SELECT count(*) FROM pfa_merged", org_id="ORG_A").allowed
+    >>> check("SELECT count(*) FROM pfa_merged", org_id="ORG_A", view_columns=["id", "category"]).allowed
     True
 """
 

@@ -134,3 +134,16 @@ class Tautology(GuardrailError):
     """OR with a condition that is always true (like 1 = 1) is not allowed."""
 
     code = "tautology"
+
+
+class UnknownColumn(GuardrailError):
+    """Every column must be an output column of a relation of the query (PostgreSQL would otherwise
+    read `alias.name` as a function call on the whole row, or `alias` alone as the whole row)."""
+
+    code = "unknown_column"
+
+
+class UnboundedGrowth(GuardrailError):
+    """String-building functions may not be nested deeply or replace with growing values."""
+
+    code = "unbounded_growth"

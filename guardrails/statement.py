@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -11,28 +12,14 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from guardrails.errors import MultipleStatements, NotAQuery, ParseFailure
+from guardrails.names import VIEW_NAME, VIEW_SCHEMA, normalized
+from guardrails.resolve import Resolver
 
 # sqlglot warns (with the SQL text) each time it falls back to an opaque Command; we refuse
 # those with a reason of our own, so the warning is only noise in the service log.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
-VIEW_NAME = "pfa_merged"
-VIEW_SCHEMA = "nlq"
-
-
-def normalized(identifier: exp.Identifier | str | None) -> str | None:
-    """The name PostgreSQL resolves: unquoted identifiers fold to lower case, quoted ones don't.
-
-    >>> normalized(exp.to_identifier("PFA_MERGED")), normalized(exp.to_identifier("PFA_MERGED", quoted=True))
-    ('pfa_merged', 'PFA_MERGED')
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return identifier.lower()
-    if not isinstance(identifier, exp.Identifier):
-        return None
-    return identifier.this if identifier.quoted else identifier.this.lower()
+__all__ = ["Statement", "parse_statement", "VIEW_NAME", "VIEW_SCHEMA", "normalized"]  # re-exported: the rules import them from here
 
 
 @dataclass
@@ -45,6 +32,7 @@ class Statement:
     nodes: list[exp.Expression] = field(default_factory=list)
     by_type: dict[type, list[exp.Expression]] = field(default_factory=lambda: defaultdict(list))
     cte_names: set[str] = field(default_factory=set)
+    resolver: Resolver | None = None
 
     def of(self, *types: type) -> list[exp.Expression]:
         found: list[exp.Expression] = []
@@ -53,16 +41,15 @@ class Statement:
         return found
 
     def is_view(self, table: exp.Table) -> bool:
-        """Does this table reference resolve to nlq.pfa_merged (and not to a CTE)?"""
-        name = normalized(table.args.get("this"))
-        schema = table.args.get("db")
-        if schema is None:
-            return name == VIEW_NAME and name not in self.cte_names
-        return name == VIEW_NAME and normalized(schema) == VIEW_SCHEMA and not table.args.get("catalog")
+        """Does this table reference resolve to nlq.pfa_merged (and not to a CTE visible there)?"""
+        return self.resolver.is_view(table)
 
 
-def parse_statement(sql: str, org_id: str = "") -> Statement:
-    """Parse exactly one PostgreSQL statement; refuse anything sqlglot cannot read fully."""
+def parse_statement(sql: str, org_id: str = "", view_columns: Iterable[str] = ()) -> Statement:
+    """Parse exactly one PostgreSQL statement; refuse anything sqlglot cannot read fully.
+
+    `view_columns` are the output columns of the view, used to resolve qualified names.
+    """
     try:
         parsed = [e for e in sqlglot.parse(sql, read="postgres") if e is not None]
     except SqlglotError as exc:
@@ -80,7 +67,7 @@ def parse_statement(sql: str, org_id: str = "") -> Statement:
         ast = ast.this  # "(SELECT ...)" at top level is still just a query
     if isinstance(ast, exp.Command):
         raise NotAQuery(f"{ast.name.upper() or 'this command'} is not a query; only SELECT is allowed")
-    statement = Statement(sql=sql, ast=ast, org_id=org_id)
+    statement = Statement(sql=sql, ast=ast, org_id=org_id, resolver=Resolver(view_columns))
     for node in ast.walk():
         statement.nodes.append(node)
         statement.by_type[type(node)].append(node)

@@ -35,6 +35,7 @@ class Verdict:
     sql: str | None
     reasons: list[Reason] = field(default_factory=list)
     scope: Scope | None = None
+    budget_sql: str | None = None
 
     def to_dict(self) -> dict:
         return {

@@ -333,13 +333,13 @@ def cmd_guard(settings: Settings, args: argparse.Namespace) -> int:
     """Check SQL from stdin; print the verdict as JSON; exit 0 when allowed, 1 when refused."""
     import json
 
-    from guardrails import check
+    from nlq.guard import guard
 
     sql = sys.stdin.read(MAX_GUARD_INPUT + 1)
     if len(sql) > MAX_GUARD_INPUT:
         print(f"vanguard: the SQL on stdin is longer than {MAX_GUARD_INPUT:,} characters", file=sys.stderr)
         return 2
-    verdict = check(sql, org_id=args.org, max_rows=args.max_rows)
+    verdict = guard(sql, org_id=args.org, max_rows=args.max_rows)
     print(json.dumps(verdict.to_dict(), indent=2))
     return 0 if verdict.allowed else 1
 

@@ -81,3 +81,4 @@ BY_COLUMN: dict[str, Field] = {f.column: f for f in FIELDS}
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS if f.key}
 EDITABLE_KEYS: frozenset[str] = frozenset(f.key for f in FIELDS if f.editable and f.key)
 RECORD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS if f.key)
+VIEW_COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS)  # nlq.pfa_merged, in order

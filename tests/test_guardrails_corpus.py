@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from guardrails import check
+from store.fields import VIEW_COLUMNS
 from guardrails.corpus import load
 from tests.guardrails_fixtures import run_as_admin
 from tests.reader import run_as_reader
@@ -30,7 +31,7 @@ def test_the_corpora_are_big_enough_and_cover_every_class():
 
 @pytest.mark.parametrize("case", ATTACKS, ids=lambda c: f"{c.group}:{c.title}")
 def test_attack_is_refused_for_the_expected_reason(case):
-    verdict = check(case.sql, org_id="ORG_A")
+    verdict = check(case.sql, view_columns=VIEW_COLUMNS, org_id="ORG_A")
     assert not verdict.allowed and verdict.sql is None and verdict.scope is None
     codes = [r.code for r in verdict.reasons]
     assert case.expect in codes, verdict.reasons
@@ -56,7 +57,7 @@ def _alice(urls) -> int:
 def test_benign_query_is_allowed_and_scoped_exactly(case, two_orgs, one_org):
     user = _alice(two_orgs)
     assert user == _alice(one_org)
-    verdict = check(case.sql, org_id="ORG_A", max_rows=100_000)
+    verdict = check(case.sql, view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=100_000)
     assert verdict.allowed, verdict.reasons
     assert verdict.scope.view_references
     scoped = run_as_reader(two_orgs.reader, verdict.sql, "ORG_A", user)
@@ -67,7 +68,7 @@ def test_benign_query_is_allowed_and_scoped_exactly(case, two_orgs, one_org):
 @pytest.mark.parametrize("case", BENIGN, ids=lambda c: f"{c.group}:{c.title}")
 def test_the_rewrite_alone_confines_benign_queries(case, unscoped_two_orgs, unscoped_one_org):
     """With the database's own scoping removed, the rewritten query still sees one organization."""
-    verdict = check(case.sql, org_id="ORG_A", max_rows=100_000)
+    verdict = check(case.sql, view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=100_000)
     scoped = run_as_admin(unscoped_two_orgs, verdict.sql)
     original = run_as_admin(unscoped_one_org, case.sql.rstrip().rstrip(";"))
     assert _normal(scoped) == _normal(original)

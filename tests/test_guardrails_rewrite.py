@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 from guardrails import check
+from store.fields import VIEW_COLUMNS
 from guardrails.allowlist import CAST_TYPE_NAMES, FUNCTION_NAMES, NODE_NAMES, VAR_PARENT_NAMES
 from tests.reader import run_as_reader
 
@@ -35,13 +36,13 @@ REWRITES = [
 
 @pytest.mark.parametrize("sql, expected", REWRITES)
 def test_rewrite(sql, expected):
-    verdict = check(sql, org_id="ORG_A")
+    verdict = check(sql, view_columns=VIEW_COLUMNS, org_id="ORG_A")
     assert verdict.allowed, verdict.reasons
     assert verdict.sql == expected
 
 
 def test_scope_describes_what_was_enforced():
-    verdict = check("SELECT a.id FROM pfa_merged a, pfa_merged b", org_id="ORG_A", max_rows=50)
+    verdict = check("SELECT a.id FROM pfa_merged a, pfa_merged b", view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=50)
     assert verdict.scope.organization_id == "ORG_A"
     assert verdict.scope.predicate == "organization_id = 'ORG_A'"
     assert verdict.scope.view_references == ["a", "b"]
@@ -55,72 +56,72 @@ def test_scope_describes_what_was_enforced():
     ("FETCH FIRST 5 ROWS WITH TIES", 100), ("LIMIT 99999999999999999999", 100), ("OFFSET 10", 100),
 ])
 def test_outer_limit_is_capped(tail, limit):
-    verdict = check(f"SELECT id FROM pfa_merged ORDER BY id {tail}", org_id="ORG_A", max_rows=100)
+    verdict = check(f"SELECT id FROM pfa_merged ORDER BY id {tail}", view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=100)
     assert verdict.allowed, verdict.reasons
     assert verdict.scope.limit == limit
     assert verdict.sql.count("LIMIT") == 1 and f"ORDER BY id LIMIT {limit}" in verdict.sql
 
 
 def test_limit_applies_to_a_set_operation_as_a_whole(two_orgs):
-    verdict = check("SELECT id FROM pfa_merged UNION ALL SELECT id FROM pfa_merged", org_id="ORG_A", max_rows=7)
+    verdict = check("SELECT id FROM pfa_merged UNION ALL SELECT id FROM pfa_merged", view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=7)
     assert len(run_as_reader(two_orgs.reader, verdict.sql)) == 7
 
 
 def test_inner_limits_are_left_alone():
-    verdict = check("SELECT * FROM (SELECT id FROM pfa_merged LIMIT ALL) s", org_id="ORG_A", max_rows=10)
+    verdict = check("SELECT * FROM (SELECT id FROM pfa_merged LIMIT ALL) s", view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=10)
     assert verdict.allowed and verdict.sql.endswith("LIMIT ALL) AS s LIMIT 10")
 
 
 def test_percent_in_literals_runs_through_psycopg_unchanged(two_orgs):
-    verdict = check("SELECT count(*) FROM pfa_merged WHERE class ILIKE '%crane%' AND id LIKE 'PFA-%'", org_id="ORG_A")
+    verdict = check("SELECT count(*) FROM pfa_merged WHERE class ILIKE '%crane%' AND id LIKE 'PFA-%'", view_columns=VIEW_COLUMNS, org_id="ORG_A")
     assert "'%crane%'" in verdict.sql
     (count,), = run_as_reader(two_orgs.reader, verdict.sql)
     assert count > 0
 
 
 def test_quotes_in_literals_survive_the_round_trip(two_orgs):
-    verdict = check("SELECT count(*) FROM pfa_merged WHERE area = 'O''Brien' OR area = $$it's$$", org_id="ORG_A")
+    verdict = check("SELECT count(*) FROM pfa_merged WHERE area = 'O''Brien' OR area = $$it's$$", view_columns=VIEW_COLUMNS, org_id="ORG_A")
     assert verdict.allowed
     assert run_as_reader(two_orgs.reader, verdict.sql) == [(0,)]
 
 
 def test_the_organization_is_quoted_by_sqlglot():
-    verdict = check("SELECT 1 FROM pfa_merged", org_id="A.B-1_c")
+    verdict = check("SELECT 1 FROM pfa_merged", view_columns=VIEW_COLUMNS, org_id="A.B-1_c")
     assert "organization_id = 'A.B-1_c'" in verdict.sql
 
 
 @pytest.mark.parametrize("org", ["", "ORG'B", "ORG B", "x" * 65, None, 42, "ORG_A; DROP", "ORG\nB"])
 def test_an_invalid_organization_is_refused(org):
-    verdict = check("SELECT 1 FROM pfa_merged", org_id=org)
+    verdict = check("SELECT 1 FROM pfa_merged", view_columns=VIEW_COLUMNS, org_id=org)
     assert not verdict.allowed and [r.code for r in verdict.reasons] == ["invalid_organization"]
 
 
 @pytest.mark.parametrize("max_rows", [0, -1, "10", 1.5, True])
 def test_max_rows_must_be_a_positive_integer(max_rows):
     with pytest.raises(ValueError):
-        check("SELECT 1 FROM pfa_merged", org_id="ORG_A", max_rows=max_rows)
+        check("SELECT 1 FROM pfa_merged", view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=max_rows)
 
 
 @pytest.mark.parametrize("sql", [None, b"SELECT 1", 42])
 def test_sql_must_be_text(sql):
     with pytest.raises(TypeError):
-        check(sql, org_id="ORG_A")
+        check(sql, view_columns=VIEW_COLUMNS, org_id="ORG_A")
 
 
 def test_very_long_statements_are_refused_without_parsing():
     sql = "SELECT id FROM pfa_merged WHERE " + " AND ".join(["id <> 'x'"] * 3000)
-    verdict = check(sql, org_id="ORG_A")
+    verdict = check(sql, view_columns=VIEW_COLUMNS, org_id="ORG_A")
     assert not verdict.allowed and "too_complex" in [r.code for r in verdict.reasons]
 
 
 def test_deeply_nested_input_is_refused_not_crashing():
     sql = "SELECT " + "(" * 5000 + "1" + ")" * 5000 + " FROM pfa_merged"
-    verdict = check(sql, org_id="ORG_A")
+    verdict = check(sql, view_columns=VIEW_COLUMNS, org_id="ORG_A")
     assert not verdict.allowed
 
 
 def test_all_reasons_are_reported_once_each():
-    verdict = check("SELECT pg_sleep(1), pg_sleep(1), version() FROM pg_class FOR UPDATE", org_id="ORG_A")
+    verdict = check("SELECT pg_sleep(1), pg_sleep(1), version() FROM pg_class FOR UPDATE", view_columns=VIEW_COLUMNS, org_id="ORG_A")
     codes = [r.code for r in verdict.reasons]
     assert sorted(set(codes)) == ["forbidden_function", "locking_clause", "system_catalog"]
     assert len(verdict.reasons) == len({(r.code, r.message) for r in verdict.reasons})
@@ -135,7 +136,7 @@ def test_every_allowlisted_name_exists_in_this_sqlglot():
         assert getattr(exp.DataType.Type, name, None) is not None, name
 
 
-@pytest.mark.parametrize("module", ["guardrails", "guardrails.check", "guardrails.statement"])
+@pytest.mark.parametrize("module", ["guardrails", "guardrails.check", "guardrails.names"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0

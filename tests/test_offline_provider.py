@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from guardrails import check
+from store.fields import VIEW_COLUMNS
 from nlq.ask.offline import CannotAnswerOffline, parse_question
 from store import demo_data, mirror
 from tests.helpers import add_org, add_records
@@ -94,7 +95,7 @@ def test_there_are_at_least_40_cases():
 def test_offline_answers(demo, question, expected):
     urls, vocabulary = demo
     sql, explanation = parse_question(question, vocabulary)
-    verdict = check(sql, org_id="ORG_A", max_rows=100_000)
+    verdict = check(sql, view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=100_000)
     assert verdict.allowed, verdict.reasons
     got = run_as_reader(urls.reader, verdict.sql, "ORG_A")
     with psycopg.connect(urls.app) as conn:

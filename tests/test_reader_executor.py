@@ -9,6 +9,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from guardrails import check
+from store.fields import VIEW_COLUMNS
 from store import demo_data, mirror
 from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout, reset_reader_connection, run_query
 from tests.helpers import add_draft, add_org, add_records, add_user
@@ -37,7 +38,7 @@ async def collect(pool, statement, user, limits=ExecutionLimits(), org="ORG_A"):
 
 async def test_rows_stream_in_batches_and_equal_a_direct_query(db, reader):
     pool, user = reader
-    verdict = check("SELECT id, area, has_draft FROM pfa_merged ORDER BY id", org_id="ORG_A", max_rows=5000)
+    verdict = check("SELECT id, area, has_draft FROM pfa_merged ORDER BY id", view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=5000)
     batches, outcome = await collect(pool, verdict.sql, user, ExecutionLimits(max_rows=5000, batch_size=500))
     assert [len(b.rows) for b in batches] == [500, 500, 200]
     rows = [tuple(r) for b in batches for r in b.rows]

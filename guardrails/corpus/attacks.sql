@@ -1097,3 +1097,153 @@ SELECT * FROM pfa_merged WHERE id = :id
 -- title: question mark placeholder
 -- expect: placeholder
 SELECT * FROM pfa_merged WHERE id = ?
+
+-- class: cte_scope
+-- title: CTE inside a derived table used as a catalog name outside it
+-- expect: system_catalog
+SELECT * FROM (WITH pg_stat_user_tables AS (SELECT 1) SELECT 1) s, pg_stat_user_tables
+
+-- class: cte_scope
+-- title: CTE inside a derived table named like pg_class, pg_class read in the outer query
+-- expect: system_catalog
+SELECT relname, reltuples FROM (WITH pg_class AS (SELECT id FROM pfa_merged) SELECT * FROM pg_class) s, pg_class
+
+-- class: cte_scope
+-- title: CTE inside a WHERE subquery, name used in a sibling subquery
+-- expect: system_catalog
+SELECT id FROM pfa_merged WHERE id IN (WITH pg_stats AS (SELECT id FROM pfa_merged) SELECT id FROM pg_stats) AND EXISTS (SELECT 1 FROM pg_stats)
+
+-- class: cte_scope
+-- title: CTE inside a scalar subquery of the select list, name used in FROM
+-- expect: system_catalog
+SELECT (WITH pg_roles AS (SELECT 1 AS x) SELECT x FROM pg_roles) AS one, rolname FROM pg_roles
+
+-- class: cte_scope
+-- title: CTE in one UNION branch, name used in the other
+-- expect: system_catalog
+(WITH pg_settings AS (SELECT id AS name FROM pfa_merged) SELECT name FROM pg_settings) UNION ALL SELECT name FROM pg_settings
+
+-- class: cte_scope
+-- title: CTE referring to a sibling defined after it
+-- expect: system_catalog
+WITH a AS (SELECT * FROM pg_stat_activity), pg_stat_activity AS (SELECT id FROM pfa_merged) SELECT * FROM a
+
+-- class: cte_scope
+-- title: CTE referring to itself without RECURSIVE
+-- expect: forbidden_relation
+WITH secrets AS (SELECT * FROM secrets) SELECT * FROM secrets
+
+-- class: cte_scope
+-- title: nested WITH inside a CTE, inner name used by the outer query
+-- expect: system_catalog
+WITH outer_cte AS (WITH pg_proc AS (SELECT id FROM pfa_merged) SELECT * FROM pg_proc) SELECT * FROM outer_cte, pg_proc
+
+-- class: cte_scope
+-- title: CTE inside a LATERAL subquery, name used in the outer FROM
+-- expect: system_catalog
+SELECT * FROM pfa_merged p CROSS JOIN LATERAL (WITH pg_rewrite AS (SELECT p.id) SELECT * FROM pg_rewrite) l, pg_rewrite
+
+-- class: cte_scope
+-- title: CTE inside an EXISTS, a real table of that name joined outside
+-- expect: forbidden_relation
+SELECT p.id FROM pfa_merged p JOIN pfa_mirror m ON m.id = p.id WHERE EXISTS (WITH pfa_mirror AS (SELECT 1) SELECT 1 FROM pfa_mirror)
+
+-- class: attribute_notation
+-- title: alias.json_agg is json_agg of the whole row
+-- expect: unknown_column
+SELECT p.json_agg FROM pfa_merged p
+
+-- class: attribute_notation
+-- title: alias.row_to_json
+-- expect: unknown_column
+SELECT p.row_to_json FROM pfa_merged p LIMIT 1
+
+-- class: attribute_notation
+-- title: table name.to_jsonb without an alias
+-- expect: unknown_column
+SELECT pfa_merged.to_jsonb FROM pfa_merged
+
+-- class: attribute_notation
+-- title: alias.hash_record in a WHERE clause
+-- expect: unknown_column
+SELECT id FROM pfa_merged t WHERE t.hash_record > 0
+
+-- class: attribute_notation
+-- title: CTE alias.json_agg on a CTE row
+-- expect: unknown_column
+WITH c AS (SELECT id, area FROM pfa_merged) SELECT c.json_agg FROM c
+
+-- class: attribute_notation
+-- title: derived table alias.row_to_json
+-- expect: unknown_column
+SELECT s.row_to_json FROM (SELECT id FROM pfa_merged) s
+
+-- class: attribute_notation
+-- title: a CTE column that only the view has, qualified by the CTE
+-- expect: unknown_column
+WITH c AS (SELECT id FROM pfa_merged) SELECT c.data FROM c
+
+-- class: attribute_notation
+-- title: qualified by an alias that is not in the query
+-- expect: unknown_column
+SELECT x.id FROM pfa_merged p
+
+-- class: attribute_notation
+-- title: the whole row as a value
+-- expect: unknown_column
+SELECT p FROM pfa_merged p
+
+-- class: attribute_notation
+-- title: the whole row cast to text
+-- expect: unknown_column
+SELECT CAST(p AS TEXT) FROM pfa_merged p
+
+-- class: attribute_notation
+-- title: the whole row inside an aggregate
+-- expect: unknown_column
+SELECT count(DISTINCT pfa_merged) FROM pfa_merged
+
+-- class: attribute_notation
+-- title: quoted attribute name that is a function
+-- expect: unknown_column
+SELECT p."json_agg" FROM pfa_merged p
+
+-- class: attribute_notation
+-- title: attribute notation through a correlated subquery
+-- expect: unknown_column
+SELECT id, (SELECT q.to_json FROM pfa_merged q WHERE q.id = p.id) FROM pfa_merged p
+
+-- class: growth
+-- title: nested replace bomb with a column as the replacement
+-- expect: unbounded_growth
+SELECT length(replace(replace(replace(data::text, 'a', data::text), 'a', data::text), 'a', data::text)) FROM pfa_merged
+
+-- class: growth
+-- title: replace with a growing replacement built by concatenation
+-- expect: unbounded_growth
+SELECT replace(class, 'a', class || class) FROM pfa_merged
+
+-- class: growth
+-- title: replace with a very long literal replacement
+-- expect: unbounded_growth
+SELECT replace(class, 'a', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx') FROM pfa_merged
+
+-- class: growth
+-- title: nested literal replaces that multiply the length
+-- expect: unbounded_growth
+SELECT replace(replace(replace(data::text, 'a', 'aaaaaaaa'), 'a', 'aaaaaaaa'), 'a', 'aaaaaaaa') FROM pfa_merged
+
+-- class: growth
+-- title: string functions nested four deep
+-- expect: unbounded_growth
+SELECT concat(replace(concat_ws(',', replace(class, 'a', 'b'), area), 'c', 'd'), 'x') FROM pfa_merged
+
+-- class: growth
+-- title: replace whose pattern is a column
+-- expect: unbounded_growth
+SELECT replace(data::text, area, class) FROM pfa_merged
+
+-- class: growth
+-- title: string_agg of nested replaces
+-- expect: unbounded_growth
+SELECT string_agg(replace(replace(replace(data::text, 'a', 'bb'), 'c', 'dd'), 'e', 'ff'), ',') FROM pfa_merged

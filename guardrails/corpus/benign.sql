@@ -381,3 +381,57 @@ SELECT id, age(forecast_end, forecast_start), justify_days((forecast_end - forec
 -- class: dates
 -- title: interval arithmetic with current date kept deterministic
 SELECT count(*) FROM pfa_merged WHERE forecast_end > CURRENT_DATE - INTERVAL '10 years'
+
+-- class: names
+-- title: a CTE reads the CTE defined before it
+WITH rentals AS (SELECT id, category, monthly_rate FROM pfa_merged WHERE source = 'Rental'),
+     dear AS (SELECT r.id, r.category FROM rentals r WHERE r.monthly_rate > 1000)
+SELECT category, count(*) AS n FROM dear GROUP BY category ORDER BY n DESC, category
+
+-- class: names
+-- title: a nested WITH inside a derived table
+SELECT s.category, s.n FROM (WITH c AS (SELECT category FROM pfa_merged) SELECT category, count(*) AS n FROM c GROUP BY category) s ORDER BY s.category
+
+-- class: names
+-- title: a CTE used in both UNION branches
+WITH c AS (SELECT id, source FROM pfa_merged) SELECT id FROM c WHERE source = 'Rental' UNION ALL SELECT id FROM c WHERE source = 'Purchase'
+
+-- class: names
+-- title: derived table with a column list
+SELECT t.cat, t.total FROM (SELECT category, sum(forecast_cost) FROM pfa_merged GROUP BY category) AS t(cat, total) ORDER BY t.cat
+
+-- class: names
+-- title: a CTE with a column list qualified by its name
+WITH per_area(area_name, records) AS (SELECT area, count(*) FROM pfa_merged GROUP BY area) SELECT per_area.area_name, per_area.records FROM per_area ORDER BY 1
+
+-- class: names
+-- title: unaliased aggregate referred to by its output name
+WITH c AS (SELECT category, count(*) FROM pfa_merged GROUP BY category) SELECT c.category, c.count FROM c ORDER BY c.count DESC, c.category
+
+-- class: names
+-- title: lateral subquery reading the outer row
+SELECT p.id, l.days FROM pfa_merged p CROSS JOIN LATERAL (SELECT p.forecast_end - p.forecast_start AS days) l ORDER BY p.id
+
+-- class: names
+-- title: correlated subquery with the same alias inside and out
+SELECT p.id FROM pfa_merged p WHERE p.monthly_rate > (SELECT avg(p.monthly_rate) FROM pfa_merged p WHERE p.source = 'Rental') ORDER BY p.id
+
+-- class: names
+-- title: qualified star of a CTE and of the view
+WITH c AS (SELECT id, area FROM pfa_merged) SELECT c.*, p.category FROM c JOIN pfa_merged p ON p.id = c.id ORDER BY c.id
+
+-- class: names
+-- title: order by an output alias
+SELECT category, sum(plan_cost) AS planned FROM pfa_merged GROUP BY category ORDER BY planned DESC, category
+
+-- class: names
+-- title: self join through two aliases of the view
+SELECT a.id, b.id AS other FROM pfa_merged a JOIN pfa_merged b ON a.equipment_tag = b.equipment_tag AND a.id < b.id ORDER BY a.id, b.id
+
+-- class: names
+-- title: the table name as qualifier
+SELECT pfa_merged.id, pfa_merged.area FROM pfa_merged ORDER BY pfa_merged.id
+
+-- class: names
+-- title: one replace and concatenations within bounds
+SELECT replace(class, ' ', '_') || '-' || area AS label, concat(category, ': ', class) FROM pfa_merged ORDER BY 1, 2

@@ -1,4 +1,4 @@
-"""Every relation is the view (optionally nlq.pfa_merged) or a CTE defined in the statement."""
+"""Every relation is the view (optionally nlq.pfa_merged) or a CTE visible where it is named."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def _check_table(statement: Statement, table: exp.Table) -> Iterator[GuardrailEr
             yield SystemCatalog(f"system schema {schema} is not allowed")
         elif schema != VIEW_SCHEMA or name != VIEW_NAME:
             yield ForbiddenRelation(f"relation {shown()} is not allowed; query {VIEW_NAME}")
-    elif name in statement.cte_names or name == VIEW_NAME:
-        return
+    elif statement.resolver.cte_for(table) is not None or name == VIEW_NAME:
+        return  # a CTE visible at this point, or the view itself
     elif _is_system(name):
         yield SystemCatalog(f"catalog table {name} is not allowed")
     else:

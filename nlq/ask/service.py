@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from guardrails import Verdict, check
+from guardrails import Verdict
 from nlq.ask.catalog import Catalog
 from nlq.ask.explain import describe
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable
 from nlq.errors import NlqError
+from nlq.guard import guard
 from prompts.render import Prompt, render
 from store import queries
 from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout, run_query
@@ -180,7 +181,7 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
         else:
             entry.llm_outputs.append({"raw": reply.raw[:20_000]})
             started = time.perf_counter()
-            verdict = check(reply.sql, org_id=org_id, max_rows=deps.limits.max_rows)
+            verdict = guard(reply.sql, org_id=org_id, max_rows=deps.limits.max_rows)
             entry.timings["guard_ms"] = round(entry.timings.get("guard_ms", 0) + (time.perf_counter() - started) * 1000, 3)
             entry.attempts.append({"sql": reply.sql, "allowed": verdict.allowed,
                                    "reasons": [r.__dict__ for r in verdict.reasons],

@@ -7,6 +7,7 @@ import statistics
 import sqlglot
 
 from guardrails import check
+from store.fields import VIEW_COLUMNS
 from guardrails.corpus import load
 from nlq.bench import Result, measure, p95
 
@@ -19,7 +20,7 @@ def bench_guard(runs: int) -> list[Result]:
     cases = load("benign")
     check_medians, parse_medians, ratios = [], [], []
     for case in cases:
-        checked = measure(lambda: check(case.sql, org_id="ORG_A"), runs)
+        checked = measure(lambda: check(case.sql, org_id="ORG_A", view_columns=VIEW_COLUMNS), runs)
         parsed = measure(lambda: sqlglot.parse(case.sql, read="postgres"), runs)
         check_medians.append(statistics.median(checked))
         parse_medians.append(statistics.median(parsed))

@@ -10,9 +10,10 @@ import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 
-from guardrails import Verdict, check
+from guardrails import Verdict
 from nlq.ask.offline import Parsed, _dates, _filters_by_value, _flags, _money
 from nlq.errors import NlqError
+from nlq.guard import guard
 from store.bulk_changes import Change, check_changes
 
 
@@ -70,7 +71,7 @@ def read_plan(raw: str | dict) -> BulkPlan:
 
 def check_target(target: str, org_id: str, cap: int) -> tuple[Verdict, str]:
     """The target through the guardrails, required to select ids only; and a count statement."""
-    verdict = check(target, org_id=org_id, max_rows=cap + 1)
+    verdict = guard(target, org_id=org_id, max_rows=cap + 1)
     if not verdict.allowed:
         raise PlanRefused("The plan's target is not allowed.", reasons=[f"{r.code}: {r.message}" for r in verdict.reasons])
     tree = sqlglot.parse_one(target, read="postgres")
@@ -81,7 +82,7 @@ def check_target(target: str, org_id: str, cap: int) -> tuple[Verdict, str]:
                           reasons=["target_not_ids: the target must be SELECT id FROM pfa_merged ..."])
     counting = exp.select(exp.Count(this=exp.Star())).from_(exp.Subquery(this=tree, alias=exp.TableAlias(
         this=exp.to_identifier("target"))))
-    count = check(counting.sql(dialect="postgres"), org_id=org_id, max_rows=1)
+    count = guard(counting.sql(dialect="postgres"), org_id=org_id, max_rows=1)
     return verdict, count.sql
 
 

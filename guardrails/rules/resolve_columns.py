@@ -1,0 +1,66 @@
+"""Every column is an output column of a relation the query can see where the column stands.
+
+PostgreSQL reads a qualified name that is not a column as a function call on the whole row
+(`p.json_agg` runs `json_agg(p)`, attribute notation), and a bare relation name as the whole row
+(`SELECT p FROM pfa_merged p`). Neither is a column, so neither is allowed: a qualifier must name a
+visible source that has that column (the view's columns from the field registry, a CTE's or a
+derived table's output names), and a bare name must be a column of a visible source or, in ORDER
+BY / GROUP BY, an output name of its own query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlglot import exp
+
+from guardrails.allowlist import SQL_VALUE_KEYWORDS
+from guardrails.errors import GuardrailError, UnknownColumn
+from guardrails.statement import Statement, normalized
+
+
+def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
+    resolver = statement.resolver
+    for column in statement.of(exp.Column):
+        if column.args.get("db") is not None or column.args.get("catalog") is not None:
+            continue  # another schema: refused by restrict_relations
+        target = column.args.get("this")
+        levels = resolver.levels(column)
+        sources = [s for level in levels if isinstance(level, exp.Select) for s in resolver.sources_of(level)]
+        shown = column.sql(dialect="postgres")[:60]
+        qualifier = column.args.get("table")
+        if qualifier is not None:
+            name = normalized(qualifier)
+            # Every visible source of that name must have the column: PostgreSQL picks the
+            # innermost, and whichever it picks must not turn the name into a function call.
+            candidates = [s for s in sources if s.name == name]
+            if not candidates:
+                yield UnknownColumn(f"{shown}: {name} is not a table or alias of this query")
+            elif not isinstance(target, exp.Star):
+                wanted = normalized(target)
+                if any(wanted not in s.columns for s in candidates):
+                    yield UnknownColumn(f"{shown}: {name} has no column {wanted}")
+            continue
+        if not isinstance(target, exp.Identifier):
+            continue
+        wanted = normalized(target)
+        if not target.quoted and wanted in SQL_VALUE_KEYWORDS:
+            continue  # refused as a function by allow_functions
+        if any(wanted in s.columns for s in sources):
+            continue
+        if levels and wanted in resolver.outputs(levels[0]) and _in_order_or_group(column, levels[0]):
+            continue
+        if any(s.name == wanted for s in sources):
+            yield UnknownColumn(f"{shown} is a whole row, not a column; name the columns you need")
+        else:
+            yield UnknownColumn(f"column {shown} does not exist; the columns of pfa_merged are listed in the schema")
+
+
+def _in_order_or_group(column: exp.Column, query: exp.Expression) -> bool:
+    """Is the column in the ORDER BY, GROUP BY or DISTINCT ON of `query` (where output names count)?"""
+    node = column.parent
+    while node is not None and node is not query:
+        if isinstance(node, (exp.Order, exp.Group, exp.Distinct)) and node.parent is query:
+            return True
+        node = node.parent
+    return False
