@@ -63,9 +63,31 @@ def check(sql: str, *, org_id: str, view_columns: Iterable[str], max_rows: int =
         limit=limit,
         max_rows=max_rows,
     )
-    # copy=False: the tree is ours alone, and sqlglot's defensive deep copy costs as much as a parse.
-    sql_out = _POSTGRES.generate(statement.ast, copy=False, comments=False)
-    return Verdict(allowed=True, sql=sql_out, scope=scope, budget_sql=_without_limits(statement.ast))
+    sql_out, budget_sql = _generate(statement)
+    return Verdict(allowed=True, sql=sql_out, scope=scope, budget_sql=budget_sql)
+
+
+def _generate(statement) -> tuple[str, str]:
+    """The statement to run, and the same without any LIMIT (for the EXPLAIN budget).
+
+    When the only LIMIT is the cap on the outermost query and there is no OFFSET, the statement
+    is generated once without the cap and the cap's own generated clause is appended (a LIMIT
+    ends a query); otherwise both are generated in full. Either way every character comes from
+    sqlglot's generator. copy=False: the tree is ours alone, and sqlglot's defensive deep copy
+    costs as much as a parse.
+    """
+    root = statement.ast
+    cap = root.args.get("limit")
+    inner = [n for n in statement.of(exp.Limit, exp.Fetch)
+             if n is not cap and n.parent is not None and n.parent.args.get(n.arg_key) is n]
+    if isinstance(cap, exp.Limit) and not inner and root.args.get("offset") is None:
+        root.set("limit", None)
+        try:
+            budget_sql = _POSTGRES.generate(root, copy=False, comments=False)
+        finally:
+            root.set("limit", cap)
+        return f"{budget_sql} {_POSTGRES.generate(cap, copy=False, comments=False)}", budget_sql
+    return _POSTGRES.generate(root, copy=False, comments=False), _without_limits(root)
 
 
 def _without_limits(root: exp.Expression) -> str:

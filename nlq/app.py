@@ -15,6 +15,7 @@ from nlq.ask import routes as ask_routes
 from nlq.bulk import routes as bulk_routes
 from nlq.web import install_pages
 from nlq.ask.catalog import build_catalog
+from nlq.ask.fairshare import FairShare
 from nlq.ask.offline import OfflineProvider
 from nlq.ask.providers import OpenAIProvider
 from nlq.ask.service import AskDeps
@@ -56,7 +57,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         provider = make_provider(settings, app_pool)
         app.state.ask = AskDeps(app_pool=app_pool, reader_pool=reader_pool, provider=provider,
                                 catalog=build_catalog(), limits=settings.execution_limits(),
-                                bulk_max_records=settings.bulk_max_records)
+                                bulk_max_records=settings.bulk_max_records,
+                                fair_share=FairShare(settings.share_limits()))
         app.state.app_pool = app_pool
         app.state.reader_pool = reader_pool
         scheduler_task = None

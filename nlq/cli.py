@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     guard.set_defaults(handler=cmd_guard)
 
     bench = commands.add_parser("bench", help="measure performance and print a table of targets")
-    bench.add_argument("--only", choices=["guard", "sync", "nlq", "api", "load"], action="append",
+    bench.add_argument("--only", choices=["guard", "sync", "nlq", "fair", "api", "load"], action="append",
                        help="run only these benchmarks (repeatable); default: all")
     bench.add_argument("--runs", type=_bounded(5, 100_000), default=200, help="timed runs per item (default 200)")
     bench.add_argument("--records", type=_bounded(1000, 5_000_000), default=1_000_000,

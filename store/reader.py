@@ -9,7 +9,6 @@ come back typed, with the database's text reduced so no value from a row can lea
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -20,8 +19,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from store.errors import StoreError
 from store.scope import scope_statements
+from store.sqlstate import describe_sqlstate
 
-_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')
 _CURSOR = sql.Identifier("nlq_answer")
 
 
@@ -80,19 +79,15 @@ class Outcome:
 
 
 def sanitize_error(exc: psycopg.Error) -> dict:
-    """SQLSTATE, its class and the primary message with every quoted part replaced by `?`.
+    """SQLSTATE, its class and class name, and a fixed message for that SQLSTATE: nothing of the
+    server's text, which can carry values from rows (see `store.sqlstate`).
 
-    Error texts can carry row values (`invalid input syntax for type integer: "secret"`), so
-    neither the user nor an LLM ever sees them verbatim.
-
-    >>> class Diag: message_primary = 'invalid input syntax for type integer: "ACME-42"'
-    >>> class E(psycopg.Error): sqlstate = "22P02"; diag = Diag()
+    >>> class Diag: message_primary = 'date field value out of range: 2000-68150-01'
+    >>> class E(psycopg.Error): sqlstate = "22008"; diag = Diag()
     >>> sanitize_error(E())
-    {'sqlstate': '22P02', 'class': '22', 'reason': 'invalid input syntax for type integer: ?'}
+    {'sqlstate': '22008', 'class': '22', 'class_name': 'data_exception', 'reason': 'a date or time computation went out of range'}
     """
-    state = getattr(exc, "sqlstate", None) or ""
-    primary = getattr(getattr(exc, "diag", None), "message_primary", None) or type(exc).__name__
-    return {"sqlstate": state, "class": state[:2], "reason": _QUOTED.sub("?", primary)[:300]}
+    return describe_sqlstate(getattr(exc, "sqlstate", None))
 
 
 async def explain(conn: AsyncConnection, statement: str) -> Estimate:
@@ -102,10 +97,15 @@ async def explain(conn: AsyncConnection, statement: str) -> Estimate:
 
 
 async def run_query(pool: AsyncConnectionPool, statement: str, *, org_id: str, user_id: int | None,
-                    limits: ExecutionLimits, outcome: Outcome) -> AsyncIterator[Batch]:
+                    limits: ExecutionLimits, outcome: Outcome,
+                    budget_statement: str | None = None) -> AsyncIterator[Batch]:
     """Yield batches of rows of `statement` (guardrail output), filling `outcome` as it goes.
 
-    Raises OverBudget before running anything heavy, QueryTimeout when the statement timeout
+    The EXPLAIN budget judges `budget_statement` (the guardrails' `budget_sql`: the statement
+    without its LIMITs) when given, because a LIMIT scales the estimate of whatever runs beneath
+    it down to almost nothing. Raises OverBudget before running anything heavy (its message has
+    no numbers: planner statistics span every organization; the estimate is in `details` for the
+    audit), QueryTimeout when the statement timeout
     fires, QueryError (with a sanitized message in `details`) for anything else the database
     refuses. Closing the generator early (a client that went away) cancels the query.
     """
@@ -117,13 +117,12 @@ async def run_query(pool: AsyncConnectionPool, statement: str, *, org_id: str, u
                     await conn.execute(scope)
                 await conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
                     sql.Literal(int(limits.statement_timeout_ms))))
-                outcome.estimate = await explain(conn, statement)
+                outcome.estimate = await explain(conn, budget_statement or statement)
                 if (outcome.estimate.total_cost > limits.max_cost
                         or outcome.estimate.plan_rows > limits.max_estimated_rows):
-                    raise OverBudget(
-                        f"The query is estimated at {outcome.estimate.plan_rows:,.0f} rows and cost "
-                        f"{outcome.estimate.total_cost:,.0f}, over the budget; add filters or aggregate.",
-                        estimate=outcome.estimate.as_dict())
+                    raise OverBudget("The query would be too expensive to run; add filters, aggregate, "
+                                     "or avoid joining the records with themselves.",
+                                     estimate=outcome.estimate.as_dict())
                 await conn.execute(sql.SQL("DECLARE {} NO SCROLL CURSOR FOR {}").format(_CURSOR, sql.SQL(statement)),
                                    prepare=True)
                 fetch = sql.SQL("FETCH FORWARD {} FROM {}").format(sql.Literal(int(limits.batch_size)), _CURSOR)
@@ -134,7 +133,8 @@ async def run_query(pool: AsyncConnectionPool, statement: str, *, org_id: str, u
                                **sanitize_error(exc)) from None
         except psycopg.Error as exc:
             details = sanitize_error(exc)
-            raise QueryError(f"The database refused the query: {details['reason']}", **details) from None
+            raise QueryError(f"The database refused the query ({details['sqlstate']} {details['class_name']}): "
+                             f"{details['reason']}.", **details) from None
 
 
 async def _fetch_batches(conn: AsyncConnection, fetch: sql.Composed, limits: ExecutionLimits,

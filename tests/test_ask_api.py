@@ -157,7 +157,7 @@ async def test_no_row_data_ever_reaches_the_llm(db, ask, fake_llm):
     sent = fake_llm.all_text()
     assert len(fake_llm.requests) == 6
     repair = fake_llm.requests[4]["messages"][1]["content"]
-    assert "database error 22P02: invalid input syntax for type integer: ?" in repair
+    assert "database error 22P02 (data_exception): a text value could not be converted" in repair
     for canary in CANARIES:
         assert canary not in sent
 
@@ -227,3 +227,68 @@ async def test_a_client_that_disconnects_cancels_the_database_query(db, fake_llm
         assert len(rows) == 1 and rows[0]["error_code"] == "cancelled" and rows[0]["row_count"] is None
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_numbers_from_rows_in_error_text_never_reach_the_llm_or_the_user(db, ask, fake_llm):
+    """`make_date(2000, monthly_rate::int, 1)` puts the rate into the server's error text; neither the
+    repair prompt nor the user's events may carry it: only the SQLSTATE and a fixed message."""
+    with psycopg.connect(db.app, autocommit=True) as conn:
+        conn.execute("UPDATE vanguard.pfa_mirror SET data = data || '{\"monthlyRate\": \"68157\", \"source\": \"Rental\"}'"
+                     " WHERE organization_id = 'ORG_A' AND id = 'PFA-0000009'")
+    client = await ask()
+    probes = ["SELECT make_date(2000, monthly_rate::int, 1) FROM pfa_merged WHERE id = 'PFA-0000009'",
+              "SELECT to_date(monthly_rate::text || '-99-99', 'YYYY-MM-DD') FROM pfa_merged WHERE id = 'PFA-0000009'",
+              "SELECT 1 / (monthly_rate::int % 1) FROM pfa_merged WHERE id = 'PFA-0000009'"]
+    for probe in probes:  # each allowed statement is explained (one request) before it runs
+        fake_llm.answer(json.dumps({"sql": probe}), Scripted(chunks=["Reads a date."]))
+    events = await events_of(client, "force errors that quote a rate")
+    assert events[-1][0] == "error" and events[-1][1]["code"] == "db_error"
+    repairs = [r["messages"][1]["content"] for r in fake_llm.requests if not r.get("stream")][1:]
+    assert len(repairs) == 2 and all("database error 22" in r and "(data_exception)" in r for r in repairs)
+    assert "68157" not in fake_llm.all_text()
+    assert "68157" not in json.dumps(events)
+    assert "68157" not in json.dumps(audit_rows(db)[0]["attempts"])
+
+
+async def test_an_over_budget_refusal_carries_no_numbers_but_the_audit_keeps_the_estimate(db, ask, fake_llm):
+    client = await ask(query_max_cost=500)
+    fake_llm.answer('{"sql": "SELECT a.id FROM pfa_merged a, pfa_merged b, pfa_merged c WHERE a.area = c.area"}',
+                    Scripted(chunks=["x"]))
+    events = await events_of(client, "pairs in the same area")
+    error = events[-1][1]
+    assert error["code"] == "over_budget"
+    assert not any(ch.isdigit() for ch in error["message"] + json.dumps(error.get("reasons")))
+    assert audit_rows(db)[0]["explain_estimate"]["total_cost"] > 500
+
+
+async def test_a_cartesian_join_behind_the_row_cap_is_refused_before_it_runs(db, ask, fake_llm):
+    client = await ask()
+    fake_llm.answer('{"sql": "SELECT a.id FROM pfa_merged a, pfa_merged b, pfa_merged c, pfa_merged d'
+                    ' WHERE a.monthly_rate + b.monthly_rate + c.monthly_rate + d.monthly_rate = -1"}',
+                    Scripted(chunks=["x"]))
+    events = await events_of(client, "triples of records")
+    assert events[-1][1]["code"] == "over_budget"
+    assert not [n for n, _ in events if n == "rows"]
+
+
+async def test_one_user_gets_busy_beyond_their_share_while_others_still_answer(db, ask, fake_llm):
+    """With one slot per user and a short queue, a second concurrent question of the same user is
+    `busy`; another user's question still answers."""
+    import asyncio
+
+    client = await ask(query_max_per_user=1, query_queue_seconds=0.5, query_max_cost=1e15,
+                       query_timeout_seconds=3)
+    heavy = ('{"sql": "SELECT count(*) FROM pfa_merged a, pfa_merged b, pfa_merged c, pfa_merged d'
+             ' WHERE a.area <> d.class"}')
+    fake_llm.answer(heavy, Scripted(chunks=["x"]), heavy, Scripted(chunks=["x"]))
+    first = asyncio.create_task(events_of(client, "heavy one"))
+    await asyncio.sleep(0.5)
+    second = await events_of(client, "heavy two")
+    assert second[-1][0] == "error" and second[-1][1]["code"] == "busy"
+    token = (await client.post("/api/auth/login", json={"username": "viewer_a", "password": PASSWORD})).json()
+    fake_llm.answer('{"sql": "SELECT count(*) FROM pfa_merged"}', Scripted(chunks=["x"]))
+    response = await client.post("/api/ai/query", json={"org_id": "ORG_A", "question": "count"},
+                                 headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert "event: done" in response.text and "event: error" not in response.text
+    assert (await first)[-1][1]["code"] == "timeout"
+    assert [a["error_code"] for a in audit_rows(db)].count("busy") == 1

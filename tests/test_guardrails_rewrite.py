@@ -140,3 +140,23 @@ def test_every_allowlisted_name_exists_in_this_sqlglot():
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT id FROM pfa_merged ORDER BY id",
+    "SELECT id FROM pfa_merged ORDER BY id LIMIT 5 OFFSET 10",
+    "SELECT id FROM (SELECT id FROM pfa_merged ORDER BY id LIMIT 3) s",
+    "SELECT id FROM pfa_merged UNION ALL SELECT id FROM pfa_merged ORDER BY 1 FETCH FIRST 4 ROWS ONLY",
+    "WITH c AS (SELECT id FROM pfa_merged LIMIT 9) SELECT * FROM c",
+])
+def test_the_budget_statement_is_the_statement_without_any_limit(sql):
+    import sqlglot
+    from sqlglot import exp
+
+    verdict = check(sql, view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=50)
+    ran, budget = sqlglot.parse_one(verdict.sql, read="postgres"), sqlglot.parse_one(verdict.budget_sql, read="postgres")
+    assert ran.sql(dialect="postgres") == verdict.sql  # generated text, stable on a round trip
+    assert not list(budget.find_all(exp.Limit, exp.Fetch)) and "LIMIT" not in verdict.budget_sql
+    for node in list(ran.find_all(exp.Limit, exp.Fetch)):
+        node.pop()
+    assert ran.sql(dialect="postgres") == verdict.budget_sql

@@ -11,7 +11,9 @@ from psycopg_pool import AsyncConnectionPool
 from guardrails import check
 from store.fields import VIEW_COLUMNS
 from store import demo_data, mirror
-from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout, reset_reader_connection, run_query
+from store.reader import (ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout, explain,
+                          reset_reader_connection, run_query)
+from store.scope import scope_statements
 from tests.helpers import add_draft, add_org, add_records, add_user
 from tests.reader import wait_until_no_active_reader
 
@@ -30,9 +32,10 @@ async def reader(db, app_conn):
     await pool.close()
 
 
-async def collect(pool, statement, user, limits=ExecutionLimits(), org="ORG_A"):
+async def collect(pool, statement, user, limits=ExecutionLimits(), org="ORG_A", budget_statement=None):
     outcome = Outcome()
-    batches = [b async for b in run_query(pool, statement, org_id=org, user_id=user, limits=limits, outcome=outcome)]
+    batches = [b async for b in run_query(pool, statement, org_id=org, user_id=user, limits=limits, outcome=outcome,
+                                          budget_statement=budget_statement)]
     return batches, outcome
 
 
@@ -124,3 +127,74 @@ async def test_pooled_connections_are_reset_between_uses(reader):
     for n in range(3):  # max_size=1: the same connection, prepared statements dropped each time
         batches, _ = await collect(pool, f"SELECT {n}", user)
         assert batches[0].rows == [[n]]
+
+
+async def test_the_budget_judges_the_plan_without_the_row_cap(reader):
+    """A three-way self-join behind LIMIT 1000 has a tiny capped estimate; judged without the cap
+    it is refused before it runs."""
+    pool, user = reader
+    verdict = check("SELECT a.id FROM pfa_merged a, pfa_merged b, pfa_merged c"
+                    " WHERE a.monthly_rate + b.monthly_rate + c.monthly_rate = -1",
+                    view_columns=VIEW_COLUMNS, org_id="ORG_A")
+    assert verdict.allowed and "LIMIT" in verdict.sql and "LIMIT" not in verdict.budget_sql
+    async with pool.connection() as conn:
+        for scope in scope_statements("ORG_A", user):
+            await conn.execute(scope)
+        capped = await explain(conn, verdict.sql)
+        await conn.rollback()
+    limits = ExecutionLimits()
+    assert capped.total_cost < limits.max_cost  # the old check would have let it run
+    with pytest.raises(OverBudget) as err:
+        await collect(pool, verdict.sql, user, limits, budget_statement=verdict.budget_sql)
+    assert err.value.details["estimate"]["total_cost"] > limits.max_cost
+    assert not any(ch.isdigit() for ch in err.value.message)
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT id FROM (SELECT a.id FROM pfa_merged a, pfa_merged b, pfa_merged c LIMIT 5) s",
+    "SELECT a.id FROM pfa_merged a WHERE a.id IN (SELECT b.id FROM pfa_merged b, pfa_merged c, pfa_merged d"
+    " WHERE b.monthly_rate > c.monthly_rate + d.monthly_rate FETCH FIRST 3 ROWS ONLY)",
+    "(SELECT a.id FROM pfa_merged a, pfa_merged b, pfa_merged c WHERE a.area = 'x' || c.class LIMIT 1) UNION ALL"
+    " SELECT id FROM pfa_merged",
+])
+async def test_limits_inside_the_statement_do_not_hide_cost_either(reader, statement):
+    pool, user = reader
+    verdict = check(statement, view_columns=VIEW_COLUMNS, org_id="ORG_A")
+    assert verdict.allowed, verdict.reasons
+    with pytest.raises(OverBudget):
+        await collect(pool, verdict.sql, user, budget_statement=verdict.budget_sql)
+
+
+@pytest.mark.parametrize("statement, sqlstate, value", [
+    ("SELECT make_date(2000, monthly_rate::int, 1) FROM pfa_merged WHERE id = 'PFA-0000005'", "22008", "68151"),
+    ("SELECT (monthly_rate::int)::text::date FROM pfa_merged WHERE id = 'PFA-0000005'", "22007", "68151"),
+    ("SELECT area::int FROM pfa_merged WHERE id = 'PFA-0000005'", "22P02", "CANARY-7f3a"),
+    ("SELECT to_number(area, '9') / 0 FROM pfa_merged WHERE id = 'PFA-0000005'", "22", "CANARY-7f3a"),
+])
+async def test_database_errors_say_only_the_sqlstate_and_a_fixed_message(reader, app_conn, statement, sqlstate, value):
+    pool, user = reader
+    app_conn.execute("UPDATE vanguard.pfa_mirror SET data = data || '{\"area\": \"CANARY-7f3a\", \"monthlyRate\": \"68151\"}'"
+                     " WHERE organization_id = 'ORG_A' AND id = 'PFA-0000005'")
+    with pytest.raises(QueryError) as err:
+        await collect(pool, statement, user)
+    details = err.value.details
+    assert details["sqlstate"].startswith(sqlstate) and details["class_name"] == "data_exception"
+    text = repr(details) + err.value.message
+    assert value not in text
+
+
+async def test_the_executor_ends_any_allowed_statement_within_its_timeout(reader):
+    """Heavy joins and the string growth the guardrails still allow both end at the timeout."""
+    import time
+
+    pool, user = reader
+    limits = ExecutionLimits(statement_timeout_ms=400, max_cost=1e15, max_estimated_rows=1e15)
+    for statement in ("SELECT count(*) FROM pfa_merged a, pfa_merged b, pfa_merged c WHERE a.area <> c.class",
+                      "SELECT max(length(replace(replace(a.data::text, 'a', 'aaaa'), 'e', 'eeee') || b.class))"
+                      " FROM pfa_merged a, pfa_merged b"):
+        verdict = check(statement, view_columns=VIEW_COLUMNS, org_id="ORG_A")
+        assert verdict.allowed, verdict.reasons
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout):
+            await collect(pool, verdict.sql, user, limits)
+        assert time.monotonic() - started < 0.4 + 2.0

@@ -27,7 +27,6 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
         target = column.args.get("this")
         levels = resolver.levels(column)
         sources = [s for level in levels if isinstance(level, exp.Select) for s in resolver.sources_of(level)]
-        shown = column.sql(dialect="postgres")[:60]
         qualifier = column.args.get("table")
         if qualifier is not None:
             name = normalized(qualifier)
@@ -35,11 +34,11 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
             # innermost, and whichever it picks must not turn the name into a function call.
             candidates = [s for s in sources if s.name == name]
             if not candidates:
-                yield UnknownColumn(f"{shown}: {name} is not a table or alias of this query")
+                yield UnknownColumn(f"{_shown(column)}: {name} is not a table or alias of this query")
             elif not isinstance(target, exp.Star):
                 wanted = normalized(target)
                 if any(wanted not in s.columns for s in candidates):
-                    yield UnknownColumn(f"{shown}: {name} has no column {wanted}")
+                    yield UnknownColumn(f"{_shown(column)}: {name} has no column {wanted}")
             continue
         if not isinstance(target, exp.Identifier):
             continue
@@ -51,9 +50,14 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
         if levels and wanted in resolver.outputs(levels[0]) and _in_order_or_group(column, levels[0]):
             continue
         if any(s.name == wanted for s in sources):
-            yield UnknownColumn(f"{shown} is a whole row, not a column; name the columns you need")
+            yield UnknownColumn(f"{_shown(column)} is a whole row, not a column; name the columns you need")
         else:
-            yield UnknownColumn(f"column {shown} does not exist; the columns of pfa_merged are listed in the schema")
+            yield UnknownColumn(f"column {_shown(column)} does not exist; the columns of pfa_merged are listed "
+                                "in the schema")
+
+
+def _shown(column: exp.Column) -> str:
+    return column.sql(dialect="postgres")[:60]
 
 
 def _in_order_or_group(column: exp.Column, query: exp.Expression) -> bool:

@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from guardrails import Verdict
 from nlq.ask.catalog import Catalog
 from nlq.ask.explain import describe
+from nlq.ask.fairshare import Busy, FairShare
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable
 from nlq.errors import NlqError
 from nlq.guard import guard
@@ -43,6 +44,7 @@ class AskDeps:
     catalog: Catalog
     limits: ExecutionLimits
     bulk_max_records: int = 5000
+    fair_share: FairShare = field(default_factory=FairShare)
 
 
 @dataclass
@@ -114,22 +116,27 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
             sent_columns = False
             run_started = time.perf_counter()
             try:
-                async for batch in run_query(deps.reader_pool, verdict.sql, org_id=org_id, user_id=user_id,
-                                             limits=deps.limits, outcome=outcome):
-                    if not sent_columns:
-                        entry.timings["first_rows_ms"] = round((time.perf_counter() - started) * 1000, 2)
-                        yield event("rows", {"columns": batch.columns})
-                        sent_columns = True
-                    yield event("rows", {"rows": batch.rows})
+                async with deps.fair_share.slot(org_id, user_id):
+                    async for batch in run_query(deps.reader_pool, verdict.sql, org_id=org_id, user_id=user_id,
+                                                 limits=deps.limits, outcome=outcome,
+                                                 budget_statement=verdict.budget_sql):
+                        if not sent_columns:
+                            entry.timings["first_rows_ms"] = round((time.perf_counter() - started) * 1000, 2)
+                            yield event("rows", {"columns": batch.columns})
+                            sent_columns = True
+                        yield event("rows", {"rows": batch.rows})
+            except PoolTimeout:
+                raise Busy("The service is answering many questions right now; ask again in a few seconds.") from None
             except (OverBudget, QueryTimeout):
                 raise
             except QueryError as exc:
                 if sent_columns or budget["repairs"] == 0:
                     raise
-                # A database error (reduced to its class and a message without quoted values) is
-                # a reason like any other: the model gets one more try, never the rows.
+                # A database error (its SQLSTATE, class and a fixed message: nothing of the
+                # server's text) is a reason like any other: the model gets one more try, never rows.
                 budget["repairs"] -= 1
-                reason = f"database error {exc.details.get('sqlstate')}: {exc.details.get('reason')}"
+                reason = (f"database error {exc.details.get('sqlstate')} ({exc.details.get('class_name')}): "
+                          f"{exc.details.get('reason')}")
                 entry.attempts[-1]["database_error"] = reason
                 yield event("status", {"stage": "repairing", "reason": reason})
                 prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=reply_sql,

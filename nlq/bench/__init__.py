@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 
-ITEMS = ("guard", "sync", "nlq", "api", "load")
+ITEMS = ("guard", "sync", "nlq", "fair", "api", "load")
 
 
 @dataclass
@@ -58,6 +58,7 @@ def print_table(results: list[Result]) -> None:
 def run_benchmarks(args: argparse.Namespace) -> int:
     from nlq.bench.api import bench_api
     from nlq.bench.dataset import bench_dataset
+    from nlq.bench.fairshare import bench_fairshare
     from nlq.bench.guard import bench_guard
     from nlq.bench.load import bench_load
     from nlq.bench.nlq import bench_nlq
@@ -73,11 +74,13 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         results.extend(bench_guard(args.runs))
     if "sync" in selected:
         results.extend(bench_sync(args.sync_records))
-    if selected & {"nlq", "api", "load"}:
+    if selected & {"nlq", "fair", "api", "load"}:
         # One dataset for these three; the read-only item first, then the ones that write.
         with bench_dataset(args.records, args.orgs, args.drafts) as dataset:
             if "nlq" in selected:
                 results.extend(bench_nlq(dataset, runs=min(args.runs, 100)))
+            if "fair" in selected:
+                results.extend(bench_fairshare(dataset, runs=min(args.runs, 30)))
             if "api" in selected:
                 results.extend(bench_api(dataset, runs=min(args.runs, 100)))
             if "load" in selected:
