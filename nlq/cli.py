@@ -308,8 +308,9 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
                     elif name == "summary":
                         print("\n")
                         _print_table(columns, rows)
-                        print(f"\n{data['row_count']} row(s){' (truncated)' if data['truncated'] else ''}, "
-                              f"audit #{data['audit_id']}")
+                        count = f"the first {data['row_count']:,} rows of more" if data["truncated"] else (
+                            f"{data['row_count']:,} row{'' if data['row_count'] == 1 else 's'}")
+                        print(f"\n{count}, audit #{data['audit_id']}")
                     elif name == "error":
                         print(f"\nvanguard: {data['code']}: {data['message']}", file=sys.stderr)
                         for reason in data.get("reasons", []):

@@ -36,7 +36,7 @@ MESSAGES = {
     "22004": "a NULL value is not allowed here",
     "22007": "a text value is not a valid date or time",
     "22008": "a date or time computation went out of range",
-    "22012": "a division by zero happened; guard divisors with NULLIF(divisor, 0)",
+    "22012": "a division by zero happened; wrap the divisor in NULLIF so a zero divisor gives NULL",
     "22023": "a function got an argument value it does not accept",
     "2201B": "a regular expression is invalid",
     "22P02": "a text value could not be converted to the type it is cast to",

@@ -292,3 +292,21 @@ async def test_one_user_gets_busy_beyond_their_share_while_others_still_answer(d
     assert "event: done" in response.text and "event: error" not in response.text
     assert (await first)[-1][1]["code"] == "timeout"
     assert [a["error_code"] for a in audit_rows(db)].count("busy") == 1
+
+
+@pytest.mark.parametrize("statement, max_rows, rows, truncated", [
+    ("SELECT id FROM pfa_merged", 100, 100, True),            # 300 records: cut
+    ("SELECT id FROM pfa_merged", 300, 300, False),           # exactly the cap, nothing cut
+    ("SELECT id FROM pfa_merged ORDER BY id LIMIT 150", 100, 100, True),
+    ("SELECT id FROM pfa_merged ORDER BY id LIMIT 100", 100, 100, False),  # the user asked for 100
+    ("SELECT id FROM pfa_merged ORDER BY id LIMIT 7", 100, 7, False),
+])
+async def test_truncated_is_true_exactly_when_rows_were_cut(db, ask, fake_llm, statement, max_rows, rows, truncated):
+    client = await ask(query_max_rows=max_rows)
+    fake_llm.answer(json.dumps({"sql": statement}), Scripted(chunks=["Lists ids."]))
+    events = await events_of(client, "list the ids")
+    summary = dict(events)["summary"]
+    got = [r for n, d in events if n == "rows" for r in d.get("rows", [])]
+    assert (summary["row_count"], summary["truncated"], len(got)) == (rows, truncated, rows)
+    explanation = "".join(d["delta"] for n, d in events if n == "explanation")
+    assert f"capped at {min(max_rows, 7 if 'LIMIT 7' in statement else max_rows):,} rows" in explanation

@@ -235,7 +235,7 @@ def test_ask_prints_sql_explanation_and_a_table(db):
     result = vanguard("ask", "--org", "HOLNG", "--user", "planner", "how many cranes are rented?", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("SQL: SELECT COUNT(*) AS records FROM (SELECT * FROM nlq.pfa_merged WHERE organization_id = 'HOLNG')")
-    assert "records\n-------" in result.stdout and "1 row(s), audit #1" in result.stdout
+    assert "records\n-------" in result.stdout and "1 row, audit #1" in result.stdout
     refused = vanguard("ask", "--org", "HOLNG", "--user", "planner", "sing me a song", env=env)
     assert refused.returncode == 1 and "cannot answer that" in refused.stderr
     outsider = vanguard("ask", "--org", "RIOT", "--user", "viewer", "how many cranes?", env=env)

@@ -188,7 +188,8 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
         else:
             entry.llm_outputs.append({"raw": reply.raw[:20_000]})
             started = time.perf_counter()
-            verdict = guard(reply.sql, org_id=org_id, max_rows=deps.limits.max_rows)
+            # One row past the cap, so the executor can tell a cut answer (truncated) from a whole one.
+            verdict = guard(reply.sql, org_id=org_id, max_rows=deps.limits.max_rows + 1)
             entry.timings["guard_ms"] = round(entry.timings.get("guard_ms", 0) + (time.perf_counter() - started) * 1000, 3)
             entry.attempts.append({"sql": reply.sql, "allowed": verdict.allowed,
                                    "reasons": [r.__dict__ for r in verdict.reasons],
@@ -223,7 +224,7 @@ async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql
         except LlmUnavailable:
             pass  # the deterministic part below always explains what ran
         entry.timings["explain_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    yield describe(original_sql, verdict)
+    yield describe(original_sql, verdict, deps.limits.max_rows)
 
 
 async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int:

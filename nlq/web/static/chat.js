@@ -247,7 +247,7 @@
             if (data.truncated) {
               const t = document.createElement("strong");
               t.className = "truncated";
-              t.textContent = ` — truncated: only the first ${data.row_count.toLocaleString()} rows are shown. Narrow the question for the rest.`;
+              t.textContent = ` — the first ${data.row_count.toLocaleString()} of more: narrow the question or ask for totals to see the rest.`;
               summary.append(t);
             }
             drawChart(answer);
