@@ -1,7 +1,14 @@
-"""The answer-accuracy question set, its gold statements on the demo data, and the scorer."""
+"""`vanguard eval`: the question set, its gold statements on the demo data, the scorer, and whole runs
+through the service (a scripted OpenAI-compatible server, and the offline provider as a subprocess)."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -12,6 +19,8 @@ import sqlglot
 from psycopg_pool import AsyncConnectionPool
 from sqlglot import exp
 
+from nlq.config import Settings
+from nlq.eval import add_arguments, run_eval
 from nlq.eval.gold import run_gold
 from nlq.eval.questions import HARD_ONLY, KINDS, QuestionSetError, load_questions, select_questions
 from nlq.eval.demo import DEMO_ORGS, DEMO_RECORDS
@@ -20,6 +29,7 @@ from nlq.seed import seed_demo
 from store import accounts
 from store.reader import ExecutionLimits, reset_reader_connection
 from store.scope import scope_statements
+from tests.fake_llm import Scripted
 
 QUESTIONS = load_questions()
 ORG = "HOLNG"
@@ -196,3 +206,103 @@ def test_other_failures_are_errors_not_declines(code):
 def test_a_truncated_answer_says_so():
     result = score(GOLD, answer(["category"], [["Cranes"]] * 5, truncated=True))
     assert result.verdict == "wrong" and "5 row(s) (truncated), expected 3" in result.diff
+
+
+# --- whole runs through the service ----------------------------------------------------------
+
+def eval_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def _user_question(body: dict) -> str:
+    user = body["messages"][-1]["content"]
+    return user.split("\n", 1)[0].removeprefix("Question: ").strip()
+
+
+def script_answers(fake_llm, statements: dict[str, str]) -> None:
+    """The model answers each question (also in repair rounds) with its statement."""
+    def respond(body: dict):
+        if body.get("stream"):
+            return Scripted(chunks=["What the statement computes."])
+        return json.dumps({"sql": statements[_user_question(body)], "explanation": "x"})
+
+    fake_llm.responder = respond
+
+
+def test_an_eval_with_the_gold_statements_as_answers_is_all_right_and_exits_0(db, fake_llm, tmp_path, capsys):
+    args = eval_args("--sample", "8", "--seed", "3", "--json", str(tmp_path / "out.json"))
+    chosen = select_questions(QUESTIONS, sample=8, seed=3)
+    script_answers(fake_llm, {q.question: q.gold_sql for q in chosen})
+    settings = Settings(llm_base_url=fake_llm.base_url, llm_api_key="test", llm_model="scripted")
+    status = run_eval(settings, args, database=lambda: contextlib.nullcontext(db))
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert status == 0 and report["exit_status"] == 0, out
+    assert [r["id"] for r in report["results"]] == [q.id for q in chosen]
+    assert {r["verdict"] for r in report["results"]} == {"right"}
+    assert report["summary"]["all"]["right_share"] == 1.0
+    assert report["provider"] == "openai" and report["model"] == "scripted"
+    assert all(c["passed"] for c in report["thresholds"])
+    assert "provider openai (scripted)" in out and "wrong answers and errors: none" in out
+
+
+def test_wrong_rows_refusals_and_errors_are_told_apart_and_exit_1(db, fake_llm, tmp_path, capsys):
+    chosen = select_questions(QUESTIONS, sample=6, seed=11)
+    wrong, refused, failing = chosen[0], chosen[1], chosen[2]
+    statements = {q.question: q.gold_sql for q in chosen}
+    statements[wrong.question] = "SELECT id FROM pfa_merged WHERE id = 'no such record'"
+    statements[refused.question] = "DELETE FROM pfa_merged"
+    statements[failing.question] = "SELECT 1 / (count(*) - count(*)) AS boom FROM pfa_merged"
+    script_answers(fake_llm, statements)
+    args = eval_args("--sample", "6", "--seed", "11", "--json", str(tmp_path / "out.json"))
+    settings = Settings(llm_base_url=fake_llm.base_url, llm_api_key="test", llm_model="scripted")
+    status = run_eval(settings, args, database=lambda: contextlib.nullcontext(db))
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "out.json").read_text())
+    verdicts = {r["id"]: r for r in report["results"]}
+    assert status == 1 and report["exit_status"] == 1
+    assert verdicts[wrong.id]["verdict"] == "wrong" and "expected" in verdicts[wrong.id]["diff"]
+    assert verdicts[refused.id]["verdict"] == "declined" and verdicts[refused.id]["error_code"] == "rejected"
+    assert verdicts[failing.id]["verdict"] == "error" and verdicts[failing.id]["error_code"] == "db_error"
+    assert all(verdicts[q.id]["verdict"] == "right" for q in chosen[3:])
+    assert report["summary"]["declined_codes"] == {"rejected": 1}
+    assert f"[{wrong.id}] wrong: {wrong.question}" in out and f"[{failing.id}] error" in out
+    assert "FAIL" in out
+
+
+def vanguard(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_") and k != "OPENAI_API_KEY"}
+    return subprocess.run([sys.executable, "-m", "nlq.cli", *args], env=clean, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_vanguard_eval_with_the_offline_provider_prints_the_report_and_exits_by_the_thresholds(tmp_path):
+    """Shape and exit status only: the offline parser's accuracy is what docs/eval.md reports."""
+    out = tmp_path / "eval.json"
+    result = vanguard("eval", "--sample", "10", "--seed", "2", "--json", str(out))
+    report = json.loads(out.read_text())
+    assert result.returncode == (0 if all(c["passed"] for c in report["thresholds"]) else 1), result.stderr[-2000:]
+    assert report["exit_status"] == result.returncode and report["provider"] == "offline"
+    assert report["summary"]["all"]["questions"] == 10 and len(report["results"]) == 10
+    assert sum(report["summary"]["all"][v] for v in ("right", "declined", "wrong", "error")) == 10
+    assert {c["name"] for c in report["thresholds"]} <= {"plain right", "hard right", "plain wrong (with errors)",
+                                                         "hard wrong (with errors)"}
+    for record in report["results"]:
+        assert {"id", "kind", "level", "question", "verdict", "answer_sql", "gold_sql", "diff", "seconds"} <= set(record)
+    for line in ("vanguard eval: 10 questions", "provider offline", "level ", "kind ", "thresholds:", "timings:"):
+        assert line in result.stdout, line
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--level", "medium"), "invalid choice"),
+    (("--max-wrong", "3"), "between 0 and 1"),
+    (("--sample", "0"), "at least 1"),
+    (("--org", "NOPE"), "the demo organizations are HOLNG, RIOT, PORTX"),
+    (("--org", "RIOT", "--user", "viewer"), "not a demo user who can ask in RIOT"),
+    (("--set", "/nonexistent/set.toml"), "cannot read the question set"),
+])
+def test_vanguard_eval_explains_bad_arguments_and_exits_2(args, message):
+    result = vanguard("eval", *args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
