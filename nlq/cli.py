@@ -351,6 +351,12 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     return run_benchmarks(args)
 
 
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq.eval import run_eval
+
+    return run_eval(settings, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vanguard", description="PFA Vanguard: natural-language queries over PEMS PFA records."
@@ -442,6 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--load-seconds", type=_bounded(1, 3600), default=60, help="length of the load run (default 60)")
     bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
     bench.set_defaults(handler=cmd_bench)
+
+    from nlq.eval import add_arguments as add_eval_arguments
+
+    evaluate = commands.add_parser("eval", help="answer accuracy: ask the question set end to end, score the rows")
+    add_eval_arguments(evaluate)
+    evaluate.set_defaults(handler=cmd_eval)
     return parser
 
 

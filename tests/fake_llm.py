@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -31,6 +32,8 @@ class FakeLlm:
     script: deque = field(default_factory=deque)
     requests: list[dict] = field(default_factory=list)
     default: Scripted = field(default_factory=lambda: Scripted(content='{"sql": "SELECT 1", "explanation": "x"}'))
+    # Consulted when the script is empty: the answer to a request body, or None for the default.
+    responder: Callable[[dict], Scripted | str | None] | None = None
 
     def answer(self, *items: Scripted | str) -> None:
         for item in items:
@@ -43,7 +46,7 @@ class FakeLlm:
         async def completions(request: Request) -> Response:
             body = await request.json()
             self.requests.append(body)
-            item = self.script.popleft() if self.script else self.default
+            item = self.script.popleft() if self.script else self._respond(body)
             if item.delay:
                 await asyncio.sleep(item.delay)
             if item.status != 200:
@@ -59,6 +62,12 @@ class FakeLlm:
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
 
         return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+
+    def _respond(self, body: dict) -> Scripted:
+        answer = self.responder(body) if self.responder else None
+        if answer is None:
+            return self.default
+        return answer if isinstance(answer, Scripted) else Scripted(content=answer)
 
 
 async def _stream(body: dict, item: Scripted):

@@ -27,7 +27,7 @@ def vanguard(*args: str, env: dict[str, str] | None = None, timeout: float = 120
 def test_help_lists_the_commands():
     result = vanguard("--help")
     assert result.returncode == 0
-    for command in ("serve", "db", "seed", "sync", "pems-sim", "orgs", "users", "ask", "guard", "bench"):
+    for command in ("serve", "db", "seed", "sync", "pems-sim", "orgs", "users", "ask", "guard", "bench", "eval"):
         assert command in result.stdout
 
 
