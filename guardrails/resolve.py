@@ -10,6 +10,12 @@ Visibility of non-recursive CTEs (PostgreSQL): a CTE is visible in the query tha
 (and everything nested in it, unless an inner WITH redefines the name) and in the bodies of the
 CTEs defined *after* it in the same WITH; not in its own body, not in earlier siblings, not
 outside the owning query.
+
+Visibility of FROM items to a column: at its own query level, every item (a JOIN's ON clause
+sees only the items joined so far); a LATERAL item sees the items before it; a derived table in
+FROM sees nothing of its own level; a subquery in an expression sees its enclosing levels; a CTE
+body sees nothing outside itself (stricter than PostgreSQL where it is unsure: a name this
+module cannot place is refused, never guessed).
 """
 
 from __future__ import annotations
@@ -26,25 +32,35 @@ _SET_OPERATIONS = (exp.Union, exp.Intersect, exp.Except)
 _QUERIES = (exp.Select, *_SET_OPERATIONS)
 _CALL = re.compile(r"\s*([A-Za-z_]\w*)\s*\(")
 UNNAMED = "?column?"
+# Functions that build longer text from their arguments (see rules/bound_growth.py).
+GROWTH_FUNCTIONS = (exp.Replace, exp.Concat, exp.ConcatWs, exp.DPipe, exp.GroupConcat)
 
 
 @dataclass(frozen=True)
 class Source:
-    """Something a FROM or JOIN makes visible: the name it is qualified by and its output columns."""
+    """Something a FROM or JOIN makes visible: the name it is qualified by, its output columns in
+    order, and which of them were built by string functions ("grown")."""
 
     name: str | None
-    columns: frozenset[str]
+    ordered: tuple[str, ...]
+    grown: frozenset[str]
     node: exp.Expression
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return frozenset(self.ordered)
 
 
 class Resolver:
     """Answers name questions about one statement; results are cached per node."""
 
     def __init__(self, view_columns: Iterable[str]) -> None:
-        self.view_columns = frozenset(view_columns)
+        self.view_columns = tuple(view_columns)
         self._ctes: dict[int, exp.CTE | None] = {}
         self._outputs: dict[int, tuple[str, ...]] = {}
-        self._sources: dict[int, list[Source]] = {}
+        self._grown: dict[int, frozenset[str]] = {}
+        self._items: dict[int, list[Source]] = {}
+        self._visible: dict[int, list[Source]] = {}
 
     # -- relations -------------------------------------------------------------------------------
 
@@ -65,15 +81,12 @@ class Resolver:
         node = table.parent
         while node is not None:
             if isinstance(node, exp.With):
-                # We are inside one CTE of this WITH: only the siblings before it are visible.
+                # Inside one CTE of this WITH: only the siblings before it are visible.
                 for cte in node.expressions:
                     if cte is child:
                         break
                     if _cte_name(cte) == name:
-                        found = cte
-                        # A later sibling of the same name cannot exist (PostgreSQL refuses
-                        # duplicate names), so the first match before us is the one.
-                        return found
+                        return cte
             elif isinstance(node, _QUERIES):
                 with_ = node.args.get("with_")
                 if isinstance(with_, exp.With) and with_ is not child:
@@ -96,7 +109,7 @@ class Resolver:
     # -- output columns --------------------------------------------------------------------------
 
     def outputs(self, query: exp.Expression) -> tuple[str, ...]:
-        """Output column names of a query, as PostgreSQL names them (normalized)."""
+        """Output column names of a query, in order, as PostgreSQL names them (normalized)."""
         key = id(query)
         if key not in self._outputs:
             self._outputs[key] = ()  # a cycle (impossible without RECURSIVE) ends empty
@@ -104,86 +117,167 @@ class Resolver:
         return self._outputs[key]
 
     def _compute_outputs(self, query: exp.Expression) -> tuple[str, ...]:
-        while isinstance(query, (exp.Subquery, exp.Paren)):
-            query = query.this
+        query = _unwrap(query)
         if isinstance(query, _SET_OPERATIONS):
             return self.outputs(query.this)
         if not isinstance(query, exp.Select):
             return ()
         names: list[str] = []
         for projection in query.expressions:
-            names.extend(self._projection_names(query, projection))
+            names.extend(name for name, _ in self._projection(query, projection))
         return tuple(names)
 
-    def _projection_names(self, select: exp.Select, projection: exp.Expression) -> list[str]:
-        if isinstance(projection, exp.Alias):
-            return [normalized(projection.args.get("alias")) or UNNAMED]
+    def grown(self, query: exp.Expression) -> frozenset[str]:
+        """Output names of a query whose values were built by string functions (at any depth)."""
+        key = id(query)
+        if key not in self._grown:
+            self._grown[key] = frozenset()
+            self._grown[key] = self._compute_grown(query)
+        return self._grown[key]
+
+    def _compute_grown(self, query: exp.Expression) -> frozenset[str]:
+        query = _unwrap(query)
+        if isinstance(query, _SET_OPERATIONS):
+            names = self.outputs(query)
+            found = set(self.grown(query.this))
+            for branch in (query.this, query.expression):
+                branch_names = self.outputs(branch)
+                found |= {names[i] for i, n in enumerate(branch_names)
+                          if i < len(names) and n in self.grown(branch)}
+            return frozenset(found)
+        if not isinstance(query, exp.Select):
+            return frozenset()
+        found: set[str] = set()
+        for projection in query.expressions:
+            for name, is_grown in self._projection(query, projection):
+                if is_grown:
+                    found.add(name)
+        return frozenset(found)
+
+    def _projection(self, select: exp.Select, projection: exp.Expression) -> list[tuple[str, bool]]:
+        """(name, grown) for each output column one projection makes."""
         if isinstance(projection, exp.Star):
-            return [c for source in self.sources_of(select) for c in self._ordered_columns(source)]
-        if isinstance(projection, exp.Column):
-            target = projection.args.get("this")
-            if isinstance(target, exp.Star):
-                qualifier = normalized(projection.args.get("table"))
-                return [c for source in self.sources_of(select) if source.name == qualifier
-                        for c in self._ordered_columns(source)]
-            return [normalized(target) or UNNAMED]
-        return [_figure_name(projection)]
+            return [(c, c in s.grown) for s in self.items_of(select) for c in s.ordered]
+        if isinstance(projection, exp.Column) and isinstance(projection.args.get("this"), exp.Star):
+            qualifier = normalized(projection.args.get("table"))
+            return [(c, c in s.grown) for s in self.items_of(select) if s.name == qualifier for c in s.ordered]
+        if isinstance(projection, exp.Alias):
+            name = normalized(projection.args.get("alias")) or UNNAMED
+        elif isinstance(projection, exp.Column):
+            name = normalized(projection.args.get("this")) or UNNAMED
+        else:
+            name = _figure_name(projection)
+        return [(name, self.builds_text(projection))]
 
-    def _ordered_columns(self, source: Source) -> tuple[str, ...]:
-        return tuple(sorted(source.columns))
+    def builds_text(self, expression: exp.Expression) -> bool:
+        """Does `expression` build text with string functions, or use a value that was built so?"""
+        if isinstance(expression, GROWTH_FUNCTIONS) or expression.find(*GROWTH_FUNCTIONS) is not None:
+            return True
+        return self.uses_grown(expression)
 
-    def cte_columns(self, cte: exp.CTE) -> frozenset[str]:
-        alias = cte.args.get("alias")
-        listed = alias.args.get("columns") if isinstance(alias, exp.TableAlias) else None
-        if listed:
-            return frozenset(normalized(c) for c in listed if normalized(c))
-        return frozenset(self.outputs(cte.this))
+    def uses_grown(self, expression: exp.Expression) -> bool:
+        """Does `expression` read a column that a CTE or derived table built with string functions?"""
+        columns = [expression] if isinstance(expression, exp.Column) else expression.find_all(exp.Column)
+        for column in columns:
+            target = column.args.get("this")
+            if not isinstance(target, exp.Identifier):
+                continue
+            wanted = normalized(target)
+            qualifier = normalized(column.args.get("table"))
+            for source in self.visible_sources(column):
+                if (qualifier is None or source.name == qualifier) and wanted in source.grown:
+                    return True
+        return False
 
     # -- sources ---------------------------------------------------------------------------------
 
-    def sources_of(self, select: exp.Select) -> list[Source]:
-        """What the FROM, JOINs and LATERALs of one SELECT make visible."""
+    def items_of(self, select: exp.Select) -> list[Source]:
+        """What the FROM, JOINs and LATERALs of one SELECT make visible, in order."""
         key = id(select)
-        if key not in self._sources:
-            items: list[exp.Expression] = []
-            from_ = select.args.get("from_")
-            if isinstance(from_, exp.From):
-                items.append(from_.this)
-            for join in select.args.get("joins") or ():
-                items.append(join.this)
-            items.extend(select.args.get("laterals") or ())
-            self._sources[key] = [s for s in (self._source(item) for item in items) if s is not None]
-        return self._sources[key]
+        if key not in self._items:
+            self._items[key] = [s for s in (self._source(item) for item in _from_items(select)) if s is not None]
+        return self._items[key]
 
     def _source(self, item: exp.Expression) -> Source | None:
         alias = item.args.get("alias") if isinstance(item, (exp.Table, exp.Subquery, exp.Lateral)) else None
         alias_name = normalized(alias.args.get("this")) if isinstance(alias, exp.TableAlias) else None
         listed = alias.args.get("columns") if isinstance(alias, exp.TableAlias) else None
+        grown: frozenset[str] = frozenset()
         if isinstance(item, exp.Table):
             name = alias_name or normalized(item.args.get("this"))
             if self.is_view(item):
-                columns = self.view_columns
+                ordered = self.view_columns
             else:
                 cte = self.cte_for(item)
-                columns = self.cte_columns(cte) if cte is not None else frozenset()
-        elif isinstance(item, exp.Lateral):
+                ordered, grown = self._cte_columns(cte) if cte is not None else ((), frozenset())
+        elif isinstance(item, (exp.Lateral, exp.Subquery)):
             inner = item.this
-            inner_alias = inner.args.get("alias") if isinstance(inner, exp.Subquery) else None
-            if alias_name is None and isinstance(inner_alias, exp.TableAlias):
-                alias_name = normalized(inner_alias.args.get("this"))
-                listed = listed or inner_alias.args.get("columns")
+            if isinstance(item, exp.Lateral) and isinstance(inner, exp.Subquery):
+                inner_alias = inner.args.get("alias")
+                if alias_name is None and isinstance(inner_alias, exp.TableAlias):
+                    alias_name = normalized(inner_alias.args.get("this"))
+                    listed = listed or inner_alias.args.get("columns")
             name = alias_name
-            columns = frozenset(self.outputs(inner))
-        elif isinstance(item, exp.Subquery):
-            name = alias_name
-            columns = frozenset(self.outputs(item.this))
+            ordered, grown = self.outputs(inner), self.grown(inner)
         else:
             return None  # VALUES, functions, ...: refused by other rules
         if listed:
-            renamed = [normalized(c) for c in listed if normalized(c)]
-            # A column list renames the first columns and keeps the rest.
-            columns = frozenset(renamed) | (columns if len(renamed) < len(columns) else frozenset())
-        return Source(name=name, columns=columns, node=item)
+            ordered, grown = _renamed(ordered, grown, [normalized(c) or UNNAMED for c in listed])
+        return Source(name=name, ordered=tuple(ordered), grown=grown, node=item)
+
+    def _cte_columns(self, cte: exp.CTE) -> tuple[tuple[str, ...], frozenset[str]]:
+        ordered, grown = self.outputs(cte.this), self.grown(cte.this)
+        alias = cte.args.get("alias")
+        listed = alias.args.get("columns") if isinstance(alias, exp.TableAlias) else None
+        if listed:
+            return _renamed(ordered, grown, [normalized(c) or UNNAMED for c in listed])
+        return ordered, grown
+
+    def visible_sources(self, column: exp.Expression) -> list[Source]:
+        """The FROM items a column can refer to where it stands, innermost level first."""
+        key = id(column)
+        if key in self._visible:
+            return self._visible[key]
+        found: list[Source] = []
+        path: list[exp.Expression] = [column]
+        node = column.parent
+        while node is not None:
+            if isinstance(node, exp.CTE):
+                break  # a CTE body sees nothing outside itself
+            if isinstance(node, exp.Select):
+                found.extend(self._visible_at(node, path))
+            path.append(node)
+            node = node.parent
+        self._visible[key] = found
+        return found
+
+    def _visible_at(self, select: exp.Select, path: list[exp.Expression]) -> list[Source]:
+        """Items of `select` visible from the end of `path` (the nodes walked up from the column)."""
+        child = path[-1]
+        items = self.items_of(select)
+        if isinstance(child, exp.From):
+            return []  # the first FROM item (derived or LATERAL) sees nothing of its own level
+        joins = select.args.get("joins") or []
+        for k, join in enumerate(joins):
+            if child is join:
+                came_through_item = len(path) >= 2 and path[-2] is join.this
+                if came_through_item:
+                    # A derived table sees nothing of its level; a LATERAL one the items before it.
+                    return self._sources_before(select, join.this) if isinstance(join.this, exp.Lateral) else []
+                return self._sources_before(select, join.this, inclusive=True)  # ON / USING
+        if child in (select.args.get("laterals") or []):
+            return self._sources_before(select, child)
+        return items
+
+    def _sources_before(self, select: exp.Select, item: exp.Expression, inclusive: bool = False) -> list[Source]:
+        result = []
+        for source in self.items_of(select):
+            if source.node is item:
+                if inclusive:
+                    result.append(source)
+                break
+            result.append(source)
+        return result
 
     def levels(self, node: exp.Expression) -> list[exp.Expression]:
         """The queries enclosing `node`, innermost first (SELECTs and set operations)."""
@@ -194,6 +288,31 @@ class Resolver:
                 found.append(parent)
             parent = parent.parent
         return found
+
+
+def _unwrap(query: exp.Expression) -> exp.Expression:
+    while isinstance(query, (exp.Subquery, exp.Paren)):
+        query = query.this
+    return query
+
+
+def _from_items(select: exp.Select) -> list[exp.Expression]:
+    items: list[exp.Expression] = []
+    from_ = select.args.get("from_")
+    if isinstance(from_, exp.From):
+        items.append(from_.this)
+    for join in select.args.get("joins") or ():
+        items.append(join.this)
+    items.extend(select.args.get("laterals") or ())
+    return items
+
+
+def _renamed(ordered: tuple[str, ...], grown: frozenset[str], names: list[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A column list renames the first columns, in order, and keeps the rest: `s(x)` over
+    `(json_agg, data)` has the columns (x, data); `json_agg` no longer exists."""
+    renamed = list(names) + list(ordered[len(names):])
+    kept_grown = {renamed[i] for i, old in enumerate(ordered) if i < len(renamed) and old in grown}
+    return tuple(renamed), frozenset(kept_grown)
 
 
 def _cte_name(cte: exp.Expression) -> str | None:

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(default=5.0, gt=0, le=300, description="statement_timeout of one NL query.")
     query_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows an NL answer returns at most (then `truncated`).")
     query_max_cost: float = Field(default=2_000_000.0, gt=0, description="EXPLAIN cost above which an NL query is refused before it runs.")
+    query_max_estimated_rows: float = Field(default=5_000_000.0, gt=0, description="Rows any node of an NL query's plan may be estimated at before it is refused (`over_budget`).")
     query_max_per_user: int = Field(default=2, ge=1, le=100, description="NL statements one user may run at once (per API process); more wait, then get `busy`.")
     query_max_per_org: int = Field(default=4, ge=1, le=1000, description="NL statements one organization may run at once (per API process).")
     query_queue_seconds: float = Field(default=3.0, ge=0, le=60, description="How long an NL statement waits for a free slot before `busy`.")
@@ -84,7 +85,8 @@ class Settings(BaseSettings):
 
     def execution_limits(self) -> ExecutionLimits:
         return ExecutionLimits(statement_timeout_ms=int(self.query_timeout_seconds * 1000),
-                               max_rows=self.query_max_rows, max_cost=self.query_max_cost)
+                               max_rows=self.query_max_rows, max_cost=self.query_max_cost,
+                               max_estimated_rows=self.query_max_estimated_rows)
 
     def share_limits(self) -> ShareLimits:
         return ShareLimits(per_user=self.query_max_per_user, per_organization=self.query_max_per_org,

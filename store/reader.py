@@ -54,11 +54,16 @@ class ExecutionLimits:
 
 @dataclass
 class Estimate:
+    """The planner's estimate: the top node's cost and rows, and the most rows any node (a join
+    inside a subquery, an InitPlan) is expected to produce, which the top hides when an
+    aggregate or ARRAY(...) folds them into one row."""
+
     total_cost: float
     plan_rows: float
+    max_node_rows: float = 0.0
 
     def as_dict(self) -> dict:
-        return {"total_cost": self.total_cost, "plan_rows": self.plan_rows}
+        return {"total_cost": self.total_cost, "plan_rows": self.plan_rows, "max_node_rows": self.max_node_rows}
 
 
 @dataclass
@@ -93,7 +98,18 @@ def sanitize_error(exc: psycopg.Error) -> dict:
 async def explain(conn: AsyncConnection, statement: str) -> Estimate:
     query = sql.SQL("EXPLAIN (FORMAT JSON) {}").format(sql.SQL(statement))
     plan = (await (await conn.execute(query, prepare=True)).fetchone())[0][0]["Plan"]
-    return Estimate(total_cost=float(plan["Total Cost"]), plan_rows=float(plan["Plan Rows"]))
+    return Estimate(total_cost=float(plan["Total Cost"]), plan_rows=float(plan["Plan Rows"]),
+                    max_node_rows=_max_node_rows(plan))
+
+
+def _max_node_rows(plan: dict) -> float:
+    """The largest "Plan Rows" of any node, walking every child plan (subplans and InitPlans too)."""
+    largest, pending = 0.0, [plan]
+    while pending:
+        node = pending.pop()
+        largest = max(largest, float(node.get("Plan Rows", 0)))
+        pending.extend(node.get("Plans", ()))
+    return largest
 
 
 async def run_query(pool: AsyncConnectionPool, statement: str, *, org_id: str, user_id: int | None,
@@ -119,7 +135,7 @@ async def run_query(pool: AsyncConnectionPool, statement: str, *, org_id: str, u
                     sql.Literal(int(limits.statement_timeout_ms))))
                 outcome.estimate = await explain(conn, budget_statement or statement)
                 if (outcome.estimate.total_cost > limits.max_cost
-                        or outcome.estimate.plan_rows > limits.max_estimated_rows):
+                        or max(outcome.estimate.plan_rows, outcome.estimate.max_node_rows) > limits.max_estimated_rows):
                     raise OverBudget("The query would be too expensive to run; add filters, aggregate, "
                                      "or avoid joining the records with themselves.",
                                      estimate=outcome.estimate.as_dict())

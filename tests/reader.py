@@ -28,3 +28,16 @@ async def wait_until_no_active_reader(admin_url: str, attempts: int = 100) -> in
                 return 0
             await asyncio.sleep(0.1)
     return active
+
+
+async def wait_until_a_reader_is_active(admin_url: str, attempts: int = 100) -> bool:
+    """Whether a reader query became active within ~10 s (so a test knows its query really runs)."""
+    import asyncio
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        for _ in range(attempts):
+            active = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'vanguard_reader'"
+                                   " AND state = 'active' AND query ~* '^(DECLARE|FETCH)'").fetchone()[0]
+            if active:
+                return True
+            await asyncio.sleep(0.1)
+    return False

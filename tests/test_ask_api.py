@@ -13,7 +13,7 @@ from nlq.config import Settings
 from store import mirror
 from tests.api_fixtures import PASSWORD, seed
 from tests.fake_llm import Scripted
-from tests.reader import wait_until_no_active_reader
+from tests.reader import wait_until_a_reader_is_active, wait_until_no_active_reader
 
 CANARIES = ("CANARY-area-5f1e9b", "CANARY-class-77ad02", "CANARY-model-c0ffee")
 
@@ -201,7 +201,7 @@ async def test_a_client_that_disconnects_cancels_the_database_query(db, fake_llm
     from store.pems.background import BackgroundServer
     seed(db.app, records=400)
     app = create_app(Settings(llm_base_url=fake_llm.base_url, llm_api_key="t", query_max_cost=1e15,
-                              query_timeout_seconds=120), db)
+                              query_max_estimated_rows=1e15, query_timeout_seconds=120), db)
     # 400^4 combinations: minutes of work, so only a cancellation can end it within the test
     fake_llm.answer('{"sql": "SELECT count(*) FROM pfa_merged a, pfa_merged b, pfa_merged c, pfa_merged d'
                     ' WHERE a.area <> d.class"}', Scripted(chunks=["Heavy."]))
@@ -213,10 +213,11 @@ async def test_a_client_that_disconnects_cancels_the_database_query(db, fake_llm
             headers = {"Authorization": f"Bearer {token['access_token']}"}
             async with client.stream("POST", "/api/ai/query", json={"org_id": "ORG_A", "question": "heavy"},
                                      headers=headers) as response:
-                async for line in response.aiter_lines():
-                    if '"running"' in line:
-                        break
-            await asyncio.sleep(0.5)  # the query is running now; the client has gone
+                lines = response.aiter_lines()  # kept open (a `break` would close the stream)
+                while '"running"' not in await anext(lines):
+                    pass
+                assert await wait_until_a_reader_is_active(db.admin), "the heavy query never started"
+            await asyncio.sleep(0.5)  # the client has gone
         assert await wait_until_no_active_reader(db.admin) == 0, "the query kept running"
         rows = audit_rows(db)
         for _ in range(50):
@@ -277,7 +278,7 @@ async def test_one_user_gets_busy_beyond_their_share_while_others_still_answer(d
     import asyncio
 
     client = await ask(query_max_per_user=1, query_queue_seconds=0.5, query_max_cost=1e15,
-                       query_timeout_seconds=3)
+                       query_max_estimated_rows=1e15, query_timeout_seconds=3)
     heavy = ('{"sql": "SELECT count(*) FROM pfa_merged a, pfa_merged b, pfa_merged c, pfa_merged d'
              ' WHERE a.area <> d.class"}')
     fake_llm.answer(heavy, Scripted(chunks=["x"]), heavy, Scripted(chunks=["x"]))

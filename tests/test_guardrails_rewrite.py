@@ -27,8 +27,8 @@ REWRITES = [
      f"SELECT SUM(forecast_cost) OVER () FROM {SCOPED} AS pfa_merged LIMIT 1000"),
     ("SELECT id FROM pfa_merged UNION SELECT id FROM pfa_merged",
      f"SELECT id FROM {SCOPED} AS pfa_merged UNION SELECT id FROM {SCOPED} AS pfa_merged LIMIT 1000"),
-    ("SELECT id FROM pfa_merged p(a, b)",
-     f"SELECT id FROM {SCOPED} AS p(a, b) LIMIT 1000"),
+    ("SELECT a FROM pfa_merged p(a, b)",
+     f"SELECT a FROM {SCOPED} AS p(a, b) LIMIT 1000"),
     ("SELECT 1 /* a comment */ FROM pfa_merged -- another",
      f"SELECT 1 FROM {SCOPED} AS pfa_merged LIMIT 1000"),
 ]
@@ -53,7 +53,7 @@ def test_scope_describes_what_was_enforced():
 @pytest.mark.parametrize("tail, limit", [
     ("", 100), ("LIMIT 10", 10), ("LIMIT 100", 100), ("LIMIT 5000", 100), ("LIMIT ALL", 100),
     ("LIMIT NULL", 100), ("LIMIT 2 + 3", 100), ("FETCH FIRST 7 ROWS ONLY", 7), ("FETCH FIRST 700 ROWS ONLY", 100),
-    ("FETCH FIRST 5 ROWS WITH TIES", 100), ("LIMIT 99999999999999999999", 100), ("OFFSET 10", 100),
+    ("LIMIT 99999999999999999999", 100), ("OFFSET 10", 100),
 ])
 def test_outer_limit_is_capped(tail, limit):
     verdict = check(f"SELECT id FROM pfa_merged ORDER BY id {tail}", view_columns=VIEW_COLUMNS, org_id="ORG_A", max_rows=100)
@@ -160,3 +160,10 @@ def test_the_budget_statement_is_the_statement_without_any_limit(sql):
     for node in list(ran.find_all(exp.Limit, exp.Fetch)):
         node.pop()
     assert ran.sql(dialect="postgres") == verdict.budget_sql
+
+
+@pytest.mark.parametrize("tail", ["FETCH FIRST 5 ROWS WITH TIES", "FETCH FIRST 10 PERCENT ROWS ONLY"])
+def test_fetch_with_ties_or_percent_is_refused_rather_than_replaced(tail):
+    verdict = check(f"SELECT id FROM pfa_merged ORDER BY forecast_cost {tail}", view_columns=VIEW_COLUMNS,
+                    org_id="ORG_A")
+    assert not verdict.allowed and [r.code for r in verdict.reasons] == ["forbidden_construct"]

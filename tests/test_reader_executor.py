@@ -198,3 +198,16 @@ async def test_the_executor_ends_any_allowed_statement_within_its_timeout(reader
         with pytest.raises(QueryTimeout):
             await collect(pool, verdict.sql, user, limits)
         assert time.monotonic() - started < 0.4 + 2.0
+
+
+async def test_rows_folded_into_one_by_an_aggregate_still_count_against_the_budget(reader):
+    """count(*) over a cartesian join answers one row; its join node is estimated at millions,
+    which is what the budget judges."""
+    pool, user = reader
+    verdict = check("SELECT count(*) FROM pfa_merged a, pfa_merged b, pfa_merged c WHERE a.id <> c.id",
+                    view_columns=VIEW_COLUMNS, org_id="ORG_A")
+    limits = ExecutionLimits(max_cost=1e15, max_estimated_rows=1_000_000)
+    with pytest.raises(OverBudget) as err:
+        await collect(pool, verdict.sql, user, limits, budget_statement=verdict.budget_sql)
+    estimate = err.value.details["estimate"]
+    assert estimate["plan_rows"] <= 1 and estimate["max_node_rows"] > 1_000_000

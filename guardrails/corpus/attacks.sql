@@ -1247,3 +1247,98 @@ SELECT replace(data::text, area, class) FROM pfa_merged
 -- title: string_agg of nested replaces
 -- expect: unbounded_growth
 SELECT string_agg(replace(replace(replace(data::text, 'a', 'bb'), 'c', 'dd'), 'e', 'ff'), ',') FROM pfa_merged
+
+-- class: growth
+-- title: concatenation multiplied across a chain of CTEs
+-- expect: unbounded_growth
+WITH c0 AS (SELECT 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' AS t), c1 AS (SELECT concat(t, t, t, t, t, t, t, t) AS t FROM c0), c2 AS (SELECT concat(t, t, t, t, t, t, t, t) AS t FROM c1) SELECT length(t) FROM c2
+
+-- class: growth
+-- title: concatenation operator multiplied through derived tables
+-- expect: unbounded_growth
+SELECT length(s2.t || s2.t) FROM (SELECT s1.t || s1.t || s1.t AS t FROM (SELECT data::text || data::text AS t FROM pfa_merged) s1) s2
+
+-- class: growth
+-- title: built text passed through a star and built on again
+-- expect: unbounded_growth
+WITH c1 AS (SELECT class || class || class AS t FROM pfa_merged), c2 AS (SELECT * FROM c1) SELECT concat(t, t) FROM c2
+
+-- class: growth
+-- title: LIKE with a long wildcard pattern over built text
+-- expect: unbounded_growth
+WITH c AS (SELECT concat(data::text, data::text) AS t FROM pfa_merged) SELECT count(*) FROM c WHERE t LIKE '%a%a%a%a%a%a%a%a%a%a%a%b%'
+
+-- class: growth
+-- title: LIKE with a column as the pattern
+-- expect: unbounded_growth
+SELECT count(*) FROM pfa_merged a, pfa_merged b WHERE a.data::text LIKE b.class
+
+-- class: growth
+-- title: concat with very many arguments
+-- expect: unbounded_growth
+SELECT concat(data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data, data) FROM pfa_merged
+
+-- class: growth
+-- title: string_agg of the whole record
+-- expect: unbounded_growth
+SELECT length(string_agg(data::text, ',')) FROM pfa_merged
+
+-- class: growth
+-- title: string_agg of built text
+-- expect: unbounded_growth
+SELECT string_agg(class || area || category, ',') FROM pfa_merged
+
+-- class: growth
+-- title: every row of a cross join in one array value
+-- expect: unbounded_growth
+SELECT ARRAY(SELECT a.data FROM pfa_merged a, pfa_merged b, pfa_merged c) IS NULL
+
+-- class: attribute_notation
+-- title: a column list renames away the column, leaving a function call
+-- expect: unknown_column
+SELECT s.json_agg FROM (SELECT id AS json_agg, organization_id, data FROM pfa_merged) AS s(x)
+
+-- class: attribute_notation
+-- title: a CTE alias column list renames away the column
+-- expect: unknown_column
+WITH c AS (SELECT id AS json_agg, category FROM pfa_merged) SELECT x.json_agg FROM c AS x(a)
+
+-- class: attribute_notation
+-- title: a LATERAL column list renames away the column
+-- expect: unknown_column
+SELECT l.to_jsonb FROM pfa_merged p, LATERAL (SELECT p.id AS to_jsonb, p.data) AS l(k)
+
+-- class: attribute_notation
+-- title: renamed away behind a star
+-- expect: unknown_column
+SELECT length(CAST(t.jsonb_agg AS TEXT)) FROM (SELECT * FROM (SELECT id AS jsonb_agg, data FROM pfa_merged) s(x)) t
+
+-- class: attribute_notation
+-- title: output name inside an ORDER BY expression is the whole row
+-- expect: unknown_column
+SELECT id AS p FROM pfa_merged p ORDER BY length(CAST(p AS TEXT))
+
+-- class: attribute_notation
+-- title: whole row in a GROUP BY expression
+-- expect: unknown_column
+SELECT count(*) AS p FROM pfa_merged p GROUP BY CAST(p AS TEXT)
+
+-- class: attribute_notation
+-- title: a CTE body resolving a name against the outer FROM
+-- expect: unknown_column
+WITH c AS (SELECT count(CAST(p AS TEXT)) AS n FROM pfa_merged p) SELECT n FROM c, (SELECT 1 AS p) s
+
+-- class: attribute_notation
+-- title: a JOIN ON resolving a name against a later join
+-- expect: unknown_column
+SELECT 1 FROM pfa_merged p JOIN pfa_merged q ON CAST(p AS TEXT) <> '' JOIN (SELECT 1 AS p) r ON true
+
+-- class: cte_scope
+-- title: a Kelvin sign in a CTE name folds to k in Python but not in PostgreSQL
+-- expect: system_catalog
+WITH pg_stat_checKpointer AS (SELECT 1 AS a) SELECT * FROM pg_stat_checkpointer
+
+-- class: cte_scope
+-- title: a Kelvin sign CTE name over pg_locks
+-- expect: system_catalog
+WITH pg_locKs AS (SELECT 1 AS a) SELECT * FROM pg_locks

@@ -10,6 +10,7 @@ from guardrails.rules.allow_known_nodes import allow_known_nodes
 from guardrails.rules.bound_growth import bound_growth
 from guardrails.rules.limit_complexity import limit_complexity
 from guardrails.rules.refuse_cross_organization import refuse_cross_organization
+from guardrails.rules.refuse_fetch_with_ties import refuse_fetch_with_ties
 from guardrails.rules.refuse_recursive_cte import refuse_recursive_cte
 from guardrails.rules.refuse_shadowing import refuse_shadowing
 from guardrails.rules.refuse_tautologies import refuse_tautologies
@@ -28,6 +29,7 @@ RULES = (
     bound_growth,
     refuse_shadowing,
     refuse_recursive_cte,
+    refuse_fetch_with_ties,
     refuse_cross_organization,
     refuse_tautologies,
 )

@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from guardrails.allowlist import ALLOWED_FUNCTION_NAMES, ALLOWED_FUNCTIONS, ALLOWED_NODES, SQL_VALUE_KEYWORDS
 from guardrails.errors import ForbiddenFunction, GuardrailError
+from guardrails.names import fold
 from guardrails.statement import Statement
 
 _CALL = re.compile(r"\s*([A-Za-z_]\w*)\s*(\(|$)")
@@ -31,7 +32,7 @@ def allow_functions(statement: Statement) -> Iterator[GuardrailError]:
             continue
         if isinstance(node, exp.Anonymous):
             name = node.args.get("this")
-            if not isinstance(name, str) or name.lower() not in ALLOWED_FUNCTION_NAMES:
+            if not isinstance(name, str) or fold(name) not in ALLOWED_FUNCTION_NAMES:
                 shown = name.this if isinstance(name, exp.Identifier) else str(name)
                 yield ForbiddenFunction(f"function {shown[:60]} is not allowed")
         elif type(node) not in ALLOWED_FUNCTIONS:
@@ -39,5 +40,5 @@ def allow_functions(statement: Statement) -> Iterator[GuardrailError]:
     for column in statement.of(exp.Column):
         name = column.args.get("this")
         if (isinstance(name, exp.Identifier) and not name.quoted and not column.args.get("table")
-                and name.this.lower() in SQL_VALUE_KEYWORDS):
+                and fold(name.this) in SQL_VALUE_KEYWORDS):
             yield ForbiddenFunction(f"function {name.this.lower()} is not allowed")

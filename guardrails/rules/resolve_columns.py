@@ -26,7 +26,7 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
             continue  # another schema: refused by restrict_relations
         target = column.args.get("this")
         levels = resolver.levels(column)
-        sources = [s for level in levels if isinstance(level, exp.Select) for s in resolver.sources_of(level)]
+        sources = resolver.visible_sources(column)
         qualifier = column.args.get("table")
         if qualifier is not None:
             name = normalized(qualifier)
@@ -47,7 +47,7 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
             continue  # refused as a function by allow_functions
         if any(wanted in s.columns for s in sources):
             continue
-        if levels and wanted in resolver.outputs(levels[0]) and _in_order_or_group(column, levels[0]):
+        if levels and _is_order_or_group_item(column, levels[0]) and wanted in resolver.outputs(levels[0]):
             continue
         if any(s.name == wanted for s in sources):
             yield UnknownColumn(f"{_shown(column)} is a whole row, not a column; name the columns you need")
@@ -60,11 +60,10 @@ def _shown(column: exp.Column) -> str:
     return column.sql(dialect="postgres")[:60]
 
 
-def _in_order_or_group(column: exp.Column, query: exp.Expression) -> bool:
-    """Is the column in the ORDER BY, GROUP BY or DISTINCT ON of `query` (where output names count)?"""
-    node = column.parent
-    while node is not None and node is not query:
-        if isinstance(node, (exp.Order, exp.Group, exp.Distinct)) and node.parent is query:
-            return True
-        node = node.parent
-    return False
+def _is_order_or_group_item(column: exp.Column, query: exp.Expression) -> bool:
+    """Is the column a whole item of `query`'s ORDER BY, GROUP BY or DISTINCT ON? Only there does
+    PostgreSQL read a bare name as an output column; inside an expression it is an input name."""
+    parent = column.parent
+    if isinstance(parent, exp.Ordered):
+        parent = parent.parent
+    return isinstance(parent, (exp.Order, exp.Group, exp.Distinct)) and parent.parent is query

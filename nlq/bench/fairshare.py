@@ -98,7 +98,8 @@ def bench_fairshare(dataset: Dataset, runs: int = 30) -> list[Result]:
             accounts.upsert_membership(conn, other, dataset.codes[1], "viewer")
     with BackgroundServer(_llm()) as llm_url:
         app = create_app(Settings(llm_base_url=llm_url + "/v1", llm_api_key="bench", llm_model="m",
-                                  sync_enabled=False, query_max_cost=1e15, query_timeout_seconds=3), dataset.urls)
+                                  sync_enabled=False, query_max_cost=1e15, query_max_estimated_rows=1e15,
+                                  query_timeout_seconds=3), dataset.urls)
         web = BackgroundServer(app, lifespan="on")
         url = web.start()
         try:
