@@ -74,10 +74,12 @@ async def verify(access: Admin, request: Request) -> dict:
 
 @router.get("/export", response_class=StreamingResponse)
 async def export_audit(access: Admin, pool: AppPool, format: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
-    """Every entry of the organization, streamed as JSON lines or CSV."""
+    """Every entry of the organization, streamed as JSON lines or CSV (text cells that a spreadsheet
+    would run as a formula are written as text: `nlq.csv_export`)."""
 
     async def jsonl():
-        async with pool.connection() as conn, conn.cursor().copy(_Q["export_audit_jsonl"], {"org": access.org_id}) as copy:
+        query = _Q["export_audit_jsonl"]
+        async with pool.connection() as conn, conn.cursor().copy(query, {"org": access.org_id}) as copy:
             async for chunk in copy:
                 yield bytes(chunk)
 

@@ -55,6 +55,10 @@ class LoginLimiter:
         """
         user_key = username.lower()
         async with self.pool.connection() as conn:
+            if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:  # ended windows, now and then
+                self._pruned_at = time.monotonic()
+                async with conn.transaction():
+                    await conn.execute(_Q["prune_login_attempts"], {"window_seconds": self.limits.window_seconds})
             async with conn.transaction():
                 granted, wait = await (await conn.execute(_Q["claim_login_attempt"],
                                                           self._params("address", address))).fetchone()
@@ -73,9 +77,6 @@ class LoginLimiter:
         async with self.pool.connection() as conn:
             await conn.execute(_Q["clear_login_attempts"], {"kind": "user", "key": username.lower()})
             await conn.execute(_Q["refund_login_attempt"], {"kind": "address", "key": address})
-            if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
-                self._pruned_at = time.monotonic()
-                await conn.execute(_Q["prune_login_attempts"], {"window_seconds": self.limits.window_seconds})
 
 
 def _too_many(message: str, wait: int | None, limit: str) -> TooManyAttempts:

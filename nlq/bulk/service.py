@@ -34,6 +34,19 @@ class OverCap(NlqError):
     status_code = 422
 
 
+class BulkFailed(NlqError):
+    """The bulk edit could not be completed because of an error on our side."""
+
+    code = "internal_error"
+    status_code = 500
+
+
+class BulkDatabaseError(BulkFailed):
+    """The database could not complete the bulk edit; try again shortly."""
+
+    code = "db_error"
+
+
 async def _plan(deps: AskDeps, entry: AuditEntry, org_id: str, request: str) -> BulkPlan:
     provider = deps.provider
     if getattr(provider, "name", "") == "offline":
@@ -149,19 +162,6 @@ async def stream_bulk(deps: AskDeps, org_id: str, user_id: int, request: str) ->
             entry.error_code = entry.error_code or "cancelled"
             entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
             await asyncio.shield(_audit_quietly(deps, entry))
-
-
-class BulkFailed(NlqError):
-    """The bulk edit could not be completed; no proposal was saved."""
-
-    code = "internal_error"
-    status_code = 500
-
-
-class BulkDatabaseError(BulkFailed):
-    """The database could not complete the bulk edit; no proposal was saved."""
-
-    code = "db_error"
 
 
 def _unexpected(exc: Exception) -> NlqError:
