@@ -27,6 +27,8 @@ from nlq.auth.ratelimit import LoginLimiter
 from nlq.auth.tokens import TokenSigner
 from nlq.config import Settings
 from nlq.errors import install_error_handlers
+from nlq.forwarded import ForwardedHeadersMiddleware
+from nlq.security_headers import SecurityHeadersMiddleware
 from nlq.scheduler import SyncScheduler
 from store.database import DatabaseUrls
 from store import queries
@@ -53,7 +55,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         app.state.settings = settings
         app.state.urls = urls
         app.state.tokens = TokenSigner(await _signing_key(settings, app_pool), settings.token_minutes * 60)
-        app.state.login_limiter = LoginLimiter()
+        app.state.login_limiter = LoginLimiter(app_pool)
         provider = make_provider(settings, app_pool)
         app.state.ask = AskDeps(app_pool=app_pool, reader_pool=reader_pool, provider=provider,
                                 catalog=build_catalog(), limits=settings.execution_limits(),
@@ -98,6 +100,10 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(audit_routes.router)
     app.include_router(bulk_routes.router)
     install_pages(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    proxies = settings.trusted_proxies()
+    if proxies:  # outermost: every other layer sees the client's address, not the proxy's
+        app.add_middleware(ForwardedHeadersMiddleware, proxies=proxies)
     return app
 
 

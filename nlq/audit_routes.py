@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from nlq.auth.deps import Admin
+from nlq.csv_export import csv_chunk
 from nlq.db import jsonable
 from nlq.deps import AppPool
 from nlq.errors import NotFound, check_text
@@ -21,6 +22,7 @@ router = APIRouter(prefix="/api/pfa/{org_id}/audit", tags=["audit"])
 _Q = queries.load("audit")
 LIST_FIELDS = ("id", "created_at", "user_id", "username", "kind", "question", "provider", "model", "verdict",
                "error_code", "row_count", "truncated", "timings", "executed_sql", "reason_codes")
+CSV_BATCH = 500
 
 
 @router.get("")
@@ -72,16 +74,26 @@ async def verify(access: Admin, request: Request) -> dict:
 
 @router.get("/export", response_class=StreamingResponse)
 async def export_audit(access: Admin, pool: AppPool, format: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
-    """Every entry of the organization, streamed as JSON lines or CSV."""
-    query = _Q["export_audit_jsonl" if format == "jsonl" else "export_audit_csv"]
+    """Every entry of the organization, streamed as JSON lines or CSV (text cells that a spreadsheet
+    would run as a formula are written as text: `nlq.csv_export`)."""
 
-    async def chunks():
+    async def jsonl():
+        query = _Q["export_audit_jsonl"]
         async with pool.connection() as conn, conn.cursor().copy(query, {"org": access.org_id}) as copy:
             async for chunk in copy:
                 yield bytes(chunk)
 
-    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
-    return StreamingResponse(chunks(), media_type=media, headers={
+    async def csv_rows():
+        # A server-side cursor: the export streams however many entries there are.
+        async with pool.connection() as conn, conn.transaction():
+            cursor = conn.cursor(name="audit_export")
+            await cursor.execute(_Q["export_audit_csv"], {"org": access.org_id})
+            yield csv_chunk([[d.name for d in cursor.description]])
+            while rows := await cursor.fetchmany(CSV_BATCH):
+                yield csv_chunk(rows)
+
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
+    return StreamingResponse(jsonl() if format == "jsonl" else csv_rows(), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="audit-{access.org_id}.{format}"'})
 
 

@@ -120,7 +120,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         print(f"PFA Vanguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
         if settings.demo:
             print("demo logins: " + ", ".join(f"{u.username} / {u.password} ({u.role})" for u in DEMO_USERS))
-        uvicorn.run(create_app(settings, urls, pems.settings), host=host, port=port, log_level=settings.log_level)
+        # The app itself believes X-Forwarded-* only from VANGUARD_FORWARDED_ALLOW_IPS (nlq/forwarded.py).
+        uvicorn.run(create_app(settings, urls, pems.settings), host=host, port=port, log_level=settings.log_level,
+                    proxy_headers=False)
     return 0
 
 

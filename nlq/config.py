@@ -6,10 +6,11 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nlq.ask.fairshare import ShareLimits
+from nlq.forwarded import TrustedProxies
 from store.pems.client import PemsSettings
 from store.reader import ExecutionLimits
 from store.roles import ReaderLimits
@@ -46,6 +47,13 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
     jwt_secret: SecretStr | None = Field(default=None, description="Key that signs access tokens (32+ characters). Unset: a key generated once and kept in the database.")
     token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, description="Lifetime of an access token.")
+    forwarded_allow_ips: str = Field(
+        default="", max_length=2000,
+        description="Reverse proxies (addresses or networks, comma-separated; `*` for any) whose X-Forwarded-For "
+                    "and X-Forwarded-Proto are believed. Unset: none; the peer's own address is the client.")
+    metrics_token: SecretStr | None = Field(
+        default=None, min_length=16,
+        description="Bearer token that /metrics requires (16+ characters). Unset: /metrics answers 404.")
     llm_provider: Literal["auto", "openai", "offline"] = Field(default="auto", description="`openai`, `offline`, or `auto`: openai when a base URL or key is set, else offline.")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM, llama.cpp), e.g. http://localhost:11434/v1.")
     llm_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("VANGUARD_LLM_API_KEY", "OPENAI_API_KEY"), description="API key for the endpoint (OPENAI_API_KEY is read too).")
@@ -70,6 +78,15 @@ class Settings(BaseSettings):
     full_sync_hours: float = Field(default=24, gt=0, le=24 * 30, description="How often a sync is a full reconcile (marks deletions).")
     sync_max_delete_share: float = Field(default=0.5, gt=0, le=1, description="A full sync that would mark more than this share deleted fails instead.")
     sync_enabled: bool = Field(default=True, description="Run the sync scheduler and write-back inside `vanguard serve`.")
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        TrustedProxies(value)  # a typo here must stop the start, not silently trust nobody (or anybody)
+        return value
+
+    def trusted_proxies(self) -> TrustedProxies:
+        return TrustedProxies(self.forwarded_allow_ips)
 
     def reader_limits(self) -> ReaderLimits:
         return ReaderLimits(

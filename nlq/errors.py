@@ -51,6 +51,13 @@ class Conflict(NlqError):
     status_code = 409
 
 
+class InvalidRequest(NlqError):
+    """The request is malformed."""
+
+    code = "invalid_request"
+    status_code = 422
+
+
 class ValidationFailed(NlqError):
     """The request breaks a rule."""
 

@@ -1,15 +1,22 @@
-"""GET /metrics: Prometheus text format — request latency from a middleware, the rest read at scrape time."""
+"""GET /metrics: Prometheus text format — request latency from a middleware, the rest read at scrape time.
+
+Metrics name every organization and its volumes, so they are off unless VANGUARD_METRICS_TOKEN
+is set (404), and then need that token as a bearer token (compared in constant time).
+"""
 
 from __future__ import annotations
 
 import bisect
+import hmac
 import time
 from collections import defaultdict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from nlq.deps import AppPool
+from nlq.config import Settings
+from nlq.deps import AppPool, SettingsDep
+from nlq.errors import NotFound, Unauthorized
 from store import queries
 
 router = APIRouter(tags=["health"])
@@ -60,8 +67,20 @@ def _escape(value: str) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
+def _check_scraper(request: Request, settings: Settings) -> None:
+    expected = Settings.secret(settings.metrics_token)
+    if not expected:
+        raise NotFound("Not found.")
+    header = request.headers.get("Authorization", "")
+    supplied = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not hmac.compare_digest(supplied.encode(), expected.encode()):
+        raise Unauthorized("Send the metrics token as 'Authorization: Bearer <token>'.")
+
+
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(request: Request, pool: AppPool) -> str:
+async def metrics(request: Request, pool: AppPool, settings: SettingsDep) -> str:
+    """Prometheus text; needs `Authorization: Bearer <VANGUARD_METRICS_TOKEN>` (404 when no token is set)."""
+    _check_scraper(request, settings)
     lines = request.app.state.request_metrics.render()
     async with pool.connection() as conn:
         families = (

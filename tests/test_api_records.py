@@ -83,7 +83,7 @@ async def test_drafts_show_in_the_list_for_their_owner_only(api):
 @pytest.mark.parametrize("query, code", [
     ("sort=nope", "validation_failed"), ("sort=data", "validation_failed"), ("limit=0", "invalid_request"),
     ("limit=1001", "invalid_request"), ("limit=ten", "invalid_request"), ("forecast_from=2026-13-01", "invalid_request"),
-    ("is_actualized=maybe", "invalid_request"), ("cursor=garbage", "validation_failed"), ("q=" + "x" * 101, "invalid_request"),
+    ("is_actualized=maybe", "invalid_request"), ("cursor=garbage", "invalid_request"), ("q=" + "x" * 101, "invalid_request"),
 ])
 async def test_bad_list_parameters_are_422(api, query, code):
     response = await api.get("viewer_a", f"/api/pfa/ORG_A?{query}")

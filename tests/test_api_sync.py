@@ -42,8 +42,9 @@ async def test_admin_triggers_a_sync_and_sees_it_in_the_status(db, pems_factory)
             latest = [r for r in status["runs"] if r["direction"] == "read"][0]
             assert (latest["kind"], latest["updated"]) == ("incremental", 4)
             assert latest["duration_seconds"] >= 0
-            health = (await client.get("/health")).json()
-            assert health["status"] == "ok" and set(health["sync_age_seconds"]) == {"ORG_A", "ORG_B"}
+            assert (await client.get("/health")).json() == {"status": "ok"}
+            health = (await client.get("/health?detail=true", headers=headers)).json()
+            assert health["status"] == "ok" and set(health["sync_age_seconds"]) == {"ORG_A"}  # admin of ORG_A only
             bad = await client.post("/api/pfa/ORG_A/sync", json={"full": "often"}, headers=headers)
             assert bad.status_code == 422
             everything = await client.post("/api/sync", json={"full": True}, headers=headers)
@@ -56,19 +57,25 @@ async def test_trigger_without_a_scheduler_is_503_not_500(api):
 
 
 async def test_health_is_degraded_when_an_organization_never_synced(api):
-    body = (await api.client.get("/health")).json()
-    assert body["status"] == "degraded" and body["stale_organizations"] == ["ORG_A", "ORG_B"]
+    assert (await api.client.get("/health")).json() == {"status": "degraded"}
+    body = (await api.get("admin_a", "/health?detail=true")).json()
+    assert body["status"] == "degraded" and body["stale_organizations"] == ["ORG_A"]
     with psycopg.connect(api.urls.app, autocommit=True) as conn:
         conn.execute("INSERT INTO vanguard.sync_state (organization_id, last_success_at) VALUES"
                      " ('ORG_A', now()), ('ORG_B', now() - interval '1 day')")
-    body = (await api.client.get("/health")).json()
-    assert body["stale_organizations"] == ["ORG_B"] and body["sync_age_seconds"]["ORG_A"] < 60
+    assert (await api.client.get("/health")).json() == {"status": "degraded"}
+    body = (await api.get("admin_a", "/health?detail=true")).json()
+    assert body["stale_organizations"] == [] and body["sync_age_seconds"].keys() == {"ORG_A"}
+    assert body["sync_age_seconds"]["ORG_A"] < 60
+    body = (await api.get("admin_b", "/health?detail=true")).json()
+    assert body["stale_organizations"] == ["ORG_B"] and body["sync_age_seconds"]["ORG_B"] > 80_000
 
 
 async def test_metrics_are_prometheus_text(api):
+    api.app.state.settings = Settings(metrics_token="scrape-token-0123456789")
     await api.get("viewer_a", "/api/pfa/ORG_A")
     await api.post("editor_a", "/api/pfa/ORG_A/drafts", {"record_id": "PFA-0000001", "changes": {"area": "M"}})
-    text = (await api.client.get("/metrics")).text
+    text = (await api.client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})).text
     assert '# TYPE vanguard_http_request_seconds histogram' in text
     assert 'vanguard_http_request_seconds_count{method="GET",route="/api/pfa/{org_id}",status="2xx"} 1' in text
     assert 'vanguard_drafts{organization="ORG_A",state="draft"} 1' in text

@@ -7,7 +7,6 @@ import pytest
 
 from nlq.app import create_app
 from nlq.config import Settings
-from store.migrate import list_migrations
 
 
 @pytest.fixture
@@ -19,11 +18,15 @@ async def client(db):
             yield c
 
 
-async def test_health_reports_the_schema_version(client):
+async def test_health_says_only_ok_without_a_login(client):
     response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "schema_version": list_migrations()[-1].version,
-                               "sync_age_seconds": {}, "stale_organizations": []}
+    assert response.json() == {"status": "ok"}
+
+
+async def test_health_detail_needs_a_login(client):
+    response = await client.get("/health?detail=true")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
 
 
 async def test_unknown_route_uses_the_error_body(client):

@@ -97,7 +97,12 @@ def test_serve_with_zero_configuration(tmp_path: Path):
                 time.sleep(0.3)
         assert health is not None, proc.stdout.read() if proc.poll() is not None else "no answer"
         assert health.status_code == 200
-        assert health.json()["schema_version"] == list_migrations()[-1].version
+        assert health.json().keys() == {"status"}  # without a login, nothing more
+        token = httpx.post(f"http://127.0.0.1:{port}/api/auth/login", timeout=10,
+                           json={"username": "admin", "password": "vanguard-admin"}).json()["access_token"]
+        detail = httpx.get(f"http://127.0.0.1:{port}/health?detail=true", timeout=5,
+                           headers={"Authorization": f"Bearer {token}"}).json()
+        assert detail["schema_version"] == list_migrations()[-1].version
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 import psycopg
 from playwright.sync_api import expect
 
+from store.pems.client import PemsClient
+from store.sync.worker import sync_organization
 from tests.web_fixtures import ORG, log_in
 
 
@@ -191,3 +193,62 @@ def test_logout_ends_the_session(page):
     expect(page).to_have_url(re.compile(r"/login$"))
     page.goto(f"/o/{ORG}/records")
     expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+# -- data of any size is text, not layout; everything reachable by keyboard; nothing framable ------
+
+VIEWPORT = 1366
+
+
+def test_a_3000_character_class_from_pems_keeps_the_grid_within_the_viewport(page, site):
+    long_class = "Heavy Lift Crawler Crane " + "X" * 2975  # one unbroken run, as a system can send it
+    record = sorted(site.sim.snapshot(ORG))[0]  # the first row of the grid
+    with PemsClient(site.pems) as client:  # someone changes it in PEMS; the next sync brings it in
+        client.update_record(ORG, record, site.sim.snapshot(ORG)[record][1], {"class": long_class}, "long-class")
+        assert sync_organization(site.urls.app, client, ORG).status == "succeeded"
+    with psycopg.connect(site.urls.app) as conn:
+        stored = conn.execute("SELECT class FROM vanguard.pfa_mirror WHERE organization_id = %s AND id = %s",
+                              (ORG, record)).fetchone()[0]
+    assert stored == long_class
+    log_in(page, "viewer")
+    page.goto(f"/o/{ORG}/records")
+    cell = page.locator(f'#records tr[data-id="{record}"] td').nth(1)  # columns: id (th), category, class
+    expect(cell.locator(".clip")).to_have_attribute("title", long_class)  # the whole value on hover
+    assert cell.inner_text().startswith("Heavy Lift Crawler Crane")
+    grid_width = page.locator("#records").evaluate("table => table.getBoundingClientRect().width")
+    assert grid_width <= VIEWPORT, grid_width
+    assert page.locator("#records").evaluate("table => table.parentElement.scrollWidth") <= VIEWPORT
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT
+    page.goto(f"/o/{ORG}/records/{record}")  # the record page names the class in its heading
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Heavy Lift Crawler Crane")
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT
+
+
+def test_the_scrolling_sql_boxes_are_reachable_by_keyboard(page):
+    log_in(page, "admin")
+    page.get_by_label(re.compile("Ask a question")).fill("total forecast cost by category")
+    page.keyboard.press("Enter")
+    answer = page.locator(".answer").first
+    expect(answer.locator(".stage")).to_have_text("Done.")
+    answer.get_by_role("button", name="Copy SQL").focus()
+    page.keyboard.press("Tab")
+    expect(answer.locator("pre")).to_be_focused()
+    page.goto(f"/o/{ORG}/admin/audit")
+    page.locator("#audit tbody tr th a").first.click()
+    boxes = page.locator("pre")
+    assert boxes.count() >= 2  # an attempt and the executed statement
+    for index in range(boxes.count()):
+        box = boxes.nth(index)
+        assert box.get_attribute("tabindex") == "0"
+        box.focus()
+        expect(box).to_be_focused()
+
+
+def test_the_api_docs_cannot_be_framed_by_another_site(page, site):
+    page.set_content(f'<iframe id="docs" src="{site.url}/docs"></iframe>'
+                     f'<iframe id="plain" src="{site.url}/static/app.css"></iframe>')
+    # A file without the headers loads in a frame (the check can fail); the docs page does not.
+    expect(page.frame_locator("#plain").locator("body")).to_contain_text(":root")
+    page.wait_for_timeout(500)
+    docs = page.frame(name="docs")
+    assert not docs.url.endswith("/docs") and "swagger-ui" not in docs.content()

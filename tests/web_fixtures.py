@@ -35,6 +35,7 @@ class Site:
     url: str
     urls: object
     sim: PemsSimulator
+    pems: PemsSettings
 
 
 def chromium_path() -> str:
@@ -68,7 +69,7 @@ def site(database_factory) -> Iterator[Site]:
     web = BackgroundServer(app, lifespan="on")
     url = web.start()
     try:
-        yield Site(url, urls, sim)
+        yield Site(url, urls, sim, pems)
     finally:
         web.stop()
         sim_server.stop()

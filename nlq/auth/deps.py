@@ -65,11 +65,15 @@ async def current_user(request: Request, pool: AppPool) -> CurrentUser:
     # comes from our own pages by echoing the CSRF cookie (which other sites cannot read).
     if from_cookie and request.method not in SAFE_METHODS and not csrf_matches(request, await _submitted_csrf(request)):
         raise Forbidden("This request needs the page's CSRF token; reload the page and try again.", reason="csrf")
-    user_id = request.app.state.tokens.verify(token)
+    claims = request.app.state.tokens.verify(token)
     async with pool.connection() as conn:
-        row = await (await conn.execute(_Q["user_with_memberships"], {"user_id": user_id})).fetchone()
+        row = await (await conn.execute(_Q["user_with_memberships"],
+                                        {"user_id": claims.user_id, "jti": claims.jti})).fetchone()
     if row is None or not row[3]:
         raise Unauthorized("This account no longer exists or is disabled.")
+    if row[5]:
+        raise Unauthorized("This session was ended by logging out; log in again.")
+    request.state.token_claims = claims  # what POST /api/auth/logout revokes
     return CurrentUser(id=row[0], username=row[1], display_name=row[2], memberships=dict(row[4]))
 
 

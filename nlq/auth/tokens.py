@@ -1,15 +1,25 @@
-"""Access tokens: HS256 JWTs carrying the user id, signed with the database's own secret."""
+"""Access tokens: HS256 JWTs carrying the user id and a token id (`jti`, what logging out revokes),
+signed with the database's own secret."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import jwt
 
 from nlq.errors import Unauthorized
 
 ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    jti: str
+    expires_at: datetime
 
 
 class TokenSigner:
@@ -24,12 +34,17 @@ class TokenSigner:
                   "jti": uuid.uuid4().hex}
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> int:
-        """The user id of a valid token; Unauthorized for anything else (expired, tampered, foreign)."""
+    def verify(self, token: str) -> TokenClaims:
+        """The claims of a valid token; Unauthorized for anything else (expired, tampered, foreign)."""
         try:
-            claims = jwt.decode(token, self.key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "iat"]})
-            return int(claims["sub"])
+            claims = jwt.decode(token, self.key, algorithms=[ALGORITHM],
+                                options={"require": ["exp", "sub", "iat"]})
+            jti, user_id = claims.get("jti"), int(claims["sub"])  # no jti: not one of ours
+            if not isinstance(jti, str) or not 0 < len(jti) <= 64 or not 0 < user_id < 2**63:
+                raise ValueError
+            return TokenClaims(user_id=user_id, jti=jti,
+                               expires_at=datetime.fromtimestamp(int(claims["exp"]), timezone.utc))
         except jwt.ExpiredSignatureError:
             raise Unauthorized("Your session has expired; log in again.") from None
-        except (jwt.InvalidTokenError, ValueError):
+        except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
             raise Unauthorized("The token is not valid; log in again.") from None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 
 from guardrails import Verdict
@@ -31,11 +32,26 @@ class PlanChange(BaseModel):
     value: Any
 
 
+def _storable(text: str) -> str:
+    """Text PostgreSQL can keep (in the change set and the audit row): no NUL, no lone surrogates."""
+    if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise ValueError("contains characters that cannot be stored")
+    return text
+
+
+def storable_copy(text: str) -> str:
+    """`text` with what PostgreSQL cannot keep replaced by U+FFFD (for recording a raw model answer)."""
+    return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
+StoredText = Annotated[str, AfterValidator(_storable)]
+
+
 class BulkPlan(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    target: str = Field(min_length=1, max_length=5000)
+    target: StoredText = Field(min_length=1, max_length=5000)
     changes: list[PlanChange] = Field(min_length=1, max_length=20)
-    explanation: str = Field(default="", max_length=2000)
+    explanation: StoredText = Field(default="", max_length=2000)
 
     def as_changes(self) -> list[Change]:
         return [Change(c.field, c.op, c.value) for c in self.changes]
@@ -54,7 +70,7 @@ def read_plan(raw: str | dict) -> BulkPlan:
             try:
                 value = json.loads(candidate)
                 break
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
                 continue
         if value is None:
             raise PlanRefused("The plan is not valid JSON.", reasons=["malformed_plan: not JSON"])
@@ -69,8 +85,23 @@ def read_plan(raw: str | dict) -> BulkPlan:
     return plan
 
 
-def check_target(target: str, org_id: str, cap: int) -> tuple[Verdict, str]:
-    """The target through the guardrails, required to select ids only; and a count statement."""
+@dataclass(frozen=True)
+class Target:
+    """A plan's target, checked: the statement as the guardrails rewrote it (shown to the user), and
+    the two that run: how many distinct records it selects, and those records' ids."""
+
+    verdict: Verdict
+    count_sql: str
+    ids_sql: str
+    ids_verdict: Verdict
+
+
+def check_target(target: str, org_id: str, cap: int) -> Target:
+    """The target through the guardrails, required to select ids only.
+
+    A join may return a record more than once; the count and the ids are taken over the distinct
+    ids, so the cap and the proposal both count records, not rows.
+    """
     verdict = guard(target, org_id=org_id, max_rows=cap + 1)
     if not verdict.allowed:
         raise PlanRefused("The plan's target is not allowed.", reasons=[f"{r.code}: {r.message}" for r in verdict.reasons])
@@ -78,12 +109,23 @@ def check_target(target: str, org_id: str, cap: int) -> tuple[Verdict, str]:
     projection = tree.expressions if isinstance(tree, exp.Select) else []
     only_id = (len(projection) == 1 and isinstance(projection[0], exp.Column) and projection[0].name.lower() == "id")
     if not only_id:
-        raise PlanRefused("The plan's target must select record ids only.",
-                          reasons=["target_not_ids: the target must be SELECT id FROM pfa_merged ..."])
-    counting = exp.select(exp.Count(this=exp.Star())).from_(exp.Subquery(this=tree, alias=exp.TableAlias(
-        this=exp.to_identifier("target"))))
-    count = guard(counting.sql(dialect="postgres"), org_id=org_id, max_rows=1)
-    return verdict, count.sql
+        raise PlanRefused("The plan's target must select record ids only.", reasons=[TARGET_NOT_IDS])
+
+    def over_target(*columns: exp.Expression) -> exp.Select:
+        source = exp.Subquery(this=tree.copy(), alias=exp.TableAlias(this=exp.to_identifier("target")))
+        return exp.select(*columns).from_(source)
+
+    count = guard(over_target(exp.Count(this=exp.Distinct(expressions=[exp.column("id")])))
+                  .sql(dialect="postgres"), org_id=org_id, max_rows=1)
+    ids = guard(over_target(exp.column("id")).distinct().order_by("id").sql(dialect="postgres"),
+                org_id=org_id, max_rows=cap + 1)
+    if not (count.allowed and ids.allowed):  # the target passed; wrapping it must not change that
+        raise PlanRefused("The plan's target is not allowed.",
+                          reasons=[f"{r.code}: {r.message}" for r in (*count.reasons, *ids.reasons)])
+    return Target(verdict=verdict, count_sql=count.sql, ids_sql=ids.sql, ids_verdict=ids)
+
+
+TARGET_NOT_IDS = "target_not_ids: the target must be SELECT id FROM pfa_merged ..."
 
 
 SHIFT = re.compile(r"\b(extend|lengthen|prolong|shorten|pull in|bring forward|delay|postpone|push back|push)\b.*?\bby\s+(\d+)\s+(day|week|month)s?")

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 
 from psycopg import sql
 
-from nlq.errors import ValidationFailed
+from nlq.errors import InvalidRequest, ValidationFailed
 from store.fields import BY_COLUMN, FIELDS, FieldType
 
 LIST_COLUMNS = tuple(f.column for f in FIELDS if f.column != "data")
@@ -57,16 +59,63 @@ def encode_cursor(sort: str, descending: bool, value, record_id: str) -> str:
 
 
 def decode_cursor(cursor: str, sort: str, descending: bool) -> tuple:
+    """(sort value, record id) from a cursor this service made; InvalidRequest (422) for anything
+    else — a cursor is client input, and a forged one must never reach the database as a bad value.
+
+    >>> decode_cursor(encode_cursor("monthly_rate", True, "1250.50", "PFA-1"), "monthly_rate", True)
+    ('1250.50', 'PFA-1')
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        c_sort, c_desc, value, record_id = json.loads(raw)
-        if not isinstance(record_id, str):
-            raise ValueError
-    except (ValueError, TypeError):
-        raise ValidationFailed("the cursor is not valid; start again without one", field="cursor") from None
+        decoded = json.loads(raw)
+    except (ValueError, TypeError, RecursionError):
+        raise _bad_cursor() from None
+    if not isinstance(decoded, list) or len(decoded) != 4:
+        raise _bad_cursor()
+    c_sort, c_desc, value, record_id = decoded
+    if not isinstance(c_sort, str) or not isinstance(c_desc, bool) or not _plain(record_id, 200):
+        raise _bad_cursor()
     if (c_sort, c_desc) != (sort, descending):
-        raise ValidationFailed("the cursor belongs to another sort order", field="cursor")
+        raise InvalidRequest("the cursor belongs to another sort order", field="cursor")
+    if value is not None and not _fits(BY_COLUMN[sort].type, value):
+        raise _bad_cursor()
     return value, record_id
+
+
+def _bad_cursor() -> InvalidRequest:
+    return InvalidRequest("the cursor is not valid; start again without one", field="cursor")
+
+
+def _plain(value, limit: int) -> bool:
+    """Text PostgreSQL can hold and compare: no NUL, no lone surrogates, not longer than `limit`."""
+    return (isinstance(value, str) and len(value) <= limit and "\x00" not in value
+            and not any("\ud800" <= ch <= "\udfff" for ch in value))
+
+
+_NUMERIC = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,40})?([eE][-+]?[0-9]{1,3})?")
+
+
+def _fits(kind: FieldType, value) -> bool:
+    """Whether a cursor's sort value has the sort column's type (as `encode_cursor` writes it)."""
+    if kind is FieldType.BOOLEAN:
+        return isinstance(value, bool)
+    if kind is FieldType.NUMERIC:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return False
+        return bool(_NUMERIC.fullmatch(str(value))) and abs(Decimal(str(value)).adjusted()) <= 1000
+    if not _plain(value, 1000):
+        return False
+    if kind is FieldType.DATE:
+        try:
+            return len(value) == 10 and date.fromisoformat(value) is not None
+        except ValueError:
+            return False
+    if kind is FieldType.TIMESTAMP:
+        try:
+            return datetime.fromisoformat(value).tzinfo is not None
+        except ValueError:
+            return False
+    return kind is FieldType.TEXT
 
 
 Column = Callable[[str], sql.Composable]

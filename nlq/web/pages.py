@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from nlq import audit_routes, sync_routes
-from nlq.auth.deps import ROLE_RANK, Admin, Editor, OrgAccess, Viewer, current_user
+from nlq.auth.deps import COOKIE_NAME, ROLE_RANK, Admin, Editor, OrgAccess, Viewer, current_user
+from nlq.auth.revocation import revoke_token
 from nlq.auth.routes import authenticate
 from nlq.bulk import routes as bulk_routes
 from nlq.deps import AppPool, SettingsDep
@@ -106,8 +107,17 @@ async def login_submit(request: Request, pool: AppPool, csrf: Csrf,
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf: Csrf):
+async def logout(request: Request, pool: AppPool, csrf: Csrf):
+    """Ends the session for good: the token is revoked server-side, not only dropped from the cookie."""
     check_csrf(request, csrf)
+    token = request.cookies.get(COOKIE_NAME)
+    if token:
+        try:
+            claims = request.app.state.tokens.verify(token)
+        except Unauthorized:
+            claims = None  # expired or foreign: nothing left to revoke
+        if claims is not None:
+            await revoke_token(pool, claims)
     return end_session(_see_other("/login"))
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from nlq.auth.deps import COOKIE_NAME, CSRF_COOKIE, csrf_matches
 from nlq.errors import Forbidden
@@ -41,7 +42,21 @@ def _pretty(value) -> str:
     return "—" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-TEMPLATES.env.filters.update(when=_when, pretty=_pretty)
+CLIP_AT = 40
+
+
+def _clip(value) -> Markup:
+    """A value in a table cell: data of any size is text, not layout. Long text is cut short by
+    the stylesheet (`.clip`: one line, an ellipsis) and shown whole on hover (its title)."""
+    if value is None:
+        return Markup("")
+    text = str(value)
+    if len(text) <= CLIP_AT:
+        return escape(text)
+    return Markup('<span class="clip" title="{0}">{0}</span>').format(text)
+
+
+TEMPLATES.env.filters.update(when=_when, pretty=_pretty, clip=_clip)
 # Scripts and styles only from our own static files (no inline code), no framing.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "

@@ -26,8 +26,10 @@ SELECT id, name FROM vanguard.organizations ORDER BY id;
 SELECT value FROM vanguard.app_secrets WHERE name = %(name)s;
 
 -- name: user_with_memberships
+-- Also whether the token was revoked by logging out (one primary-key lookup, same round trip).
 SELECT u.id, u.username, u.display_name, u.is_active,
-       coalesce(jsonb_object_agg(m.organization_id, m.role) FILTER (WHERE m.organization_id IS NOT NULL), '{}')
+       coalesce(jsonb_object_agg(m.organization_id, m.role) FILTER (WHERE m.organization_id IS NOT NULL), '{}'),
+       EXISTS (SELECT 1 FROM vanguard.revoked_tokens AS r WHERE r.jti = %(jti)s) AS revoked
 FROM vanguard.users AS u
 LEFT JOIN vanguard.memberships AS m ON m.user_id = u.id
 WHERE u.id = %(user_id)s
@@ -40,3 +42,12 @@ FROM vanguard.users AS u
 LEFT JOIN vanguard.memberships AS m ON m.user_id = u.id
 GROUP BY u.id
 ORDER BY u.username;
+
+-- name: revoke_token
+INSERT INTO vanguard.revoked_tokens (jti, user_id, expires_at)
+VALUES (%(jti)s, %(user_id)s, %(expires_at)s)
+ON CONFLICT (jti) DO NOTHING;
+
+-- name: prune_revoked_tokens
+-- A token past its expiry is refused by its signature check alone; its row is no longer needed.
+DELETE FROM vanguard.revoked_tokens WHERE expires_at < now();

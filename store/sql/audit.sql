@@ -53,7 +53,7 @@ COPY (SELECT row_to_json(a) FROM (SELECT * FROM vanguard.nlq_audit WHERE organiz
 TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
 
 -- name: export_audit_csv
-COPY (SELECT id, created_at, organization_id, user_id, kind, question, provider, model, verdict, error_code,
-             row_count, truncated, executed_sql, timings::text, row_hash
-      FROM vanguard.nlq_audit WHERE organization_id = %(org)s ORDER BY id)
-TO STDOUT (FORMAT csv, HEADER);
+-- Rows, not COPY ... CSV: every cell goes through nlq.csv_export.safe_cell (no spreadsheet formulas).
+SELECT id, created_at, organization_id, user_id, kind, question, provider, model, verdict, error_code,
+       row_count, truncated, executed_sql, timings::text AS timings, row_hash
+FROM vanguard.nlq_audit WHERE organization_id = %(org)s ORDER BY id;

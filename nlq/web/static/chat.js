@@ -73,6 +73,17 @@
     }
   }
 
+  // Data of any size is text, not layout: a long value is cut short in its cell, whole on hover.
+  const CLIP_AT = 40;
+  function fillCell(td, text) {
+    if (text.length <= CLIP_AT) { td.textContent = text; return; }
+    const span = document.createElement("span");
+    span.className = "clip";
+    span.title = text;
+    span.textContent = text;
+    td.append(span);
+  }
+
   function cellText(value) {
     if (value === null || value === undefined) return "";
     if (typeof value === "number") return Number.isInteger(value) ? value.toLocaleString() : value.toLocaleString(undefined, {maximumFractionDigits: 2});
@@ -102,7 +113,7 @@
       const tr = document.createElement("tr");
       row.forEach((value) => {
         const td = document.createElement("td");
-        td.textContent = cellText(value);
+        fillCell(td, cellText(value));
         if (typeof value === "number") td.className = "num";
         tr.append(td);
       });
@@ -184,7 +195,7 @@
         for (const [field, after] of Object.entries(item.after)) {
           const tr = document.createElement("tr");
           [item.record_id, field, cellText((item.before || {})[field]), cellText(after)].forEach((v) => {
-            const td = document.createElement("td"); td.textContent = v; tr.append(td);
+            const td = document.createElement("td"); fillCell(td, v); tr.append(td);
           });
           body.append(tr);
         }
