@@ -11,6 +11,7 @@ import asyncio
 import base64
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -50,6 +51,8 @@ class Faults:
     error_alert_rate: float = 0.0
     stale_recordid: bool = False
     drop_after_write: int = 0
+    slow_after_write: int = 0
+    busy_on_replay: int = 0
     malformed_ids: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -65,6 +68,7 @@ class PemsSimulator:
         self.lock = threading.Lock()
         self.version = 0
         self.writes = 0
+        self.write_counts: Counter[tuple[str, str]] = Counter()
         self._order_cache: dict[tuple, list[str]] = {}
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self.orgs: dict[str, dict[str, SimRecord]] = {}
@@ -144,6 +148,8 @@ class PemsSimulator:
             Route("/_control/add", self._control_add, methods=["POST"]),
             Route("/_control/faults", self._control_faults, methods=["POST"]),
             Route("/_control/records", self._control_records, methods=["GET"]),
+            Route("/_control/edit", self._control_edit, methods=["POST"]),
+            Route("/_control/writes", self._control_writes, methods=["GET"]),
         ])
 
     async def _grids(self, request: Request) -> Response:
@@ -199,10 +205,9 @@ class PemsSimulator:
         if refused is not None:
             return refused
         key = request.headers.get("Idempotency-Key")
-        with self.lock:
-            if key and key in self._idempotent:
-                status, body = self._idempotent[key]
-                return JSONResponse(body, status_code=status)
+        replayed = self._replay(key)
+        if replayed is not None:
+            return replayed
         try:
             update = (await request.json())["UPDATE"]
             org, rid = update["ORGANIZATION"], update[mapping.ID_ALIAS]
@@ -225,13 +230,56 @@ class PemsSimulator:
             updated = self._put(org, data, record.recordid + 1, self._now(record.modified))
             self._touch()
             self.writes += 1
+            self.write_counts[(org, rid)] += 1
             body = {"Result": {"ResultData": {"DATARECORD": [{"DATAFIELD": updated.fields()}]}}}
             if key:
                 self._idempotent[key] = (200, body)
-            if self.faults.drop_after_write > 0:
+        return await self._answer_write(body)
+
+    # -- write faults and idempotency ----------------------------------------------------------
+    def _replay(self, key: str | None) -> Response | None:
+        """PEMS's first answer to a known idempotency key (whatever changed since: its recordid
+        may be old), or, with `busy_on_replay`, the ErrorAlert PEMS gives while it still processes it."""
+        if not key:
+            return None
+        with self.lock:
+            if key not in self._idempotent:
+                return None
+            if self.faults.busy_on_replay > 0:
+                self.faults.busy_on_replay -= 1
+                return _alert(200, "SERVER_BUSY", "A request with this idempotency key is still being processed.")
+            status, body = self._idempotent[key]
+        return JSONResponse(body, status_code=status)
+
+    async def _answer_write(self, body: dict) -> Response:
+        """The answer to an applied write, unless a fault loses it (502) or holds it past the timeout."""
+        with self.lock:
+            drop, slow = self.faults.drop_after_write > 0, self.faults.slow_after_write > 0
+            if drop:
                 self.faults.drop_after_write -= 1
-                return Response("applied, but the answer was lost", status_code=502)
+            elif slow:
+                self.faults.slow_after_write -= 1
+        if drop:
+            return Response("applied, but the answer was lost", status_code=502)
+        if slow:
+            await asyncio.sleep(self.faults.timeout_seconds)
+            return Response("applied, answered too late", status_code=504)
         return JSONResponse(body)
+
+    def edit_record(self, org: str, rid: str, changes: dict) -> int | None:
+        """Another PEMS user edits a record: its fields change and its recordid moves on."""
+        with self.lock:
+            record = self.orgs.get(org, {}).get(rid)
+            if record is None:
+                return None
+            updated = self._put(org, {**record.data, **changes}, record.recordid + 1, self._now(record.modified))
+            self._touch()
+            return updated.recordid
+
+    def writes_of(self, org: str) -> dict[str, int]:
+        """UPDATE writes PEMS applied per record of `org` (idempotent replays and edits not counted)."""
+        with self.lock:
+            return {rid: n for (o, rid), n in self.write_counts.items() if o == org}
 
     async def _gate(self, request: Request) -> Response | None:
         """Authentication, tenant, and the injected latency / 5xx / timeout / ErrorAlert faults."""
@@ -283,7 +331,7 @@ class PemsSimulator:
         body = await request.json()
         with self.lock:
             for name in ("latency_ms", "error_rate", "timeout_rate", "timeout_seconds", "error_alert_rate",
-                         "stale_recordid", "drop_after_write"):
+                         "stale_recordid", "drop_after_write", "slow_after_write", "busy_on_replay"):
                 if name in body:
                     setattr(self.faults, name, type(getattr(self.faults, name))(body[name]))
             if "seed" in body:
@@ -297,6 +345,16 @@ class PemsSimulator:
         if org not in self.orgs:
             return _alert(404, "ORGANIZATION_NOT_FOUND", "Unknown organization.")
         return JSONResponse({rid: {"data": data, "recordid": recordid} for rid, (data, recordid) in self.snapshot(org).items()})
+
+    async def _control_edit(self, request: Request) -> Response:
+        body = await request.json()
+        recordid = self.edit_record(body["org"], body["id"], dict(body["changes"]))
+        if recordid is None:
+            return _alert(404, "RECORD_NOT_FOUND", "Unknown record.")
+        return JSONResponse({"id": body["id"], "recordid": recordid})
+
+    async def _control_writes(self, request: Request) -> Response:
+        return JSONResponse(self.writes_of(request.query_params.get("org", "")))
 
 
 def _filters(block) -> dict[tuple[str, str], str]:
