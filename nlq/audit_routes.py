@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated, Literal
 
 import psycopg
@@ -14,6 +13,7 @@ from nlq.auth.deps import Admin
 from nlq.db import jsonable
 from nlq.deps import AppPool
 from nlq.errors import NotFound, check_text
+from nlq.strict import DIGITS, QueryDateTime, QueryId
 from store import queries
 from store.audit import verify_chain
 
@@ -29,10 +29,10 @@ async def list_audit(
     verdict: Literal["allowed", "rejected", "error"] | None = None,
     error_code: Annotated[str | None, Query(max_length=40)] = None,
     user: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: QueryDateTime | None = None, until: QueryDateTime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    before_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_id: QueryId | None = None,
+    limit: Annotated[int, Query(ge=1, le=500), DIGITS] = 100,
 ) -> dict:
     """Newest first; page with `before_id` (the last id of the previous page)."""
     for name, value in (("error_code", error_code), ("user", user), ("q", q)):
@@ -86,7 +86,7 @@ async def export_audit(access: Admin, pool: AppPool, format: Literal["jsonl", "c
 
 
 @router.get("/{audit_id}")
-async def audit_entry(audit_id: int, access: Admin, pool: AppPool) -> dict:
+async def audit_entry(audit_id: QueryId, access: Admin, pool: AppPool) -> dict:
     """One entry with everything recorded: prompts' hash, raw outputs, attempts, scope, estimate, timings."""
     async with pool.connection() as conn:
         cur = await conn.execute(_Q["get_audit"], {"org": access.org_id, "audit_id": audit_id})

@@ -16,6 +16,7 @@ from nlq.db import jsonable
 from nlq.deps import AppPool
 from nlq.drafts.schemas import RecordId
 from nlq.errors import Forbidden, NotFound, check_text
+from nlq.strict import DIGITS, QueryId
 from store import change_sets, queries
 
 router = APIRouter(tags=["bulk"])
@@ -61,9 +62,9 @@ async def list_change_sets(access: Editor, pool: AppPool) -> dict:
 
 
 @router.get("/api/pfa/{org_id}/change-sets/{change_set_id}")
-async def get_change_set(change_set_id: int, access: Editor, pool: AppPool,
-                         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict:
+async def get_change_set(change_set_id: QueryId, access: Editor, pool: AppPool,
+                         limit: Annotated[int, Query(ge=1, le=1000), DIGITS] = 200,
+                         offset: Annotated[int, Query(ge=0, le=1_000_000), DIGITS] = 0) -> dict:
     """One change set and its items, per record and field: before and after."""
     params = {"id": change_set_id, "org": access.org_id, "user_id": access.user.id}
     async with pool.connection() as conn:
@@ -88,7 +89,7 @@ async def _owned(conn, change_set_id: int, access) -> None:
 
 
 @router.post("/api/pfa/{org_id}/change-sets/{change_set_id}/accept")
-async def accept(change_set_id: int, access: Editor, pool: AppPool, body: Selection | None = None) -> dict:
+async def accept(change_set_id: QueryId, access: Editor, pool: AppPool, body: Selection | None = None) -> dict:
     """Proposed items become working drafts (merging with drafts you already had on those records)."""
     async with pool.connection() as conn, conn.transaction():
         await _owned(conn, change_set_id, access)
@@ -98,7 +99,7 @@ async def accept(change_set_id: int, access: Editor, pool: AppPool, body: Select
 
 
 @router.post("/api/pfa/{org_id}/change-sets/{change_set_id}/reject")
-async def reject(change_set_id: int, access: Editor, pool: AppPool, body: Selection | None = None) -> dict:
+async def reject(change_set_id: QueryId, access: Editor, pool: AppPool, body: Selection | None = None) -> dict:
     """Proposed items are dropped; the merged view never showed them."""
     async with pool.connection() as conn, conn.transaction():
         await _owned(conn, change_set_id, access)
