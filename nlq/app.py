@@ -26,6 +26,7 @@ from nlq.auth.ratelimit import LoginLimiter
 from nlq.auth.tokens import TokenSigner
 from nlq.config import Settings
 from nlq.errors import install_error_handlers
+from nlq.openapi import install_openapi
 from nlq.scheduler import SyncScheduler
 from store.database import DatabaseUrls
 from store import queries
@@ -87,6 +88,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     install_request_metrics(app)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -13,6 +13,7 @@ from nlq.auth.deps import Admin
 from nlq.db import jsonable
 from nlq.deps import AppPool
 from nlq.errors import NotFound, check_text
+from nlq.openapi import errors
 from nlq.strict import DIGITS, QueryDateTime, QueryId
 from store import queries
 from store.audit import verify_chain
@@ -70,7 +71,8 @@ async def verify(access: Admin, request: Request) -> dict:
     return {"intact": report.intact, "checked": report.checked, "broken": report.broken}
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse, responses={
+    200: {"content": {"application/x-ndjson": {}, "text/csv": {}}, "description": "Every entry, as JSON lines or CSV."}})
 async def export_audit(access: Admin, pool: AppPool, format: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
     """Every entry of the organization, streamed as JSON lines or CSV."""
     query = _Q["export_audit_jsonl" if format == "jsonl" else "export_audit_csv"]
@@ -85,7 +87,7 @@ async def export_audit(access: Admin, pool: AppPool, format: Literal["jsonl", "c
         "Content-Disposition": f'attachment; filename="audit-{access.org_id}.{format}"'})
 
 
-@router.get("/{audit_id}")
+@router.get("/{audit_id}", responses=errors(404))
 async def audit_entry(audit_id: QueryId, access: Admin, pool: AppPool) -> dict:
     """One entry with everything recorded: prompts' hash, raw outputs, attempts, scope, estimate, timings."""
     async with pool.connection() as conn:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from nlq.route_table import all_routes
 from store.errors import StoreError
 
 
@@ -102,7 +103,7 @@ def _reply(request: Request, status: int, body: dict, headers: dict | None = Non
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route accepts at this path (Starlette's own 405 names only the first route's)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in all_routes(request.app.router.routes):
         match, _ = route.matches(request.scope)
         if match != Match.NONE:
             methods |= set(getattr(route, "methods", None) or ())

@@ -14,6 +14,7 @@ from nlq.db import jsonable
 from nlq.deps import AppPool
 from nlq.drafts.schemas import CommitRequest, DiscardRequest, DraftBatch, DraftCreate, ResolveRequest
 from nlq.errors import Conflict, NotFound, ValidationFailed
+from nlq.openapi import errors
 from nlq.strict import DIGITS, QueryId
 from store import queries
 from store.drafts import DraftChange, DraftRejected, save_drafts
@@ -89,7 +90,7 @@ async def commit(body: CommitRequest, access: Editor, request: Request) -> dict:
     return {"commit_id": result.commit_id, "committed": result.committed, "conflicts": result.conflicts}
 
 
-@router.get("/commits/{commit_id}")
+@router.get("/commits/{commit_id}", responses=errors(404))
 async def commit_status(commit_id: QueryId, access: Viewer, pool: AppPool) -> dict:
     """Where each record of one of the caller's commits stands: committed, synced, conflict, sync_error."""
     async with pool.connection() as conn:
@@ -104,7 +105,7 @@ async def commit_status(commit_id: QueryId, access: Viewer, pool: AppPool) -> di
     return {"commit_id": commit_id, "counts": counts, "items": items}
 
 
-@router.post("/drafts/{record_id}/resolve")
+@router.post("/drafts/{record_id}/resolve", responses=errors(404, 409))
 async def resolve_conflict(record_id: str, body: ResolveRequest, access: Editor, pool: AppPool) -> dict:
     """keep_mine: the draft becomes a working draft again, rebased on PEMS's values; take_theirs: dropped."""
     params = {"org": access.org_id, "user_id": access.user.id, "record_id": record_id}

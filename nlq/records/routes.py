@@ -12,6 +12,7 @@ from nlq.auth.deps import Viewer
 from nlq.db import json_cursor, jsonable, row_dict, scoped
 from nlq.deps import AppPool, SettingsDep
 from nlq.errors import NotFound, check_text
+from nlq.openapi import errors
 from nlq.strict import QueryBool, QueryDate
 from nlq.records.query import (BOOL_FILTERS, LIST_COLUMNS, TEXT_FILTERS, ListQuery, count_statement, decode_cursor,
                                encode_cursor, list_statement, parse_sort)
@@ -98,7 +99,7 @@ def _meta(row: tuple, settings) -> dict:
             "stale": stale}
 
 
-@router.get("/records/{record_id}")
+@router.get("/records/{record_id}", responses=errors(404))
 async def get_record(record_id: str, access: Viewer, pool: AppPool) -> dict:
     """One merged record, with the caller's draft on it (delta, base values, state) if any."""
     check_text(record_id, "record_id")
@@ -116,7 +117,8 @@ async def get_record(record_id: str, access: Viewer, pool: AppPool) -> dict:
     return record
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}}, "description": "One merged record per line."}})
 async def export_records(access: Viewer, pool: AppPool) -> StreamingResponse:
     """Every merged record of the organization as JSON lines, streamed (PostgreSQL renders the JSON)."""
 
