@@ -148,12 +148,33 @@ def test_unavailable_pems_is_retried_with_backoff_then_gives_sync_error(db, app_
     status, attempts, error = outbox(app_conn)[0]
     assert (status, attempts) == ("pending", 1) and "HTTP 503" in error
     assert deliver_outbox(db.app, client, max_attempts=2).claimed == 0  # not due yet: backoff
+    # PEMS cannot even be read, so whether it applied the write is unknown: the row gets as many
+    # attempts again before it gives up, and says so.
+    for attempt in (2, 3):
+        app_conn.execute("UPDATE vanguard.writeback_outbox SET next_attempt_at = now()")
+        assert deliver_outbox(db.app, client, max_attempts=2).retrying == 1, attempt
+    assert draft_state(app_conn, draft)[0] == "committed"
     app_conn.execute("UPDATE vanguard.writeback_outbox SET next_attempt_at = now()")
-    second = deliver_outbox(db.app, client, max_attempts=2)
-    assert second.errors == 1
+    last = deliver_outbox(db.app, client, max_attempts=2)
+    assert last.errors == 1
     state, detail = draft_state(app_conn, draft)
-    assert state == "sync_error" and "after 2 attempts" in detail["error"]
+    assert state == "sync_error" and "after 4 attempts" in detail["error"] and "could not be checked" in detail["error"]
     assert pems.sim.writes == 0
+
+
+def test_a_write_seen_not_applied_gives_up_after_max_attempts(db, app_conn, world):
+    """5xx before PEMS did anything, while reads work: the read-back shows the old version."""
+    pems, user = world
+    draft = save_draft(app_conn, user, RID, {"area": "Never"})
+    commit_drafts(app_conn, "ORG_A", user)
+    pems.control("faults", refuse_writes=100)  # every UPDATE answered 503 untouched; reads work
+    client = pems.client(max_attempts=1)
+    first = deliver_outbox(db.app, client, max_attempts=2, backoff_seconds=0)
+    assert first.retrying == 1 and draft_state(app_conn, draft)[0] == "committed"
+    result = deliver_outbox(db.app, client, max_attempts=2, backoff_seconds=0)
+    assert result.errors == 1 and pems.sim.writes == 0
+    state, detail = draft_state(app_conn, draft)
+    assert state == "sync_error" and "after 2 attempts" in detail["error"] and "could not be checked" not in detail["error"]
 
 
 def test_a_write_pems_refuses_is_a_sync_error_with_the_reason(db, app_conn, world):

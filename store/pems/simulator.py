@@ -53,6 +53,7 @@ class Faults:
     drop_after_write: int = 0
     slow_after_write: int = 0
     busy_on_replay: int = 0
+    refuse_writes: int = 0
     malformed_ids: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -69,6 +70,7 @@ class PemsSimulator:
         self.version = 0
         self.writes = 0
         self.write_counts: Counter[tuple[str, str]] = Counter()
+        self.write_faults: Counter[str] = Counter()  # faults injected into UPDATE requests, by kind
         self._order_cache: dict[tuple, list[str]] = {}
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self.orgs: dict[str, dict[str, SimRecord]] = {}
@@ -203,9 +205,9 @@ class PemsSimulator:
     async def _update(self, request: Request) -> Response:
         refused = await self._gate(request)
         if refused is not None:
-            return refused
+            return self._count_refused_write(refused)
         key = request.headers.get("Idempotency-Key")
-        replayed = self._replay(key)
+        replayed = self._replay(key) or self._refuse_write()
         if replayed is not None:
             return replayed
         try:
@@ -220,6 +222,7 @@ class PemsSimulator:
             if record is None:
                 return _alert(404, "RECORD_NOT_FOUND", f"Record {rid[:40]} does not exist.")
             if sent_recordid != record.recordid or self.faults.stale_recordid:
+                self.write_faults["stale_recordid"] += 1
                 return _alert(409, "RECORD_CHANGED", f"Record {rid} was changed by another user.")
             data = {**record.data, **{k: v for k, v in changes.items() if v is not None}}
             for k, v in changes.items():
@@ -247,9 +250,19 @@ class PemsSimulator:
                 return None
             if self.faults.busy_on_replay > 0:
                 self.faults.busy_on_replay -= 1
+                self.write_faults["busy_on_replay"] += 1
                 return _alert(200, "SERVER_BUSY", "A request with this idempotency key is still being processed.")
             status, body = self._idempotent[key]
         return JSONResponse(body, status_code=status)
+
+    def _refuse_write(self) -> Response | None:
+        """With `refuse_writes`, an UPDATE is answered 503 before PEMS does anything (reads still work)."""
+        with self.lock:
+            if self.faults.refuse_writes <= 0:
+                return None
+            self.faults.refuse_writes -= 1
+            self.write_faults["5xx"] += 1
+        return Response("update service unavailable", status_code=503)
 
     async def _answer_write(self, body: dict) -> Response:
         """The answer to an applied write, unless a fault loses it (502) or holds it past the timeout."""
@@ -257,14 +270,23 @@ class PemsSimulator:
             drop, slow = self.faults.drop_after_write > 0, self.faults.slow_after_write > 0
             if drop:
                 self.faults.drop_after_write -= 1
+                self.write_faults["lost_answer"] += 1
             elif slow:
                 self.faults.slow_after_write -= 1
+                self.write_faults["answer_after_timeout"] += 1
         if drop:
             return Response("applied, but the answer was lost", status_code=502)
         if slow:
             await asyncio.sleep(self.faults.timeout_seconds)
             return Response("applied, answered too late", status_code=504)
         return JSONResponse(body)
+
+    def _count_refused_write(self, refused: Response) -> Response:
+        kind = {504: "timeout", 503: "5xx", 200: "error_alert"}.get(refused.status_code)
+        if kind:
+            with self.lock:
+                self.write_faults[kind] += 1
+        return refused
 
     def edit_record(self, org: str, rid: str, changes: dict) -> int | None:
         """Another PEMS user edits a record: its fields change and its recordid moves on."""
@@ -331,7 +353,8 @@ class PemsSimulator:
         body = await request.json()
         with self.lock:
             for name in ("latency_ms", "error_rate", "timeout_rate", "timeout_seconds", "error_alert_rate",
-                         "stale_recordid", "drop_after_write", "slow_after_write", "busy_on_replay"):
+                         "stale_recordid", "drop_after_write", "slow_after_write", "busy_on_replay",
+                         "refuse_writes"):
                 if name in body:
                     setattr(self.faults, name, type(getattr(self.faults, name))(body[name]))
             if "seed" in body:

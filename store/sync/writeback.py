@@ -31,6 +31,7 @@ _SYNC = queries.load("sync")
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 120
 BACKOFF_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 600.0
 
 
 @dataclass
@@ -203,14 +204,14 @@ class _Courier:
         try:
             current = self.client.get_record(claim.org, claim.record_id)
         except (PemsUnavailable, PemsRejected) as exc:
-            self._retry_or_fail(claim, f"{problem}; reading the record back failed: {exc.message}")
+            self._retry_or_fail(claim, f"{problem}; reading the record back failed: {exc.message}", checked=False)
             return
         if current is None:
             self._finish(claim, "sync_error", "the record no longer exists in PEMS")
         elif not current.error and _applied(claim.payload, current):
             self._finish(claim, "synced", record=current)
         else:
-            self._retry_or_fail(claim, problem)
+            self._retry_or_fail(claim, problem, checked=not current.error)
 
     def _on_conflict(self, claim: _Claim) -> None:
         """PEMS has a newer version: already ours, a rebase (other fields), or a conflict (same field)."""
@@ -241,11 +242,17 @@ class _Courier:
             self._apply(claim, current)
         self.result.rebased += 1
 
-    def _retry_or_fail(self, claim: _Claim, problem: str) -> None:
-        if claim.attempts >= self.max_attempts:
-            self._finish(claim, "sync_error", f"PEMS unavailable after {claim.attempts} attempts: {problem}")
+    def _retry_or_fail(self, claim: _Claim, problem: str, *, checked: bool = True) -> None:
+        """Retry with backoff; give up after `max_attempts` once PEMS was seen not to hold the change.
+
+        While that could not be checked (the read-back failed too), the row gets as many attempts
+        again before it ends `sync_error` saying so: a sync_error should mean PEMS has no change.
+        """
+        if claim.attempts >= self.max_attempts and (checked or claim.attempts >= 2 * self.max_attempts):
+            reason = problem if checked else f"{problem} (whether PEMS applied it could not be checked)"
+            self._finish(claim, "sync_error", f"PEMS unavailable after {claim.attempts} attempts: {reason}")
         else:
-            self._retry(claim, problem, self.backoff_seconds * 2 ** (claim.attempts - 1))
+            self._retry(claim, problem, min(self.backoff_seconds * 2 ** (claim.attempts - 1), MAX_BACKOFF_SECONDS))
 
     def _retry(self, claim: _Claim, problem: str, delay: float) -> None:
         if self.conn.execute(_Q["retry_outbox_later"], claim.fence(error=problem, delay=delay)).fetchone() is None:
