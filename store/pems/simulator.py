@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -215,6 +215,8 @@ class PemsSimulator:
             org, rid = update["ORGANIZATION"], update[mapping.ID_ALIAS]
             sent_recordid = int(update[mapping.RECORD_ID_ALIAS])
             changes = mapping.parse_changes(update["FIELD"])
+        except ClientDisconnect:  # the client died while sending: nothing to do, nobody to answer
+            return Response(status_code=400)
         except (ValueError, KeyError, TypeError):
             return _alert(400, "INVALID_REQUEST", "The UPDATE request is malformed.")
         with self.lock:
