@@ -40,6 +40,11 @@ async def test_wrong_method_uses_the_error_body(client):
     assert response.headers["Allow"] == "GET"
 
 
+async def test_a_body_that_is_not_utf8_is_a_422_not_a_400(client):
+    response = await client.post("/api/auth/login", content=b"\xff\xfe{", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
 @pytest.mark.parametrize("method, path, allowed", [
     ("PUT", "/api/pfa/ORG_A/drafts", "GET, POST"),  # two routes share the path: both methods named
     ("DELETE", "/api/pfa/ORG_A/commits/1", "GET"),

@@ -67,6 +67,7 @@ class WriteCampaignReport:
     drafts: int = 0
     rounds: int = 0
     outcomes: Counter = field(default_factory=Counter)
+    planned: Counter = field(default_factory=Counter)  # (what the campaign set the draft up for, outcome)
     faults: Counter = field(default_factory=Counter)
     kills: int = 0
     worker_processes: int = 0
@@ -77,6 +78,7 @@ class WriteCampaignReport:
         return [f"write-back fault campaign (seed {self.seed}): {self.drafts} drafts in {self.rounds} rounds, "
                 f"{self.seconds:.0f} s",
                 "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())),
+                "set up for -> outcome: " + ", ".join(f"{a} -> {b} {n}" for (a, b), n in sorted(self.planned.items())),
                 "faults injected into writes: " + ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items())),
                 f"worker processes: {self.worker_processes}, killed mid-delivery: {self.kills}",
                 f"mismatches: {len(self.mismatches)}", *(f"  {m}" for m in self.mismatches[:20])]
@@ -223,11 +225,15 @@ class _Round:
         """A worker is killed mid-delivery; other users edit what it wrote but did not record, and a
         read sync stores those newer versions; then another worker takes the rows over (its replays
         carry the older versions PEMS first answered)."""
-        # Answers held past the client's timeout: the kill likely finds a write PEMS applied and
-        # the worker has not recorded.
-        self.sim.faults.slow_after_write = max(self.sim.faults.slow_after_write, len(planned) // 2, 1)
+        # Answers held past the client's timeout (the round's other write faults wait): the kill
+        # likely finds a write PEMS applied and the worker has not recorded.
+        faults = self.sim.faults
+        held = faults.refuse_writes, faults.drop_after_write
+        faults.refuse_writes = faults.drop_after_write = 0
+        faults.slow_after_write = max(faults.slow_after_write, len(planned) // 2, 1)
         victim = self._start_worker("victim")
         self._kill_when_busy(victim, "victim")
+        faults.refuse_writes, faults.drop_after_write = held
         written = self.sim.writes_of(ORG)
         with psycopg.connect(self.app_url, autocommit=True) as conn:
             states = dict(conn.execute(_DRAFT_STATES, {"ids": [p.draft_id for p in planned]}).fetchall())
@@ -304,6 +310,7 @@ class _Round:
         for item in planned:
             state, count = states.get(item.draft_id), writes.get(item.record_id, 0)
             self.report.outcomes[state] += 1
+            self.report.planned[(item.expect, state)] += 1
             data, version = pems[item.record_id]
             where = f"round {self.number}, {item.record_id} ({state}, expected {item.expect})"
             if state == "synced":
