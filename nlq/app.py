@@ -28,6 +28,7 @@ from nlq.auth.tokens import TokenSigner
 from nlq.config import Settings
 from nlq.errors import install_error_handlers
 from nlq.forwarded import ForwardedHeadersMiddleware
+from nlq.openapi import install_openapi
 from nlq.security_headers import SecurityHeadersMiddleware
 from nlq.scheduler import SyncScheduler
 from store.database import DatabaseUrls
@@ -47,8 +48,12 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app_pool = AsyncConnectionPool(urls.app, min_size=1, max_size=10, open=False, name="app")
-        reader_pool = AsyncConnectionPool(urls.reader, min_size=1, max_size=5, open=False, name="reader",
+        # A request that finds every connection busy waits `pool_timeout_seconds`, then gets a 503
+        # with Retry-After (nlq/errors.py), never a 500 and never an unbounded queue.
+        app_pool = AsyncConnectionPool(urls.app, min_size=1, max_size=settings.app_pool_size, open=False,
+                                       name="app", timeout=settings.pool_timeout_seconds)
+        reader_pool = AsyncConnectionPool(urls.reader, min_size=1, max_size=settings.reader_pool_size, open=False,
+                                          name="reader", timeout=settings.pool_timeout_seconds,
                                           reset=reset_reader_connection)
         await app_pool.open(wait=True, timeout=15)
         await reader_pool.open(wait=True, timeout=15)
@@ -87,6 +92,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     install_request_metrics(app)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated, Literal
 
 import psycopg
@@ -15,6 +14,8 @@ from nlq.csv_export import csv_chunk
 from nlq.db import jsonable
 from nlq.deps import AppPool
 from nlq.errors import NotFound, check_text
+from nlq.openapi import errors
+from nlq.strict import DIGITS, QueryDateTime, QueryId
 from store import queries
 from store.audit import verify_chain
 
@@ -31,10 +32,10 @@ async def list_audit(
     verdict: Literal["allowed", "rejected", "error"] | None = None,
     error_code: Annotated[str | None, Query(max_length=40)] = None,
     user: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: QueryDateTime | None = None, until: QueryDateTime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    before_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_id: QueryId | None = None,
+    limit: Annotated[int, Query(ge=1, le=500), DIGITS] = 100,
 ) -> dict:
     """Newest first; page with `before_id` (the last id of the previous page)."""
     for name, value in (("error_code", error_code), ("user", user), ("q", q)):
@@ -72,7 +73,8 @@ async def verify(access: Admin, request: Request) -> dict:
     return {"intact": report.intact, "checked": report.checked, "broken": report.broken}
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse, responses={
+    200: {"content": {"application/x-ndjson": {}, "text/csv": {}}, "description": "Every entry, as JSON lines or CSV."}})
 async def export_audit(access: Admin, pool: AppPool, format: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
     """Every entry of the organization, streamed as JSON lines or CSV (text cells that a spreadsheet
     would run as a formula are written as text: `nlq.csv_export`)."""
@@ -97,8 +99,8 @@ async def export_audit(access: Admin, pool: AppPool, format: Literal["jsonl", "c
         "Content-Disposition": f'attachment; filename="audit-{access.org_id}.{format}"'})
 
 
-@router.get("/{audit_id}")
-async def audit_entry(audit_id: int, access: Admin, pool: AppPool) -> dict:
+@router.get("/{audit_id}", responses=errors(404))
+async def audit_entry(audit_id: QueryId, access: Admin, pool: AppPool) -> dict:
     """One entry with everything recorded: prompts' hash, raw outputs, attempts, scope, estimate, timings."""
     async with pool.connection() as conn:
         cur = await conn.execute(_Q["get_audit"], {"org": access.org_id, "audit_id": audit_id})

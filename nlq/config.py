@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     full_sync_hours: float = Field(default=24, gt=0, le=24 * 30, description="How often a sync is a full reconcile (marks deletions).")
     sync_max_delete_share: float = Field(default=0.5, gt=0, le=1, description="A full sync that would mark more than this share deleted fails instead.")
     sync_enabled: bool = Field(default=True, description="Run the sync scheduler and write-back inside `vanguard serve`.")
+    app_pool_size: int = Field(default=10, ge=1, le=200, description="Connections the app role's pool holds at most (per API process).")
+    reader_pool_size: int = Field(default=5, ge=1, le=200, description="Connections the reader (NL query) pool holds at most (per API process).")
+    pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120, description="How long a request waits for a pooled connection before it is answered 503 with Retry-After.")
 
     @field_validator("forwarded_allow_ips")
     @classmethod

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import psycopg
+import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from nlq.route_table import all_routes
 from store.errors import StoreError
 
 
@@ -86,6 +89,9 @@ class ServiceUnavailable(NlqError):
     status_code = 503
 
 
+RETRY_AFTER_BUSY_SECONDS = 2
+
+
 def error_body(code: str, message: str, details: object = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -94,7 +100,21 @@ def _reply(request: Request, status: int, body: dict, headers: dict | None = Non
     """The JSON error body, unless the request was for a web page: then the pages' own error page."""
     render = getattr(request.app.state, "page_error", None)
     page = render(request, status, body["error"]) if render is not None else None
-    return page if page is not None else JSONResponse(body, status_code=status, headers=headers)
+    if page is None:
+        return JSONResponse(body, status_code=status, headers=headers)
+    if headers and page.status_code == status:  # e.g. Retry-After on a busy page; not on a login redirect
+        page.headers.update(headers)
+    return page
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts at this path (Starlette's own 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in all_routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -121,8 +141,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8): the caller's input
+            return _reply(request, 422, error_body("invalid_request", "The request body cannot be read: send UTF-8 JSON."))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _reply(request, exc.status_code, error_body(code, str(exc.detail)))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return _reply(request, exc.status_code, error_body(code, str(exc.detail)), headers or None)
 
     @app.exception_handler(UnicodeEncodeError)
     async def _unstorable_text(request: Request, exc: UnicodeEncodeError):
@@ -133,6 +158,14 @@ def install_error_handlers(app: FastAPI) -> None:
         # Values the database cannot hold (a NUL byte in text, a number out of range): the
         # caller's input, never worth a 500; the database's text is not echoed.
         return _reply(request, 422, error_body("invalid_value", "A value in the request cannot be stored or compared."))
+
+    @app.exception_handler(psycopg_pool.PoolTimeout)
+    @app.exception_handler(psycopg_pool.TooManyRequests)
+    async def _pool_exhausted(request: Request, exc: psycopg.OperationalError):
+        # Every pooled connection stayed busy for the pool's timeout: back-pressure, not a fault.
+        body = error_body(ServiceUnavailable.code, "The service is busy; try again in a moment.",
+                          {"retry_after_seconds": RETRY_AFTER_BUSY_SECONDS})
+        return _reply(request, 503, body, {"Retry-After": str(RETRY_AFTER_BUSY_SECONDS)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -11,6 +11,7 @@ from nlq.auth.deps import Admin, UserDep, Viewer
 from nlq.db import jsonable
 from nlq.deps import AppPool, SettingsDep
 from nlq.errors import Forbidden, ServiceUnavailable
+from nlq.strict import Flag
 from store import queries
 
 router = APIRouter(prefix="/api/pfa/{org_id}/sync", tags=["sync"])
@@ -20,7 +21,7 @@ _Q = queries.load("sync_api")
 
 class SyncTrigger(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    full: bool = False
+    full: Flag = False
 
 
 async def _queue(request: Request, pool, orgs: list[str], full: bool) -> None:

@@ -20,6 +20,7 @@ from store.database import DatabaseUrls
 from store.embedded import EmbeddedPostgres
 from store.migrate import upgrade
 from store.roles import ensure_database_privileges
+from tests.helpers import HARNESS_ENV
 
 # Fixture modules shared by several test modules (pytest registers their fixtures everywhere).
 pytest_plugins = ["tests.api_fixtures", "tests.pems_fixtures", "tests.fake_llm", "tests.guardrails_fixtures",
@@ -32,6 +33,7 @@ def pg_server() -> Iterator[DatabaseUrls]:
     external = os.environ.get("VANGUARD_TEST_DATABASE_URL")
     if external:
         app_password, reader_password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        HARNESS_ENV.update(VANGUARD_APP_DB_PASSWORD=app_password, VANGUARD_READER_DB_PASSWORD=reader_password)
         yield DatabaseUrls.from_admin(external, app_password=app_password, reader_password=reader_password)
         return
     # Not under pytest's basetemp: pytest prunes old basetemps, and another pytest run on the same

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import psycopg
 from psycopg.types.json import Jsonb
 
 from store import accounts, mirror
+
+# What a `vanguard` subprocess needs to reach the test server: the role passwords the harness set
+# on a server of VANGUARD_TEST_DATABASE_URL (tests/conftest.py fills it; empty on the embedded one).
+HARNESS_ENV: dict[str, str] = {}
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a `vanguard` subprocess: this one's without the developer's own VANGUARD_
+    settings (they must not leak into a test), with the harness's role passwords, then `extra`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    return {**clean, **HARNESS_ENV, **(extra or {})}
 
 
 def add_org(conn: psycopg.Connection, org_id: str) -> str:

@@ -40,6 +40,23 @@ async def test_wrong_method_uses_the_error_body(client):
     response = await client.post("/health")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+    assert response.headers["Allow"] == "GET"
+
+
+async def test_a_body_that_is_not_utf8_is_a_422_not_a_400(client):
+    response = await client.post("/api/auth/login", content=b"\xff\xfe{", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("PUT", "/api/pfa/ORG_A/drafts", "GET, POST"),  # two routes share the path: both methods named
+    ("DELETE", "/api/pfa/ORG_A/commits/1", "GET"),
+    ("GET", "/api/ai/query", "POST"),
+    ("PATCH", "/o/ORG_A/records", "GET"),
+])
+async def test_a_405_names_every_method_the_path_allows(client, method, path, allowed):
+    response = await client.request(method, path)
+    assert response.status_code == 405 and response.headers["Allow"] == allowed
 
 
 async def test_openapi_is_served(client):

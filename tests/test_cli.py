@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,13 +17,60 @@ import httpx
 import psycopg
 import pytest
 
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from store.embedded import EmbeddedPostgres
 from store.migrate import list_migrations
+from tests.helpers import HARNESS_ENV, cli_env
 
 
 def vanguard(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
-    return subprocess.run([sys.executable, "-m", "nlq.cli", *args], env={**clean, **(env or {})},
+    return subprocess.run([sys.executable, "-m", "nlq.cli", *args], env=cli_env(env),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_env_keeps_the_harness_passwords_and_drops_the_developers_settings(monkeypatch):
+    monkeypatch.setenv("VANGUARD_PORT", "1")
+    monkeypatch.setenv("VANGUARD_APP_DB_PASSWORD", "a developer's own")
+    monkeypatch.setitem(HARNESS_ENV, "VANGUARD_APP_DB_PASSWORD", "from the harness")
+    monkeypatch.setitem(HARNESS_ENV, "VANGUARD_READER_DB_PASSWORD", "reader, from the harness")
+    env = cli_env({"VANGUARD_DATABASE_URL": "postgresql://x"})
+    assert "VANGUARD_PORT" not in env and env["VANGUARD_DATABASE_URL"] == "postgresql://x"
+    assert env["VANGUARD_APP_DB_PASSWORD"] == "from the harness"
+    assert env["VANGUARD_READER_DB_PASSWORD"] == "reader, from the harness"
+
+
+# CLI tests that connect as the app and reader roles (bootstrap, seed, users, an NL question).
+ROLE_TESTS = ["test_db_upgrade_applies_then_reports_up_to_date", "test_seed_loads_into_the_configured_database",
+              "test_users_add_list_and_set_role", "test_ask_prints_sql_explanation_and_a_table"]
+
+
+def test_cli_tests_pass_against_a_server_with_password_authentication():
+    """The README's VANGUARD_TEST_DATABASE_URL setup with scram-sha-256: the harness sets role
+    passwords, and each `vanguard` subprocess must be given them to connect as those roles."""
+    # Not under tmp_path: the nested pytest run prunes old basetemps, this server's data included.
+    parent = Path(tempfile.mkdtemp(prefix="vanguard-scram-"))
+    server = EmbeddedPostgres(parent / "pgdata", temporary=True)
+    admin = server.start()
+    try:
+        password = secrets.token_urlsafe(16)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(conn.info.user),
+                                                                     sql.Literal(password)))
+            Path(conn.execute("SHOW hba_file").fetchone()[0]).write_text("local all all scram-sha-256\n")
+            conn.execute("SELECT pg_reload_conf()")
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(admin).close()
+        env = {**cli_env(), "VANGUARD_TEST_DATABASE_URL": make_conninfo(admin, password=password)}
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+                                 "-k", " or ".join(ROLE_TESTS)], env=env, cwd=Path(__file__).parent.parent,
+                                capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stdout[-12000:]
+        assert f"{len(ROLE_TESTS)} passed" in result.stdout
+    finally:
+        server.stop()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def test_help_lists_the_commands():
@@ -82,8 +131,7 @@ def free_port() -> int:
 def test_serve_with_zero_configuration(tmp_path: Path):
     """The README's first command: embedded database, migrations, demo data, health — then a clean stop."""
     port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
-    env = {**clean, "VANGUARD_PORT": str(port), "VANGUARD_DEMO_RECORDS": "200"}
+    env = cli_env({"VANGUARD_PORT": str(port), "VANGUARD_DEMO_RECORDS": "200"})
     proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "serve"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -116,8 +164,7 @@ def test_serve_with_zero_configuration(tmp_path: Path):
 
 
 def vanguard_stdin(text: str, *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
-    return subprocess.run([sys.executable, "-m", "nlq.cli", *args], input=text, env=clean,
+    return subprocess.run([sys.executable, "-m", "nlq.cli", *args], input=text, env=cli_env(),
                           capture_output=True, text=True, timeout=60)
 
 
@@ -220,9 +267,8 @@ def test_sync_against_an_unreachable_pems_fails_clearly(db):
 def test_pems_sim_serves_the_grid(tmp_path):
     from store.pems.client import PemsClient, PemsSettings
     port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
     proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "pems-sim", "--orgs", "2", "--records", "50",
-                             "--port", str(port), "--api-key", "k"], env=clean,
+                             "--port", str(port), "--api-key", "k"], env=cli_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         client = PemsClient(PemsSettings(f"http://127.0.0.1:{port}", api_key="k", max_attempts=20,
@@ -254,7 +300,7 @@ def test_users_add_list_and_set_role(db):
     assert vanguard("orgs", "add", "HOLNG", env=env).returncode == 0
     added = subprocess.run([sys.executable, "-m", "nlq.cli", "users", "add", "dana", "--org", "HOLNG", "--role", "editor",
                             "--password-stdin"], input="long-enough-pw\n", capture_output=True, text=True,
-                           env={**{k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}, **env})
+                           env=cli_env(env))
     assert added.returncode == 0 and "dana created (editor in HOLNG)" in added.stdout
     assert "dana\tdana\tactive\tHOLNG:editor" in vanguard("users", "list", env=env).stdout
     assert vanguard("users", "set-role", "dana", "HOLNG", "admin", env=env).returncode == 0
@@ -276,7 +322,7 @@ def test_users_bad_input_is_explained(db, args, stdin, message):
     env = {"VANGUARD_DATABASE_URL": db.admin}
     vanguard("orgs", "add", "HOLNG", env=env)
     result = subprocess.run([sys.executable, "-m", "nlq.cli", *args], input=stdin, capture_output=True, text=True,
-                            env={**{k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}, **env})
+                            env=cli_env(env))
     assert result.returncode in (1, 2) and message in result.stderr, result.stderr
 
 

@@ -148,12 +148,33 @@ def test_unavailable_pems_is_retried_with_backoff_then_gives_sync_error(db, app_
     status, attempts, error = outbox(app_conn)[0]
     assert (status, attempts) == ("pending", 1) and "HTTP 503" in error
     assert deliver_outbox(db.app, client, max_attempts=2).claimed == 0  # not due yet: backoff
+    # PEMS cannot even be read, so whether it applied the write is unknown: the row gets as many
+    # attempts again before it gives up, and says so.
+    for attempt in (2, 3):
+        app_conn.execute("UPDATE vanguard.writeback_outbox SET next_attempt_at = now()")
+        assert deliver_outbox(db.app, client, max_attempts=2).retrying == 1, attempt
+    assert draft_state(app_conn, draft)[0] == "committed"
     app_conn.execute("UPDATE vanguard.writeback_outbox SET next_attempt_at = now()")
-    second = deliver_outbox(db.app, client, max_attempts=2)
-    assert second.errors == 1
+    last = deliver_outbox(db.app, client, max_attempts=2)
+    assert last.errors == 1
     state, detail = draft_state(app_conn, draft)
-    assert state == "sync_error" and "after 2 attempts" in detail["error"]
+    assert state == "sync_error" and "after 4 attempts" in detail["error"] and "could not be checked" in detail["error"]
     assert pems.sim.writes == 0
+
+
+def test_a_write_seen_not_applied_gives_up_after_max_attempts(db, app_conn, world):
+    """5xx before PEMS did anything, while reads work: the read-back shows the old version."""
+    pems, user = world
+    draft = save_draft(app_conn, user, RID, {"area": "Never"})
+    commit_drafts(app_conn, "ORG_A", user)
+    pems.control("faults", refuse_writes=100)  # every UPDATE answered 503 untouched; reads work
+    client = pems.client(max_attempts=1)
+    first = deliver_outbox(db.app, client, max_attempts=2, backoff_seconds=0)
+    assert first.retrying == 1 and draft_state(app_conn, draft)[0] == "committed"
+    result = deliver_outbox(db.app, client, max_attempts=2, backoff_seconds=0)
+    assert result.errors == 1 and pems.sim.writes == 0
+    state, detail = draft_state(app_conn, draft)
+    assert state == "sync_error" and "after 2 attempts" in detail["error"] and "could not be checked" not in detail["error"]
 
 
 def test_a_write_pems_refuses_is_a_sync_error_with_the_reason(db, app_conn, world):
@@ -216,3 +237,133 @@ def test_a_pems_that_keeps_reporting_stale_versions_never_loses_the_draft(db, ap
     pems.control("faults", stale_recordid=False)
     assert deliver_outbox(db.app, pems.client()).synced == 1
     assert draft_state(app_conn, draft)[0] == "synced" and pems.sim.writes == 1
+
+
+def mirror_row(conn, record_id: str = RID) -> tuple:
+    return conn.execute("SELECT data, pems_record_id FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A'"
+                        " AND id = %s", (record_id,)).fetchone()
+
+
+def test_a_busy_refusal_of_the_retry_after_a_lost_answer_is_synced_not_an_error(db, app_conn, world):
+    """PEMS applied the write, lost the answer, and refuses the retry with the same key as busy."""
+    pems, user = world
+    draft = save_draft(app_conn, user, RID, {"area": "Applied"})
+    commit_drafts(app_conn, "ORG_A", user)
+    pems.control("faults", drop_after_write=1, busy_on_replay=10)
+    delivered = deliver_outbox(db.app, pems.client())
+    assert (delivered.synced, delivered.errors) == (1, 0)
+    assert draft_state(app_conn, draft) == ("synced", None)
+    assert pems.sim.writes_of("ORG_A") == {RID: 1}
+    data, recordid = mirror_row(app_conn)
+    assert data["area"] == "Applied" and recordid == 2
+
+
+def test_a_taken_over_row_whose_key_pems_still_processes_is_read_back(db, app_conn, world):
+    """The worker died after sending; its successor's first send with the key is answered 'busy'."""
+    pems, user = world
+    draft = save_draft(app_conn, user, RID, {"area": "Once"})
+    commit_drafts(app_conn, "ORG_A", user)
+    key, payload = app_conn.execute(
+        "UPDATE vanguard.writeback_outbox SET status = 'in_flight', attempts = 1, key_sent_at = now(),"
+        " updated_at = now() - interval '1 hour' RETURNING idempotency_key::text, payload").fetchone()
+    pems.client().update_record("ORG_A", RID, payload["recordid"], payload["changes"], key)
+    pems.control("faults", busy_on_replay=10)
+    delivered = deliver_outbox(db.app, pems.client(), lease_seconds=60)
+    assert (delivered.synced, delivered.errors) == (1, 0)
+    assert draft_state(app_conn, draft)[0] == "synced" and pems.sim.writes_of("ORG_A") == {RID: 1}
+
+
+def test_a_write_pems_did_not_apply_is_retried_with_the_same_key(db, app_conn, world):
+    """Timeouts before PEMS did anything: the read-back shows the old version, so the row waits."""
+    pems, user = world
+    draft = save_draft(app_conn, user, RID, {"area": "Later"})
+    commit_drafts(app_conn, "ORG_A", user)
+    key = app_conn.execute("SELECT idempotency_key FROM vanguard.writeback_outbox").fetchone()[0]
+    pems.control("faults", timeout_rate=1.0, timeout_seconds=1.0)
+    first = deliver_outbox(db.app, pems.client(max_attempts=1, timeout_seconds=0.3), backoff_seconds=0)
+    assert first.retrying == 1 and draft_state(app_conn, draft)[0] == "committed"
+    pems.control("faults", timeout_rate=0.0)
+    assert deliver_outbox(db.app, pems.client()).synced == 1
+    assert app_conn.execute("SELECT idempotency_key FROM vanguard.writeback_outbox").fetchone()[0] == key
+    assert pems.sim.writes_of("ORG_A") == {RID: 1}
+
+
+def test_a_replayed_first_answer_never_rolls_the_mirror_back(db, app_conn, world):
+    pems, user = world
+    draft = save_draft(app_conn, user, RID, {"area": "Mine"})
+    commit_drafts(app_conn, "ORG_A", user)
+    # A worker's write reaches PEMS (recordid 2), the worker dies; someone edits PEMS (recordid 3)
+    # and a sync stores that newer version before the row is taken over.
+    key, payload = app_conn.execute(
+        "UPDATE vanguard.writeback_outbox SET status = 'in_flight', attempts = 1, key_sent_at = now(),"
+        " updated_at = now() - interval '1 hour' RETURNING idempotency_key::text, payload").fetchone()
+    pems.client().update_record("ORG_A", RID, payload["recordid"], payload["changes"], key)
+    pems.control("edit", org="ORG_A", id=RID, changes={"dor": "BEO" if pems_record(pems)[0]["dor"] != "BEO" else "PROJECT"})
+    newest, newest_id = pems_record(pems)
+    assert newest_id == 3
+    assert sync_organization(db.app, pems.client(), "ORG_A").status == "succeeded"
+    assert mirror_row(app_conn) == (newest, 3)
+    delivered = deliver_outbox(db.app, pems.client(), lease_seconds=60)
+    assert delivered.synced == 1 and pems.sim.writes_of("ORG_A") == {RID: 1}
+    assert draft_state(app_conn, draft)[0] == "synced"
+    assert mirror_row(app_conn) == (newest, 3), "the replay (recordid 2) must not replace version 3"
+
+
+def test_a_worker_that_lost_its_lease_changes_nothing_and_sends_nothing_more(db, app_conn, world):
+    """Worker A stalls past its lease; B takes the row over, rebases and syncs it; A then wakes up."""
+    import threading
+    pems, user = world
+    draft = save_draft(app_conn, user, RID, {"area": "Mine"})
+    commit_drafts(app_conn, "ORG_A", user)
+    pems.control("edit", org="ORG_A", id=RID, changes={"forecastEnd": "2033-01-31"})  # recordid 2: A's is stale
+    sending, resume = threading.Event(), threading.Event()
+
+    def stall(request) -> None:
+        if request.url.path.endswith("userdefinedscreenservices") and not sending.is_set():
+            sending.set()
+            resume.wait(30)
+
+    stalled = pems.client()
+    stalled.http.event_hooks["request"] = [stall]
+    results = {}
+    worker_a = threading.Thread(target=lambda: results.setdefault(
+        "a", deliver_outbox(db.app, stalled, lease_seconds=1, worker="A")))
+    worker_a.start()
+    assert sending.wait(10)
+    import time
+    time.sleep(1.3)  # A's lease runs out while its request is on the way
+    b = deliver_outbox(db.app, pems.client(), lease_seconds=1, worker="B")
+    assert (b.rebased, b.synced) == (1, 1)
+    resume.set()
+    worker_a.join(30)
+    assert pems.sim.writes_of("ORG_A") == {RID: 1}, "the change must reach PEMS exactly once"
+    a = results["a"]
+    assert (a.lost, a.synced, a.rebased, a.conflicts, a.errors) == (1, 0, 0, 0, 0)
+    assert draft_state(app_conn, draft) == ("synced", None)
+    data, recordid = pems_record(pems)
+    assert (data["area"], data["forecastEnd"], recordid) == ("Mine", "2033-01-31", 3)
+    assert app_conn.execute("SELECT status, claimed_by FROM vanguard.writeback_outbox").fetchone() == ("done", "B")
+
+
+def test_outbox_updates_are_fenced_by_the_claim(db, app_conn, world):
+    """Every outbox change names the worker and its lease token: a stale claim matches nothing."""
+    from store import queries
+    q = queries.load("writeback")
+    pems, user = world
+    save_draft(app_conn, user, RID, {"area": "Fenced"})
+    commit_drafts(app_conn, "ORG_A", user)
+    claim = {"org": None, "limit": 10, "lease_seconds": 0}
+    (old,) = app_conn.execute(q["claim_outbox"], {**claim, "worker": "A"}).fetchall()
+    (new,) = app_conn.execute(q["claim_outbox"], {**claim, "worker": "B"}).fetchall()  # lease 0: taken over
+    assert old[0] == new[0] and old[7] != new[7]
+    stale = {"id": old[0], "worker": "A", "token": old[7]}
+    assert app_conn.execute(q["renew_claim"], stale).fetchone() is None
+    assert app_conn.execute(q["retry_outbox_later"], {**stale, "error": "x", "delay": 0}).fetchone() is None
+    assert app_conn.execute(q["rebase_outbox"], {**stale, "payload": Jsonb({}), "error": "x"}).fetchone() is None
+    assert app_conn.execute(q["finish_delivery"], {**stale, "status": "done", "error": None, "state": "synced",
+                                                   "detail": None}).fetchone() is None
+    same_worker_old_token = {**stale, "token": old[7], "worker": "B"}
+    assert app_conn.execute(q["renew_claim"], same_worker_old_token).fetchone() is None
+    assert app_conn.execute("SELECT status, claimed_by, payload->'changes' FROM vanguard.writeback_outbox").fetchone() \
+        == ("in_flight", "B", {"area": "Fenced"})
+    assert app_conn.execute("SELECT state FROM vanguard.pfa_draft").fetchone() == ("committed",)

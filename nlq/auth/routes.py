@@ -12,6 +12,7 @@ from nlq.auth.passwords import hash_password, verify_password
 from nlq.auth.revocation import revoke_token
 from nlq.deps import AppPool
 from nlq.errors import Unauthorized
+from nlq.openapi import errors
 from store import queries
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -62,7 +63,7 @@ async def authenticate(request: Request, pool, username: str, password: str) -> 
     return request.app.state.tokens.issue(row[0], row[1])
 
 
-@router.post("/login", response_model=TokenPublic)
+@router.post("/login", response_model=TokenPublic, responses=errors(401, 429))
 async def login(body: LoginRequest, request: Request, pool: AppPool) -> TokenPublic:
     """Exchange a username and password for an access token (Bearer)."""
     token = await authenticate(request, pool, body.username, body.password)

@@ -16,6 +16,8 @@ from nlq.db import jsonable
 from nlq.deps import AppPool
 from nlq.drafts.schemas import RecordId
 from nlq.errors import Forbidden, NotFound, check_text
+from nlq.openapi import errors
+from nlq.strict import DIGITS, QueryId
 from store import change_sets, queries
 
 router = APIRouter(tags=["bulk"])
@@ -60,10 +62,10 @@ async def list_change_sets(access: Editor, pool: AppPool) -> dict:
     return {"items": [{n: jsonable(v) for n, v in zip(names, row)} for row in rows]}
 
 
-@router.get("/api/pfa/{org_id}/change-sets/{change_set_id}")
-async def get_change_set(change_set_id: int, access: Editor, pool: AppPool,
-                         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict:
+@router.get("/api/pfa/{org_id}/change-sets/{change_set_id}", responses=errors(404))
+async def get_change_set(change_set_id: QueryId, access: Editor, pool: AppPool,
+                         limit: Annotated[int, Query(ge=1, le=1000), DIGITS] = 200,
+                         offset: Annotated[int, Query(ge=0, le=1_000_000), DIGITS] = 0) -> dict:
     """One change set and its items, per record and field: before and after."""
     params = {"id": change_set_id, "org": access.org_id, "user_id": access.user.id}
     async with pool.connection() as conn:
@@ -87,8 +89,8 @@ async def _owned(conn, change_set_id: int, access) -> None:
         raise NotFound(f"Change set {change_set_id} is not one of yours in {access.org_id}.")
 
 
-@router.post("/api/pfa/{org_id}/change-sets/{change_set_id}/accept")
-async def accept(change_set_id: int, access: Editor, pool: AppPool, body: Selection | None = None) -> dict:
+@router.post("/api/pfa/{org_id}/change-sets/{change_set_id}/accept", responses=errors(404))
+async def accept(change_set_id: QueryId, access: Editor, pool: AppPool, body: Selection | None = None) -> dict:
     """Proposed items become working drafts (merging with drafts you already had on those records)."""
     async with pool.connection() as conn, conn.transaction():
         await _owned(conn, change_set_id, access)
@@ -97,8 +99,8 @@ async def accept(change_set_id: int, access: Editor, pool: AppPool, body: Select
     return {"accepted": result.accepted, "merged": result.merged, "skipped": result.skipped}
 
 
-@router.post("/api/pfa/{org_id}/change-sets/{change_set_id}/reject")
-async def reject(change_set_id: int, access: Editor, pool: AppPool, body: Selection | None = None) -> dict:
+@router.post("/api/pfa/{org_id}/change-sets/{change_set_id}/reject", responses=errors(404))
+async def reject(change_set_id: QueryId, access: Editor, pool: AppPool, body: Selection | None = None) -> dict:
     """Proposed items are dropped; the merged view never showed them."""
     async with pool.connection() as conn, conn.transaction():
         await _owned(conn, change_set_id, access)

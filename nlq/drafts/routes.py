@@ -14,6 +14,8 @@ from nlq.db import jsonable
 from nlq.deps import AppPool
 from nlq.drafts.schemas import CommitRequest, DiscardRequest, DraftBatch, DraftCreate, ResolveRequest
 from nlq.errors import Conflict, NotFound, ValidationFailed
+from nlq.openapi import errors
+from nlq.strict import DIGITS, QueryId
 from store import queries
 from store.drafts import DraftChange, DraftRejected, save_drafts
 from store.sync.writeback import commit_drafts
@@ -49,7 +51,7 @@ async def save_draft_batch(body: DraftBatch, access: Editor, pool: AppPool) -> d
 @router.get("/drafts")
 async def list_drafts(access: Viewer, pool: AppPool,
                       state: Annotated[list[str] | None, Query(max_length=8)] = None,
-                      limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict:
+                      limit: Annotated[int, Query(ge=1, le=5000), DIGITS] = 1000) -> dict:
     """The caller's drafts in this organization (open ones unless `state` is given)."""
     states = state or OPEN_STATES
     unknown = sorted(set(states) - set(ALL_STATES))
@@ -88,8 +90,8 @@ async def commit(body: CommitRequest, access: Editor, request: Request) -> dict:
     return {"commit_id": result.commit_id, "committed": result.committed, "conflicts": result.conflicts}
 
 
-@router.get("/commits/{commit_id}")
-async def commit_status(commit_id: int, access: Viewer, pool: AppPool) -> dict:
+@router.get("/commits/{commit_id}", responses=errors(404))
+async def commit_status(commit_id: QueryId, access: Viewer, pool: AppPool) -> dict:
     """Where each record of one of the caller's commits stands: committed, synced, conflict, sync_error."""
     async with pool.connection() as conn:
         rows = await (await conn.execute(_Q["commit_status"], {"org": access.org_id, "user_id": access.user.id,
@@ -103,7 +105,7 @@ async def commit_status(commit_id: int, access: Viewer, pool: AppPool) -> dict:
     return {"commit_id": commit_id, "counts": counts, "items": items}
 
 
-@router.post("/drafts/{record_id}/resolve")
+@router.post("/drafts/{record_id}/resolve", responses=errors(404, 409))
 async def resolve_conflict(record_id: str, body: ResolveRequest, access: Editor, pool: AppPool) -> dict:
     """keep_mine: the draft becomes a working draft again, rebased on PEMS's values; take_theirs: dropped."""
     params = {"org": access.org_id, "user_id": access.user.id, "record_id": record_id}

@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from nlq.strict import Flag, Id
 from store.drafts import MAX_BATCH
+
 
 def _plain_text(value: str) -> str:
     if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
@@ -21,7 +23,7 @@ class DraftCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     record_id: RecordId
     changes: dict[str, object] = Field(min_length=1, max_length=20)
-    change_set_id: int | None = None
+    change_set_id: Id | None = None
 
 
 class DraftItem(BaseModel):
@@ -33,15 +35,15 @@ class DraftItem(BaseModel):
 class DraftBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: list[DraftItem] = Field(min_length=1, max_length=MAX_BATCH)
-    change_set_id: int | None = None
+    change_set_id: Id | None = None
 
 
 class DiscardRequest(BaseModel):
     """Exactly one of: all working drafts, one change set, or the given records."""
 
     model_config = ConfigDict(extra="forbid")
-    all: bool = False
-    change_set_id: int | None = None
+    all: Flag = False
+    change_set_id: Id | None = None
     record_ids: list[RecordId] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
 
     @model_validator(mode="after")
@@ -54,7 +56,7 @@ class DiscardRequest(BaseModel):
 
 class CommitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    change_set_id: int | None = None
+    change_set_id: Id | None = None
 
 
 class ResolveRequest(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +12,8 @@ from nlq.auth.deps import Viewer
 from nlq.db import json_cursor, jsonable, row_dict, scoped
 from nlq.deps import AppPool, SettingsDep
 from nlq.errors import NotFound, check_text
+from nlq.openapi import errors
+from nlq.strict import QueryBool, QueryDate
 from nlq.records.query import (BOOL_FILTERS, LIST_COLUMNS, TEXT_FILTERS, ListQuery, count_statement, decode_cursor,
                                encode_cursor, list_statement, parse_sort)
 from store import queries
@@ -26,8 +28,9 @@ EXPORT_BLOCK = 256 * 1024
 async def record_filters(
     category: Values = None, klass: Annotated[list[str] | None, Query(alias="class", max_length=50)] = None,
     source: Values = None, dor: Values = None, area: Values = None,
-    is_actualized: bool | None = None, is_discontinued: bool | None = None, has_draft: bool | None = None,
-    forecast_from: date | None = None, forecast_to: date | None = None,
+    is_actualized: QueryBool | None = None, is_discontinued: QueryBool | None = None,
+    has_draft: QueryBool | None = None,
+    forecast_from: QueryDate | None = None, forecast_to: QueryDate | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> ListQuery:
     """The filters shared by the list and the count: repeated values are OR-ed, filters AND-ed."""
@@ -96,7 +99,7 @@ def _meta(row: tuple, settings) -> dict:
             "stale": stale}
 
 
-@router.get("/records/{record_id}")
+@router.get("/records/{record_id}", responses=errors(404))
 async def get_record(record_id: str, access: Viewer, pool: AppPool) -> dict:
     """One merged record, with the caller's draft on it (delta, base values, state) if any."""
     check_text(record_id, "record_id")
@@ -114,7 +117,8 @@ async def get_record(record_id: str, access: Viewer, pool: AppPool) -> dict:
     return record
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}}, "description": "One merged record per line."}})
 async def export_records(access: Viewer, pool: AppPool) -> StreamingResponse:
     """Every merged record of the organization as JSON lines, streamed (PostgreSQL renders the JSON)."""
 

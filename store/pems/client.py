@@ -14,7 +14,7 @@ import httpx
 import orjson
 
 from store.pems import mapping
-from store.pems.errors import MalformedRecord, PemsConflict, PemsRejected, PemsUnavailable
+from store.pems.errors import MalformedRecord, PemsConflict, PemsOutcomeUnknown, PemsRejected, PemsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +128,13 @@ class PemsClient:
                       idempotency_key: str) -> Row:
         """Apply `changes` (registry keys) if PEMS still has `pems_record_id`; return the new record.
 
-        The idempotency key makes retries safe: PEMS answers a replay with its first answer.
+        The idempotency key makes retries safe: PEMS answers a replay with its first answer. A
+        retry refused after an attempt whose answer was lost raises `PemsOutcomeUnknown`, not
+        `PemsRejected`: PEMS may hold the change (it may still be processing the first attempt).
         """
         body = {"UPDATE": {"ORGANIZATION": org, mapping.ID_ALIAS: record_id,
                            mapping.RECORD_ID_ALIAS: str(pems_record_id), "FIELD": mapping.render_changes(changes)}}
-        data = self._post(UPDATE_PATH, body, org, {"Idempotency-Key": idempotency_key})
+        data = self._post(UPDATE_PATH, body, org, {"Idempotency-Key": idempotency_key}, write=True)
         records = _result_data(data).get("DATARECORD") or []
         if not records:
             raise PemsRejected(f"PEMS accepted the update of {record_id} but returned no record")
@@ -142,21 +144,30 @@ class PemsClient:
         return row
 
     # -- transport -----------------------------------------------------------------------------
-    def _post(self, path: str, body: dict, org: str, extra_headers: dict | None = None) -> dict:
+    def _post(self, path: str, body: dict, org: str, extra_headers: dict | None = None, *,
+              write: bool = False) -> dict:
         headers = {"organization": org, **(extra_headers or {})}
         last_problem = "no attempt made"
+        maybe_applied = False  # an earlier attempt may have reached PEMS and been applied
         for attempt in range(1, self.settings.max_attempts + 1):
             try:
                 response = self.http.post(path, json=body, headers=headers)
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as exc:
                 last_problem = "timed out"
+                maybe_applied |= not isinstance(exc, httpx.ConnectTimeout)
             except httpx.TransportError as exc:
                 last_problem = f"connection failed ({type(exc).__name__})"
+                maybe_applied |= not isinstance(exc, httpx.ConnectError)
             else:
                 payload = _json_or_none(response)
                 if isinstance(payload, dict) and payload.get("ErrorAlert"):
-                    raise _alert_error(payload["ErrorAlert"], response.status_code)
+                    error = _alert_error(payload["ErrorAlert"], response.status_code)
+                    if write and maybe_applied and not isinstance(error, PemsConflict):
+                        raise PemsOutcomeUnknown(f"PEMS {last_problem}, then refused the retry: {error.message}",
+                                                 pems_code=error.details.get("pems_code")) from error
+                    raise error
                 if response.status_code in RETRY_STATUSES:
+                    maybe_applied |= response.status_code >= 500  # 429: refused before any work
                     last_problem = f"HTTP {response.status_code}"
                 elif response.status_code >= 400:
                     raise PemsRejected(f"PEMS answered HTTP {response.status_code}")

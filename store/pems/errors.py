@@ -17,6 +17,12 @@ class PemsUnavailable(PemsError):
     code = "pems_unavailable"
 
 
+class PemsOutcomeUnknown(PemsUnavailable):
+    """PEMS may have applied the write: an attempt's answer was lost, and a retry was refused."""
+
+    code = "pems_outcome_unknown"
+
+
 class PemsRejected(PemsError):
     """PEMS refused the request (an ErrorAlert); retrying the same request will not help."""
 

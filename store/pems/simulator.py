@@ -11,12 +11,13 @@ import asyncio
 import base64
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -50,6 +51,9 @@ class Faults:
     error_alert_rate: float = 0.0
     stale_recordid: bool = False
     drop_after_write: int = 0
+    slow_after_write: int = 0
+    busy_on_replay: int = 0
+    refuse_writes: int = 0
     malformed_ids: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -65,6 +69,8 @@ class PemsSimulator:
         self.lock = threading.Lock()
         self.version = 0
         self.writes = 0
+        self.write_counts: Counter[tuple[str, str]] = Counter()
+        self.write_faults: Counter[str] = Counter()  # faults injected into UPDATE requests, by kind
         self._order_cache: dict[tuple, list[str]] = {}
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self.orgs: dict[str, dict[str, SimRecord]] = {}
@@ -144,6 +150,8 @@ class PemsSimulator:
             Route("/_control/add", self._control_add, methods=["POST"]),
             Route("/_control/faults", self._control_faults, methods=["POST"]),
             Route("/_control/records", self._control_records, methods=["GET"]),
+            Route("/_control/edit", self._control_edit, methods=["POST"]),
+            Route("/_control/writes", self._control_writes, methods=["GET"]),
         ])
 
     async def _grids(self, request: Request) -> Response:
@@ -197,17 +205,18 @@ class PemsSimulator:
     async def _update(self, request: Request) -> Response:
         refused = await self._gate(request)
         if refused is not None:
-            return refused
+            return self._count_refused_write(refused)
         key = request.headers.get("Idempotency-Key")
-        with self.lock:
-            if key and key in self._idempotent:
-                status, body = self._idempotent[key]
-                return JSONResponse(body, status_code=status)
+        replayed = self._replay(key) or self._refuse_write()
+        if replayed is not None:
+            return replayed
         try:
             update = (await request.json())["UPDATE"]
             org, rid = update["ORGANIZATION"], update[mapping.ID_ALIAS]
             sent_recordid = int(update[mapping.RECORD_ID_ALIAS])
             changes = mapping.parse_changes(update["FIELD"])
+        except ClientDisconnect:  # the client died while sending: nothing to do, nobody to answer
+            return Response(status_code=400)
         except (ValueError, KeyError, TypeError):
             return _alert(400, "INVALID_REQUEST", "The UPDATE request is malformed.")
         with self.lock:
@@ -215,6 +224,7 @@ class PemsSimulator:
             if record is None:
                 return _alert(404, "RECORD_NOT_FOUND", f"Record {rid[:40]} does not exist.")
             if sent_recordid != record.recordid or self.faults.stale_recordid:
+                self.write_faults["stale_recordid"] += 1
                 return _alert(409, "RECORD_CHANGED", f"Record {rid} was changed by another user.")
             data = {**record.data, **{k: v for k, v in changes.items() if v is not None}}
             for k, v in changes.items():
@@ -225,13 +235,75 @@ class PemsSimulator:
             updated = self._put(org, data, record.recordid + 1, self._now(record.modified))
             self._touch()
             self.writes += 1
+            self.write_counts[(org, rid)] += 1
             body = {"Result": {"ResultData": {"DATARECORD": [{"DATAFIELD": updated.fields()}]}}}
             if key:
                 self._idempotent[key] = (200, body)
-            if self.faults.drop_after_write > 0:
+        return await self._answer_write(body)
+
+    # -- write faults and idempotency ----------------------------------------------------------
+    def _replay(self, key: str | None) -> Response | None:
+        """PEMS's first answer to a known idempotency key (whatever changed since: its recordid
+        may be old), or, with `busy_on_replay`, the ErrorAlert PEMS gives while it still processes it."""
+        if not key:
+            return None
+        with self.lock:
+            if key not in self._idempotent:
+                return None
+            if self.faults.busy_on_replay > 0:
+                self.faults.busy_on_replay -= 1
+                self.write_faults["busy_on_replay"] += 1
+                return _alert(200, "SERVER_BUSY", "A request with this idempotency key is still being processed.")
+            status, body = self._idempotent[key]
+        return JSONResponse(body, status_code=status)
+
+    def _refuse_write(self) -> Response | None:
+        """With `refuse_writes`, an UPDATE is answered 503 before PEMS does anything (reads still work)."""
+        with self.lock:
+            if self.faults.refuse_writes <= 0:
+                return None
+            self.faults.refuse_writes -= 1
+            self.write_faults["5xx"] += 1
+        return Response("update service unavailable", status_code=503)
+
+    async def _answer_write(self, body: dict) -> Response:
+        """The answer to an applied write, unless a fault loses it (502) or holds it past the timeout."""
+        with self.lock:
+            drop, slow = self.faults.drop_after_write > 0, self.faults.slow_after_write > 0
+            if drop:
                 self.faults.drop_after_write -= 1
-                return Response("applied, but the answer was lost", status_code=502)
+                self.write_faults["lost_answer"] += 1
+            elif slow:
+                self.faults.slow_after_write -= 1
+                self.write_faults["answer_after_timeout"] += 1
+        if drop:
+            return Response("applied, but the answer was lost", status_code=502)
+        if slow:
+            await asyncio.sleep(self.faults.timeout_seconds)
+            return Response("applied, answered too late", status_code=504)
         return JSONResponse(body)
+
+    def _count_refused_write(self, refused: Response) -> Response:
+        kind = {504: "timeout", 503: "5xx", 200: "error_alert"}.get(refused.status_code)
+        if kind:
+            with self.lock:
+                self.write_faults[kind] += 1
+        return refused
+
+    def edit_record(self, org: str, rid: str, changes: dict) -> int | None:
+        """Another PEMS user edits a record: its fields change and its recordid moves on."""
+        with self.lock:
+            record = self.orgs.get(org, {}).get(rid)
+            if record is None:
+                return None
+            updated = self._put(org, {**record.data, **changes}, record.recordid + 1, self._now(record.modified))
+            self._touch()
+            return updated.recordid
+
+    def writes_of(self, org: str) -> dict[str, int]:
+        """UPDATE writes PEMS applied per record of `org` (idempotent replays and edits not counted)."""
+        with self.lock:
+            return {rid: n for (o, rid), n in self.write_counts.items() if o == org}
 
     async def _gate(self, request: Request) -> Response | None:
         """Authentication, tenant, and the injected latency / 5xx / timeout / ErrorAlert faults."""
@@ -283,7 +355,8 @@ class PemsSimulator:
         body = await request.json()
         with self.lock:
             for name in ("latency_ms", "error_rate", "timeout_rate", "timeout_seconds", "error_alert_rate",
-                         "stale_recordid", "drop_after_write"):
+                         "stale_recordid", "drop_after_write", "slow_after_write", "busy_on_replay",
+                         "refuse_writes"):
                 if name in body:
                     setattr(self.faults, name, type(getattr(self.faults, name))(body[name]))
             if "seed" in body:
@@ -297,6 +370,16 @@ class PemsSimulator:
         if org not in self.orgs:
             return _alert(404, "ORGANIZATION_NOT_FOUND", "Unknown organization.")
         return JSONResponse({rid: {"data": data, "recordid": recordid} for rid, (data, recordid) in self.snapshot(org).items()})
+
+    async def _control_edit(self, request: Request) -> Response:
+        body = await request.json()
+        recordid = self.edit_record(body["org"], body["id"], dict(body["changes"]))
+        if recordid is None:
+            return _alert(404, "RECORD_NOT_FOUND", "Unknown record.")
+        return JSONResponse({"id": body["id"], "recordid": recordid})
+
+    async def _control_writes(self, request: Request) -> Response:
+        return JSONResponse(self.writes_of(request.query_params.get("org", "")))
 
 
 def _filters(block) -> dict[tuple[str, str], str]:

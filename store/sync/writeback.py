@@ -3,19 +3,25 @@
 Every committed draft ends in exactly one of `synced`, `conflict` or `sync_error`, and is written
 to PEMS at most once: each outbox row carries an idempotency key, a crash after PEMS accepted a
 write is recovered by re-sending with the same key (PEMS answers with its first answer), and a
-row in flight for longer than the lease is taken over by the next worker.
+row in flight for longer than the lease is taken over by the next worker, whose lease token
+fences the old worker out. An attempt whose outcome is unknown (a lost answer, a timeout, a
+refused retry) is settled by reading the record back, never by guessing "failed"; the mirror
+takes PEMS's answer only when it is newer than what it holds.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 from dataclasses import dataclass, field
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from store import queries
-from store.pems.client import PemsClient
+from store.pems.client import PemsClient, Row
 from store.pems.errors import PemsConflict, PemsRejected, PemsUnavailable
 
 log = logging.getLogger(__name__)
@@ -25,6 +31,7 @@ _SYNC = queries.load("sync")
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 120
 BACKOFF_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 600.0
 
 
 @dataclass
@@ -88,33 +95,43 @@ class DeliveryResult:
     rebased: int = 0
     retrying: int = 0
     errors: int = 0
-
+    lost: int = 0  # claims another worker took over: nothing was sent or recorded for them
 
     def add(self, other: DeliveryResult) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+def default_worker_name() -> str:
+    """Who claims outbox rows: host, process and thread (the lease token tells claims apart)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
 def deliver_outbox(app_url: str, client: PemsClient, *, org: str | None = None, limit: int = 100,
-                   lease_seconds: int = LEASE_SECONDS, max_attempts: int = MAX_ATTEMPTS,
-                   rounds: int = 3) -> DeliveryResult:
+                   lease_seconds: float = LEASE_SECONDS, max_attempts: int = MAX_ATTEMPTS,
+                   rounds: int = 3, worker: str | None = None,
+                   backoff_seconds: float = BACKOFF_SECONDS) -> DeliveryResult:
     """Send due outbox rows to PEMS and record each outcome; safe to run in several workers.
 
-    Rows rebased onto a newer PEMS version are due at once, so up to `rounds` passes are made.
-    Each pass writes one `sync_runs` row (direction write) per organization it touched.
+    Each claim carries a lease token; a worker whose lease ran out (another worker took the row
+    over) records nothing and sends nothing more for it. Rows rebased onto a newer PEMS version
+    are due at once, so up to `rounds` passes are made. Each pass writes one `sync_runs` row
+    (direction write) per organization it touched.
     """
     total = DeliveryResult()
+    worker = worker or default_worker_name()
     with psycopg.connect(app_url, autocommit=True) as conn:
         for _ in range(rounds):
-            claimed = conn.execute(_Q["claim_outbox"], {"org": org, "limit": limit,
+            claimed = conn.execute(_Q["claim_outbox"], {"org": org, "limit": limit, "worker": worker,
                                                         "lease_seconds": lease_seconds}).fetchall()
             if not claimed:
                 break
             by_org: dict[str, DeliveryResult] = {}
-            for item in claimed:
-                result = by_org.setdefault(item[1], DeliveryResult())
+            for row in claimed:
+                claim = _Claim(*row, worker=worker)
+                result = by_org.setdefault(claim.org, DeliveryResult())
                 result.claimed += 1
-                _deliver_one(conn, client, item, result, max_attempts)
+                _Courier(conn, client, result, max_attempts, backoff_seconds).deliver(claim)
             for run_org, result in sorted(by_org.items()):
                 _log_write_run(conn, run_org, result)
                 total.add(result)
@@ -123,69 +140,166 @@ def deliver_outbox(app_url: str, client: PemsClient, *, org: str | None = None, 
     return total
 
 
-def _deliver_one(conn: psycopg.Connection, client: PemsClient, item: tuple, result: DeliveryResult,
-                 max_attempts: int) -> None:
-    outbox_id, org, draft_id, record_id, key, payload, attempts = item
-    try:
-        row = client.update_record(org, record_id, payload["recordid"], payload["changes"], key)
-    except PemsConflict:
-        _handle_conflict(conn, client, item, result)
-    except PemsUnavailable as exc:
-        if attempts >= max_attempts:
-            _fail(conn, outbox_id, draft_id, f"PEMS unavailable after {attempts} attempts: {exc.message}")
-            result.errors += 1
+@dataclass(frozen=True)
+class _Claim:
+    outbox_id: int
+    org: str
+    draft_id: int
+    record_id: str
+    key: str
+    payload: dict
+    attempts: int
+    token: str
+    key_sent_before: bool  # this idempotency key may have reached PEMS in an earlier attempt
+    worker: str
+
+    def fence(self, **params) -> dict:
+        return {"id": self.outbox_id, "worker": self.worker, "token": self.token, **params}
+
+
+class _LeaseLost(Exception):
+    """Another worker holds the claim now."""
+
+
+@dataclass
+class _Courier:
+    """Delivers one claimed row and records a true outcome; every change is fenced by the claim."""
+
+    conn: psycopg.Connection
+    client: PemsClient
+    result: DeliveryResult
+    max_attempts: int
+    backoff_seconds: float
+
+    def deliver(self, claim: _Claim) -> None:
+        try:
+            self._send(claim)
+        except _LeaseLost:
+            self.result.lost += 1
+
+    def _send(self, claim: _Claim) -> None:
+        self._still_ours(claim)
+        payload = claim.payload
+        try:
+            row = self.client.update_record(claim.org, claim.record_id, payload["recordid"], payload["changes"],
+                                            claim.key)
+        except PemsConflict:
+            self._on_conflict(claim)
+        except PemsUnavailable as exc:  # a lost answer, a timeout, a refused retry: PEMS may hold it
+            self._on_unknown_outcome(claim, exc.message)
+        except PemsRejected as exc:
+            if claim.key_sent_before:  # e.g. "busy" while PEMS still processes an earlier attempt
+                self._on_unknown_outcome(claim, exc.message)
+            else:
+                self._finish(claim, "sync_error", exc.message)
         else:
-            delay = BACKOFF_SECONDS * 2 ** (attempts - 1)
-            conn.execute(_Q["retry_outbox_later"], {"id": outbox_id, "error": exc.message, "delay": delay})
-            result.retrying += 1
-    except PemsRejected as exc:
-        _fail(conn, outbox_id, draft_id, exc.message)
-        result.errors += 1
-    else:
-        with conn.transaction():
-            conn.execute(_Q["apply_pems_record"], {"org": org, "record_id": record_id, "data": Jsonb(row.record),
-                                                   "pems_record_id": row.pems_record_id})
-            conn.execute(_Q["set_draft_state"], {"id": draft_id, "state": "synced", "detail": None})
-            conn.execute(_Q["finish_outbox"], {"id": outbox_id, "status": "done", "error": None})
-        result.synced += 1
+            self._finish(claim, "synced", record=row)
 
+    def _on_unknown_outcome(self, claim: _Claim, problem: str) -> None:
+        """Read the record back: synced if PEMS holds the change, else retried with the same key.
 
-def _handle_conflict(conn: psycopg.Connection, client: PemsClient, item: tuple, result: DeliveryResult) -> None:
-    """PEMS has a newer version: rebase when it changed other fields, else record the conflict."""
-    outbox_id, org, draft_id, record_id, _key, payload, _attempts = item
-    try:
-        current = client.get_record(org, record_id)
-    except (PemsUnavailable, PemsRejected) as exc:
-        conn.execute(_Q["retry_outbox_later"], {"id": outbox_id, "error": f"conflict check failed: {exc.message}",
-                                                "delay": BACKOFF_SECONDS})
-        result.retrying += 1
-        return
-    if current is None or current.error:
-        _fail(conn, outbox_id, draft_id, "the record no longer exists in PEMS" if current is None
-              else f"PEMS returned an unreadable record: {current.error}")
-        result.errors += 1
-        return
-    fields = conflicting_fields(payload["changes"], payload.get("base") or {}, current.record)
-    with conn.transaction():
-        conn.execute(_Q["apply_pems_record"], {"org": org, "record_id": record_id, "data": Jsonb(current.record),
-                                               "pems_record_id": current.pems_record_id})
+        A retry with the same key is itself a test: PEMS replays its first answer if it applied
+        the write, and answers a stale recordid (409) if it did not.
+        """
+        try:
+            current = self.client.get_record(claim.org, claim.record_id)
+        except (PemsUnavailable, PemsRejected) as exc:
+            self._retry_or_fail(claim, f"{problem}; reading the record back failed: {exc.message}", checked=False)
+            return
+        if current is None:
+            self._finish(claim, "sync_error", "the record no longer exists in PEMS")
+        elif not current.error and _applied(claim.payload, current):
+            self._finish(claim, "synced", record=current)
+        else:
+            self._retry_or_fail(claim, problem, checked=not current.error)
+
+    def _on_conflict(self, claim: _Claim) -> None:
+        """PEMS has a newer version: already ours, a rebase (other fields), or a conflict (same field)."""
+        self._still_ours(claim)  # a worker that lost its lease must not rebase and send again
+        try:
+            current = self.client.get_record(claim.org, claim.record_id)
+        except (PemsUnavailable, PemsRejected) as exc:
+            self._retry(claim, f"conflict check failed: {exc.message}", self.backoff_seconds)
+            return
+        if current is None or current.error:
+            self._finish(claim, "sync_error", "the record no longer exists in PEMS" if current is None
+                         else f"PEMS returned an unreadable record: {current.error}")
+            return
+        if _holds_changes(claim.payload, current):
+            self._finish(claim, "synced", record=current)  # PEMS already has these values: nothing to send
+            return
+        payload = claim.payload
+        fields = conflicting_fields(payload["changes"], payload.get("base") or {}, current.record)
         if fields:
-            conn.execute(_Q["set_draft_state"], {"id": draft_id, "state": "conflict",
-                                                 "detail": Jsonb({"conflicts": fields})})
-            conn.execute(_Q["finish_outbox"], {"id": outbox_id, "status": "failed", "error": "conflict"})
-            result.conflicts += 1
+            self._finish(claim, "conflict", record=current, detail={"conflicts": fields})
+            return
+        rebased = {**payload, "recordid": current.pems_record_id,
+                   "base": {k: current.record.get(k) for k in payload["changes"]}}
+        with self.conn.transaction():
+            if self.conn.execute(_Q["rebase_outbox"], claim.fence(
+                    payload=Jsonb(rebased), error="rebased on a newer PEMS version")).fetchone() is None:
+                raise _LeaseLost
+            self._apply(claim, current)
+        self.result.rebased += 1
+
+    def _retry_or_fail(self, claim: _Claim, problem: str, *, checked: bool = True) -> None:
+        """Retry with backoff; give up after `max_attempts` once PEMS was seen not to hold the change.
+
+        While that could not be checked (the read-back failed too), the row gets as many attempts
+        again before it ends `sync_error` saying so: a sync_error should mean PEMS has no change.
+        """
+        if claim.attempts >= self.max_attempts and (checked or claim.attempts >= 2 * self.max_attempts):
+            reason = problem if checked else f"{problem} (whether PEMS applied it could not be checked)"
+            self._finish(claim, "sync_error", f"PEMS unavailable after {claim.attempts} attempts: {reason}")
         else:
-            rebased = {**payload, "recordid": current.pems_record_id,
-                       "base": {k: current.record.get(k) for k in payload["changes"]}}
-            conn.execute(_Q["rebase_outbox"], {"id": outbox_id, "payload": Jsonb(rebased),
-                                               "error": "rebased on a newer PEMS version"})
-            result.rebased += 1
+            self._retry(claim, problem, min(self.backoff_seconds * 2 ** (claim.attempts - 1), MAX_BACKOFF_SECONDS))
+
+    def _retry(self, claim: _Claim, problem: str, delay: float) -> None:
+        if self.conn.execute(_Q["retry_outbox_later"], claim.fence(error=problem, delay=delay)).fetchone() is None:
+            raise _LeaseLost
+        self.result.retrying += 1
+
+    def _finish(self, claim: _Claim, state: str, reason: str | None = None, *, record: Row | None = None,
+                detail: dict | None = None) -> None:
+        """End the outbox row and its draft in one fenced statement, with PEMS's record if newer."""
+        if state == "sync_error":
+            detail = {"error": reason}
+        with self.conn.transaction():
+            ended = self.conn.execute(_Q["finish_delivery"], claim.fence(
+                status="done" if state == "synced" else "failed",
+                error=reason if state == "sync_error" else ("conflict" if state == "conflict" else None),
+                state=state, detail=Jsonb(detail) if detail else None)).fetchone()
+            if ended is None:
+                raise _LeaseLost
+            if record is not None:
+                self._apply(claim, record)
+        if state == "synced":
+            self.result.synced += 1
+        elif state == "conflict":
+            self.result.conflicts += 1
+        else:
+            self.result.errors += 1
+
+    def _apply(self, claim: _Claim, record: Row) -> None:
+        self.conn.execute(_Q["apply_pems_record"], {"org": claim.org, "record_id": claim.record_id,
+                                                    "data": Jsonb(record.record),
+                                                    "pems_record_id": record.pems_record_id})
+
+    def _still_ours(self, claim: _Claim) -> None:
+        """Renew the lease, or stop: checked before every send and before a rebase."""
+        if self.conn.execute(_Q["renew_claim"], claim.fence()).fetchone() is None:
+            raise _LeaseLost
 
 
-def _fail(conn: psycopg.Connection, outbox_id: int, draft_id: int, reason: str) -> None:
-    with conn.transaction():
-        conn.execute(_Q["set_draft_state"], {"id": draft_id, "state": "sync_error", "detail": Jsonb({"error": reason})})
-        conn.execute(_Q["finish_outbox"], {"id": outbox_id, "status": "failed", "error": reason})
+def _holds_changes(payload: dict, current: Row) -> bool:
+    return all(current.record.get(k) == v for k, v in payload["changes"].items())
+
+
+def _applied(payload: dict, current: Row) -> bool:
+    """PEMS moved past the version we wrote against and holds every value we sent."""
+    sent = payload.get("recordid")
+    return (sent is not None and current.pems_record_id is not None and current.pems_record_id > int(sent)
+            and _holds_changes(payload, current))
 
 
 def _log_write_run(conn: psycopg.Connection, org: str, result: DeliveryResult) -> None:
@@ -195,5 +309,5 @@ def _log_write_run(conn: psycopg.Connection, org: str, result: DeliveryResult) -
         "fetched": result.claimed, "inserted": 0, "updated": result.synced, "unchanged": 0, "deleted": 0,
         "malformed": 0, "failed": result.errors + result.conflicts, "watermark_from": None, "watermark_to": None,
         "error": None, "detail": Jsonb({"conflicts": result.conflicts, "rebased": result.rebased,
-                                        "retrying": result.retrying}),
+                                        "retrying": result.retrying, "lease_lost": result.lost}),
     })
