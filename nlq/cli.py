@@ -172,7 +172,7 @@ def cmd_pems_sim(settings: Settings, args: argparse.Namespace) -> int:
     simulator = PemsSimulator(organizations, args.records, seed=args.seed, api_key=args.api_key)
     print(f"PEMS simulator on http://{args.host}:{args.port}  organizations: {', '.join(organizations)}  "
           f"API key: {args.api_key}  tenant: {simulator.tenant}", flush=True)
-    uvicorn.run(simulator.app(), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(simulator.app(), host=args.host, port=args.port, log_level="warning", date_header=False)
     return 0
 
 
