@@ -134,9 +134,13 @@ class _Tally:
     def seen(self) -> set[str]:
         return set(self.written) | set(self.malformed)
 
-    def unread_since(self) -> datetime | None:
-        """The oldest stamp of a record the run saw but could not read: the next run reads it again."""
-        stamps = [s for rid, s in self.malformed.items() if s is not None and rid not in self.written]
+    def unread_since(self, previous: datetime | None) -> datetime | None:
+        """The oldest stamp of a version the run could not read and that changed after `previous`
+        (the watermark the run started from): the next run starts there and reads it once more.
+        A version already unreadable in the previous run is left to the next full run, so one
+        row PEMS cannot render does not hold every incremental run back."""
+        stamps = [s for rid, s in self.malformed.items()
+                  if s is not None and rid not in self.written and (previous is None or s > previous)]
         return min(stamps) if stamps else None
 
 
@@ -174,7 +178,7 @@ def _run(conn: psycopg.Connection, client: PemsClient, org: str, result: SyncRes
     result.unchanged = len(tally.written) - result.inserted - result.updated
     result.malformed = len(set(tally.malformed) - set(tally.written)) + tally.unnamed_malformed
     started = pems_clock or began
-    unread = tally.unread_since()
+    unread = tally.unread_since(result.watermark_from)
     result.watermark_to = min(started, unread) if unread else started
     conn.execute(_Q["save_sync_state"], {"org": org, "watermark": result.watermark_to, "full": full})
 
