@@ -33,6 +33,12 @@ ON CONFLICT (organization_id) DO UPDATE
        last_full_at = coalesce(EXCLUDED.last_full_at, vanguard.sync_state.last_full_at),
        last_success_at = now(), last_attempt_at = now();
 
+-- name: last_read_held_back
+SELECT coalesce((detail ->> 'watermark_held_back')::boolean, false)
+FROM vanguard.sync_runs
+WHERE organization_id = %(org)s AND direction = 'read' AND status = 'succeeded'
+ORDER BY id DESC LIMIT 1;
+
 -- name: claim_due_sync
 -- Take a due organization for this process: of several processes asking at once, one gets it.
 INSERT INTO vanguard.sync_state (organization_id, last_attempt_at) VALUES (%(org)s, now())

@@ -50,6 +50,7 @@ class SyncResult:
     malformed: int = 0
     flagged_drafts: int = 0
     confirmed_present: int = 0  # missing from the paged read, found by the targeted one: not deleted
+    watermark_held_back: bool = False  # the watermark is an unreadable row's stamp, not PEMS's clock
     watermark_from: datetime | None = None
     watermark_to: datetime | None = None
     error: str | None = None
@@ -134,13 +135,15 @@ class _Tally:
     def seen(self) -> set[str]:
         return set(self.written) | set(self.malformed)
 
-    def unread_since(self, previous: datetime | None) -> datetime | None:
-        """The oldest stamp of a version the run could not read and that changed after `previous`
+    def unread_since(self, previous: datetime | None, previous_held: bool) -> datetime | None:
+        """The oldest stamp of a version the run could not read and that is new since `previous`
         (the watermark the run started from): the next run starts there and reads it once more.
-        A version already unreadable in the previous run is left to the next full run, so one
-        row PEMS cannot render does not hold every incremental run back."""
-        stamps = [s for rid, s in self.malformed.items()
-                  if s is not None and rid not in self.written and (previous is None or s > previous)]
+        A version the previous run already held the watermark back for is left to the next full
+        run, so one row PEMS cannot render does not hold every incremental run back."""
+        def new(stamp: datetime) -> bool:
+            return previous is None or stamp > previous or (stamp == previous and not previous_held)
+
+        stamps = [s for rid, s in self.malformed.items() if s is not None and rid not in self.written and new(s)]
         return min(stamps) if stamps else None
 
 
@@ -178,8 +181,10 @@ def _run(conn: psycopg.Connection, client: PemsClient, org: str, result: SyncRes
     result.unchanged = len(tally.written) - result.inserted - result.updated
     result.malformed = len(set(tally.malformed) - set(tally.written)) + tally.unnamed_malformed
     started = pems_clock or began
-    unread = tally.unread_since(result.watermark_from)
+    held = conn.execute(_Q["last_read_held_back"], {"org": org}).fetchone()
+    unread = tally.unread_since(result.watermark_from, bool(held and held[0]))
     result.watermark_to = min(started, unread) if unread else started
+    result.watermark_held_back = result.watermark_to != started
     conn.execute(_Q["save_sync_state"], {"org": org, "watermark": result.watermark_to, "full": full})
 
 
@@ -258,5 +263,6 @@ def _finish(conn: psycopg.Connection, result: SyncResult) -> None:
         "malformed": result.malformed, "failed": 0, "watermark_from": result.watermark_from,
         "watermark_to": result.watermark_to, "error": result.error,
         "detail": Jsonb({"malformed_rows": result.malformed_rows, "flagged_drafts": result.flagged_drafts,
-                         "confirmed_present": result.confirmed_present, "timings": result.timings}),
+                         "confirmed_present": result.confirmed_present,
+                         "watermark_held_back": result.watermark_held_back, "timings": result.timings}),
     })
