@@ -84,7 +84,6 @@ def test_full_sync_of_three_organizations_mirrors_pems_exactly(db, app_conn, syn
     after = row_versions(app_conn, "ORG_B")
     rewritten = {rid for rid in after if before.get(rid) != after[rid]}
     # PEMS changed (or deleted) these after the previous run had read them:
-    # PEMS changed (or deleted) these after the previous run had read them:
     behind = {rid for rid in set(again.before) | set(mirrored) if mirrored.get(rid) != again.before.get(rid)}
     assert rewritten <= again.touched | behind, "a row PEMS did not change was rewritten"
     assert again.result.unchanged >= 8000 - len(again.touched | behind) - again.result.deleted
