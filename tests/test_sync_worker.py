@@ -177,14 +177,14 @@ def test_a_long_incremental_run_loses_no_change(db, app_conn, sync_pems):
     pems.control("change", org="ORG_A", count=300, seed=7)
     began = pems.sim.clock()
     pems.control("churn", changes=3, seconds=20, seed=3)  # every page: 20 s pass, 3 records change
-    long_run = synced(db, pems, "ORG_A", client, overlap_seconds=60)
+    long_run = synced(db, pems, "ORG_A", client)  # the default overlap: one minute
     pems.control("churn")
     assert long_run.problems == []
     assert pems.sim.clock() - began > timedelta(minutes=5)
     assert began <= long_run.result.watermark_to <= began + timedelta(seconds=21), \
         "the watermark is PEMS's clock when the run began"
     pems.control("clock", advance_seconds=30)
-    assert synced(db, pems, "ORG_A", client, overlap_seconds=60).problems == []
+    assert synced(db, pems, "ORG_A", client).problems == []
     assert mirror_of(app_conn, "ORG_A") == pems.sim.snapshot("ORG_A")
 
 
@@ -221,12 +221,12 @@ def test_a_record_missing_from_the_paged_read_is_read_by_id_before_it_is_marked_
 
 
 def test_counts_are_exact_when_a_record_appears_on_two_pages(db, app_conn, sync_pems):
-    pems = sync_pems(["ORG_A"], 800, churn=None)
+    pems = sync_pems(["ORG_A"], 1000, churn=None)
     add_org(app_conn, "ORG_A")
-    client = pems.client(page_size=15)
+    client = pems.client(page_size=40)
     synced(db, pems, "ORG_A", client)
-    pems.control("change", org="ORG_A", count=150, seed=4)
-    pems.control("churn", changes=4, seed=12)  # records already read change again and come back
+    pems.control("change", org="ORG_A", count=300, seed=4)
+    pems.control("churn", changes=25, seed=12)  # records already read change again and come back
     run = synced(db, pems, "ORG_A", client)
     result = run.result
     assert result.fetched > result.inserted + result.updated + result.unchanged, "no record came twice"
