@@ -447,9 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
     guard.set_defaults(handler=cmd_guard)
 
     bench = commands.add_parser("bench", help="measure performance and print a table of targets")
-    bench.add_argument("--only", choices=["guard", "sync", "nlq", "api", "load"], action="append",
+    bench.add_argument("--only", choices=["guard", "sync", "faults", "nlq", "api", "load"], action="append",
                        help="run only these benchmarks (repeatable); default: all")
-    bench.add_argument("--runs", type=_bounded(5, 100_000), default=200, help="timed runs per item (default 200)")
+    bench.add_argument("--runs", type=_bounded(5, 100_000), default=200,
+                       help="timed runs per item, and sync runs of the fault campaign (default 200)")
     bench.add_argument("--records", type=_bounded(1000, 5_000_000), default=1_000_000,
                        help="mirror size of the dataset benchmarks (default 1,000,000)")
     bench.add_argument("--orgs", type=_bounded(1, 100), default=20, help="organizations in the dataset (default 20)")

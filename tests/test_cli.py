@@ -209,6 +209,8 @@ def test_bench_smoke_run_measures_every_item(tmp_path):
         assert name in results and results[name]["median"] > 0, name
     for name in ("page of 100, two filters (with drafts)", "KPIs with drafts"):
         assert "HTTP/SQL" in results[name]["note"]
+    faults = results["faults (reads): mismatches in 7 sync runs"]  # 5 drawn runs and two quiet ones
+    assert faults["median"] == 0 and faults["passed"] is True, faults["note"]
     load = results["load: 5 clients for 4 s, errors"]
     assert load["median"] == 0 and load["passed"] is True, load["note"]
     assert all(line in result.stdout for line in ("machine:", "load: page reads"))

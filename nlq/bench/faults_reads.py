@@ -12,6 +12,7 @@ faults` runs it with larger numbers; `tests/test_faults_reads.py` with small one
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections import Counter
@@ -272,3 +273,40 @@ def _compare_exactly(mirror: dict[str, MirrorRow], pems: dict) -> list[str]:
     problems += [f"after the quiet runs: {rid} is live in the mirror but gone from PEMS"
                  for rid, row in sorted(mirror.items()) if rid not in pems and not row.deleted]
     return problems
+
+
+BENCH_RECORDS = 1500
+BENCH_PAGE_SIZE = 100
+
+
+def bench_faults(runs: int, seed: int = 1) -> list:
+    """`vanguard bench --only faults`: the campaign with `runs` runs on a throwaway database."""
+    from nlq.bench import Result
+    from nlq.bench.dataset import fresh_database
+    from store.pems.background import BackgroundServer
+
+    config = CampaignConfig(runs=runs, records=BENCH_RECORDS, page_size=BENCH_PAGE_SIZE, seed=seed)
+    print(f"fault campaign (reads): {runs:,} sync runs of {BENCH_RECORDS:,} records ...", flush=True)
+
+    def report(done: int, totals: CampaignTotals) -> None:
+        if done % 25 == 0:
+            print(f"  {done:,} runs, {len(totals.mismatches)} mismatches", flush=True)
+
+    # Retries and failed runs are the point here: one line each would bury the table.
+    quiet = [logging.getLogger(name) for name in ("store.pems.client", "store.sync.worker", "store.sync.schedule")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        with fresh_database() as urls:
+            sim = PemsSimulator([ORG], BENCH_RECORDS, seed=seed)
+            with BackgroundServer(sim.app(), date_header=False) as url:
+                totals = run_campaign(urls.app, sim, url, config, progress=report)
+    finally:
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
+    for mismatch in totals.mismatches[:20]:
+        print(f"  mismatch: {mismatch}", flush=True)
+    return [Result(f"faults (reads): mismatches in {totals.runs:,} sync runs", "", len(totals.mismatches),
+                   len(totals.mismatches), "0", not totals.mismatches,
+                   f"{totals.summary()}; {totals.seconds:.0f} s")]
