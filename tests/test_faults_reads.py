@@ -14,3 +14,4 @@ def test_many_runs_under_churn_and_every_read_fault_leave_no_mismatch(db, pems_f
     assert totals.succeeded >= 20 and totals.failed >= 3, totals.summary()
     assert all(totals.faults[kind] > 0 for kind in FAULT_KINDS), totals.summary()
     assert all(totals.churn[kind] > 0 for kind in ("changes", "adds", "deletes")), totals.summary()
+    assert totals.longer_than_overlap >= 5, totals.summary()

@@ -61,6 +61,7 @@ class CampaignTotals:
     succeeded: int = 0
     failed: int = 0
     rows_read: int = 0
+    longer_than_overlap: int = 0  # runs that lasted longer than the overlap on PEMS's clock
     faults: Counter = field(default_factory=Counter)  # injected by the simulator, by kind
     churn: Counter = field(default_factory=Counter)  # changes / adds / deletes during reads
     between_runs: Counter = field(default_factory=Counter)  # changes / adds / deletes between runs
@@ -70,9 +71,11 @@ class CampaignTotals:
     def summary(self) -> str:
         faults = ", ".join(f"{kind} {self.faults.get(kind, 0):,}" for kind in FAULT_KINDS)
         churn = ", ".join(f"{k} {self.churn.get(k, 0):,}" for k in ("changes", "adds", "deletes"))
+        between = ", ".join(f"{k} {self.between_runs.get(k, 0):,}" for k in ("changes", "adds", "deletes"))
         return (f"{self.runs} runs ({self.full} full, {self.incremental} incremental; {self.succeeded} succeeded, "
-                f"{self.failed} failed), {self.rows_read:,} rows read; faults injected: {faults}; "
-                f"during reads: {churn}; mismatches: {len(self.mismatches)}")
+                f"{self.failed} failed; {self.longer_than_overlap} longer than the overlap), {self.rows_read:,} rows "
+                f"read; faults injected: {faults}; during reads: {churn}; between runs: {between}; "
+                f"mismatches: {len(self.mismatches)}")
 
 
 def read_mirror(conn: psycopg.Connection, org: str) -> dict[str, MirrorRow]:
@@ -217,7 +220,9 @@ def _one_run(conn, app_url: str, client: PemsClient, sim: PemsSimulator, churn: 
                     if runs >= 2 and pems_before.get(rid, (None, None))[1] == version}
     sim.take_served(ORG)
     sim.set_churn(churn)
+    began = sim.clock()
     result = sync_organization(app_url, client, ORG, full=full, overlap_seconds=config.overlap_seconds)
+    totals.longer_than_overlap += (sim.clock() - began).total_seconds() > config.overlap_seconds
     totals.churn.update(sim.churned)
     sim.set_churn(Churn())
     served = sim.take_served(ORG)

@@ -100,7 +100,7 @@ class PemsSimulator:
         self.served: dict[str, Served] = {}
         self.version = 0
         self.writes = 0
-        self._order_cache: dict[tuple, list[str]] = {}
+        self._order_cache: dict[tuple, tuple[list, list[str]]] = {}
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self.orgs: dict[str, dict[str, SimRecord]] = {}
         self.next_index: dict[str, int] = {}
@@ -197,10 +197,14 @@ class PemsSimulator:
             self.advance_clock(churn.seconds)
         with self.lock:
             seed = self._churn_rng.randrange(2 ** 31)
-            doomed = random.Random(seed).sample(sorted(self.orgs[org]), min(churn.deletes, len(self.orgs[org])))
-        self.churned["deletes"] += len(self.delete_records(org, doomed))
-        self.churned["changes"] += len(self.change_records(org, churn.changes, seed=seed + 1))
-        self.churned["adds"] += len(self.add_records(org, churn.adds))
+            doomed = (random.Random(seed).sample(sorted(self.orgs[org]), min(churn.deletes, len(self.orgs[org])))
+                      if churn.deletes else [])
+        if doomed:
+            self.churned["deletes"] += len(self.delete_records(org, doomed))
+        if churn.changes:
+            self.churned["changes"] += len(self.change_records(org, churn.changes, seed=seed + 1))
+        if churn.adds:
+            self.churned["adds"] += len(self.add_records(org, churn.adds))
 
     def take_served(self, org: str) -> Served:
         """What the grid answered `org` since the last call (and start counting afresh)."""
