@@ -53,7 +53,7 @@ class Run:
         return {rid for rid in set(self.before) | set(self.after) if self.before.get(rid) != self.after.get(rid)}
 
 
-def synced(db, pems, org: str, client=None, **kw) -> Run:
+def synced(db, pems, org: str, client=None, client_timeouts: bool = False, **kw) -> Run:
     """One sync run, checked against PEMS before and after it."""
     with psycopg.connect(db.app, autocommit=True) as conn:
         before, mirror_before = pems.sim.snapshot(org), read_mirror(conn, org)
@@ -64,7 +64,7 @@ def synced(db, pems, org: str, client=None, **kw) -> Run:
         after = pems.sim.snapshot(org)
         problems = check_run(result, pems_before=before, pems_after=after, mirror_before=mirror_before,
                              mirror_after=read_mirror(conn, org), served=served,
-                             malformed=malformed & served.malformed)
+                             malformed=malformed & served.malformed, client_timeouts=client_timeouts)
     return Run(result, problems, before, after, served)
 
 
@@ -256,7 +256,7 @@ def test_failing_pems_either_completes_through_retries_or_changes_nothing(db, ap
     pems.control("faults", error_rate=0.1, timeout_rate=0.1, timeout_seconds=1.0, seed=11)
     checksum = app_conn.execute(CHECKSUM, ("ORG_A",)).fetchone()
     client = pems.client(timeout_seconds=0.3, max_attempts=attempts, page_size=100)
-    run = synced(db, pems, "ORG_A", client, full=True)
+    run = synced(db, pems, "ORG_A", client, client_timeouts=True, full=True)
     # The fault sequence is seeded: with 8 attempts per request it completes, with 1 it cannot.
     assert run.result.status == ("succeeded" if attempts > 1 else "failed")
     assert run.problems == []
