@@ -67,6 +67,7 @@ class CampaignTotals:
     faults: Counter = field(default_factory=Counter)  # injected by the simulator, by kind
     churn: Counter = field(default_factory=Counter)  # changes / adds / deletes during reads
     between_runs: Counter = field(default_factory=Counter)  # changes / adds / deletes between runs
+    failures: Counter = field(default_factory=Counter)  # why the failed runs failed
     mismatches: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -77,6 +78,7 @@ class CampaignTotals:
         return (f"{self.runs} runs ({self.full} full, {self.incremental} incremental; {self.succeeded} succeeded, "
                 f"{self.failed} failed; {self.longer_than_overlap} longer than the overlap), {self.rows_read:,} rows "
                 f"read; faults injected: {faults}; during reads: {churn}; between runs: {between}; "
+                f"failed runs: {'; '.join(f'{n} {why}' for why, n in self.failures.most_common())}; "
                 f"mismatches: {len(self.mismatches)}")
 
 
@@ -243,6 +245,8 @@ def _one_run(conn, app_url: str, client: PemsClient, sim: PemsSimulator, churn: 
     totals.incremental += result.kind == "incremental"
     totals.succeeded += result.status == "succeeded"
     totals.failed += result.status == "failed"
+    if result.status == "failed":
+        totals.failures[result.error] += 1
     totals.rows_read += result.fetched
     if result.status == "succeeded":
         for rid in served.malformed - served.ids:
