@@ -114,7 +114,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                               load_records=False)
         if pems.simulated_organizations is not None:
             print(f"PEMS: built-in simulator at {pems.settings.base_url}")
-            _sync_all(urls.app, pems.settings, None, full=False, settings=settings)
+            _sync_due(urls.app, pems.settings, settings)
         else:
             print(f"PEMS: {pems.settings.base_url}")
         print(f"PFA Vanguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
@@ -143,16 +143,36 @@ def _sync_all(app_url: str, pems_settings, orgs: list[str] | None, *, full: bool
     ok = True
     with PemsClient(pems_settings) as client:
         for org in orgs or known:
-            def progress(fetched: int, org: str = org) -> None:
-                print(f"\r  {org}: {fetched:,} records read", end="", flush=True)
-
             result = sync_organization(app_url, client, org, full=full, max_delete_share=settings.sync_max_delete_share,
-                                       progress=progress if sys.stdout.isatty() else None)
-            print(f"\r  {org}: {result.kind} sync {result.status}: {result.fetched:,} read, {result.inserted:,} inserted, "
-                  f"{result.updated:,} updated, {result.unchanged:,} unchanged, {result.deleted:,} deleted, "
-                  f"{result.malformed:,} malformed" + (f" ({result.error})" if result.error else ""), flush=True)
+                                       overlap_seconds=settings.sync_overlap_seconds, progress=_progress_line(org))
+            _print_sync_result(result)
             ok = ok and result.status in ("succeeded", "skipped")
     return ok
+
+
+def _sync_due(app_url: str, pems_settings, settings: Settings) -> None:
+    """The start-up sync: only the organizations that the runs recorded in the database say are due."""
+    from store.pems.client import PemsClient
+    from store.sync.schedule import sync_due_organizations
+
+    with PemsClient(pems_settings) as client:
+        results = sync_due_organizations(app_url, client, settings.schedule(), progress=_progress_line,
+                                         report=_print_sync_result)
+    if not results:
+        print("no organization is due for a sync (the recorded runs are recent; `vanguard sync` syncs now)")
+
+
+def _progress_line(org: str):
+    if not sys.stdout.isatty():
+        return None
+    return lambda fetched: print(f"\r  {org}: {fetched:,} records read", end="", flush=True)
+
+
+def _print_sync_result(result) -> None:
+    print(f"\r  {result.organization_id}: {result.kind} sync {result.status}: {result.fetched:,} read, "
+          f"{result.inserted:,} inserted, {result.updated:,} updated, {result.unchanged:,} unchanged, "
+          f"{result.deleted:,} deleted, {result.malformed:,} malformed" + (f" ({result.error})" if result.error else ""),
+          flush=True)
 
 
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
@@ -174,7 +194,7 @@ def cmd_pems_sim(settings: Settings, args: argparse.Namespace) -> int:
     simulator = PemsSimulator(organizations, args.records, seed=args.seed, api_key=args.api_key)
     print(f"PEMS simulator on http://{args.host}:{args.port}  organizations: {', '.join(organizations)}  "
           f"API key: {args.api_key}  tenant: {simulator.tenant}", flush=True)
-    uvicorn.run(simulator.app(), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(simulator.app(), host=args.host, port=args.port, log_level="warning", date_header=False)
     return 0
 
 
@@ -436,9 +456,10 @@ def build_parser() -> argparse.ArgumentParser:
     guard.set_defaults(handler=cmd_guard)
 
     bench = commands.add_parser("bench", help="measure performance and print a table of targets")
-    bench.add_argument("--only", choices=["guard", "sync", "nlq", "fair", "api", "load"], action="append",
+    bench.add_argument("--only", choices=["guard", "sync", "faults", "nlq", "fair", "api", "load"], action="append",
                        help="run only these benchmarks (repeatable); default: all")
-    bench.add_argument("--runs", type=_bounded(5, 100_000), default=200, help="timed runs per item (default 200)")
+    bench.add_argument("--runs", type=_bounded(5, 100_000), default=200,
+                       help="timed runs per item, and sync runs of the fault campaign (default 200)")
     bench.add_argument("--records", type=_bounded(1000, 5_000_000), default=1_000_000,
                        help="mirror size of the dataset benchmarks (default 1,000,000)")
     bench.add_argument("--orgs", type=_bounded(1, 100), default=20, help="organizations in the dataset (default 20)")

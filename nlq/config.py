@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     sync_interval_minutes: float = Field(default=15, gt=0, le=1440, description="How often each organization is synced.")
     full_sync_hours: float = Field(default=24, gt=0, le=24 * 30, description="How often a sync is a full reconcile (marks deletions).")
     sync_max_delete_share: float = Field(default=0.5, gt=0, le=1, description="A full sync that would mark more than this share deleted fails instead.")
+    sync_overlap_seconds: float = Field(default=60, ge=0, le=86_400, description="An incremental sync also reads changes stamped this long before the previous run began (late commits, clock steps).")
     sync_enabled: bool = Field(default=True, description="Run the sync scheduler and write-back inside `vanguard serve`.")
     app_pool_size: int = Field(default=10, ge=1, le=200, description="Connections the app role's pool holds at most (per API process).")
     reader_pool_size: int = Field(default=5, ge=1, le=200, description="Connections the reader (NL query) pool holds at most (per API process).")
@@ -117,6 +118,7 @@ class Settings(BaseSettings):
             interval_seconds=int(self.sync_interval_minutes * 60),
             full_every_seconds=int(self.full_sync_hours * 3600),
             max_delete_share=self.sync_max_delete_share,
+            overlap_seconds=self.sync_overlap_seconds,
         )
 
     def pems_settings(self, base_url: str | None = None, api_key: str | None = None) -> PemsSettings:

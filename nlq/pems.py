@@ -27,5 +27,5 @@ def open_pems(settings: Settings) -> Iterator[PemsEndpoint]:
         return
     organizations = demo_data.organization_codes(settings.demo_orgs)
     simulator = PemsSimulator(organizations, settings.demo_records)
-    with BackgroundServer(simulator.app()) as url:
+    with BackgroundServer(simulator.app(), date_header=False) as url:
         yield PemsEndpoint(settings.pems_settings(base_url=url, api_key=simulator.api_key), organizations)

@@ -1,4 +1,9 @@
-"""A PEMS simulator on a loopback port per test, and clients for it."""
+"""A PEMS simulator on a loopback port per test, and clients for it.
+
+`pems_factory` serves a quiet PEMS (nothing changes unless the test says so); `sync_pems` is the
+default for sync tests: a PEMS whose users change, add and delete records between the pages of
+every read (`CHURN`), as the real one does while a sync runs.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ import pytest
 
 from store.pems.background import BackgroundServer
 from store.pems.client import PemsClient, PemsSettings
-from store.pems.simulator import PemsSimulator
+from store.pems.simulator import Churn, PemsSimulator
+
+CHURN = Churn(changes=2, adds=1, deletes=1, seed=13)
 
 
 class Pems:
@@ -29,16 +36,30 @@ class Pems:
         return response.json()
 
 
-@pytest.fixture
-def pems_factory() -> Iterator:
+def _factory(default_churn: Churn | None):
     servers: list[BackgroundServer] = []
 
-    def make(orgs: list[str], records: int, seed: int = 7) -> Pems:
-        sim = PemsSimulator(orgs, records, seed=seed)
-        server = BackgroundServer(sim.app())
+    def make(orgs: list[str], records: int, seed: int = 7, churn: Churn | None = default_churn) -> Pems:
+        sim = PemsSimulator(orgs, records, seed=seed, churn=churn)
+        server = BackgroundServer(sim.app(), date_header=False)
         servers.append(server)
         return Pems(sim, server.start())
 
+    return make, servers
+
+
+@pytest.fixture
+def pems_factory() -> Iterator:
+    make, servers = _factory(None)
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def sync_pems() -> Iterator:
+    """Like `pems_factory`, with `CHURN` between pages unless a test passes `churn=None`."""
+    make, servers = _factory(CHURN)
     yield make
     for server in servers:
         server.stop()

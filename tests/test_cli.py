@@ -163,6 +163,38 @@ def test_serve_with_zero_configuration(tmp_path: Path):
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was left running"
 
 
+def serve_until_healthy(env: dict[str, str], cwd: Path) -> str:
+    """Start `vanguard serve`, wait for /health, stop it with Ctrl-C; return what it printed."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "serve"], cwd=cwd, env={**clean, **env, "VANGUARD_PORT": str(port)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    return output
+
+
+def test_a_restart_of_serve_syncs_only_what_the_recorded_runs_say_is_due(db, tmp_path: Path):
+    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "100", "VANGUARD_DEMO_ORGS": "2"}
+    first = serve_until_healthy(env, tmp_path)
+    assert first.count("full sync succeeded: 100 read, 100 inserted") == 2
+    second = serve_until_healthy(env, tmp_path)
+    assert "sync succeeded" not in second and "no organization is due for a sync" in second
+    with psycopg.connect(db.app) as conn:
+        runs = conn.execute("SELECT count(*) FROM vanguard.sync_runs WHERE direction = 'read'").fetchone()[0]
+    assert runs == 2, "the second start (and its scheduler) synced again"
+
+
 def vanguard_stdin(text: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "nlq.cli", *args], input=text, env=cli_env(),
                           capture_output=True, text=True, timeout=60)
@@ -229,6 +261,8 @@ def test_bench_smoke_run_measures_every_item(tmp_path):
         assert name in results and results[name]["median"] > 0, name
     for name in ("page of 100, two filters (with drafts)", "KPIs with drafts"):
         assert "HTTP/SQL" in results[name]["note"]
+    faults = results["faults (reads): mismatches in 7 sync runs"]  # 5 drawn runs and two quiet ones
+    assert faults["median"] == 0 and faults["passed"] is True, faults["note"]
     load = results["load: 5 clients for 4 s, errors"]
     assert load["median"] == 0 and load["passed"] is True, load["note"]
     assert all(line in result.stdout for line in ("machine:", "load: page reads"))

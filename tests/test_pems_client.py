@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 
-from store.pems import mapping
+from store.pems import grid_filters, mapping
 from store.pems.client import PemsClient, PemsSettings
 from store.pems.errors import MalformedRecord, PemsConflict, PemsRejected, PemsUnavailable
+from store.pems.simulator import Churn
 
 
 def all_rows(client, org, **kw):
@@ -91,6 +94,122 @@ def test_get_record(pems_factory):
     row = pems.client().get_record("ORG_A", "PFA-0000012")
     assert row.record_id == "PFA-0000012" and row.record["organization"] == "ORG_A"
     assert pems.client().get_record("ORG_A", "PFA-0000999") is None
+
+
+def grid(pems, org: str, body: dict) -> httpx.Response:
+    return httpx.post(f"{pems.url}/axis/restservices/grids", json=body, timeout=10,
+                      headers={"X-API-KEY": pems.sim.api_key, "tenant": "VANGUARD", "organization": org})
+
+
+def offset_read(pems, org: str, page_size: int) -> list[str]:
+    """What a client paging by CURSOR_POSITION (the way the sync once read) gets."""
+    ids, cursor = [], 0
+    while True:
+        body = {"GRID": {"GRID_NAME": "PFA", "NUMBER_OF_ROWS_FIRST_RETURNED": page_size, "CURSOR_POSITION": cursor},
+                "ADDON_SORT": {"ALIAS_NAME": "pfs_id", "TYPE": "ASC"}}
+        result = grid(pems, org, body).json()["Result"]["ResultData"]
+        rows = [dict((f["FIELDNAME"], f["FIELDVALUE"]) for f in r["DATAFIELD"])["pfs_id"] for r in result["DATARECORD"]]
+        ids.extend(rows)
+        cursor += len(rows)
+        if result["MORERECORDPRESENT"] != "+":
+            return ids
+
+
+def test_offset_paging_works_on_a_quiet_grid_and_skips_rows_when_pems_deletes_between_pages(pems_factory):
+    """The simulator pages like a real EAM grid: an offset counts into the list as it is now."""
+    quiet = pems_factory(["ORG_A"], 500)
+    assert offset_read(quiet, "ORG_A", 50) == sorted(quiet.sim.snapshot("ORG_A"))
+    busy = pems_factory(["ORG_A"], 500, churn=Churn(deletes=3, seed=2))
+    before = set(busy.sim.snapshot("ORG_A"))
+    read = offset_read(busy, "ORG_A", 50)
+    lived_through = before & set(busy.sim.snapshot("ORG_A"))
+    assert lived_through - set(read), "deletions before the cursor shift live rows out of an offset read"
+
+
+def test_key_paging_returns_every_record_that_lived_through_the_read_once(pems_factory):
+    pems = pems_factory(["ORG_A"], 800, churn=Churn(changes=3, adds=2, deletes=3, seed=4))
+    before = set(pems.sim.snapshot("ORG_A"))
+    ids = [row.record_id for row in all_rows(pems.client(page_size=40), "ORG_A")]
+    after = pems.sim.snapshot("ORG_A")
+    assert ids == sorted(set(ids)), "each record once, in id order"
+    assert before & set(after) <= set(ids)
+    assert pems.sim.churned["deletes"] >= 40 and pems.sim.churned["adds"] >= 20
+
+
+def test_a_read_of_changes_reads_the_last_version_of_records_changed_while_it_reads(pems_factory):
+    pems = pems_factory(["ORG_A"], 400)
+    since = pems.sim.clock()
+    pems.control("clock", advance_seconds=5)
+    pems.control("change", org="ORG_A", count=60, seed=8)
+    pems.control("churn", changes=4, seconds=7, seed=5)
+    rows = all_rows(pems.client(page_size=10), "ORG_A", modified_after=since)
+    pems.control("churn")
+    final = pems.sim.snapshot("ORG_A")
+    last_read = {row.record_id: (row.record, row.pems_record_id) for row in rows}
+    changed = {rid for rid, r in pems.sim.orgs["ORG_A"].items() if r.modified > since}
+    assert set(last_read) == changed and len(changed) > 60
+    assert all(last_read[rid] == final[rid] for rid in changed), "a change made during the read was not read"
+    assert len(rows) > len(changed), "records changed after their page come again"
+
+
+def test_read_records_returns_the_ids_pems_has_in_batches(pems_factory):
+    pems = pems_factory(["ORG_A"], 300)
+    wanted = [f"PFA-{i:07d}" for i in range(1, 301, 2)] + ["PFA-9999998", "PFA-9999999"]
+    pems.control("delete", org="ORG_A", ids=["PFA-0000001", "PFA-0000003"])
+    rows = pems.client(page_size=20).read_records("ORG_A", wanted)
+    snapshot = pems.sim.snapshot("ORG_A")
+    assert sorted(r.record_id for r in rows) == sorted(set(wanted) & set(snapshot))
+    assert all((r.record, r.pems_record_id) == snapshot[r.record_id] for r in rows)
+
+
+def test_hidden_rows_are_missing_from_paged_reads_but_found_by_id(pems_factory):
+    pems = pems_factory(["ORG_A"], 100)
+    pems.control("faults", hidden={"ORG_A": ["PFA-0000007", "PFA-0000050"]})
+    ids = {r.record_id for r in all_rows(pems.client(page_size=30), "ORG_A")}
+    assert len(ids) == 98 and "PFA-0000007" not in ids
+    assert [r.record_id for r in pems.client().read_records("ORG_A", ["PFA-0000007", "PFA-0000050"])] == [
+        "PFA-0000007", "PFA-0000050"]
+
+
+def test_pages_carry_the_pems_clock(pems_factory):
+    pems = pems_factory(["ORG_A"], 10)
+    now = datetime.fromisoformat(pems.control("clock", advance_seconds=7200)["now"].replace("Z", "+00:00"))
+    page = next(pems.client().iter_pages("ORG_A"))
+    assert timedelta(0) <= page.server_time - now < timedelta(seconds=5)
+    assert page.server_time - datetime.now(timezone.utc) > timedelta(seconds=7000)
+
+
+def test_grid_filters_combine_and_before_or_with_parentheses(pems_factory):
+    pems = pems_factory(["ORG_A"], 50)
+    org = ("pfs_organization", "=", "ORG_A")
+    groups = [[org, ("pfs_id", "=", "PFA-0000003")], [org, ("pfs_id", ">", "PFA-0000048")]]
+    body = {"GRID": {"NUMBER_OF_ROWS_FIRST_RETURNED": 100}, "MULTIADDON_FILTERS": grid_filters.render(groups)}
+    rows = grid(pems, "ORG_A", body).json()["Result"]["ResultData"]["DATARECORD"]
+    assert [dict((f["FIELDNAME"], f["FIELDVALUE"]) for f in r["DATAFIELD"])["pfs_id"] for r in rows] == [
+        "PFA-0000003", "PFA-0000049", "PFA-0000050"]
+    tree = grid_filters.parse(grid_filters.render(groups))
+    assert tree.op == "or" and [c.op for c in tree.children] == ["and", "and"]
+    flat = grid_filters.parse({"MULTIADDON_FILTER": [  # a AND b OR c: AND binds tighter
+        {"SEQNUM": 1, "JOINER": "AND", "ADDON_FILTER": {"ALIAS_NAME": "a", "OPERATOR": "=", "VALUE": "1"}},
+        {"SEQNUM": 2, "JOINER": "OR", "ADDON_FILTER": {"ALIAS_NAME": "b", "OPERATOR": "=", "VALUE": "2"}},
+        {"SEQNUM": 3, "ADDON_FILTER": {"ALIAS_NAME": "c", "OPERATOR": "=", "VALUE": "3"}}]})
+    assert flat.op == "or" and flat.children[0].op == "and"
+    assert grid_filters.lower_bound(tree, "pfs_id", str) == ("PFA-0000003", True)
+
+
+@pytest.mark.parametrize("filters, message", [
+    ([{"SEQNUM": 1, "LPAREN": "(", "ADDON_FILTER": {"ALIAS_NAME": "pfs_id", "OPERATOR": "=", "VALUE": "x"}}],
+     "unbalanced parentheses"),
+    ([{"SEQNUM": 1, "ADDON_FILTER": {"ALIAS_NAME": "pfs_id", "OPERATOR": "LIKE", "VALUE": "x"}}], "not supported"),
+    ([{"SEQNUM": 1, "ADDON_FILTER": {"ALIAS_NAME": "pfs_lastmodified", "OPERATOR": ">", "VALUE": "soon"}}],
+     "not valid"),
+    ([{"SEQNUM": 1, "ADDON_FILTER": {"ALIAS_NAME": "pfs_f_area", "OPERATOR": "=", "VALUE": "x"}}], "cannot filter"),
+])
+def test_the_simulator_refuses_filters_it_cannot_evaluate(pems_factory, filters, message):
+    pems = pems_factory(["ORG_A"], 5)
+    response = grid(pems, "ORG_A", {"GRID": {}, "MULTIADDON_FILTERS": {"MULTIADDON_FILTER": filters}})
+    assert response.status_code == 400 and response.json()["ErrorAlert"][0]["Name"] == "INVALID_FILTER"
+    assert message in response.json()["ErrorAlert"][0]["Message"]
 
 
 # -- the mapping ------------------------------------------------------------------------------

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import psycopg
+import pytest
 from psycopg.types.json import Jsonb
 
 from nlq.app import create_app
 from nlq.config import Settings
-from store.sync.schedule import Schedule, run_pass
+from store.sync.schedule import Schedule, run_pass, sync_due_organizations
 from store.sync.writeback import commit_drafts
 from tests.helpers import add_org, add_user
 
@@ -61,3 +62,55 @@ async def test_the_app_lifespan_runs_the_scheduler(db, pems_factory):
             await asyncio.sleep(0.1)
         assert count == 60
     assert app.state.scheduler.running is False
+
+
+def test_the_start_up_sync_follows_the_runs_recorded_in_the_database(db, app_conn, pems_factory):
+    """What `vanguard serve` runs before it serves: a restart (or a second process) within the
+    interval syncs nothing; an organization whose last run is old enough is synced, full when due."""
+    pems = pems_factory(["ORG_A", "ORG_B"], 50)
+    for org in ("ORG_A", "ORG_B"):
+        add_org(app_conn, org)
+    schedule = Schedule(interval_seconds=900, full_every_seconds=86_400)
+    first = sync_due_organizations(db.app, pems.client(), schedule)
+    assert [(r.organization_id, r.kind, r.status) for r in first] == [
+        ("ORG_A", "full", "succeeded"), ("ORG_B", "full", "succeeded")]
+    assert sync_due_organizations(db.app, pems.client(), schedule) == []  # the restart
+    app_conn.execute("UPDATE vanguard.sync_state SET last_attempt_at = now() - interval '20 minutes'"
+                     " WHERE organization_id = 'ORG_B'")
+    assert [(r.organization_id, r.kind) for r in sync_due_organizations(db.app, pems.client(), schedule)] == [
+        ("ORG_B", "incremental")]
+
+
+def test_processes_starting_together_sync_each_organization_once(db, app_conn, pems_factory):
+    import threading
+
+    orgs = ["ORG_A", "ORG_B", "ORG_C", "ORG_D"]
+    pems = pems_factory(orgs, 40)
+    for org in orgs:
+        add_org(app_conn, org)
+    pems.control("faults", latency_ms=20)
+    schedule = Schedule(interval_seconds=900)
+    outcomes: list = []
+    start = threading.Barrier(4)
+
+    def process() -> None:
+        start.wait()
+        outcomes.extend(sync_due_organizations(db.app, pems.client(), schedule))
+
+    threads = [threading.Thread(target=process) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.organization_id for r in outcomes) == orgs, "each organization synced exactly once"
+    assert all(r.status == "succeeded" for r in outcomes)
+    runs = app_conn.execute("SELECT organization_id, count(*) FROM vanguard.sync_runs GROUP BY 1 ORDER BY 1").fetchall()
+    assert runs == [(org, 1) for org in orgs]
+
+
+def test_the_overlap_setting_reaches_the_schedule(monkeypatch):
+    monkeypatch.setenv("VANGUARD_SYNC_OVERLAP_SECONDS", "300")
+    assert Settings().schedule().overlap_seconds == 300
+    monkeypatch.setenv("VANGUARD_SYNC_OVERLAP_SECONDS", "-1")
+    with pytest.raises(ValueError):
+        Settings()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 
-ITEMS = ("guard", "sync", "nlq", "fair", "api", "load")
+ITEMS = ("guard", "sync", "faults", "nlq", "fair", "api", "load")
 
 
 @dataclass
@@ -59,6 +59,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
     from nlq.bench.api import bench_api
     from nlq.bench.dataset import bench_dataset
     from nlq.bench.fairshare import bench_fairshare
+    from nlq.bench.faults_reads import bench_faults
     from nlq.bench.guard import bench_guard
     from nlq.bench.load import bench_load
     from nlq.bench.nlq import bench_nlq
@@ -74,6 +75,8 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         results.extend(bench_guard(args.runs))
     if "sync" in selected:
         results.extend(bench_sync(args.sync_records))
+    if "faults" in selected:
+        results.extend(bench_faults(args.runs))
     if selected & {"nlq", "fair", "api", "load"}:
         # One dataset for these three; the read-only item first, then the ones that write.
         with bench_dataset(args.records, args.orgs, args.drafts) as dataset:

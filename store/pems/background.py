@@ -12,15 +12,18 @@ import uvicorn
 class BackgroundServer:
     """`with BackgroundServer(app) as url: ...` serves `app` until the block ends."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off") -> None:
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off",
+                 date_header: bool = True) -> None:
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
         # listening socket says so, and without it small responses wait ~40 ms for delayed ACKs.
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.host, self.port = self.sock.getsockname()[:2]
-        # proxy_headers off: an app behind a proxy decides itself which proxies it believes.
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan, proxy_headers=False)
+        # proxy_headers off: an app behind a proxy decides itself which proxies it believes;
+        # date_header=False for an app that sends its own `Date` (the simulator's clock).
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan, proxy_headers=False,
+                                date_header=date_header)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

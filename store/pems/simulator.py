@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from itertools import islice
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from store import demo_data
-from store.pems import mapping
+from store.pems import grid_filters, mapping
 
 MAX_PAGE = 10_000
 
@@ -55,23 +59,53 @@ class Faults:
     busy_on_replay: int = 0
     refuse_writes: int = 0
     malformed_ids: dict[str, set[str]] = field(default_factory=dict)
+    # Rows a paged read leaves out unless the filter names their id (`pfs_id = ...`): a grid that
+    # briefly misses records, so absence from a paged read proves nothing.
+    hidden_ids: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Churn:
+    """What PEMS users do while a client pages through a grid: before every grid request of an
+    organization, `changes` records change, `adds` are added and `deletes` deleted (drawn from
+    `seed`), and the clock moves `seconds` on (a long run, without waiting for it)."""
+
+    changes: int = 0
+    adds: int = 0
+    deletes: int = 0
+    seconds: float = 0.0
+    seed: int = 1
+
+
+@dataclass
+class Served:
+    """What the grid answered one organization since the last `take_served`: rows, and the ids of
+    the readable and of the malformed ones (a test's exact expectation of a run's counts)."""
+
+    rows: int = 0
+    ids: set[str] = field(default_factory=set)
+    malformed: set[str] = field(default_factory=set)
 
 
 class PemsSimulator:
     """In-memory PEMS with `organizations` x `records` demo PFA records."""
 
     def __init__(self, organizations: list[str], records: int, *, seed: int = 7, api_key: str = "pems-sim-key",
-                 tenant: str = "VANGUARD", user: str = "vanguard") -> None:
+                 tenant: str = "VANGUARD", user: str = "vanguard", churn: Churn | None = None) -> None:
         self.api_key, self.tenant, self.user = api_key, tenant, user
         self.seed = seed
         self.rng = random.Random(seed)
         self.faults = Faults()
         self.lock = threading.Lock()
+        self.clock_offset = timedelta(0)
+        self.set_churn(churn or Churn())
+        self.injected: Counter = Counter()  # faults injected, by kind
+        self.served: dict[str, Served] = {}
         self.version = 0
         self.writes = 0
         self.write_counts: Counter[tuple[str, str]] = Counter()
         self.write_faults: Counter[str] = Counter()  # faults injected into UPDATE requests, by kind
-        self._order_cache: dict[tuple, list[str]] = {}
+        self._order_cache: dict[tuple, tuple[list, list[str]]] = {}
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self.orgs: dict[str, dict[str, SimRecord]] = {}
         self.next_index: dict[str, int] = {}
@@ -80,6 +114,9 @@ class PemsSimulator:
             for record in demo_data.generate_records(org, records, seed=seed):
                 self._put(org, record, 1, _parse_iso(record["lastModified"]))
             self.next_index[org] = records + 1
+        newest = max((r.modified for recs in self.orgs.values() for r in recs.values()), default=None)
+        if newest is not None and newest > self.clock():  # PEMS never stamps a change in its future
+            self.clock_offset = newest - self.clock() + timedelta(seconds=1)
 
     # -- state -------------------------------------------------------------------------------
     def _put(self, org: str, data: dict, recordid: int, modified: datetime) -> SimRecord:
@@ -92,8 +129,12 @@ class PemsSimulator:
         self.version += 1
         self._order_cache.clear()
 
+    def clock(self) -> datetime:
+        """PEMS's clock (to the second): it stamps changes and is sent as every answer's `Date`."""
+        return (datetime.now(timezone.utc) + self.clock_offset).replace(microsecond=0)
+
     def _now(self, previous: datetime) -> datetime:
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = self.clock()
         return now if now > previous else previous + timedelta(seconds=1)
 
     def change_records(self, org: str, count: int, seed: int | None = None) -> list[str]:
@@ -140,6 +181,41 @@ class PemsSimulator:
         with self.lock:
             return {rid: (dict(r.data), r.recordid) for rid, r in self.orgs[org].items()}
 
+    # -- churn and clock -----------------------------------------------------------------------
+    def set_churn(self, churn: Churn) -> None:
+        with self.lock:
+            self.churn = churn
+            self._churn_rng = random.Random(churn.seed)
+        self.churned: Counter = Counter()
+
+    def advance_clock(self, seconds: float) -> datetime:
+        with self.lock:
+            self.clock_offset += timedelta(seconds=seconds)
+        return self.clock()
+
+    def _churn_before_read(self, org: str) -> None:
+        """PEMS's users at work between two pages of a read (see `Churn`)."""
+        churn = self.churn
+        if org not in self.orgs or not (churn.changes or churn.adds or churn.deletes or churn.seconds):
+            return
+        if churn.seconds:
+            self.advance_clock(churn.seconds)
+        with self.lock:
+            seed = self._churn_rng.randrange(2 ** 31)
+            doomed = (random.Random(seed).sample(sorted(self.orgs[org]), min(churn.deletes, len(self.orgs[org])))
+                      if churn.deletes else [])
+        if doomed:
+            self.churned["deletes"] += len(self.delete_records(org, doomed))
+        if churn.changes:
+            self.churned["changes"] += len(self.change_records(org, churn.changes, seed=seed + 1))
+        if churn.adds:
+            self.churned["adds"] += len(self.add_records(org, churn.adds))
+
+    def take_served(self, org: str) -> Served:
+        """What the grid answered `org` since the last call (and start counting afresh)."""
+        with self.lock:
+            return self.served.pop(org, Served())
+
     # -- HTTP ----------------------------------------------------------------------------------
     def app(self) -> Starlette:
         return Starlette(routes=[
@@ -149,12 +225,21 @@ class PemsSimulator:
             Route("/_control/delete", self._control_delete, methods=["POST"]),
             Route("/_control/add", self._control_add, methods=["POST"]),
             Route("/_control/faults", self._control_faults, methods=["POST"]),
+            Route("/_control/churn", self._control_churn, methods=["POST"]),
+            Route("/_control/clock", self._control_clock, methods=["POST"]),
             Route("/_control/records", self._control_records, methods=["GET"]),
             Route("/_control/edit", self._control_edit, methods=["POST"]),
             Route("/_control/writes", self._control_writes, methods=["GET"]),
-        ])
+        ], middleware=[Middleware(_ClockDate, clock=self.clock)])
 
     async def _grids(self, request: Request) -> Response:
+        """A grid page: the rows matching the filter in the sort order, from `CURSOR_POSITION` on.
+
+        Like a real EAM grid, every request is evaluated against the records as they are now: an
+        offset into a list that changed since the previous page skips or repeats rows, a key
+        filter (`pfs_id > last`) does not.
+        """
+        self._churn_before_read(request.headers.get("organization", ""))
         refused = await self._gate(request)
         if refused is not None:
             return refused
@@ -163,44 +248,90 @@ class PemsSimulator:
             grid = body["GRID"]
             size = int(grid.get("NUMBER_OF_ROWS_FIRST_RETURNED", 100))
             cursor = int(grid.get("CURSOR_POSITION", 0))
-            filters = _filters(body.get("MULTIADDON_FILTERS"))
-            sort = body.get("ADDON_SORT") or {}
+            tree = grid_filters.parse(body.get("MULTIADDON_FILTERS"))
+            sort = _sort_spec(body.get("ADDON_SORT"))
+        except grid_filters.GridFilterError as exc:
+            return _alert(400, "INVALID_FILTER", f"The filter is not valid: {exc}")
         except (ValueError, KeyError, TypeError, AttributeError):
             return _alert(400, "INVALID_REQUEST", "The grid request is malformed.")
         org = request.headers.get("organization", "")
-        if filters.get((mapping.ORGANIZATION_ALIAS, "=")) not in (None, org):
+        if any(alias == mapping.ORGANIZATION_ALIAS and value != org
+               for alias, _, value in grid_filters.conditions(tree)):
             return _alert(400, "INVALID_FILTER", "The organization filter must match the organization header.")
         if org not in self.orgs:
             return _alert(404, "ORGANIZATION_NOT_FOUND", f"Organization {org[:40]} does not exist.")
         if not 1 <= size <= MAX_PAGE or cursor < 0:
             return _alert(400, "INVALID_PAGE", f"Page size must be 1..{MAX_PAGE}.")
-        try:
-            after = filters.get((mapping.MODIFIED_ALIAS, ">"))
-            after = mapping.parse_stamp(after) if after else None
-        except ValueError:
-            return _alert(400, "INVALID_FILTER", "The last-modified filter is not a PEMS date.")
         with self.lock:
-            ids = self._ordered(org, after, filters.get((mapping.ID_ALIAS, "=")),
-                                sort.get("ALIAS_NAME", mapping.ID_ALIAS), sort.get("TYPE", "ASC") == "DESC")
-            page = ids[cursor:cursor + size]
-            malformed = self.faults.malformed_ids.get(org, set())
-            rows = [{"DATAFIELD": _corrupt(self.orgs[org][rid].fields()) if rid in malformed
-                     else self.orgs[org][rid].fields()} for rid in page]
-        more = cursor + len(page) < len(ids)
+            try:
+                page, more = self._select(org, tree, sort, cursor, size)
+            except (grid_filters.GridFilterError, ValueError) as exc:
+                return _alert(400, "INVALID_FILTER", f"The filter is not valid: {str(exc)[:200]}")
+            rows = self._render_page(org, page)
         return FastJSONResponse({"Result": {"ResultData": {
             "CURRENTCURSORPOSITION": cursor + len(page), "MORERECORDPRESENT": "+" if more else "-",
-            "TOTALCOUNT": len(ids), "DATARECORD": rows}}})
+            "DATARECORD": rows}}})
 
-    def _ordered(self, org: str, after: datetime | None, only: str | None, alias: str, desc: bool) -> list[str]:
-        key = (org, after, only, alias, desc)
+    def _select(self, org: str, tree: grid_filters.Node, sort: tuple[tuple[str, bool], ...], cursor: int,
+                size: int) -> tuple[list[str], bool]:
+        """Ids of one page, and whether more match. Starts at the filter's lowest possible sort key
+        (an index range scan), then skips `cursor` matches: offset paging works as in EAM."""
+        records = self.orgs[org]
+        keys, ids = self._ordered(org, sort)
+        fields = _FIELDS | {mapping.ORGANIZATION_ALIAS: (lambda item: org, str)}
+        test = grid_filters.compile_tree(tree, fields)
+        start = 0
+        primary, desc = sort[0]
+        if not desc:
+            bound = grid_filters.lower_bound(tree, primary, fields[primary][1] if primary in _FIELDS else str)
+            if bound is not None:
+                start = (bisect.bisect_left if bound[1] else bisect.bisect_right)(keys, bound[0])
+        named = {value for alias, op, value in grid_filters.conditions(tree) if alias == mapping.ID_ALIAS and op == "="}
+        hidden = self.faults.hidden_ids.get(org, set()) - named
+        page: list[str] = []
+        for rid in islice(ids, start, None):
+            if not test((rid, records[rid])):
+                continue
+            if rid in hidden:
+                self.injected["hidden_rows"] += 1
+                continue
+            if cursor:
+                cursor -= 1
+                continue
+            page.append(rid)
+            if len(page) > size:
+                break
+        return page[:size], len(page) > size
+
+    def _ordered(self, org: str, sort: tuple[tuple[str, bool], ...]) -> tuple[list, list[str]]:
+        """(primary sort keys, ids) of every record of `org` in `sort` order, id last; cached until a change."""
+        key = (org, sort)
         cached = self._order_cache.get(key)
         if cached is None:
             records = self.orgs[org]
-            ids = [rid for rid, r in records.items() if (after is None or r.modified > after) and (only is None or rid == only)]
-            sort_key = mapping.KEYS_BY_ALIAS.get(alias, "pfaId")
-            ids.sort(key=lambda rid: (str(records[rid].data.get(sort_key, "")), rid), reverse=desc)
-            cached = self._order_cache[key] = ids
+
+            def value(alias: str, rid: str):
+                if alias in _FIELDS:
+                    return _FIELDS[alias][0]((rid, records[rid]))
+                return str(records[rid].data.get(mapping.KEYS_BY_ALIAS.get(alias, "pfaId"), ""))
+
+            aliases = [alias for alias, _ in sort]
+            ids = sorted(records, key=lambda rid: (*(value(a, rid) for a in aliases), rid), reverse=sort[0][1])
+            cached = self._order_cache[key] = ([value(aliases[0], rid) for rid in ids], ids)
         return cached
+
+    def _render_page(self, org: str, page: list[str]) -> list[dict]:
+        malformed = self.faults.malformed_ids.get(org, set())
+        served = self.served.setdefault(org, Served())
+        rows = []
+        for rid in page:
+            bad = rid in malformed
+            rows.append({"DATAFIELD": _corrupt(self.orgs[org][rid].fields()) if bad else self.orgs[org][rid].fields()})
+            (served.malformed if bad else served.ids).add(rid)
+            if bad:
+                self.injected["malformed_rows"] += 1
+        served.rows += len(rows)
+        return rows
 
     async def _update(self, request: Request) -> Response:
         refused = await self._gate(request)
@@ -313,17 +444,21 @@ class PemsSimulator:
             return _alert(401, "INVALID_TENANT", "Unknown tenant.")
         faults = self.faults
         if faults.latency_ms:
+            self.injected["latency"] += 1
             await asyncio.sleep(faults.latency_ms / 1000)
         with self.lock:
             draw = self.rng.random()
         if draw < faults.timeout_rate:
+            self.injected["timeout"] += 1
             await asyncio.sleep(faults.timeout_seconds)
             return Response("too late", status_code=504)
         draw -= faults.timeout_rate
         if draw < faults.error_rate:
+            self.injected["http_5xx"] += 1
             return Response("upstream trouble", status_code=503)
         draw -= faults.error_rate
         if draw < faults.error_alert_rate:
+            self.injected["error_alert"] += 1
             return _alert(200, "SERVER_BUSY", "The grid service rejected the request.")
         return None
 
@@ -363,7 +498,27 @@ class PemsSimulator:
                 self.rng = random.Random(body["seed"])
         chosen = {org: self.set_malformed(org, float(share), int(body.get("seed", 1)))
                   for org, share in (body.get("malformed") or {}).items()}
+        with self.lock:
+            for org, ids in (body.get("hidden") or {}).items():
+                self.faults.hidden_ids[org] = set(map(str, ids))
         return JSONResponse({"ok": True, "malformed": chosen})
+
+    async def _control_churn(self, request: Request) -> Response:
+        """Set what changes between grid pages (`Churn`'s fields); answer what churned so far."""
+        body = await request.json()
+        try:
+            churn = Churn(**{name: type(getattr(Churn, name))(body[name]) for name in
+                             ("changes", "adds", "deletes", "seconds", "seed") if name in body})
+        except (TypeError, ValueError):
+            return _alert(400, "INVALID_REQUEST", "changes, adds, deletes and seed are integers, seconds a number.")
+        previous = dict(self.churned)
+        self.set_churn(churn)
+        return JSONResponse({"ok": True, "churned": previous})
+
+    async def _control_clock(self, request: Request) -> Response:
+        """Move PEMS's clock on by `advance_seconds` (0: just read it)."""
+        body = await request.json()
+        return JSONResponse({"now": mapping.iso_stamp(self.advance_clock(float(body.get("advance_seconds", 0))))})
 
     async def _control_records(self, request: Request) -> Response:
         org = request.query_params.get("org", "")
@@ -382,12 +537,37 @@ class PemsSimulator:
         return JSONResponse(self.writes_of(request.query_params.get("org", "")))
 
 
-def _filters(block) -> dict[tuple[str, str], str]:
-    found: dict[tuple[str, str], str] = {}
-    for item in (block or {}).get("MULTIADDON_FILTER", []):
-        f = item["ADDON_FILTER"]
-        found[(f["ALIAS_NAME"], f["OPERATOR"])] = f["VALUE"]
-    return found
+def _sort_spec(block) -> tuple[tuple[str, bool], ...]:
+    """`ADDON_SORT` as ((alias, descending), ...): one {ALIAS_NAME, TYPE} or a list of them."""
+    items = block if isinstance(block, list) else [block] if block else []
+    spec = tuple((str(item["ALIAS_NAME"]), str(item.get("TYPE", "ASC")).upper() == "DESC") for item in items)
+    return spec or ((mapping.ID_ALIAS, False),)
+
+
+# The aliases a grid filter or sort compares as typed values; a row is (id, SimRecord).
+_FIELDS = {
+    mapping.ID_ALIAS: (lambda item: item[0], str),
+    mapping.MODIFIED_ALIAS: (lambda item: item[1].modified, mapping.parse_stamp),
+}
+
+
+class _ClockDate:
+    """Sends PEMS's (possibly advanced) clock as the `Date` header of every answer, as a server does."""
+
+    def __init__(self, app, clock) -> None:
+        self.app, self.clock = app, clock
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_date(message) -> None:
+            if message["type"] == "http.response.start":
+                date = format_datetime(self.clock(), usegmt=True).encode()
+                message = {**message, "headers": [*message.get("headers", []), (b"date", date)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_date)
 
 
 class FastJSONResponse(JSONResponse):

@@ -25,12 +25,27 @@ INSERT INTO vanguard.sync_state (organization_id, last_attempt_at) VALUES (%(org
 ON CONFLICT (organization_id) DO UPDATE SET last_attempt_at = now();
 
 -- name: save_sync_state
+-- The watermark is set, not raised: a run that met rows it could not read moves it back to them.
 INSERT INTO vanguard.sync_state (organization_id, watermark, last_full_at, last_success_at, last_attempt_at)
 VALUES (%(org)s, %(watermark)s, CASE WHEN %(full)s THEN now() END, now(), now())
 ON CONFLICT (organization_id) DO UPDATE
-   SET watermark = greatest(vanguard.sync_state.watermark, EXCLUDED.watermark),
+   SET watermark = EXCLUDED.watermark,
        last_full_at = coalesce(EXCLUDED.last_full_at, vanguard.sync_state.last_full_at),
        last_success_at = now(), last_attempt_at = now();
+
+-- name: last_read_held_back
+SELECT coalesce((detail ->> 'watermark_held_back')::boolean, false)
+FROM vanguard.sync_runs
+WHERE organization_id = %(org)s AND direction = 'read' AND status = 'succeeded'
+ORDER BY id DESC LIMIT 1;
+
+-- name: claim_due_sync
+-- Take a due organization for this process: of several processes asking at once, one gets it.
+INSERT INTO vanguard.sync_state (organization_id, last_attempt_at) VALUES (%(org)s, now())
+ON CONFLICT (organization_id) DO UPDATE SET last_attempt_at = now()
+ WHERE vanguard.sync_state.last_attempt_at IS NULL
+    OR vanguard.sync_state.last_attempt_at < now() - make_interval(secs => %(interval_seconds)s)
+RETURNING organization_id;
 
 -- name: create_seen
 CREATE TEMP TABLE sync_seen (id text NOT NULL) ON COMMIT DROP;
@@ -55,25 +70,21 @@ TRUNCATE sync_staging;
 ANALYZE sync_seen;
 
 -- name: upsert_from_staging
+-- Returns the id of every row written and whether it was new; unchanged rows are not returned.
 WITH incoming AS (
     SELECT DISTINCT ON (id) id, data, pems_record_id
     FROM sync_staging
     ORDER BY id, data ->> 'lastModified' DESC
-), upserted AS (
-    INSERT INTO vanguard.pfa_mirror AS m (organization_id, id, data, pems_record_id, last_synced_at, deleted_at)
-    SELECT %(org)s, id, data, pems_record_id, now(), NULL FROM incoming
-    ON CONFLICT (organization_id, id) DO UPDATE
-       SET data = EXCLUDED.data, pems_record_id = EXCLUDED.pems_record_id,
-           last_synced_at = EXCLUDED.last_synced_at, deleted_at = NULL
-     WHERE m.data IS DISTINCT FROM EXCLUDED.data
-        OR m.pems_record_id IS DISTINCT FROM EXCLUDED.pems_record_id
-        OR m.deleted_at IS NOT NULL
-    RETURNING (xmax = 0) AS inserted
 )
-SELECT (SELECT count(*) FROM incoming),
-       count(*) FILTER (WHERE inserted),
-       count(*) FILTER (WHERE NOT inserted)
-FROM upserted;
+INSERT INTO vanguard.pfa_mirror AS m (organization_id, id, data, pems_record_id, last_synced_at, deleted_at)
+SELECT %(org)s, id, data, pems_record_id, now(), NULL FROM incoming
+ON CONFLICT (organization_id, id) DO UPDATE
+   SET data = EXCLUDED.data, pems_record_id = EXCLUDED.pems_record_id,
+       last_synced_at = EXCLUDED.last_synced_at, deleted_at = NULL
+ WHERE m.data IS DISTINCT FROM EXCLUDED.data
+    OR m.pems_record_id IS DISTINCT FROM EXCLUDED.pems_record_id
+    OR m.deleted_at IS NOT NULL
+RETURNING m.id, (xmax = 0) AS inserted;
 
 -- name: mark_missing_deleted
 WITH gone AS (
@@ -102,6 +113,12 @@ SELECT s.last_full_at IS NULL OR s.last_full_at < now() - make_interval(secs => 
 FROM vanguard.organizations AS o
 LEFT JOIN vanguard.sync_state AS s ON s.organization_id = o.id
 WHERE o.id = %(org)s;
+
+-- name: list_missing
+SELECT m.id FROM vanguard.pfa_mirror AS m
+WHERE m.organization_id = %(org)s AND m.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM sync_seen AS s WHERE s.id = m.id)
+ORDER BY m.id;
 
 -- name: count_missing
 SELECT (SELECT count(*) FROM vanguard.pfa_mirror AS m

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
 
 from store import queries
 from store.pems.client import PemsClient
-from store.sync.worker import SyncResult, sync_organization
+from store.sync.worker import DEFAULT_OVERLAP_SECONDS, SyncResult, sync_organization
 from store.sync.writeback import DeliveryResult, deliver_outbox
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ class Schedule:
     interval_seconds: int = 15 * 60
     full_every_seconds: int = 24 * 3600
     max_delete_share: float = 0.5
+    overlap_seconds: float = DEFAULT_OVERLAP_SECONDS
 
 
 @dataclass
@@ -39,16 +41,42 @@ def full_sync_due(conn: psycopg.Connection, org: str, schedule: Schedule) -> boo
     return bool(row and row[0])
 
 
+def claim_due(conn: psycopg.Connection, org: str, schedule: Schedule) -> bool:
+    """Take `org` for a sync if it is still due; of processes asking at once, exactly one gets it."""
+    row = conn.execute(_Q["claim_due_sync"], {"org": org, "interval_seconds": schedule.interval_seconds}).fetchone()
+    return row is not None
+
+
+def sync_due_organizations(app_url: str, client: PemsClient, schedule: Schedule, *,
+                           progress: Callable[[str], Callable[[int], None] | None] | None = None,
+                           report: Callable[[SyncResult], None] | None = None) -> list[SyncResult]:
+    """Sync every organization that the runs recorded in the database say is due (full when a
+    reconcile is due), each claimed first, so any number of processes or restarts sync it once.
+
+    `progress(org)` may return a callback for the rows read; `report` sees each result.
+    """
+    with psycopg.connect(app_url, autocommit=True) as conn:
+        candidates = due_organizations(conn, schedule)
+    results = []
+    for org in candidates:
+        with psycopg.connect(app_url, autocommit=True) as conn:
+            full = full_sync_due(conn, org, schedule)
+            if not claim_due(conn, org, schedule):
+                continue  # another process took it meanwhile
+        outcome = sync_organization(app_url, client, org, full=full, max_delete_share=schedule.max_delete_share,
+                                    overlap_seconds=schedule.overlap_seconds,
+                                    progress=progress(org) if progress else None)
+        log.info("sync %s (%s): %s, %d fetched, %d inserted, %d updated, %d deleted", org, outcome.kind,
+                 outcome.status, outcome.fetched, outcome.inserted, outcome.updated, outcome.deleted)
+        if report:
+            report(outcome)
+        results.append(outcome)
+    return results
+
+
 def run_pass(app_url: str, client: PemsClient, schedule: Schedule, *, syncs: bool = True) -> PassResult:
     """Deliver the write-back outbox, then sync every organization that is due (full when due)."""
     result = PassResult(delivery=deliver_outbox(app_url, client))
-    if not syncs:
-        return result
-    with psycopg.connect(app_url, autocommit=True) as conn:
-        plan = [(org, full_sync_due(conn, org, schedule)) for org in due_organizations(conn, schedule)]
-    for org, full in plan:
-        outcome = sync_organization(app_url, client, org, full=full, max_delete_share=schedule.max_delete_share)
-        log.info("sync %s (%s): %s, %d fetched, %d inserted, %d updated, %d deleted", org, outcome.kind,
-                 outcome.status, outcome.fetched, outcome.inserted, outcome.updated, outcome.deleted)
-        result.syncs.append(outcome)
+    if syncs:
+        result.syncs = sync_due_organizations(app_url, client, schedule)
     return result
