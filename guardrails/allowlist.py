@@ -37,7 +37,7 @@ FUNCTION_NAMES = (
     "Lower", "Upper", "Length", "Substring", "Trim", "Concat", "ConcatWs", "Initcap", "Left", "Right",
     "Replace", "Reverse", "StrPosition", "SplitPart", "StartsWith",
     "CurrentDate", "CurrentTimestamp", "TimestampTrunc", "DateTrunc", "TimeToStr",
-    "StrToDate", "StrToTime", "JustifyDays", "JustifyHours", "JustifyInterval", "DateDiff",
+    "StrToDate", "StrToTime", "JustifyDays", "JustifyHours", "JustifyInterval",
     "RowNumber", "Rank", "DenseRank", "Ntile", "Lag", "Lead", "FirstValue", "LastValue", "NthValue",
     "PercentRank", "CumeDist",
 )

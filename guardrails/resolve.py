@@ -32,6 +32,7 @@ _SET_OPERATIONS = (exp.Union, exp.Intersect, exp.Except)
 _QUERIES = (exp.Select, *_SET_OPERATIONS)
 _CALL = re.compile(r"\s*([A-Za-z_]\w*)\s*\(")
 UNNAMED = "?column?"
+WEIGHT_CAP = 10**9
 # Functions that build longer text from their arguments (see rules/bound_growth.py).
 GROWTH_FUNCTIONS = (exp.Replace, exp.Concat, exp.ConcatWs, exp.DPipe, exp.GroupConcat)
 
@@ -61,6 +62,8 @@ class Resolver:
         self._grown: dict[int, frozenset[str]] = {}
         self._items: dict[int, list[Source]] = {}
         self._visible: dict[int, list[Source]] = {}
+        self._weights: dict[tuple[int, str], int] = {}
+        self._bases: dict[tuple[int, str], frozenset[str]] = {}
 
     # -- relations -------------------------------------------------------------------------------
 
@@ -189,6 +192,103 @@ class Resolver:
                     return True
         return False
 
+    # -- what a column stands for ------------------------------------------------------------------
+
+    def weight(self, expression: exp.Expression) -> int:
+        """Nodes of `expression` with every CTE / derived-table column replaced by the expression
+        that defines it (what the planner builds when it inlines them), capped at WEIGHT_CAP."""
+        total = 0
+        for node in expression.walk():
+            total += self.column_weight(node) if isinstance(node, exp.Column) else 1
+            if total >= WEIGHT_CAP:
+                return WEIGHT_CAP
+        return total
+
+    def column_weight(self, column: exp.Column) -> int:
+        definition = self.definition(column)
+        return 1 if definition is None else self._defined_weight(definition)
+
+    def _defined_weight(self, definition: tuple[exp.Expression, str]) -> int:
+        key = (id(definition[0]), definition[1])
+        if key not in self._weights:
+            self._weights[key] = 1  # a cycle (impossible without RECURSIVE) counts once
+            expression = self._defining_expression(*definition)
+            self._weights[key] = 1 if expression is None else self.weight(expression)
+        return self._weights[key]
+
+    def base_columns(self, expression: exp.Expression) -> frozenset[str]:
+        """The view's columns an expression reads, through any CTEs and derived tables."""
+        found: set[str] = set()
+        for column in ([expression] if isinstance(expression, exp.Column) else expression.find_all(exp.Column)):
+            definition = self.definition(column)
+            if definition is None:
+                target = column.args.get("this")
+                if isinstance(target, exp.Identifier) and self._reads_view(column):
+                    found.add(normalized(target))
+                continue
+            key = (id(definition[0]), definition[1])
+            if key not in self._bases:
+                self._bases[key] = frozenset()
+                inner = self._defining_expression(*definition)
+                self._bases[key] = frozenset() if inner is None else self.base_columns(inner)
+            found |= self._bases[key]
+        return frozenset(found)
+
+    def _reads_view(self, column: exp.Column) -> bool:
+        wanted = normalized(column.args.get("this"))
+        qualifier = normalized(column.args.get("table"))
+        return any((qualifier is None or s.name == qualifier) and wanted in s.columns and isinstance(s.node, exp.Table)
+                   and self.is_view(s.node) for s in self.visible_sources(column))
+
+    def definition(self, column: exp.Column) -> tuple[exp.Expression, str] | None:
+        """(query, output name) of the CTE or derived table a column reads, or None for the view."""
+        target = column.args.get("this")
+        if not isinstance(target, exp.Identifier):
+            return None
+        wanted = normalized(target)
+        qualifier = normalized(column.args.get("table"))
+        for source in self.visible_sources(column):
+            if (qualifier is None or source.name == qualifier) and wanted in source.columns:
+                return self._source_query(source, wanted)
+        return None
+
+    def _source_query(self, source: Source, name: str) -> tuple[exp.Expression, str] | None:
+        node = source.node
+        if isinstance(node, exp.Table):
+            cte = self.cte_for(node)
+            if cte is None:
+                return None  # the view: a stored column
+            query, listed = cte.this, _listed(cte.args.get("alias"))
+        else:
+            query = node.this
+            listed = _listed(node.args.get("alias"))
+            if isinstance(node, exp.Lateral) and isinstance(query, exp.Subquery) and not listed:
+                listed = _listed(query.args.get("alias"))
+        outputs = self.outputs(query)
+        if listed and name in listed:
+            index = listed.index(name)
+            name = outputs[index] if index < len(outputs) else name
+        return query, name
+
+    def _defining_expression(self, query: exp.Expression, name: str) -> exp.Expression | None:
+        """The projection of `query` that makes output column `name` (through stars, into sources)."""
+        query = _unwrap(query)
+        if isinstance(query, _SET_OPERATIONS):
+            return query.this  # the left branch names the columns; weigh the whole left branch
+        if not isinstance(query, exp.Select):
+            return None
+        for projection in query.expressions:
+            if isinstance(projection, exp.Star) or (
+                    isinstance(projection, exp.Column) and isinstance(projection.args.get("this"), exp.Star)):
+                for item in self.items_of(query):
+                    if name in item.columns:
+                        inner = self._source_query(item, name)
+                        return None if inner is None else self._defining_expression(*inner)
+                continue
+            if any(n == name for n, _ in self._projection(query, projection)):
+                return projection
+        return None
+
     # -- sources ---------------------------------------------------------------------------------
 
     def items_of(self, select: exp.Select) -> list[Source]:
@@ -264,10 +364,25 @@ class Resolver:
                 if came_through_item:
                     # A derived table sees nothing of its level; a LATERAL one the items before it.
                     return self._sources_before(select, join.this) if isinstance(join.this, exp.Lateral) else []
-                return self._sources_before(select, join.this, inclusive=True)  # ON / USING
+                return self._join_tree(select, k)  # ON / USING: the items of this join tree so far
         if child in (select.args.get("laterals") or []):
             return self._sources_before(select, child)
         return items
+
+    def _join_tree(self, select: exp.Select, k: int) -> list[Source]:
+        """Items an ON clause of join `k` sees: those of its own join tree, i.e. back to the
+        nearest comma (`FROM a, b JOIN c ON ...`: the ON sees b and c, not a)."""
+        joins = select.args.get("joins") or []
+        from_ = select.args.get("from_")
+        items = ([from_.this] if isinstance(from_, exp.From) else []) + [join.this for join in joins]
+        offset = 1 if isinstance(from_, exp.From) else 0  # joins[j].this is items[j + offset]
+        start = 0
+        for j in range(k, -1, -1):
+            if _is_comma(joins[j]):
+                start = j + offset
+                break
+        nodes = {id(n) for n in items[start: k + offset + 1]}
+        return [s for s in self.items_of(select) if id(s.node) in nodes]
 
     def _sources_before(self, select: exp.Select, item: exp.Expression, inclusive: bool = False) -> list[Source]:
         result = []
@@ -288,6 +403,16 @@ class Resolver:
                 found.append(parent)
             parent = parent.parent
         return found
+
+
+def _listed(alias: exp.Expression | None) -> list[str]:
+    columns = alias.args.get("columns") if isinstance(alias, exp.TableAlias) else None
+    return [normalized(c) or UNNAMED for c in columns or ()]
+
+
+def _is_comma(join: exp.Join) -> bool:
+    """`FROM a, b` is a Join without kind, side, method, ON or USING."""
+    return not any(join.args.get(k) for k in ("kind", "side", "method", "on", "using"))
 
 
 def _unwrap(query: exp.Expression) -> exp.Expression:

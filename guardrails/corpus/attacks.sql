@@ -1342,3 +1342,68 @@ WITH pg_stat_checKpointer AS (SELECT 1 AS a) SELECT * FROM pg_stat_checkpointe
 -- title: a Kelvin sign CTE name over pg_locks
 -- expect: system_catalog
 WITH pg_locKs AS (SELECT 1 AS a) SELECT * FROM pg_locks
+
+-- class: attribute_notation
+-- title: star over a USING join renamed by a column list
+-- expect: forbidden_construct
+WITH a AS (SELECT id AS k FROM pfa_merged), b AS (SELECT id AS k, category AS row_to_json FROM pfa_merged) SELECT s.row_to_json FROM (SELECT * FROM a JOIN b USING (k)) s(x, y)
+
+-- class: attribute_notation
+-- title: json_agg through a star over a USING join
+-- expect: forbidden_construct
+SELECT length(CAST(s.json_agg AS TEXT)) FROM (SELECT * FROM (SELECT id AS k FROM pfa_merged) a JOIN (SELECT id AS k, data, category AS json_agg FROM pfa_merged) b USING (k)) s(x, y, z)
+
+-- class: attribute_notation
+-- title: natural join
+-- expect: forbidden_construct
+SELECT s.to_json FROM (SELECT * FROM (SELECT id AS k FROM pfa_merged) a NATURAL JOIN (SELECT id AS k, category AS to_json FROM pfa_merged) b) s(x, y)
+
+-- class: attribute_notation
+-- title: alias.* inside an aggregate
+-- expect: unknown_column
+SELECT count(DISTINCT p.*) AS n, max(length(CAST(p.* AS TEXT))) AS longest FROM pfa_merged p
+
+-- class: attribute_notation
+-- title: alias.* cast to text inside string_agg
+-- expect: unknown_column
+SELECT length(string_agg(CAST(p.* AS TEXT), ',')) FROM pfa_merged p
+
+-- class: attribute_notation
+-- title: a JOIN ON reading an item before the comma as a whole row
+-- expect: unknown_column
+SELECT count(*) FROM (SELECT id, category AS zz FROM pfa_merged) a, pfa_merged AS zz JOIN pfa_merged c ON c.id = zz.id AND CAST(zz AS TEXT) LIKE '(PFA-%'
+
+-- class: growth
+-- title: LIKE over a string_agg built from empty strings and a long separator
+-- expect: unbounded_growth
+SELECT count(*) FROM pfa_merged a, pfa_merged b HAVING string_agg(btrim(a.source, 'RentalPurchase'), 'aaaaaaaa') LIKE '%aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab'
+
+-- class: growth
+-- title: LIKE over a scalar subquery
+-- expect: unbounded_growth
+SELECT count(*) FROM pfa_merged WHERE (SELECT max(class) FROM pfa_merged) LIKE '%a%'
+
+-- class: growth
+-- title: string_agg with a very long separator
+-- expect: unbounded_growth
+SELECT count(*) FROM pfa_merged a, pfa_merged b HAVING length(string_agg(a.source, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')) > 0
+
+-- class: growth
+-- title: string_agg of the whole record renamed in a CTE
+-- expect: unbounded_growth
+WITH c AS (SELECT data AS d FROM pfa_merged) SELECT length(string_agg(CAST(d AS TEXT), ',')) FROM c
+
+-- class: growth
+-- title: arrays doubling through a chain of CTEs
+-- expect: too_complex
+WITH c0 AS (SELECT ARRAY[data, data, data, data, data, data, data, data, data, data] AS a FROM pfa_merged WHERE id = 'PFA-0000001'), c1 AS (SELECT ARRAY[a, a, a, a, a, a, a, a, a, a] AS a FROM c0 OFFSET 0), c2 AS (SELECT ARRAY[a, a, a, a, a, a, a, a, a, a] AS a FROM c1 OFFSET 0), c3 AS (SELECT ARRAY[a, a, a, a, a, a, a, a, a, a] AS a FROM c2 OFFSET 0), c4 AS (SELECT ARRAY[a, a, a, a, a, a, a, a, a, a] AS a FROM c3 OFFSET 0), c5 AS (SELECT ARRAY[a, a, a, a, a, a, a, a, a, a] AS a FROM c4 OFFSET 0) SELECT a IS NULL FROM c5
+
+-- class: growth
+-- title: row constructors doubling through a chain of CTEs
+-- expect: too_complex
+WITH c0 AS (SELECT data AS a FROM pfa_merged WHERE id = 'PFA-0000001'), c1 AS (SELECT (a, a) AS a FROM c0 OFFSET 0), c2 AS (SELECT (a, a) AS a FROM c1 OFFSET 0), c3 AS (SELECT (a, a) AS a FROM c2 OFFSET 0), c4 AS (SELECT (a, a) AS a FROM c3 OFFSET 0), c5 AS (SELECT (a, a) AS a FROM c4 OFFSET 0), c6 AS (SELECT (a, a) AS a FROM c5 OFFSET 0), c7 AS (SELECT (a, a) AS a FROM c6 OFFSET 0), c8 AS (SELECT (a, a) AS a FROM c7 OFFSET 0), c9 AS (SELECT (a, a) AS a FROM c8 OFFSET 0), c10 AS (SELECT (a, a) AS a FROM c9 OFFSET 0), c11 AS (SELECT (a, a) AS a FROM c10 OFFSET 0), c12 AS (SELECT (a, a) AS a FROM c11 OFFSET 0), c13 AS (SELECT (a, a) AS a FROM c12 OFFSET 0), c14 AS (SELECT (a, a) AS a FROM c13 OFFSET 0), c15 AS (SELECT (a, a) AS a FROM c14 OFFSET 0), c16 AS (SELECT (a, a) AS a FROM c15 OFFSET 0), c17 AS (SELECT (a, a) AS a FROM c16 OFFSET 0), c18 AS (SELECT (a, a) AS a FROM c17 OFFSET 0), c19 AS (SELECT (a, a) AS a FROM c18 OFFSET 0), c20 AS (SELECT (a, a) AS a FROM c19 OFFSET 0) SELECT a IS NULL FROM c20
+
+-- class: growth
+-- title: arithmetic doubling through a chain of CTEs (planner memory)
+-- expect: too_complex
+WITH c0 AS (SELECT monthly_rate AS x FROM pfa_merged WHERE id = 'PFA-0000001'), c1 AS (SELECT x + x AS x FROM c0), c2 AS (SELECT x + x AS x FROM c1), c3 AS (SELECT x + x AS x FROM c2), c4 AS (SELECT x + x AS x FROM c3), c5 AS (SELECT x + x AS x FROM c4), c6 AS (SELECT x + x AS x FROM c5), c7 AS (SELECT x + x AS x FROM c6), c8 AS (SELECT x + x AS x FROM c7), c9 AS (SELECT x + x AS x FROM c8), c10 AS (SELECT x + x AS x FROM c9), c11 AS (SELECT x + x AS x FROM c10), c12 AS (SELECT x + x AS x FROM c11), c13 AS (SELECT x + x AS x FROM c12), c14 AS (SELECT x + x AS x FROM c13), c15 AS (SELECT x + x AS x FROM c14), c16 AS (SELECT x + x AS x FROM c15), c17 AS (SELECT x + x AS x FROM c16), c18 AS (SELECT x + x AS x FROM c17), c19 AS (SELECT x + x AS x FROM c18) SELECT x FROM c19

@@ -8,6 +8,7 @@ from guardrails.rules.allow_casts import allow_casts
 from guardrails.rules.allow_functions import allow_functions
 from guardrails.rules.allow_known_nodes import allow_known_nodes
 from guardrails.rules.bound_growth import bound_growth
+from guardrails.rules.bound_inlined_size import bound_inlined_size
 from guardrails.rules.limit_complexity import limit_complexity
 from guardrails.rules.refuse_cross_organization import refuse_cross_organization
 from guardrails.rules.refuse_fetch_with_ties import refuse_fetch_with_ties
@@ -15,7 +16,7 @@ from guardrails.rules.refuse_recursive_cte import refuse_recursive_cte
 from guardrails.rules.refuse_shadowing import refuse_shadowing
 from guardrails.rules.refuse_tautologies import refuse_tautologies
 from guardrails.rules.require_query import require_query
-from guardrails.rules.resolve_columns import resolve_columns
+from guardrails.rules.resolve_columns import refuse_star_over_merged_joins, resolve_columns
 from guardrails.rules.restrict_relations import restrict_relations
 
 RULES = (
@@ -26,6 +27,8 @@ RULES = (
     allow_casts,
     restrict_relations,
     resolve_columns,
+    refuse_star_over_merged_joins,
+    bound_inlined_size,
     bound_growth,
     refuse_shadowing,
     refuse_recursive_cte,

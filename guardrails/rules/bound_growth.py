@@ -11,7 +11,10 @@ value ignores cancellation for minutes. So:
   a few levels deep, `concat` takes a bounded number of arguments, and a value a CTE or derived
   table built with them is never built on again (the growth would restart at each level);
 - `string_agg` aggregates plain values: no built text and not the whole record (`data`);
-- LIKE / ILIKE patterns are short literals, never over a value a CTE or derived table built;
+- LIKE / ILIKE patterns are short literals, over stored values (not aggregates, subqueries or a
+  value a CTE or derived table built), which PostgreSQL cannot interrupt while it matches;
+- `string_agg` has a short literal separator and never aggregates the whole record, however the
+  column was renamed on the way;
 - `ARRAY(subquery)` (one value holding every row of a subquery) is refused.
 
 Concatenation within one expression grows with the statement's size, which `limit_complexity`
@@ -35,6 +38,8 @@ MAX_REPLACEMENT_CHARS = 64
 MAX_CONCAT_ARGUMENTS = 32
 MAX_PATTERN_CHARS = 200
 MAX_PATTERN_WILDCARDS = 8
+MAX_SEPARATOR_CHARS = 16
+MAX_PATTERN_SUBJECT_WEIGHT = 32
 RECORD_COLUMN = "data"
 
 
@@ -79,10 +84,18 @@ def _check_growth_function(statement: Statement, node: exp.Expression) -> Iterat
         yield UnboundedGrowth(f"concat() takes at most {MAX_CONCAT_ARGUMENTS} arguments")
     if isinstance(node, exp.GroupConcat):
         argument = node.this
+        if isinstance(argument, exp.Distinct) and argument.expressions:
+            argument = argument.expressions[0]
         if resolver.builds_text(argument):
             yield UnboundedGrowth("string_agg() aggregates plain values, not text built by string functions")
-        if any(normalized(c.args.get("this")) == RECORD_COLUMN for c in _columns(argument)):
+        if RECORD_COLUMN in resolver.base_columns(argument) or any(
+                isinstance(c.args.get("this"), exp.Star) for c in _columns(argument)):
             yield UnboundedGrowth("string_agg() cannot aggregate the whole record (data); name the fields")
+        separator = node.args.get("separator")
+        text = _string_literal(separator) if separator is not None else ""
+        if text is None or len(text) > MAX_SEPARATOR_CHARS:
+            yield UnboundedGrowth(f"the separator of string_agg() is a literal of at most {MAX_SEPARATOR_CHARS} "
+                                  "characters")
     if isinstance(node.parent, type(node)) and not isinstance(node, exp.Replace):
         return  # the outermost node of a chain of the same function speaks for it
     if resolver.uses_grown(node):
@@ -122,8 +135,13 @@ def _check_pattern(statement: Statement, node: exp.Like | exp.ILike) -> Iterator
         if len(text) > MAX_PATTERN_CHARS or text.count("%") + text.count("_") > MAX_PATTERN_WILDCARDS:
             yield UnboundedGrowth(f"a LIKE pattern is limited to {MAX_PATTERN_CHARS} characters and "
                                   f"{MAX_PATTERN_WILDCARDS} wildcards")
-    if statement.resolver.uses_grown(node.this):
+    subject = node.this
+    if statement.resolver.uses_grown(subject):
         yield UnboundedGrowth("LIKE and ILIKE cannot read text a CTE or subquery built with string functions")
+    elif (subject.find(exp.AggFunc, exp.Query) is not None or isinstance(subject, (exp.AggFunc, exp.Query))
+          or statement.resolver.weight(subject) > MAX_PATTERN_SUBJECT_WEIGHT):
+        yield UnboundedGrowth("LIKE and ILIKE apply to stored values (a column, or a simple expression of "
+                              "columns), not to aggregates or subqueries")
 
 
 def bound_growth(statement: Statement) -> Iterator[GuardrailError]:

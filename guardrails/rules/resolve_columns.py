@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from guardrails.allowlist import SQL_VALUE_KEYWORDS
-from guardrails.errors import GuardrailError, UnknownColumn
+from guardrails.errors import ForbiddenConstruct, GuardrailError, UnknownColumn
 from guardrails.statement import Statement, normalized
 
 
@@ -35,7 +35,11 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
             candidates = [s for s in sources if s.name == name]
             if not candidates:
                 yield UnknownColumn(f"{_shown(column)}: {name} is not a table or alias of this query")
-            elif not isinstance(target, exp.Star):
+            elif isinstance(target, exp.Star):
+                if not isinstance(column.parent, exp.Select) or column not in column.parent.expressions:
+                    yield UnknownColumn(f"{_shown(column)} is a whole row; use {name}.* only as an item of the "
+                                        "select list")
+            else:
                 wanted = normalized(target)
                 if any(wanted not in s.columns for s in candidates):
                     yield UnknownColumn(f"{_shown(column)}: {name} has no column {wanted}")
@@ -58,6 +62,19 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
 
 def _shown(column: exp.Column) -> str:
     return column.sql(dialect="postgres")[:60]
+
+
+def refuse_star_over_merged_joins(statement: Statement) -> Iterator[GuardrailError]:
+    """NATURAL joins are refused, and `*` over a USING join: both merge columns in ways a column
+    list or a qualified name would then read wrongly. Naming the columns says the same plainly."""
+    for select in statement.of(exp.Select):
+        joins = select.args.get("joins") or []
+        if any(j.args.get("method") and str(j.args.get("method")).upper() == "NATURAL" for j in joins):
+            yield ForbiddenConstruct("NATURAL joins are not allowed; join with ON and name the columns")
+        elif any(j.args.get("using") for j in joins) and any(
+                isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.args.get("this"), exp.Star))
+                for p in select.expressions):
+            yield ForbiddenConstruct("SELECT * over a JOIN ... USING is not allowed; name the columns")
 
 
 def _is_order_or_group_item(column: exp.Column, query: exp.Expression) -> bool:

@@ -7,10 +7,12 @@ Never holds a pooled connection across an LLM call; after the first event every 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -27,6 +29,8 @@ from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, Query
 
 _AUDIT = queries.load("audit")
 MAX_REPAIRS = 2
+AUDIT_WAIT_SECONDS = 30.0
+log = logging.getLogger(__name__)
 
 
 class Rejected(NlqError):
@@ -227,7 +231,15 @@ async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql
     yield describe(original_sql, verdict, deps.limits.max_rows)
 
 
-async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int:
-    async with deps.app_pool.connection() as conn:
-        row = await (await conn.execute(_AUDIT["insert_audit"], entry.params())).fetchone()
+async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int | None:
+    """Insert the request's audit row. It waits longer for a connection than a request does (an
+    answer may be refused as busy, its audit row may not be dropped), and a failure is logged as an
+    error rather than breaking the stream the user is reading."""
+    try:
+        async with deps.app_pool.connection(timeout=AUDIT_WAIT_SECONDS) as conn:
+            row = await (await conn.execute(_AUDIT["insert_audit"], entry.params())).fetchone()
+    except (PoolTimeout, psycopg.Error) as exc:
+        log.error("audit row for %s/%s (%s) could not be written: %s", entry.organization_id, entry.user_id,
+                  entry.kind, exc)
+        return None
     return row[0]
