@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from nlq import audit_routes, health, kpis, metrics, sync_routes
+from nlq.audit_key import load_audit_key
+from nlq.audit_sealer import AuditSealer
 from nlq.ask import routes as ask_routes
 from nlq.bulk import routes as bulk_routes
 from nlq.web import install_pages
@@ -44,6 +46,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        audit_key = load_audit_key(settings)  # before anything opens: a bad key file stops the start
         app_pool = AsyncConnectionPool(urls.app, min_size=1, max_size=10, open=False, name="app")
         reader_pool = AsyncConnectionPool(urls.reader, min_size=1, max_size=5, open=False, name="reader",
                                           reset=reset_reader_connection)
@@ -63,6 +66,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         if pems is not None and settings.sync_enabled:
             app.state.scheduler = SyncScheduler(urls.app, pems, settings.schedule())
             scheduler_task = asyncio.create_task(app.state.scheduler.run())
+        app.state.audit_key = audit_key
+        sealer = AuditSealer(urls.app, audit_key)
+        sealer_task = asyncio.create_task(sealer.run())
         try:
             yield
         finally:
@@ -70,6 +76,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
+            await sealer.stop(sealer_task)
             close = getattr(provider, "close", None)
             if close is not None:
                 await close()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from store.pems.client import PemsSettings
@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     demo_records: int = Field(default=2000, ge=1, le=2_000_000, description="Demo records per organization.")
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
     jwt_secret: SecretStr | None = Field(default=None, description="Key that signs access tokens (32+ characters). Unset: a key generated once and kept in the database.")
+    audit_key: SecretStr | None = Field(default=None, min_length=32, description="Key that seals the audit ledger (HMAC-SHA256, 32+ characters), the same for every API process. Unset: a key generated once into `audit.key` in the data directory (mode 0600).")
     token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, description="Lifetime of an access token.")
     llm_provider: Literal["auto", "openai", "offline"] = Field(default="auto", description="`openai`, `offline`, or `auto`: openai when a base URL or key is set, else offline.")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM, llama.cpp), e.g. http://localhost:11434/v1.")
@@ -65,6 +66,12 @@ class Settings(BaseSettings):
     full_sync_hours: float = Field(default=24, gt=0, le=24 * 30, description="How often a sync is a full reconcile (marks deletions).")
     sync_max_delete_share: float = Field(default=0.5, gt=0, le=1, description="A full sync that would mark more than this share deleted fails instead.")
     sync_enabled: bool = Field(default=True, description="Run the sync scheduler and write-back inside `vanguard serve`.")
+
+    @field_validator("audit_key", mode="before")
+    @classmethod
+    def _empty_audit_key_is_unset(cls, value):
+        """`VANGUARD_AUDIT_KEY=` (as compose files write an unset variable) means the key file."""
+        return None if value == "" else value
 
     def reader_limits(self) -> ReaderLimits:
         return ReaderLimits(

@@ -19,7 +19,8 @@ from store.migrate import list_migrations
 
 
 def vanguard(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    # The suite's audit key stays: commands that write the ledger would otherwise make a key file here.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_") or k == "VANGUARD_AUDIT_KEY"}
     return subprocess.run([sys.executable, "-m", "nlq.cli", *args], env={**clean, **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
 
