@@ -8,8 +8,10 @@ committed entries always form a gap-free prefix of positions (each insert holds 
 until it commits), so sealing "everything after the last seal, in order" never skips an entry
 that is still being written. Each MAC covers the entry's content (time as a UTC epoch), its
 position and the previous seal's MAC, so the seals form their own chain that the database cannot
-recompute. What a seal cannot prove is what happened to an entry before it was sealed; the
-signed heads an outside monitor keeps are what proves that nothing was cut off the end.
+recompute. What a seal cannot prove is what happened to an entry before it was sealed (the
+milliseconds between commit and seal while a service runs; `seal_pending` may also be called in
+the inserting transaction, which closes that window); the signed heads an outside monitor keeps
+are what proves that nothing was cut off the end.
 """
 
 from __future__ import annotations

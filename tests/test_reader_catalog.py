@@ -103,6 +103,7 @@ SOURCES_AND_INTERNALS = [
     "SELECT definition FROM pg_rules",
     "SELECT pg_get_ruledef(1)",
     "SELECT pg_get_viewdef(c.oid) FROM pg_class AS c WHERE c.relname = 'pfa_merged'",
+    "SELECT * FROM vanguard.nlq_audit_seal",
     "SELECT * FROM pg_db_role_setting",
     "SELECT setconfig FROM pg_catalog.pg_db_role_setting",
     "SELECT count(*) FROM pg_db_role_setting",
