@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from nlq import audit_routes, health, kpis, metrics, sync_routes
+from nlq.audit_key import load_audit_key
+from nlq.audit_sealer import AuditSealer
 from nlq.ask import routes as ask_routes
 from nlq.bulk import routes as bulk_routes
 from nlq.web import install_pages
@@ -48,6 +50,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        audit_key = load_audit_key(settings)  # before anything opens: a bad key file stops the start
         # A request that finds every connection busy waits `pool_timeout_seconds`, then gets a 503
         # with Retry-After (nlq/errors.py), never a 500 and never an unbounded queue.
         app_pool = AsyncConnectionPool(urls.app, min_size=1, max_size=settings.app_pool_size, open=False,
@@ -72,6 +75,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         if pems is not None and settings.sync_enabled:
             app.state.scheduler = SyncScheduler(urls.app, pems, settings.schedule())
             scheduler_task = asyncio.create_task(app.state.scheduler.run())
+        app.state.audit_key = audit_key
+        sealer = AuditSealer(urls.app, audit_key)
+        sealer_task = asyncio.create_task(sealer.run())
         try:
             yield
         finally:
@@ -79,6 +85,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
+            await sealer.stop(sealer_task)
             close = getattr(provider, "close", None)
             if close is not None:
                 await close()

@@ -1,4 +1,4 @@
-"""Admin audit API under /api/pfa/{org_id}/audit: list, one entry, counts, export, chain verification."""
+"""Admin audit API under /api/pfa/{org_id}/audit: list, one entry, counts, export, verification, chain head."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from nlq.auth.deps import Admin
 from nlq.csv_export import csv_chunk
 from nlq.db import jsonable
 from nlq.deps import AppPool
-from nlq.errors import NotFound, check_text
+from nlq.errors import NotFound, ValidationFailed, check_text
 from nlq.openapi import errors
 from nlq.strict import DIGITS, QueryDateTime, QueryId
 from store import queries
 from store.audit import verify_chain
+from store.audit_seal import InvalidHead, check_head, current_head, parse_head
 
 router = APIRouter(prefix="/api/pfa/{org_id}/audit", tags=["audit"])
 _Q = queries.load("audit")
@@ -61,16 +62,50 @@ async def audit_stats(access: Admin, pool: AppPool) -> dict:
 
 
 @router.get("/verify")
-async def verify(access: Admin, request: Request) -> dict:
-    """Recompute the hash chain: `intact` false, with the rows concerned, if anything was edited or removed."""
-    app_url = request.app.state.urls.app
+async def verify(
+    access: Admin, request: Request,
+    head: Annotated[str | None, Query(max_length=1000, description="a head saved from `/audit/head`, as JSON")] = None,
+) -> dict:
+    """Recompute the chain and every seal: `intact` false if anything was edited, removed or back-dated.
+
+    Broken entries are listed for this organization only; `broken_elsewhere` says a break exists in
+    another organization, without saying where. With `head`, `head_check` says whether the ledger
+    still contains that saved head (a shorter or rewritten ledger does not).
+    """
+    saved = _parse_head(head) if head is not None else None
+    app_url, key = request.app.state.urls.app, request.app.state.audit_key
 
     def run():
-        with psycopg.connect(app_url) as conn:
-            return verify_chain(conn, access.org_id)
+        with psycopg.connect(app_url, autocommit=True) as conn:
+            report = verify_chain(conn, key, access.org_id).to_dict()
+            if saved is not None:
+                report["head_check"] = check_head(conn, key, saved)
+            return report
 
-    report = await asyncio.to_thread(run)
-    return {"intact": report.intact, "checked": report.checked, "broken": report.broken}
+    return await asyncio.to_thread(run)
+
+
+@router.get("/head")
+async def chain_head(access: Admin, request: Request) -> dict:
+    """The signed chain head (newest position, its seal, the time, a signature), for an outside monitor.
+
+    The ledger is one chain for all organizations, so the head is the same for every admin: it
+    tells how many entries exist in total and nothing about their content.
+    """
+    app_url, key = request.app.state.urls.app, request.app.state.audit_key
+
+    def run():
+        with psycopg.connect(app_url, autocommit=True) as conn:
+            return current_head(conn, key)
+
+    return await asyncio.to_thread(run)
+
+
+def _parse_head(text: str) -> dict:
+    try:
+        return parse_head(text)
+    except InvalidHead as exc:
+        raise ValidationFailed(exc.message, field="head") from None
 
 
 @router.get("/export", response_class=StreamingResponse, responses={

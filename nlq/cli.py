@@ -367,6 +367,41 @@ def cmd_guard(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if verdict.allowed else 1
 
 
+def cmd_audit_head(settings: Settings, args: argparse.Namespace) -> int:
+    """Seal what is pending and print the signed chain head as one line of JSON, for a monitor to keep."""
+    import json
+
+    from nlq.audit_key import load_audit_key
+    from store.audit_seal import current_head
+
+    key = load_audit_key(settings)
+    with _app_connection(settings) as conn:
+        print(json.dumps(current_head(conn, key)))
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Verify the ledger (and that it still contains a saved head); exit 0 when intact, 1 when not."""
+    import json
+
+    from nlq.audit_key import load_audit_key
+    from store.audit import verify_chain
+    from store.audit_seal import InvalidHead, check_head, parse_head
+
+    try:
+        saved = parse_head(args.head) if args.head is not None else None
+    except InvalidHead as exc:
+        print(f"vanguard: --head: {exc.message}", file=sys.stderr)
+        return 2
+    key = load_audit_key(settings)
+    with _app_connection(settings) as conn:
+        report = verify_chain(conn, key, args.org).to_dict()
+        if saved is not None:
+            report["head_check"] = check_head(conn, key, saved)
+    print(json.dumps(report, indent=2))
+    return 0 if report["intact"] and report.get("head_check", {}).get("contained", True) else 1
+
+
 def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     from nlq.bench import run_benchmarks
 
@@ -454,6 +489,15 @@ def build_parser() -> argparse.ArgumentParser:
     guard.add_argument("--org", required=True, help="organization the statement must be confined to")
     guard.add_argument("--max-rows", type=_bounded(1, 1_000_000), default=1000, help="row cap (default 1000)")
     guard.set_defaults(handler=cmd_guard)
+
+    audit = commands.add_parser("audit", help="the NL audit ledger: signed chain head, verification")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
+    audit_head = audit_commands.add_parser("head", help="print the signed chain head (JSON) for a monitor to keep")
+    audit_head.set_defaults(handler=cmd_audit_head)
+    audit_verify = audit_commands.add_parser("verify", help="verify every entry and seal; exit 1 if anything is broken")
+    audit_verify.add_argument("--org", type=_organization_code, help="list only this organization's broken entries")
+    audit_verify.add_argument("--head", help="a head saved earlier (the JSON `audit head` printed): is it still there?")
+    audit_verify.set_defaults(handler=cmd_audit_verify)
 
     bench = commands.add_parser("bench", help="measure performance and print a table of targets")
     bench.add_argument("--only", choices=["guard", "sync", "faults", "nlq", "fair", "api", "load"], action="append",

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     demo_records: int = Field(default=2000, ge=1, le=2_000_000, description="Demo records per organization.")
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
     jwt_secret: SecretStr | None = Field(default=None, description="Key that signs access tokens (32+ characters). Unset: a key generated once and kept in the database.")
+    audit_key: SecretStr | None = Field(default=None, min_length=32, description="Key that seals the audit ledger (HMAC-SHA256, 32+ characters), the same for every API process. Unset: a key generated once into `audit.key` in the data directory (mode 0600).")
     token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, description="Lifetime of an access token.")
     forwarded_allow_ips: str = Field(
         default="", max_length=2000,
@@ -91,6 +92,12 @@ class Settings(BaseSettings):
 
     def trusted_proxies(self) -> TrustedProxies:
         return TrustedProxies(self.forwarded_allow_ips)
+
+    @field_validator("audit_key", mode="before")
+    @classmethod
+    def _empty_audit_key_is_unset(cls, value):
+        """`VANGUARD_AUDIT_KEY=` (as compose files write an unset variable) means the key file."""
+        return None if value == "" else value
 
     def reader_limits(self) -> ReaderLimits:
         return ReaderLimits(

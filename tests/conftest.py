@@ -27,6 +27,16 @@ pytest_plugins = ["tests.api_fixtures", "tests.pems_fixtures", "tests.fake_llm",
                   "tests.web_fixtures"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_key() -> Iterator[bytes]:
+    """Apps built by tests seal the audit ledger with this key instead of writing `audit.key`
+    into the working directory (tests of the key file pass their own data directory)."""
+    key = secrets.token_hex(32)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VANGUARD_AUDIT_KEY", key)
+        yield key.encode()
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[DatabaseUrls]:
     """Admin, app and reader URLs of the test server (database `postgres`)."""

@@ -55,8 +55,14 @@ async def test_rows_stream_in_batches_and_equal_a_direct_query(db, reader):
 
 async def test_the_transaction_is_read_only_and_scoped(reader):
     pool, user = reader
-    batches, _ = await collect(pool, "SELECT current_setting('transaction_read_only'), count(*) FROM pfa_merged", user)
-    assert batches[0].rows == [["on", 1200]]
+    # The reader may not call current_setting (it would read every setting, the version too) and
+    # SHOW cannot run inside the executor's cursor; the read-only sessions are proven in
+    # test_reader_role.py.
+    batches, _ = await collect(pool, "SELECT count(*) FROM pfa_merged", user)
+    assert batches[0].rows == [[1200]]
+    with pytest.raises(QueryError) as err:
+        await collect(pool, "SELECT current_setting('transaction_read_only')", user)
+    assert err.value.details["sqlstate"] == "42501"
     batches, _ = await collect(pool, "SELECT DISTINCT organization_id FROM pfa_merged", None, org="ORG_B")
     assert batches[0].rows == [["ORG_B"]]
 

@@ -47,7 +47,8 @@ class Tally:
 
 
 def _environment(dataset: Dataset, sim_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_")}
+    # The audit key is the caller's: without it the service would make a key file in the working directory.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_") or k == "VANGUARD_AUDIT_KEY"}
     env.update(VANGUARD_DATABASE_URL=dataset.urls.admin, VANGUARD_DEMO="false", VANGUARD_PEMS_BASE_URL=sim_url,
                VANGUARD_PEMS_API_KEY="bench", VANGUARD_SYNC_ENABLED="false", VANGUARD_LLM_PROVIDER="offline",
                VANGUARD_LOG_LEVEL="warning")

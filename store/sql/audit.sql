@@ -57,3 +57,51 @@ TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
 SELECT id, created_at, organization_id, user_id, kind, question, provider, model, verdict, error_code,
        row_count, truncated, executed_sql, timings::text AS timings, row_hash
 FROM vanguard.nlq_audit WHERE organization_id = %(org)s ORDER BY id;
+
+-- name: lock_audit_sealing
+SELECT pg_advisory_xact_lock(hashtextextended('vanguard.nlq_audit.seal', 0));
+
+-- name: last_audit_seal
+SELECT chain_position, mac FROM vanguard.nlq_audit_seal ORDER BY chain_position DESC LIMIT 1;
+
+-- name: unsealed_audit_entries
+-- The sealed content (store/audit_seal.py MAC_FIELDS, same order): the time as a UTC epoch and
+-- JSON as the database's canonical jsonb text, so no session setting changes what is sealed.
+SELECT a.chain_position,
+       a.id, extract(epoch FROM a.created_at)::text, a.organization_id, a.user_id, a.kind, a.question,
+       a.provider, a.model, a.prompt_template, a.prompt_hash, a.prompt_tokens, a.llm_outputs::text,
+       a.attempts::text, a.executed_sql, a.scope::text, a.explain_estimate::text, a.verdict, a.error_code,
+       a.row_count, a.truncated, a.timings::text, a.detail::text, a.chain_version
+FROM vanguard.nlq_audit AS a
+WHERE a.chain_position > %(after)s
+ORDER BY a.chain_position
+LIMIT %(limit)s;
+
+-- name: insert_audit_seal
+INSERT INTO vanguard.nlq_audit_seal (chain_position, audit_id, organization_id, mac)
+VALUES (%(chain_position)s, %(audit_id)s, %(organization_id)s, %(mac)s);
+
+-- name: audit_seal_at
+SELECT mac FROM vanguard.nlq_audit_seal WHERE chain_position = %(position)s;
+
+-- name: verify_audit_ledger
+-- Every position that has an entry, a seal or both, in chain order; entries without a position
+-- (written before the chain existed) come last. content_ok is the database's own hash: sha256
+-- over the epoch time (chain_version 2) or, for legacy entries, over the row's text rendering.
+SELECT coalesce(a.chain_position, s.chain_position),
+       a.id, extract(epoch FROM a.created_at)::text, a.organization_id, a.user_id, a.kind, a.question,
+       a.provider, a.model, a.prompt_template, a.prompt_hash, a.prompt_tokens, a.llm_outputs::text,
+       a.attempts::text, a.executed_sql, a.scope::text, a.explain_estimate::text, a.verdict, a.error_code,
+       a.row_count, a.truncated, a.timings::text, a.detail::text, a.chain_version,
+       a.id IS NOT NULL AS present, a.prev_hash, a.row_hash,
+       CASE WHEN a.chain_version = 2 THEN a.row_hash = vanguard.audit_row_hash_v2(a)
+            ELSE a.row_hash = vanguard.audit_row_hash_v1(a) END AS content_ok,
+       s.audit_id, s.organization_id, s.mac
+FROM vanguard.nlq_audit AS a
+FULL JOIN vanguard.nlq_audit_seal AS s ON s.chain_position = a.chain_position
+ORDER BY 1 NULLS LAST, a.id;
+
+-- name: use_default_timezone
+-- Legacy entries were hashed over their time as text in the writer's TimeZone: the server's
+-- default, not whatever this session set.
+SET LOCAL TimeZone TO DEFAULT;
