@@ -26,7 +26,7 @@ LIST_FIELDS = ("id", "created_at", "user_id", "username", "kind", "question", "p
 @router.get("")
 async def list_audit(
     access: Admin, pool: AppPool,
-    verdict: Literal["allowed", "rejected", "error"] | None = None,
+    verdict: Literal["allowed", "rejected", "declined", "error"] | None = None,
     error_code: Annotated[str | None, Query(max_length=40)] = None,
     user: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None, until: datetime | None = None,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 
 from nlq.ask.catalog import editable_fields
-from nlq.ask.providers import LlmUnavailable
+from nlq.ask.providers import LlmUnavailable, NotUnderstood
 from nlq.ask.service import AskDeps, AuditEntry, _write_audit, event
 from nlq.bulk.plan import BulkPlan, PlanRefused, check_target, offline_plan, read_plan
 from nlq.db import scoped
@@ -32,7 +32,7 @@ class OverCap(NlqError):
 async def _plan(deps: AskDeps, entry: AuditEntry, org_id: str, request: str) -> BulkPlan:
     provider = deps.provider
     if getattr(provider, "name", "") == "offline":
-        plan = offline_plan(request, await provider.vocabulary(org_id))
+        plan = offline_plan(request, await provider.index(org_id))
         entry.llm_outputs.append({"raw": plan.model_dump_json()})
         return plan
     prompt = render("bulk", catalog=deps.catalog, editable=editable_fields(), request=request)
@@ -99,7 +99,10 @@ async def stream_bulk(deps: AskDeps, org_id: str, user_id: int, request: str) ->
                                 "skipped": skipped, "preview": preview, "audit_id": audit_id})
         yield event("done", {})
     except (NlqError, QueryError, LlmUnavailable) as exc:
-        entry.verdict = "rejected" if isinstance(exc, (PlanRefused, OverCap)) else "error"
+        entry.verdict = "rejected" if isinstance(exc, (PlanRefused, OverCap)) else "declined" if isinstance(
+            exc, NotUnderstood) else "error"
+        if isinstance(exc, NotUnderstood):
+            entry.detail["not_understood"] = exc.details.get("words", [])
         entry.error_code = exc.code
         entry.detail["error"] = exc.message
         entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
