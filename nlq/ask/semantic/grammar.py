@@ -153,6 +153,14 @@ class Shape:
                 part = self.items[m].value
             used.append(m)
             m = r.next_content(m, 1, {"stop"})
+        if part is None and qual is None and i is not None:  # 'rentals ending per month': the date just named
+            back = r.next_content(i, -1, {"stop", "record", "value", "verb"})
+            while 0 <= back < len(self.items) and self.items[back].kind in ("part", "qual"):
+                if self.items[back].kind == "part" and part is None:
+                    part = self.items[back].value
+                elif self.items[back].kind == "qual" and qual is None:
+                    qual = self.items[back].value
+                back -= 1
         if part is None and qual is None:
             used = [u for u in used if u < k]
             measure = next((x.value for x in self.items if x.kind == "measure" and not x.used), None)
