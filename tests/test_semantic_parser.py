@@ -72,6 +72,9 @@ CASES = {
          " ORDER BY forecast_end - forecast_start DESC, id LIMIT 3"),
         ("which area has the most cranes", f"SELECT area, count(*) {M} AND category = 'Cranes' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),
         ("bottom 4 manufacturers by plan cost", f"SELECT manufacturer, sum(plan_cost) {M} GROUP BY 1 ORDER BY 2 ASC LIMIT 4"),
+        ("the cheapest purchase in the jetty", f"{LIST} AND source = 'Purchase' AND area = 'Jetty' ORDER BY forecast_cost LIMIT 1"),
+        ("the items with the biggest variance", f"SELECT {L}, forecast_cost - plan_cost {M}"
+         " ORDER BY forecast_cost - plan_cost DESC LIMIT 10"),
         ("which manufacturer has the highest average rate", f"SELECT manufacturer, avg(monthly_rate) {M} GROUP BY 1"
          " ORDER BY 2 DESC LIMIT 1"),
     ],
@@ -82,6 +85,7 @@ CASES = {
         ("which rentals cost more than purchase would", f"{LIST} AND source = 'Rental' AND forecast_cost > purchase_price"),
         ("how many slipped by more than two weeks", f"SELECT count(*) {M} AND forecast_end - plan_end > 14"),
         ("items that started later than planned", f"{LIST} AND actual_start > plan_start"),
+        ("how many welding items arrived late", f"SELECT count(*) {M} AND category = 'Welding' AND actual_start > plan_start"),
         ("how many vehicles are over budget", f"SELECT count(*) {M} AND category = 'Vehicles' AND forecast_cost > plan_cost"),
     ],
     "durations": [

@@ -139,6 +139,8 @@ class Reader:
             "overdue": (exp.and_(exp.LT(this=col("forecast_end"), expression=today.copy()),
                                  exp.Not(this=exp.Paren(this=finished.copy()))),
                         f"overdue (forecast end before today, {self.today}, and not finished)"),
+            "late_arrival": (exp.GT(this=col("actual_start"), expression=col("plan_start")),
+                             "arrived late (actual start after plan start)"),
             "tagged": (exp.Not(this=exp.Is(this=col("equipment_tag"), expression=exp.Null())), "with an equipment tag"),
             "untagged": (exp.Is(this=col("equipment_tag"), expression=exp.Null()), "without an equipment tag"),
             "over_budget": (exp.GT(this=col("forecast_cost"), expression=col("plan_cost")),

@@ -74,7 +74,7 @@ class Shape:
     def _subject(self) -> Item | None:
         """The first content item of a 'which ...' / 'show ...' question: what the rows are."""
         for item in self.items:
-            if item.kind in SKIP or item.kind == "stop":
+            if item.kind in ("stop", "verb"):
                 continue
             return item if item.kind in ("value", "record", "dim", "flag") else None
         return None
@@ -270,6 +270,19 @@ class Shape:
                     r.notes.append(f"'{funcs[0].surface}' with no measure named read as of forecast cost")
                 elif implied and implied[0] in ("cost", "duration"):
                     measure = Measure("forecast_cost") if implied[0] == "cost" else Measure("duration")
+                    after = j + 1
+                    while after < len(self.items) and self.items[after].kind == "stop":
+                        after += 1
+                    nxt = self.items[after] if after < len(self.items) else None
+                    if len(funcs) == 1 and (nxt is not None and nxt.kind in ("value", "record") or (
+                            self.subject is not None and self.subject.kind in ("value", "record"))):
+                        r.use(*run)  # 'the cheapest crane': a record, not an amount
+                        plural = (nxt.plural if nxt is not None and nxt.kind in ("value", "record")
+                                  else self.subject.plural)
+                        self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
+                                    f"'{funcs[0].surface}'")
+                        i = j + 1
+                        continue
                 elif implied and implied[0] == "count" or (funcs[0].kind == "super" and self.q.groups):
                     self._top_by_count(run, funcs[0])
                     i = j + 1
@@ -308,7 +321,9 @@ class Shape:
         if len(funcs) != 1 or funcs[0].kind != "super":
             return False
         subject = self.subject
-        if not (self.listing and subject is not None and subject.kind in ("value", "record", "dim")):
+        if subject is not None and subject.kind == "record" and not self.q.groups:
+            pass  # 'the items with the biggest variance': records
+        elif not (self.listing and subject is not None and subject.kind in ("value", "record", "dim")):
             if not self.q.groups or not self.listing:
                 return False
         self.r.use(*run, *m_used)

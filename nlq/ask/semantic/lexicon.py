@@ -50,7 +50,7 @@ def _add(kind: str, value: object, *phrases: str) -> None:
 for _w in STOP.split():
     _add("stop", None, _w)
 _add("stop", None, "in total", "in all", "do we have", "we have", "are there", "is there", "right now", "as of now",
-     "at the moment", "how about", "of them", "on record", "we've got", "have we got")
+     "at the moment", "how about", "of them", "on record", "we've got", "have we got", "in days")
 _add("agg", "count", "how many", "count", "number of", "no of", "count of", "tally", "counts", "number")
 _add("agg", "sum", "total", "sum", "sum of", "totals", "combined", "in sum", "aggregate")
 _add("agg", "sum_default", "how much")
@@ -85,8 +85,9 @@ _add("measure", "duration", "duration", "length", "how long", "long", "lasting",
 _add("measure", "slip", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
      "schedule slip", "slipping", "slips")
 _add("measure", "start_slip", "start slip", "start delay", "start slipped", "start later")
-_add("measure", "arrival_delay", "arrival delay", "arrival late", "late arrival", "arrived late",
-     "arrival slip", "arrival delays", "late to arrive", "arrived after plan")
+_add("measure", "arrival_delay", "arrival delay", "arrival slip", "arrival delays")
+_add("flag", "late_arrival", "arrived late", "late arrival", "late arrivals", "late to arrive", "arrived after plan",
+     "arrived later than planned")
 _add("qual", "plan", "plan", "planned", "original", "originally", "baseline", "planning", "budgeted", "scheduled")
 _add("qual", "forecast", "forecast", "forecasted", "current", "expected", "projected", "now expected")
 _add("qual", "actual", "actual", "actually", "real")
