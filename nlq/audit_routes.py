@@ -30,7 +30,7 @@ CSV_BATCH = 500
 @router.get("")
 async def list_audit(
     access: Admin, pool: AppPool,
-    verdict: Literal["allowed", "rejected", "error"] | None = None,
+    verdict: Literal["allowed", "rejected", "declined", "error"] | None = None,
     error_code: Annotated[str | None, Query(max_length=40)] = None,
     user: Annotated[str | None, Query(max_length=64)] = None,
     since: QueryDateTime | None = None, until: QueryDateTime | None = None,

@@ -172,13 +172,32 @@ async def test_the_offline_provider_answers_without_any_llm(db, ask, fake_llm):
                               " AND category = 'Cranes' AND source = 'Rental'").fetchone()[0]
     assert count == direct and fake_llm.requests == []
     explanation = "".join(d["delta"] for n, d in events if n == "explanation")
-    assert explanation.startswith("Offline reading of the question: source Rental; category Cranes.")
+    assert explanation.startswith("Offline reading of the question: 'cranes' matched category Cranes; "
+                                  "'rented' matched source Rental.")
     totals = await events_of(client, "total forecast cost by area")
     first_row = [d for n, d in totals if n == "rows"][1]["rows"][0]
     assert isinstance(first_row[0], str) and isinstance(first_row[1], float)  # money as a JSON number
     unknown = await events_of(client, "what is the meaning of life")
-    assert unknown[-1][0] == "error" and "cannot answer" in unknown[-1][1]["message"]
+    assert unknown[-1][0] == "error" and unknown[-1][1]["code"] == "not_understood"
     assert [a["provider"] for a in audit_rows(db)] == ["offline", "offline", "offline"]
+
+
+@pytest.mark.parametrize("question, words", [
+    ("how many cranes are painted blue", ["painted", "blue"]),
+    ("how many zorblax in silo 4", ["zorblax"]),
+    ("average rate of cranes weighted by duration", ["weighted", "by"]),
+])
+async def test_the_offline_provider_declines_what_it_cannot_read_without_repairs(db, ask, fake_llm, question, words):
+    client = await ask(llm_base_url=None, llm_api_key=None, llm_provider="offline")
+    events = await events_of(client, question)
+    names = [n for n, _ in events]
+    assert names == ["status", "error"], names  # no sql, no repair round, nothing ran
+    error = events[-1][1]
+    assert error["code"] == "not_understood" and all(f"'{w}'" in error["message"] for w in words)
+    assert "e.g." in error["message"] and fake_llm.requests == []
+    (row,) = audit_rows(db)
+    assert (row["verdict"], row["error_code"], row["detail"]["not_understood"]) == ("declined", "not_understood", words)
+    assert len(row["llm_outputs"]) == 0 and row["attempts"] == [] and row["executed_sql"] is None
 
 
 @pytest.mark.parametrize("body, status", [

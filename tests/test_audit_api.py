@@ -29,7 +29,7 @@ async def test_admins_list_and_filter_entries(audited):
     items = (await api.get("admin_a", "/api/pfa/ORG_A/audit")).json()["items"]
     assert [i["question"] for i in items] == ["what is the meaning of life", "total forecast cost by area",
                                               "how many cranes are rented?"]
-    assert items[0]["verdict"] == "error" and items[0]["error_code"] == "llm_unavailable"
+    assert items[0]["verdict"] == "declined" and items[0]["error_code"] == "not_understood"
     allowed = (await api.get("admin_a", "/api/pfa/ORG_A/audit?verdict=allowed")).json()["items"]
     assert len(allowed) == 2 and all(i["executed_sql"] for i in allowed)
     by_user = (await api.get("admin_a", "/api/pfa/ORG_A/audit?user=viewer_a")).json()["items"]
@@ -57,7 +57,7 @@ async def test_one_entry_and_counts(audited):
     assert (await api.get("admin_a", "/api/pfa/ORG_A/audit/999999")).status_code == 404
     stats = (await api.get("admin_a", "/api/pfa/ORG_A/audit/stats")).json()
     assert {(s["verdict"], s["error_code"], s["count"]) for s in stats["by_verdict"]} == {
-        ("allowed", None, 2), ("error", "llm_unavailable", 1)}
+        ("allowed", None, 2), ("declined", "not_understood", 1)}
 
 
 async def test_exports_stream_every_entry(audited):

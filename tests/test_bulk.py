@@ -125,7 +125,9 @@ async def test_viewers_cannot_propose_and_bad_bodies_are_422(api):
 
 async def test_the_offline_planner_refuses_what_it_cannot_read(api):
     events = await propose(api, "editor_a", "make everything better")
-    assert events[-1][0] == "error" and events[-1][1]["code"] == "rejected"
+    assert events[-1][0] == "error" and events[-1][1]["code"] == "not_understood"
+    events = await propose(api, "editor_a", "delay all cranes painted red by 2 weeks")
+    assert events[-1][1]["code"] == "not_understood" and "'painted', 'red'" in events[-1][1]["message"]
     events = await propose(api, "editor_a", "extend by 2 weeks")  # no filter and no "all": too broad
     assert "target_too_broad" in events[-1][1]["reasons"][0]
 

@@ -36,6 +36,17 @@ class LlmBadOutput(NlqError):
     status_code = 502
 
 
+class NotUnderstood(NlqError):
+    """The offline parser could not read every word of the question, so it does not answer.
+
+    Distinct from `llm_unavailable`: nothing is down; the question needs rephrasing (the
+    message quotes the words left over and gives phrasings that work). Never repaired.
+    """
+
+    code = "not_understood"
+    status_code = 422
+
+
 @dataclass(frozen=True)
 class LlmReply:
     sql: str

@@ -20,7 +20,7 @@ from guardrails import Verdict
 from nlq.ask.catalog import Catalog
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
-from nlq.ask.providers import LlmBadOutput, LlmUnavailable
+from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
 from nlq.errors import NlqError
 from nlq.guard import guard
 from prompts.render import Prompt, render
@@ -160,7 +160,10 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
         yield event("done", {})
     except (NlqError, QueryError) as exc:
         entry.error_code = exc.code
-        entry.verdict = "rejected" if isinstance(exc, Rejected) else "error"
+        entry.verdict = "rejected" if isinstance(exc, Rejected) else "declined" if isinstance(
+            exc, NotUnderstood) else "error"
+        if isinstance(exc, NotUnderstood):  # the parser's own refusal: never a repair round
+            entry.detail["not_understood"] = exc.details.get("words", [])
         if isinstance(exc, (OverBudget, QueryTimeout, QueryError)):
             entry.explain_estimate = exc.details.get("estimate") or entry.explain_estimate
         entry.detail["error"] = exc.message

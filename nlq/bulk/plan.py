@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 import sqlglot
@@ -12,7 +13,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from sqlglot import exp
 
 from guardrails import Verdict
-from nlq.ask.offline import Parsed, _dates, _filters_by_value, _flags, _money
+from nlq.ask.semantic.bulk import plan_request
+from nlq.ask.semantic.lexicon import Vocabulary
 from nlq.errors import NlqError
 from nlq.guard import guard
 from store.bulk_changes import Change, check_changes
@@ -128,59 +130,13 @@ def check_target(target: str, org_id: str, cap: int) -> Target:
 TARGET_NOT_IDS = "target_not_ids: the target must be SELECT id FROM pfa_merged ..."
 
 
-SHIFT = re.compile(r"\b(extend|lengthen|prolong|shorten|pull in|bring forward|delay|postpone|push back|push)\b.*?\bby\s+(\d+)\s+(day|week|month)s?")
-SCALE = re.compile(r"\b(cut|reduce|lower|decrease|raise|increase)\b.*?\b(rate|rates|price|prices)\b.*?\bby\s+(\d+(?:\.\d+)?)\s*%")
-SWITCH = re.compile(r"\b(?:switch|change|convert|move)\b.*?\bto\s+(purchase|rental|buy|rent)\b")
-AREA = re.compile(r"\bmove\b.*?\bto\s+(silo \d+|[a-z][a-z ]+?)\s*$")
-
-
-def offline_plan(request: str, vocabulary: dict[str, list[str]]) -> BulkPlan:
-    """Plans for the common requests: shift dates, scale rates or prices, switch source, discontinue, move area."""
-    text = " ".join(request.lower().split())
-    changes: list[dict] = []
-    if m := SHIFT.search(text):
-        verb, amount, unit = m.groups()
-        days = int(amount) * {"day": 1, "week": 7, "month": 30}[unit]
-        if verb in ("shorten", "pull in", "bring forward"):
-            changes.append({"field": "forecastEnd", "op": "shift_days", "value": -days})
-        elif verb in ("delay", "postpone", "push back", "push"):
-            changes += [{"field": "forecastStart", "op": "shift_days", "value": days},
-                        {"field": "forecastEnd", "op": "shift_days", "value": days}]
-        else:
-            changes.append({"field": "forecastEnd", "op": "shift_days", "value": days})
-    elif m := SCALE.search(text):
-        verb, what, pct = m.groups()
-        sign = -1 if verb in ("cut", "reduce", "lower", "decrease") else 1
-        changes.append({"field": "monthlyRate" if what.startswith("rate") else "purchasePrice", "op": "scale_pct",
-                        "value": sign * float(pct)})
-    elif m := SWITCH.search(text):
-        changes.append({"field": "source", "op": "set", "value": "Purchase" if m.group(1) in ("purchase", "buy") else "Rental"})
-    elif re.search(r"\b(discontinue|cancel)\b", text):
-        changes.append({"field": "isDiscontinued", "op": "set", "value": True})
-    elif (m := AREA.search(text)) and any(m.group(1) == a.lower() for a in vocabulary.get("area", [])):
-        area = next(a for a in vocabulary["area"] if a.lower() == m.group(1))
-        changes.append({"field": "area", "op": "set", "value": area})
-        text = text[:m.start(1)]
-    if not changes:
-        raise PlanRefused("The offline planner cannot read that request. It understands: extend / shorten / delay "
-                          "... by N days, weeks or months; cut / raise rates or prices by N%; switch ... to purchase "
-                          "or rental; discontinue ...; move ... to <area>.", reasons=["offline_unsupported"])
-    parsed = Parsed()
-    # What is left once the change itself is taken out says which records to change.
-    selection = re.sub(r"\bby\s+\d+(?:\.\d+)?\s*(?:%|days?|weeks?|months?)", " ", text)
-    selection = re.sub(r"\bto\s+(purchase|rental|buy|rent)\b", " ", selection)
-    selection = re.sub(r"\b(extend|lengthen|prolong|shorten|pull in|bring forward|delay|postpone|push back|push|"
-                       r"cut|reduce|lower|decrease|raise|increase|switch|change|convert|discontinue|cancel)\b",
-                       " ", selection)
-    _filters_by_value(selection, vocabulary, parsed)
-    _flags(selection, parsed)
-    _money(selection, parsed)
-    _dates(selection, parsed)
-    if not parsed.conditions and not re.search(r"\b(all|every|everything)\b", text):
-        raise PlanRefused("Say which records: name a category, class, area or other filter, or say 'all'.",
-                          reasons=["target_too_broad: no filter and no 'all'"])
-    target = exp.select("id").from_("pfa_merged")
-    for condition in parsed.conditions:
-        target = target.where(condition, copy=False)
-    return BulkPlan(target=target.sql(dialect="postgres"), changes=changes,
-                    explanation="Offline plan: " + ("; ".join(parsed.understood) or "all records") + ".")
+def offline_plan(request: str, vocabulary: dict[str, list[str]] | Vocabulary, today: date | None = None) -> BulkPlan:
+    """A plan read by the offline grammar (`nlq/ask/semantic/bulk.py`): set / shift / scale / add on
+    an editable field, the target from the rest of the request; NotUnderstood when words are left."""
+    vocab = vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary.build(vocabulary)
+    target, changes, notes = plan_request(request, vocab, today or date.today())
+    reasons = check_changes([Change(c["field"], c["op"], c["value"]) for c in changes])
+    if reasons:
+        raise PlanRefused("The plan's changes cannot be applied.", reasons=reasons)
+    return BulkPlan(target=target, changes=changes,
+                    explanation=("Offline plan: " + "; ".join(notes) + ".")[:2000])

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import psycopg
 
 from nlq.ask.catalog import editable_fields
-from nlq.ask.providers import LlmUnavailable
+from nlq.ask.providers import LlmUnavailable, NotUnderstood
 from nlq.ask.service import AskDeps, AuditEntry, _write_audit, event
 from nlq.bulk.plan import (TARGET_NOT_IDS, BulkPlan, PlanRefused, check_target, offline_plan, read_plan,
                            storable_copy)
@@ -50,7 +50,7 @@ class BulkDatabaseError(BulkFailed):
 async def _plan(deps: AskDeps, entry: AuditEntry, org_id: str, request: str) -> BulkPlan:
     provider = deps.provider
     if getattr(provider, "name", "") == "offline":
-        plan = offline_plan(request, await provider.vocabulary(org_id))
+        plan = offline_plan(request, await provider.index(org_id))
         entry.llm_outputs.append({"raw": plan.model_dump_json()})
         return plan
     prompt = render("bulk", catalog=deps.catalog, editable=editable_fields(), request=request)
@@ -148,7 +148,10 @@ async def stream_bulk(deps: AskDeps, org_id: str, user_id: int, request: str) ->
         failure = exc if isinstance(exc, (NlqError, QueryError, LlmUnavailable)) else _unexpected(exc)
         audit_id = None
         if not written:
-            entry.verdict = "rejected" if isinstance(failure, (PlanRefused, OverCap)) else "error"
+            entry.verdict = "rejected" if isinstance(failure, (PlanRefused, OverCap)) else "declined" if isinstance(
+                failure, NotUnderstood) else "error"
+            if isinstance(failure, NotUnderstood):
+                entry.detail["not_understood"] = failure.details.get("words", [])
             entry.error_code = failure.code
             entry.detail["error"] = failure.message
             entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)

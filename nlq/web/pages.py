@@ -336,7 +336,7 @@ async def audit_page(
     since: date | None = None, until: date | None = None,
     before_id: int | None = None,
 ):
-    verdict = verdict if verdict in ("allowed", "rejected", "error") else None
+    verdict = verdict if verdict in ("allowed", "rejected", "declined", "error") else None
     start = datetime.combine(since, time.min, timezone.utc) if since else None
     end = datetime.combine(until, time.max, timezone.utc) if until else None  # the whole last day
     page = await audit_routes.list_audit(access, pool, verdict=verdict, error_code=None, user=user or None,

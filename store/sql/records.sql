@@ -33,7 +33,10 @@ SELECT 'area', area FROM vanguard.pfa_mirror
  WHERE organization_id = %(org)s AND deleted_at IS NULL AND area IS NOT NULL GROUP BY area
 UNION ALL
 SELECT 'manufacturer', manufacturer FROM vanguard.pfa_mirror
- WHERE organization_id = %(org)s AND deleted_at IS NULL AND manufacturer IS NOT NULL GROUP BY manufacturer;
+ WHERE organization_id = %(org)s AND deleted_at IS NULL AND manufacturer IS NOT NULL GROUP BY manufacturer
+UNION ALL
+SELECT 'model', model FROM vanguard.pfa_mirror
+ WHERE organization_id = %(org)s AND deleted_at IS NULL AND model IS NOT NULL GROUP BY model;
 
 -- name: working_drafts_of_records
 -- The caller's draft fields on one page of records (the grid marks them per field).

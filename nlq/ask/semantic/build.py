@@ -1,0 +1,167 @@
+"""The pieces of a statement as sqlglot trees: measures, conditions, aggregates, the final SELECT.
+
+Values only ever enter as literal nodes; column names come from this module's own tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlglot import exp
+
+VIEW = "pfa_merged"
+LIST_COLUMNS = ("id", "category", "class", "area", "source", "forecast_start", "forecast_end", "forecast_cost")
+COST = {"plan": "plan_cost", "forecast": "forecast_cost", "actual": "actual_cost"}
+DAY_MEASURES = {"duration", "slip", "start_slip", "arrival_delay"}
+NAMES = {"forecast_cost": "forecast cost", "plan_cost": "plan cost", "actual_cost": "actual cost",
+         "cost_variance": "cost variance (forecast - plan)", "monthly_rate": "monthly rate",
+         "purchase_price": "purchase price", "slip": "slip in days (forecast end - plan end)",
+         "start_slip": "start slip in days (forecast start - plan start)",
+         "arrival_delay": "arrival delay in days (actual start - plan start)"}
+
+
+def col(name: str) -> exp.Column:
+    return exp.column(name)
+
+
+def lit(value) -> exp.Expression:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "date")
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return exp.Literal.number(value)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A number per record: a column or a difference of dates, with its name for aliases and notes."""
+
+    key: str  # forecast_cost, duration, slip, ...
+    qual: str = "forecast"  # for durations: whose period
+
+    @property
+    def days(self) -> bool:
+        return self.key in DAY_MEASURES
+
+    @property
+    def alias(self) -> str:
+        return f"{self.qual}_duration_days" if self.key == "duration" else (
+            f"{self.key}_days" if self.days else self.key)
+
+    @property
+    def name(self) -> str:
+        if self.key == "duration":
+            return f"duration in days ({self.qual} end - {self.qual} start)"
+        return NAMES.get(self.key, self.key.replace("_", " "))
+
+    def sql(self) -> exp.Expression:
+        pairs = {"duration": (f"{self.qual}_end", f"{self.qual}_start"), "slip": ("forecast_end", "plan_end"),
+                 "start_slip": ("forecast_start", "plan_start"), "arrival_delay": ("actual_start", "plan_start")}
+        if self.key in pairs:
+            end, start = pairs[self.key]
+            return exp.Paren(this=exp.Sub(this=col(end), expression=col(start)))
+        return col(self.key)
+
+
+COMPARE = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE, "eq": exp.EQ}
+WORDS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
+FLIP = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt", "eq": "neq"}
+
+
+def compare(op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+    if op == "neq":
+        return exp.NEQ(this=left, expression=right)
+    return COMPARE[op](this=left, expression=right)
+
+
+def aggregate(func: str, expression: exp.Expression | None) -> exp.Expression:
+    """count / sum / avg / min / max / median / distinct of an expression (count(*) without one)."""
+    if func == "count":
+        return exp.Count(this=exp.Star() if expression is None else expression)
+    if func == "distinct":
+        return exp.Count(this=exp.Distinct(expressions=[expression]))
+    if func == "median":
+        return exp.WithinGroup(this=exp.PercentileCont(this=exp.Literal.number("0.5")),
+                               expression=exp.Order(expressions=[exp.Ordered(this=expression)]))
+    cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[func]
+    return cls(this=expression)
+
+
+def count_filter(condition: exp.Expression | None) -> exp.Expression:
+    count = exp.Count(this=exp.Star())
+    return count if condition is None else exp.Filter(this=count, expression=exp.Where(this=condition))
+
+
+def conjunction(conditions: list[exp.Expression]) -> exp.Expression | None:
+    if not conditions:
+        return None
+    return exp.and_(*[c.copy() for c in conditions]) if len(conditions) > 1 else conditions[0].copy()
+
+
+def share(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
+    """100 * numerator / denominator, in percent; NULL when the denominator is 0."""
+    return exp.Div(this=exp.Mul(this=exp.Literal.number("100.0"), expression=numerator),
+                   expression=exp.Nullif(this=denominator, expression=exp.Literal.number(0)))
+
+
+def bucket(unit: str, column: str) -> exp.Expression:
+    """date_trunc(unit, column)::date: the first day of the month / quarter / year / week."""
+    return exp.cast(exp.TimestampTrunc(this=col(column), unit=exp.var(unit.upper())), "date")
+
+
+@dataclass
+class Query:
+    """What the grammar decided; `statement` turns it into one SELECT."""
+
+    where: list[exp.Expression] = field(default_factory=list)
+    groups: list[tuple[str, exp.Expression, bool]] = field(default_factory=list)  # alias, key, is time bucket
+    selects: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    having: list[exp.Expression] = field(default_factory=list)
+    order: list[tuple[exp.Expression, bool]] = field(default_factory=list)  # expression, descending
+    limit: int | None = None
+    columns: list[tuple[str, exp.Expression]] = field(default_factory=list)  # extra list columns
+    count_groups: bool = False
+
+    def statement(self) -> str:
+        select = exp.select()
+        if not self.selects and not self.groups:  # a list of records
+            names = list(LIST_COLUMNS)
+            select = select.select(*names)
+            for alias, expression in self.columns:
+                if alias not in names:
+                    select = select.select(exp.alias_(expression.copy(), alias))
+                    names.append(alias)
+        else:
+            for alias, key, _ in self.groups:
+                select = select.select(exp.alias_(key.copy(), alias))
+            for alias, expression in self.selects:
+                select = select.select(exp.alias_(expression.copy(), alias))
+        select = select.from_(VIEW)
+        where = conjunction(self.where)
+        if where is not None:
+            select = select.where(where, copy=False)
+        if self.groups:
+            select = select.group_by(*[exp.Literal.number(i + 1) for i in range(len(self.groups))])
+        having = conjunction(self.having)
+        if having is not None:
+            select = select.having(having, copy=False)
+        if self.count_groups:
+            inner = select
+            return exp.select(exp.alias_(exp.Count(this=exp.Star()), "groups")).from_(
+                exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("matching")))).sql(
+                dialect="postgres")
+        if self.order:
+            select = select.order_by(*[exp.Ordered(this=e.copy(), desc=d, nulls_first=False) for e, d in self.order])
+        elif self.groups:
+            select = select.order_by(*[exp.Ordered(this=exp.Literal.number(i + 1))
+                                       for i in range(len(self.groups))])
+        elif not self.selects:
+            select = select.order_by(exp.Ordered(this=col("id")))
+        if self.limit is not None:
+            select = select.limit(self.limit)
+        return select.sql(dialect="postgres")

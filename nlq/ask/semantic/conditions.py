@@ -1,0 +1,546 @@
+"""The row conditions of a question: stored values, flags, dates, amounts and column comparisons.
+
+Each reader consumes the items it understands (marks them used) and records a note that says how
+it read them; the grammar then declines if any meaningful item is left unused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlglot import exp
+
+from nlq.ask.semantic.build import COST, FLIP, WORDS, Measure, col, compare, lit
+from nlq.ask.semantic.dates import Span
+from nlq.ask.semantic.lexicon import Item
+
+SKIP = {"stop", "verb", "record"}
+LISTS = {"and", "or", "vs"}
+FIXED_COLUMNS = {"source": "source", "dor": "who pays (dor)"}
+
+
+@dataclass
+class Condition:
+    expression: exp.Expression
+    pos: int  # index of its first item: which side of "are" in a share question
+    having: bool = False
+
+
+class Reader:
+    """State shared by the condition readers and the grammar: the items, conditions, notes."""
+
+    def __init__(self, items: list[Item], today: date) -> None:
+        self.items = items
+        self.today = today
+        self.conditions: list[Condition] = []
+        self.notes: list[str] = []
+        self.vs: list[tuple[str, list[str]]] = []  # compared values: grouped by that column
+        self.grouped = False  # set by the grammar before conditions on groups are read
+
+    # -- navigation ---------------------------------------------------------------------------
+    def live(self, i: int) -> Item | None:
+        return self.items[i] if 0 <= i < len(self.items) and not self.items[i].used else None
+
+    def next_content(self, i: int, step: int = 1, skip: set[str] = SKIP) -> int:
+        j = i + step
+        while 0 <= j < len(self.items) and (self.items[j].kind in skip or self.items[j].used):
+            j += step
+        return j
+
+    def kind(self, i: int) -> str | None:
+        item = self.live(i)
+        return item.kind if item else None
+
+    def use(self, *indices: int) -> None:
+        for i in indices:
+            self.items[i].used = True
+
+    def add(self, expression: exp.Expression, pos: int, note: str, having: bool = False) -> None:
+        self.conditions.append(Condition(expression, pos, having))
+        self.notes.append(note)
+
+    def negated(self, i: int) -> int | None:
+        """The index of a 'not' / 'without' / 'excluding' right before item i, if any."""
+        j = self.next_content(i, -1, SKIP | {"prep"})
+        return j if self.kind(j) == "neg" else None
+
+    # -- stored values ------------------------------------------------------------------------
+    def read_values(self) -> None:
+        i = 0
+        while i < len(self.items):
+            item = self.live(i)
+            if item is None or item.kind != "value" or self._counted(i):
+                i += 1
+                continue
+            column = item.value[0][0]
+            run, seps, values = [i], [], list(dict.fromkeys(v for _, v in item.value))
+            j = i
+            while True:
+                k = j + 1
+                if self.kind(k) in LISTS:
+                    nxt = self.live(k + 1)
+                    if nxt is not None and nxt.kind == "value" and nxt.value[0][0] == column and not self._counted(k + 1):
+                        seps.append(k)
+                        run.append(k + 1)
+                        values += [v for _, v in nxt.value if v not in values]
+                        j = k + 1
+                        continue
+                break
+            neg = self.negated(i)
+            vs = any(self.items[s].kind == "vs" for s in seps)
+            self.use(*run, *seps)
+            surfaces = " / ".join(f"'{self.items[r].surface}'" + (f" ({self.items[r].note})" if self.items[r].note else "")
+                                  for r in run)
+            label = FIXED_COLUMNS.get(column, column)
+            if vs and neg is None:
+                self.vs.append((column, values))
+                self.add(exp.In(this=col(column), expressions=[lit(v) for v in values]), i,
+                         f"{surfaces} compared: one row per {label} ({', '.join(values)})")
+            elif neg is not None and self.grouped and self.items[neg].surface.lower() in ("no", "without", "zero"):
+                self.use(neg)
+                condition = exp.In(this=col(column), expressions=[lit(v) for v in values])
+                counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
+                self.add(exp.EQ(this=counted, expression=lit(0)), neg,
+                         f"'{self.items[neg].surface}' {surfaces} read as groups with no {label} {' or '.join(values)}",
+                         having=True)
+            elif neg is not None:
+                self.use(neg)
+                keep = exp.Or(this=exp.Is(this=col(column), expression=exp.Null()),
+                              expression=exp.Not(this=exp.In(this=col(column), expressions=[lit(v) for v in values])))
+                self.add(exp.Paren(this=keep), neg, f"'{self.items[neg].surface}' {surfaces} read as {label} not "
+                         f"{' or '.join(values)} (records without a {label} count)")
+            else:
+                condition = (exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else
+                             exp.In(this=col(column), expressions=[lit(v) for v in values]))
+                self.add(condition, i, f"{surfaces} matched {label} {' or '.join(values)}")
+            i = j + 1
+
+    def _counted(self, i: int) -> bool:
+        """'more than 100 rentals' in a question about groups: a count, read by read_amounts."""
+        j = self.next_content(i, -1, {"stop"})
+        return self.grouped and self.kind(j) == "num"
+
+    # -- flags --------------------------------------------------------------------------------
+    def read_flags(self) -> None:
+        today = lit(self.today)
+        finished = exp.and_(exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null())),
+                            exp.LTE(this=col("actual_end"), expression=today.copy()))
+        flags = {
+            "on_site": (col("is_actualized"), "on site (is_actualized: actuals exist)"),
+            "on_site_now": (exp.and_(col("is_actualized"), exp.Is(this=col("actual_end"), expression=exp.Null())),
+                            "on site now (actualized and no actual end yet)"),
+            "not_on_site": (exp.Not(this=col("is_actualized")), "not on site yet (not actualized)"),
+            "cancelled": (col("is_discontinued"), "cancelled (is_discontinued)"),
+            "active": (exp.Not(this=col("is_discontinued")), "not cancelled"),
+            "draft": (col("has_draft"), "records with your unsaved draft"),
+            "transferable": (col("is_funds_transferable"), "funds transferable"),
+            "finished": (finished, f"finished (actual end set and on or before today, {self.today})"),
+            "overdue": (exp.and_(exp.LT(this=col("forecast_end"), expression=today.copy()),
+                                 exp.Not(this=exp.Paren(this=finished.copy()))),
+                        f"overdue (forecast end before today, {self.today}, and not finished)"),
+            "late_arrival": (exp.GT(this=col("actual_start"), expression=col("plan_start")),
+                             "arrived late (actual start after plan start)"),
+            "tagged": (exp.Not(this=exp.Is(this=col("equipment_tag"), expression=exp.Null())), "with an equipment tag"),
+            "untagged": (exp.Is(this=col("equipment_tag"), expression=exp.Null()), "without an equipment tag"),
+            "over_budget": (exp.GT(this=col("forecast_cost"), expression=col("plan_cost")),
+                            "over budget (forecast cost > plan cost)"),
+            "under_budget": (exp.LT(this=col("forecast_cost"), expression=col("plan_cost")),
+                             "under budget (forecast cost < plan cost)"),
+        }
+        for i, item in enumerate(self.items):
+            if item.used or item.kind != "flag":
+                continue
+            expression, words = flags[item.value]
+            neg = self.negated(i)
+            self.use(i)
+            if neg is not None:
+                self.use(neg)
+                expression = exp.Not(this=exp.Paren(this=expression.copy()))
+                if item.value in ("tagged", "untagged"):  # a NULL test is never NULL: no three-valued trap
+                    expression, words = flags["untagged" if item.value == "tagged" else "tagged"]
+                else:
+                    words = f"not {words}"
+                self.add(expression, neg, f"'{self.items[neg].surface} {item.surface}' read as {words}")
+            else:
+                self.add(expression.copy(), i, f"'{item.surface}' read as {words}")
+        for i, item in enumerate(self.items):  # 'arrived' / 'left' with no date: it happened
+            if not item.used and item.kind == "part" and item.value[1] == "actual":
+                column = f"actual_{item.value[0]}"
+                neg = self.negated(i)
+                self.use(i)
+                happened = exp.and_(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())),
+                                    exp.LTE(this=col(column), expression=lit(self.today)))
+                if neg is not None:
+                    self.use(neg)
+                    self.add(exp.Not(this=exp.Paren(this=happened)), neg,
+                             f"'{self.items[neg].surface} {item.surface}' read as no {column} on or before today")
+                else:
+                    self.add(happened, i, f"'{item.surface}' read as {column} on or before today ({self.today})")
+
+    # -- dates --------------------------------------------------------------------------------
+    def read_dates(self) -> None:
+        for i, item in enumerate(self.items):
+            if item.used or item.kind != "date":
+                continue
+            self._date(i, item)
+
+    def _date(self, i: int, item: Item) -> None:
+        span: Span = item.span
+        used = [i]
+        op = "in"
+        j = self.next_content(i, -1)
+        lead = self.live(j)
+        if lead is not None and lead.kind in ("prep", "cmp", "group"):
+            op = {"since": "since", "until": "until", "on": "on"}.get(lead.value, "in") if lead.kind == "prep" else (
+                "until" if lead.kind == "group" else {"gt_date": "after", "lt_date": "before", "between": "between",
+                                                      "lte": "until", "gte": "since", "lt": "before",
+                                                      "gt": "in" if span.relative else "after"}.get(lead.value))
+            if op is None:
+                return
+            used.append(j)
+            j = self.next_content(j, -1)
+        # between X and Y / from X to Y
+        k = self.next_content(i, 1, {"stop"})
+        if op in ("between", "since") and self.kind(k) in ("and", "prep") and self.kind(k + 1) == "date" and (
+                op == "between" or self.items[k].value == "until"):
+            end = self.items[k + 1].span
+            span = Span(span.start, end.end, f"{span.label} to {end.label}")
+            used += [k, k + 1]
+            op = "in"
+        if self.kind(self.next_content(i, 1, {"stop"})) == "sofar":
+            s = self.next_content(i, 1, {"stop"})
+            used.append(s)
+            span = Span(span.start, min(span.end, self.today + timedelta(days=1)), f"{span.label} up to today")
+        part, qual, flag = None, None, None
+        while True:
+            target = self.live(j)
+            if target is None:
+                break
+            if target.kind == "part" and part is None:
+                part = j
+            elif target.kind == "qual" and qual is None:
+                qual = j
+            elif target.kind == "flag" and target.value in ("on_site", "on_site_now", "active") and flag is None \
+                    and part is None:
+                flag = j
+            elif target.kind == "flag" and target.value == "finished" and part is None:
+                target.kind, target.value = "part", ("end", "actual")  # 'finished in March': actual end
+                part = j
+            elif target.kind == "prep" and target.value == "until" and part is not None:  # 'planned to end in'
+                pass
+            else:
+                break
+            j = self.next_content(j, -1)
+        if part is None and qual is None and flag is None:  # "in March, which rentals end"? look right
+            k = self.next_content(i, 1)
+            if self.kind(k) == "part":
+                part = k
+        words = " ".join(self.items[x].surface for x in sorted(set(used + [p for p in (part, qual, flag)
+                                                                              if p is not None])))
+        self.use(*used, *[p for p in (part, qual, flag) if p is not None])
+        pos = min(used + [p for p in (part, qual, flag) if p is not None])
+        if part is None and (qual is None):
+            self._overlap(span, op, words, pos, on_site=flag is not None)
+            return
+        which, implied = self.items[part].value if part is not None else ("start", None)
+        q = self.items[qual].value if qual is not None else (implied or "forecast")
+        column = f"{q}_{which}"
+        note = "" if part is not None else " (the start, as no start or end was named)"
+        self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')}{note}", pos)
+
+    def _range(self, column: str, span: Span, op: str, words: str, pos: int) -> None:
+        c = col(column)
+        if op in ("in", "on") or op == "between":
+            if span.day:
+                self.add(exp.EQ(this=c, expression=lit(span.start)), pos, f"{words} on {span.label}")
+            else:
+                self.add(exp.and_(exp.GTE(this=c, expression=lit(span.start)),
+                                  exp.LT(this=c.copy(), expression=lit(span.end))), pos,
+                         f"{words} in {span.label}" + ("" if span.relative else f" ({span.start} to {span.last})"))
+        elif op == "before":
+            self.add(exp.LT(this=c, expression=lit(span.start)), pos, f"{words} before {span.label} (< {span.start})")
+        elif op == "after":
+            self.add(exp.GTE(this=c, expression=lit(span.end)), pos, f"{words} after {span.label} (>= {span.end})")
+        elif op == "since":
+            self.add(exp.GTE(this=c, expression=lit(span.start)), pos, f"{words} since {span.label} (>= {span.start})")
+        else:  # until / by
+            self.add(exp.LT(this=c, expression=lit(span.end)), pos, f"{words} by {span.label} (<= {span.last})")
+
+    def _overlap(self, span: Span, op: str, words: str, pos: int, on_site: bool) -> None:
+        """A date with no start or end named: the record's period covers (part of) it."""
+        if on_site:
+            start = exp.Coalesce(this=col("actual_start"), expressions=[col("forecast_start")])
+            end = exp.Coalesce(this=col("actual_end"), expressions=[col("forecast_end")])
+            whose = "the actual period where known, else the forecast period"
+        else:
+            start, end, whose = col("forecast_start"), col("forecast_end"), "the forecast period"
+        if op not in ("in", "on", "between"):
+            self.notes.append(f"'{words}' names no start or end")
+            self.items[pos].used = False
+            return
+        self.add(exp.and_(exp.LTE(this=start, expression=lit(span.last)), exp.GTE(this=end, expression=lit(span.start))),
+                 pos, f"'{words}' read as {whose} overlapping {span.label} ({span.start} to {span.last})"
+                 if not span.day else f"'{words}' read as {whose} covering {span.label}")
+
+    # -- amounts and comparisons between columns ----------------------------------------------
+    def read_amounts(self) -> None:
+        for i, item in enumerate(self.items):
+            if not item.used and item.kind == "cmp" and item.value != "between":
+                self._comparison(i)
+            elif not item.used and item.kind == "cmp":
+                self._between(i)
+
+    def _left(self, i: int) -> tuple[list[int], str | None, str | None, str | None]:
+        """Items before a comparator: (indices, measure key, qual, date part); 'by' is skipped."""
+        indices, measure, qual, part = [], None, None, None
+        j = self.next_content(i, -1)
+        if self.kind(j) == "group" and self.items[j].surface.lower() == "by":
+            indices.append(j)
+            j = self.next_content(j, -1)
+        while (item := self.live(j)) is not None:
+            if item.kind == "measure" and measure is None and part is None:
+                measure = item.value
+            elif item.kind == "qual" and qual is None:
+                qual = item.value
+            elif item.kind == "part" and part is None and measure is None:
+                part = item.value
+            elif item.kind == "flag" and item.value == "over_budget" and measure is None:
+                measure = "cost_variance"
+            elif item.kind == "agg" and item.value in ("sum", "avg", "median") and self.grouped and indices:
+                pass
+            else:
+                break
+            indices.append(j)
+            j = self.next_content(j, -1)
+        return indices, measure, qual, part
+
+    def _measure(self, key: str | None, qual: str | None) -> Measure | None:
+        if key == "cost" or (key is None and qual is not None):
+            return Measure(COST[qual or "forecast"])
+        if key == "duration":
+            return Measure("duration", qual or "forecast")
+        return Measure(key) if key else None
+
+    def _comparison(self, i: int) -> None:
+        op = self.items[i].value
+        kind = op.split("_")[1] if "_" in op else None
+        op = op.split("_")[0]
+        left, key, qual, part = self._left(i)
+        if kind == "cost" and key is None:
+            key = "cost"
+        if kind == "duration" and key is None:
+            key = "duration"
+        neg = self.negated(min(left) if left else i)
+        j = self.next_content(i, 1, {"stop"})
+        right = self.live(j)
+        if right is None:
+            return
+        if right.kind == "num":
+            self._amount(i, op, kind, left, key, qual, part, j, neg)
+        elif right.kind in ("qual", "measure", "part") or (right.kind == "value" and right.value[0] == ("source", "Purchase")):
+            self._columns(i, op, kind, left, key, qual, part, j, neg)
+
+    def _right_operand(self, j: int) -> tuple[list[int], str | None, str | None, str | None]:
+        indices, key, qual, part = [], None, None, None
+        while (item := self.live(j)) is not None:
+            if item.kind == "qual" and qual is None:
+                qual = item.value
+            elif item.kind == "measure" and key is None:
+                key = item.value
+            elif item.kind == "part" and part is None:
+                part = item.value
+            else:
+                break
+            indices.append(j)
+            j = self.next_content(j, 1, {"stop"})
+        return indices, key, qual, part
+
+    def _columns(self, i, op, kind, left, key, qual, part, j, neg) -> None:
+        right = self.items[j]
+        if right.kind == "value":  # "cost more than purchase would": the record's own purchase price
+            if key not in (None, "cost") or part:
+                return
+            measure = self._measure("cost", qual)
+            self.use(i, j, *left)
+            expression = compare(op if neg is None else FLIP[op], measure.sql(), col("purchase_price"))
+            self.add(expression, min([i, *left]), f"'{self._words([*left, i, j])}' read as {measure.name} "
+                     f"{WORDS[op]} the record's purchase price (records without a purchase price are left out)")
+            return
+        r_indices, r_key, r_qual, r_part = self._right_operand(j)
+        dates = kind == "date" or part is not None or r_part is not None
+        if dates:
+            which = (part or r_part or ("end", None))[0]
+            l_col = f"{qual or (part[1] if part and part[1] else 'forecast')}_{which}"
+            r_which = (r_part or part or ("end", None))[0]
+            r_col = f"{r_qual or (r_part[1] if r_part and r_part[1] else 'forecast')}_{r_which}"
+            if l_col == r_col:
+                return
+            left_sql, right_sql, l_name, r_name = col(l_col), col(r_col), l_col, r_col
+        else:
+            lm = self._measure(key, qual) or Measure("forecast_cost")
+            rm = self._measure(r_key if r_key != "cost" or r_qual else ("cost" if lm.key.endswith("_cost") else r_key),
+                               r_qual) if (r_key or r_qual) else None
+            if rm is None or lm.days != rm.days or lm.key == rm.key:
+                return
+            left_sql, right_sql, l_name, r_name = lm.sql(), rm.sql(), lm.name, rm.name
+            if self.grouped:
+                left_sql, right_sql = exp.Sum(this=left_sql), exp.Sum(this=right_sql)
+                l_name, r_name = f"the group's total {l_name}", f"total {r_name}"
+        final = op if neg is None else FLIP[op]
+        indices = [*left, i, *r_indices] + ([neg] if neg is not None else [])
+        self.use(*indices)
+        self.add(compare(final, left_sql, right_sql), min(indices),
+                 f"'{self._words(indices)}' read as {l_name} {WORDS.get(final, final)} {r_name}",
+                 having=self.grouped and not dates)
+
+    def _amount(self, i, op, kind, left, key, qual, part, j, neg) -> None:
+        number = self.items[j].value
+        used = [*left, i, j]
+        k = self.next_content(j, 1, {"stop"})
+        unit = self.items[k].value if self.kind(k) == "unit" else None
+        if unit:
+            used.append(k)
+            k = self.next_content(k, 1, {"stop"})
+        value = number.value
+        # '10% under plan' / 'more than 20% over budget'
+        if number.percent and self.kind(k) == "cmp" and self.items[k].value.split("_")[0] in ("gt", "lt"):
+            r_indices, r_key, r_qual, _ = self._right_operand(self.next_content(k, 1, {"stop"}))
+            if r_qual or r_key:
+                lm = self._measure(key, qual) or Measure("forecast_cost")
+                rm = self._measure(r_key, r_qual)
+                if rm is None or rm.key == lm.key:
+                    return
+                direction = self.items[k].value.split("_")[0]
+                factor = 1 + value / 100 if direction == "gt" else 1 - value / 100
+                scaled = exp.Mul(this=rm.sql(), expression=lit(round(factor, 6)))
+                # at least 10% under: L <= R * 0.9; at least 10% over: L >= R * 1.1
+                final = {("gt", "gte"): "gte", ("gt", "gt"): "gt", ("lt", "gte"): "lte", ("lt", "gt"): "lt",
+                         ("gt", "lt"): "lt", ("gt", "lte"): "lte", ("lt", "lt"): "gt", ("lt", "lte"): "gte"}.get(
+                    (direction, op))
+                if final is None:
+                    return
+                if neg is not None:
+                    final = FLIP[final]
+                    used.append(neg)
+                used += [k, *r_indices]
+                self.use(*used)
+                self.add(compare(final, lm.sql(), scaled), min(used),
+                         f"'{self._words(used)}' read as {lm.name} {WORDS[final]} {rm.name} x {factor:g}")
+                return
+        measure = self._measure(key, qual)
+        if measure is None and part is not None:
+            return
+        counted = self.live(k)
+        if measure is None and not unit and counted is not None and counted.kind in ("record", "value") and self.grouped:
+            self._count_having(i, op, used, k, value, neg)
+            return
+        if measure is None and not unit and (right := self.live(k)) is not None and right.kind == "measure" \
+                and right.value in ("slip", "arrival_delay", "start_slip"):
+            measure = Measure(right.value)
+            used.append(k)
+        if unit:
+            days = value * {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit]
+            if measure is None:
+                after = self.live(k)
+                if after is not None and after.kind == "flag" and after.value == "overdue":
+                    measure = Measure("slip")
+                    used.append(k)
+                else:
+                    measure = Measure("duration", qual or "forecast")
+            if not measure.days:
+                return
+            value = days
+            unit_note = f" ({number.surface} {self.items[used[used.index(j) + 1]].surface} = {days:g} days)" \
+                if unit != "day" else ""
+        else:
+            unit_note = ""
+            if measure is None:
+                if not number.money and value < 1000:
+                    return  # 'more than 50': fifty of what? left for the leftover check
+                measure = Measure("forecast_cost")
+                self.notes.append(f"'{number.surface}' with no measure named read as forecast cost")
+            if measure.days:
+                return
+        if number.percent:
+            if measure.key != "cost_variance":
+                return
+            right = exp.Mul(this=col("plan_cost"), expression=lit(value / 100))
+            target, words = right, f"{value:g}% of plan cost"
+        else:
+            target, words = lit(value), f"{value:,.10g}"
+        final = op if neg is None else FLIP[op]
+        if neg is not None:
+            used.append(neg)
+        expression = measure.sql()
+        having = False
+        if self.grouped and not measure.days and self._agg_before(left) is not None:
+            func = self._agg_before(left)
+            expression = {"sum": exp.Sum, "avg": exp.Avg, "median": exp.Avg}[func](this=expression)
+            having = True
+        self.use(*used)
+        self.add(compare(final, expression, target), min(used),
+                 f"'{self._words(used)}' read as {'the group' + chr(39) + 's ' if having else ''}{measure.name} "
+                 f"{WORDS.get(final, final)} {words}{unit_note}", having=having)
+
+    def _agg_before(self, left: list[int]) -> str | None:
+        if not left:
+            return None
+        j = self.next_content(min(left), -1)
+        item = self.live(j)
+        if item is not None and item.kind == "agg" and item.value in ("sum", "avg", "median"):
+            self.use(j)
+            return item.value
+        return "sum" if any(self.items[x].kind == "measure" for x in left) else None
+
+    def _count_having(self, i, op, used, k, value, neg) -> None:
+        counted = self.items[k]
+        condition = None
+        if counted.kind == "value":
+            column = counted.value[0][0]
+            values = [v for _, v in counted.value]
+            condition = exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else exp.In(
+                this=col(column), expressions=[lit(v) for v in values])
+        count = exp.Count(this=exp.Star())
+        if condition is not None:
+            count = exp.Filter(this=count, expression=exp.Where(this=condition))
+        final = op if neg is None else FLIP[op]
+        used = used + [k] + ([neg] if neg is not None else [])
+        self.use(*used)
+        self.add(compare(final, count, lit(value)), min(used),
+                 f"'{self._words(used)}' read as groups with {WORDS[final]} {value:g} "
+                 f"{counted.surface if counted.kind == 'value' else 'records'}", having=True)
+
+    def _between(self, i: int) -> None:
+        left, key, qual, part = self._left(i)
+        j = self.next_content(i, 1, {"stop"})
+        k = self.next_content(j, 1, {"stop"})
+        m = self.next_content(k, 1, {"stop"})
+        if not (self.kind(j) == "num" and self.kind(k) == "and" and self.kind(m) == "num"):
+            return
+        low, high = self.items[j].value, self.items[m].value
+        used = [*left, i, j, k, m]
+        n = self.next_content(m, 1, {"stop"})
+        unit = self.items[n].value if self.kind(n) == "unit" else None
+        measure = self._measure(key, qual)
+        if unit:
+            used.append(n)
+            factor = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit]
+            measure = measure or Measure("duration", qual or "forecast")
+            if not measure.days:
+                return
+            lo, hi = low.value * factor, high.value * factor
+        else:
+            if measure is None:
+                if not (low.money or high.money):
+                    return
+                measure = Measure("forecast_cost")
+            if measure.days:
+                return
+            lo, hi = low.value, high.value
+        self.use(*used)
+        self.add(exp.Between(this=measure.sql(), low=lit(lo), high=lit(hi)), min(used),
+                 f"'{self._words(used)}' read as {measure.name} between {lo:,.10g} and {hi:,.10g} (both included)")
+
+    def _words(self, indices: list[int]) -> str:
+        return " ".join(self.items[x].surface for x in sorted(set(indices)))

@@ -1,0 +1,502 @@
+"""The shape of an answer: groups, aggregates, top / bottom N, shares; then every word accounted for.
+
+`read_question` runs the condition readers and the shape readers over the tagged items and
+returns a `Query` with notes, or raises `NotUnderstood` quoting the words it could not place.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlglot import exp
+
+from nlq.ask.providers import NotUnderstood
+from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
+from nlq.ask.semantic.conditions import SKIP, Reader
+from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
+
+EXAMPLES = ("how many cranes in Silo 4 vs Silo 5", "total forecast cost per area for rentals ending next quarter",
+            "top 5 rentals by slip", "cheapest, dearest and typical purchase price of generators")
+DIM_NAMES = {"category": "category", "class": "class", "area": "area", "source": "source", "dor": "dor",
+             "manufacturer": "manufacturer", "model": "model"}
+FUNC_NAMES = {"sum": "the total", "avg": "the average", "median": "the median", "min": "the minimum",
+              "max": "the maximum", "count": "the count"}
+LIST_WORDS = {"list", "show", "which", "what", "find", "display", "give", "name", "get", "all", "every", "everything"}
+
+
+def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
+    items = tag(question, vocab, today)
+    reader = Reader(items, today)
+    query = Query()
+    shape = Shape(reader, query, question)
+    shape.read_groups()
+    reader.read_dates()
+    reader.read_amounts()
+    reader.read_values()
+    reader.read_flags()
+    shape.read_vs()
+    shape.read_output()
+    decline_leftovers(items, reader, question)
+    numerator = {id(c) for c in shape.numerator}
+    query.where = [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
+    query.having += [c.expression for c in reader.conditions if c.having]
+    return query, reader.notes
+
+
+def decline_leftovers(items: list[Item], reader: Reader, question: str) -> None:
+    ambiguous = [i for i in items if i.kind == "ambiguous"]
+    if ambiguous:
+        item = ambiguous[0]
+        raise NotUnderstood(f"'{item.surface}' could be any of {', '.join(item.value)}; name one of them.",
+                            words=[item.surface], understood=reader.notes)
+    left = [i.surface for i in items if not i.used and i.kind not in SOFT]
+    if left:
+        understood = ("; ".join(reader.notes)) if reader.notes else "nothing I could use"
+        quoted = ", ".join(f"'{w}'" for w in left)
+        raise NotUnderstood(
+            f"The offline reader did not understand {quoted}, so it does not answer rather than guess. "
+            f"It read: {understood}. Rephrase, e.g. " + "; ".join(f"\"{e}\"" for e in EXAMPLES[:3]) + ".",
+            words=left, understood=list(reader.notes))
+
+
+class Shape:
+    """Reads what to return: groups, aggregates, ordering, shares."""
+
+    def __init__(self, reader: Reader, query: Query, question: str) -> None:
+        self.r = reader
+        self.q = query
+        self.items = reader.items
+        self.numerator: list = []
+        words = question.lower().split()
+        self.listing = bool(words) and words[0].strip("?,.") in LIST_WORDS
+        self.subject = self._subject()
+
+    def _subject(self) -> Item | None:
+        """The first content item of a 'which ...' / 'show ...' question: what the rows are."""
+        for item in self.items:
+            if item.kind in ("stop", "verb"):
+                continue
+            return item if item.kind in ("value", "record", "dim", "flag") else None
+        return None
+
+    # -- groups -------------------------------------------------------------------------------
+    def read_groups(self) -> None:
+        r = self.r
+        for i, item in enumerate(self.items):
+            if item.used or item.kind != "group":
+                continue
+            j = r.next_content(i, 1, {"stop"})
+            while r.kind(j) in ("dim", "unit"):
+                if r.kind(j) == "dim":
+                    self._group_dim(j)
+                    r.use(i)
+                else:
+                    j = self._group_bucket(i, j)
+                k = r.next_content(j, 1, {"stop"})
+                if r.kind(k) in ("and", "group") and r.kind(r.next_content(k, 1, {"stop"})) in ("dim", "unit"):
+                    r.use(k)
+                    j = r.next_content(k, 1, {"stop"})
+                else:
+                    break
+        for i, item in enumerate(self.items):  # 'monthly', 'quarterly' on their own
+            if not item.used and item.kind == "unit" and item.surface.lower().endswith("ly") and \
+                    r.kind(r.next_content(i, -1)) != "num":
+                self._group_bucket(None, i)
+        # 'how many areas have more than 50 items': count the groups that pass
+        for i, item in enumerate(self.items):
+            if item.used or item.kind != "agg" or item.value != "count":
+                continue
+            k = r.next_content(i, 1, {"stop"})
+            if r.kind(k) == "dim" and any(
+                    (x.kind == "cmp" and r.kind(r.next_content(n, 1, {"stop"})) == "num"
+                     and r.kind(r.next_content(r.next_content(n, 1, {"stop"}), 1, {"stop"})) in ("record", "value"))
+                    or (x.kind == "neg" and x.surface.lower() in ("no", "without", "zero")
+                        and r.kind(r.next_content(n, 1, {"stop"})) == "value")
+                    for n, x in enumerate(self.items) if n > k and not x.used):
+                r.use(i)
+                self._group_dim(k)
+                self.q.count_groups = True
+                r.notes.append(f"'{item.surface}' read as the number of {self.items[k].value} groups that qualify")
+        # 'which areas have ...', 'top 5 areas', 'the area with the most cranes': the rows are groups
+        for index, item in enumerate(self.items):
+            if item.used or item.kind != "dim":
+                continue
+            before = r.next_content(index, -1, {"stop", "verb"})
+            if not (r.kind(before) == "agg" and self.items[before].value in ("count", "distinct")):
+                self._group_dim(index)
+        r.grouped = bool(self.q.groups)
+
+    def _group_dim(self, j: int) -> None:
+        item = self.items[j]
+        column = item.value
+        self.r.use(j)
+        if column not in [g[0] for g in self.q.groups]:
+            self.q.groups.append((column, col(column), False))
+            self.r.notes.append(f"'{item.surface}' read as one row per {column}")
+
+    def _group_bucket(self, i: int | None, j: int) -> int:
+        r = self.r
+        unit = self.items[j].value
+        if unit not in ("week", "month", "quarter", "year"):
+            return j
+        used = [j] + ([i] if i is not None else [])
+        k = r.next_content(j, 1, {"stop"})
+        part = qual = None
+        if r.kind(k) in ("prep",) or (self.items[k].kind == "stop" if k < len(self.items) else False):
+            k = r.next_content(k, 1, {"stop"})
+        m = k
+        while r.kind(m) in ("qual", "part") or (0 <= m < len(self.items) and self.items[m].surface.lower() == "of"
+                                                and not self.items[m].used):
+            if r.kind(m) == "qual":
+                qual = self.items[m].value
+            elif r.kind(m) == "part":
+                part = self.items[m].value
+            used.append(m)
+            m = r.next_content(m, 1, {"stop"})
+        if part is None and qual is None and i is not None:  # 'rentals ending per month': the date just named
+            back = r.next_content(i, -1, {"stop", "record", "value", "verb"})
+            while 0 <= back < len(self.items) and self.items[back].kind in ("part", "qual"):
+                if self.items[back].kind == "part" and part is None:
+                    part = self.items[back].value
+                elif self.items[back].kind == "qual" and qual is None:
+                    qual = self.items[back].value
+                back -= 1
+        if part is None and qual is None:
+            used = [u for u in used if u < k]
+            measure = next((x.value for x in self.items if x.kind == "measure" and not x.used), None)
+            q = {"plan_cost": "plan", "actual_cost": "actual"}.get(measure, "forecast")
+            column, how = f"{q}_start", f" (no date named: {q} start)"
+        else:
+            which, implied = part or ("start", None)
+            column, how = f"{qual or implied or 'forecast'}_{which}", ""
+        r.use(*used)
+        alias = f"{unit}_of_{column}"
+        self.q.groups.append((alias, bucket(unit, column), True))
+        r.notes.append(f"'{' '.join(self.items[u].surface for u in sorted(used))}' read as one row per {unit} "
+                       f"of {column.replace('_', ' ')}{how}")
+        return m if m != k else j
+
+    # -- compared values ----------------------------------------------------------------------
+    def read_vs(self) -> None:
+        for column, values in self.r.vs:
+            if column not in [g[0] for g in self.q.groups]:
+                self.q.groups.append((column, col(column), False))
+        self.r.grouped = bool(self.q.groups)
+
+    # -- aggregates, ordering, shares ---------------------------------------------------------
+    def read_output(self) -> None:
+        r = self.r
+        if self._read_share():
+            return
+        self._read_top()
+        self._read_aggregates()
+        leftover_measures = [i for i, x in enumerate(self.items) if not x.used and x.kind == "measure"]
+        for i in leftover_measures:
+            self._plain_measure(i)
+        if not self.q.selects and self.q.groups and not self.q.count_groups:
+            self.q.selects.append(("records", exp.Count(this=exp.Star())))
+            if self.q.having or self.q.order:
+                pass
+        if not self.q.selects and not self.q.groups and not r.conditions and not self.q.order:
+            if not any(x.surface.lower() in ("all", "every", "everything", "list") or x.kind == "record"
+                       for x in self.items):
+                if not any(not x.used and x.kind not in SOFT for x in self.items):
+                    raise NotUnderstood("The offline reader found nothing to answer in that question. Ask e.g. "
+                                        + "; ".join(f"\"{e}\"" for e in EXAMPLES[:3]) + ".", words=[],
+                                        understood=[])
+
+    def _measure_after(self, i: int, allow_values: bool = True) -> tuple[Measure | None, list[int]]:
+        """The measure an aggregate applies to: the next measure (with its qualifier), skipping values."""
+        r = self.r
+        j = r.next_content(i, 1, SKIP | {"stop"} | ({"value"} if allow_values else set()) | {"prep"})
+        used, qual, key = [], None, None
+        while (item := r.live(j)) is not None and item.kind in ("qual", "measure", "part") and key is None:
+            if item.kind == "qual":
+                qual = item.value
+            elif item.kind == "measure":
+                key = item.value
+            else:
+                key = ("date", item.value)
+            used.append(j)
+            j = r.next_content(j, 1, {"stop"})
+        if key is None:
+            if qual is not None:
+                return Measure(COST[qual]), used
+            return None, []
+        if isinstance(key, tuple):
+            which, implied = key[1]
+            return Measure(f"{qual or implied or 'forecast'}_{which}"), used
+        return self.r._measure(key, qual), used
+
+    def _read_aggregates(self) -> None:
+        r = self.r
+        i = 0
+        while i < len(self.items):
+            item = r.live(i)
+            if item is None or item.kind not in ("agg", "super"):
+                i += 1
+                continue
+            run = [i]
+            j = i
+            while True:
+                k = r.next_content(j, 1, {"stop"})
+                if r.kind(k) in ("and",) and r.kind(r.next_content(k, 1, {"stop"})) in ("agg", "super"):
+                    run += [k, r.next_content(k, 1, {"stop"})]
+                    j = run[-1]
+                elif r.kind(k) in ("agg", "super") and k == j + 1:
+                    run.append(k)
+                    j = k
+                else:
+                    break
+            funcs = [self.items[x] for x in run if self.items[x].kind in ("agg", "super")]
+            if any(f.value == "distinct" for f in funcs):
+                if self._distinct(run, j):
+                    i = j + 1
+                    continue
+            if len(funcs) == 1 and funcs[0].value == "count":
+                self._count(run, j)
+                i = j + 1
+                continue
+            measure, m_used = self._measure_after(j)
+            if measure is None:  # 'rate on average': the measure before
+                k = r.next_content(i, -1, SKIP | {"stop"})
+                if r.kind(k) == "measure":
+                    measure = r._measure(self.items[k].value, None)
+                    m_used = [k]
+            if measure is None:
+                implied = [f.value[1] for f in funcs if f.kind == "super" and f.value[1]]
+                if funcs[0].value == "sum_default" or (funcs[0].value in ("sum", "avg", "median") and not implied):
+                    measure = Measure("forecast_cost")
+                    r.notes.append(f"'{funcs[0].surface}' with no measure named read as of forecast cost")
+                elif implied and implied[0] in ("cost", "duration"):
+                    measure = Measure("forecast_cost") if implied[0] == "cost" else Measure("duration")
+                    after = j + 1
+                    while after < len(self.items) and self.items[after].kind == "stop":
+                        after += 1
+                    nxt = self.items[after] if after < len(self.items) else None
+                    if len(funcs) == 1 and (nxt is not None and nxt.kind in ("value", "record") or (
+                            self.subject is not None and self.subject.kind in ("value", "record"))):
+                        r.use(*run)  # 'the cheapest crane': a record, not an amount
+                        plural = (nxt.plural if nxt is not None and nxt.kind in ("value", "record")
+                                  else self.subject.plural)
+                        self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
+                                    f"'{funcs[0].surface}'")
+                        i = j + 1
+                        continue
+                elif implied and implied[0] == "count" or (funcs[0].kind == "super" and self.q.groups):
+                    self._top_by_count(run, funcs[0])
+                    i = j + 1
+                    continue
+                else:
+                    i = j + 1
+                    continue
+            if len(funcs) == 2 and funcs[0].kind == "super" and funcs[1].kind == "agg" and self.q.groups and \
+                    funcs[1].value in ("sum", "avg", "median", "count"):
+                r.use(*run, *m_used)  # 'the highest average rate' per group: rank the groups by it
+                func = funcs[1].value
+                expression = aggregate(func, measure.sql())
+                self.q.selects.append((f"{func}_{measure.alias}", expression))
+                self.q.order.append((expression.copy(), funcs[0].value[0] == "max"))
+                subject = self.subject
+                self.q.limit = 10 if subject is not None and subject.plural else 1
+                r.notes.append(f"'{funcs[0].surface} {funcs[1].surface}' {measure.name}: the {self.q.limit} "
+                               f"group(s) with the {'highest' if funcs[0].value[0] == 'max' else 'lowest'} {func}")
+                i = j + 1
+                continue
+            if self._super_orders(funcs, run, measure, m_used):
+                i = j + 1
+                continue
+            r.use(*run, *m_used)
+            names = []
+            for f in funcs:
+                func = {"sum_default": "sum", "distinct": "count"}.get(f.value, f.value) if f.kind == "agg" else f.value[0]
+                expression = aggregate(func, measure.sql())
+                self.q.selects.append((f"{func}_{measure.alias}", expression))
+                names.append(f"'{f.surface}' as {FUNC_NAMES.get(func, func)}")
+            r.notes.append(f"{', '.join(names)} of {measure.name}")
+            i = j + 1
+
+    def _super_orders(self, funcs, run, measure: Measure, m_used: list[int]) -> bool:
+        """'which crane has the highest rate': a superlative over rows, not an aggregate."""
+        if len(funcs) != 1 or funcs[0].kind != "super":
+            return False
+        subject = self.subject
+        if subject is not None and subject.kind == "record" and not self.q.groups:
+            pass  # 'the items with the biggest variance': records
+        elif not (self.listing and subject is not None and subject.kind in ("value", "record", "dim")):
+            if not self.q.groups or not self.listing:
+                return False
+        self.r.use(*run, *m_used)
+        desc = funcs[0].value[0] == "max"
+        n = 10 if subject is not None and subject.plural else 1
+        self._order(measure, desc, n, f"'{funcs[0].surface}' {measure.name}")
+        return True
+
+    def _order(self, measure: Measure | None, desc: bool, n: int, words: str) -> None:
+        if self.q.groups:
+            if measure is None:
+                expression, alias, name = exp.Count(this=exp.Star()), "records", "record count"
+            else:
+                expression, alias = exp.Sum(this=measure.sql()), f"sum_{measure.alias}"
+                name = f"total {measure.name}"
+                if measure.days or measure.key == "monthly_rate":
+                    expression, alias, name = exp.Avg(this=measure.sql()), f"avg_{measure.alias}", f"average {measure.name}"
+            if alias not in [a for a, _ in self.q.selects]:
+                self.q.selects.append((alias, expression))
+            self.q.order.append((expression.copy(), desc))
+        else:
+            name = measure.name
+            self.q.columns.append((measure.alias, measure.sql()))
+            self.q.order.append((measure.sql(), desc))
+        self.q.limit = n
+        self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} by {name}")
+
+    def _top_by_count(self, run, func) -> None:
+        self.r.use(*run)
+        desc = func.value[0] == "max"
+        n = 1
+        self._order(None, desc, n, f"'{func.surface}'")
+
+    def _read_top(self) -> None:
+        r = self.r
+        for i, item in enumerate(self.items):
+            if item.used:
+                continue
+            if item.kind == "top":
+                j = r.next_content(i, 1, {"stop"})
+                n, used = 10, [i]
+                if r.kind(j) == "num" and self.items[j].value.value.is_integer():
+                    n = int(self.items[j].value.value)
+                    used.append(j)
+                desc = item.value == "desc"
+                self._ordering(used, n, desc, explicit=len(used) > 1)
+            elif item.kind == "num" and r.kind(r.next_content(i, 1, {"stop"})) == "super" and \
+                    item.value.value.is_integer() and not item.value.money:
+                j = r.next_content(i, 1, {"stop"})
+                self._ordering([i], int(item.value.value), None, explicit=True)
+
+    def _ordering(self, used: list[int], n: int, desc: bool | None, explicit: bool) -> None:
+        r = self.r
+        j = r.next_content(max(used), 1, {"stop"})
+        measure = None
+        if r.kind(j) == "super":
+            sup = self.items[j]
+            desc = sup.value[0] == "max" if desc is None or desc else not (sup.value[0] == "max")
+            used.append(j)
+            following, m_used = self._measure_after(j)
+            if following is not None:
+                measure = following
+                used += m_used
+            elif sup.value[1] == "cost":
+                measure = Measure("forecast_cost")
+            elif sup.value[1] == "duration":
+                measure = Measure("duration")
+        by = [x for x, it in enumerate(self.items) if not it.used and it.kind == "group" and x > max(used)
+              and it.surface.lower() == "by"]
+        if measure is None and by:
+            following, m_used = self._measure_after(by[0], allow_values=False)
+            if following is not None:
+                measure = following
+                used += [by[0], *m_used]
+        if measure is None:
+            free = [x for x, it in enumerate(self.items) if not it.used and it.kind == "measure"]
+            if free:
+                measure = r._measure(self.items[free[0]].value, None)
+                used.append(free[0])
+            elif not self.q.groups:
+                measure = Measure("forecast_cost")
+                r.notes.append("no measure named for the ranking: forecast cost")
+        r.use(*used)
+        self._order(measure, True if desc is None else desc, n,
+                    f"'{' '.join(self.items[u].surface for u in sorted(used))}'")
+
+    def _count(self, run: list[int], j: int) -> None:
+        """'how many' (count of records) or 'how many areas' (count of distinct values)."""
+        r = self.r
+        k = r.next_content(j, 1, {"stop"})
+        if r.kind(k) == "dim":
+            column = self.items[k].value
+            r.use(*run, k)
+            if self.q.having:
+                pass
+            self.q.selects.append((f"distinct_{column}", aggregate("distinct", col(column))))
+            r.notes.append(f"'{self.items[run[0]].surface} {self.items[k].surface}' read as the number of "
+                           f"different {column} values")
+            return
+        r.use(*run)
+        self.q.selects.append(("records", exp.Count(this=exp.Star())))
+
+    def _distinct(self, run: list[int], j: int) -> bool:
+        r = self.r
+        k = r.next_content(j, 1, {"stop"})
+        if r.kind(k) != "dim":
+            return False
+        column = self.items[k].value
+        r.use(*run, k)
+        self.q.selects.append((f"distinct_{column}", aggregate("distinct", col(column))))
+        r.notes.append(f"'{self.items[k].surface}' counted as different {column} values")
+        return True
+
+    def _plain_measure(self, i: int) -> None:
+        """A measure with no aggregate: a column of a list, or a total per group."""
+        r = self.r
+        item = self.items[i]
+        qual_index = r.next_content(i, -1, {"stop"})
+        qual = self.items[qual_index].value if r.kind(qual_index) == "qual" else None
+        measure = r._measure(item.value, qual)
+        used = [i] + ([qual_index] if qual is not None else [])
+        r.use(*used)
+        if self.q.groups or self.q.selects:
+            func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
+            self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
+            r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
+        elif self.listing:
+            self.q.columns.append((measure.alias, measure.sql()))
+            r.notes.append(f"'{item.surface}' shown as {measure.name} per record")
+        else:
+            func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
+            self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
+            r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
+
+    def _read_share(self) -> bool:
+        r = self.r
+        shares = [i for i, x in enumerate(self.items) if not x.used and x.kind == "share"]
+        if not shares:
+            return False
+        i = shares[0]
+        r.use(i)
+        measure, m_used = self._measure_after(i, allow_values=False)
+        r.use(*m_used)
+        verbs = [x for x, it in enumerate(self.items) if x > i and it.kind == "verb" and not it.used]
+        split = verbs[0] if verbs else None
+        row_conditions = [c for c in r.conditions if not c.having]
+        numerator = [c for c in row_conditions if split is not None and c.pos > split]
+        if split is None and not self.q.groups:
+            numerator = row_conditions
+        self.numerator = numerator
+        top = measure.sql() if measure else None
+        num_cond = conjunction([c.expression for c in numerator])
+        if measure is not None:
+            part = exp.Sum(this=top) if num_cond is None else exp.Filter(
+                this=exp.Sum(this=top.copy()), expression=exp.Where(this=num_cond))
+            whole = exp.Sum(this=top.copy())
+            name = f"share of {measure.name}"
+        else:
+            part, whole, name = count_filter(num_cond), exp.Count(this=exp.Star()), "share of records"
+        if self.q.groups and not numerator:
+            whole = exp.Window(this=exp.Sum(this=part.copy()), partition_by=None, over="OVER")
+            how = "each group's part of the whole (100% over all rows)"
+        elif numerator and split is not None:
+            how = (f"100 x the records that also match what follows '{self.items[split].surface}' / all records "
+                   f"matching the rest" + (", per group" if self.q.groups else ""))
+        elif numerator:
+            how = "100 x the matching records / all records"
+        else:
+            how = "of all rows"
+        self.q.selects.append(("share_pct", share(part, whole)))
+        if self.q.groups and not numerator:
+            self.q.selects.append(("records" if measure is None else f"sum_{measure.alias}", part.copy()))
+        r.notes.append(f"'{self.items[i].surface}' read as the {name} in percent: {how}")
+        if split is not None:
+            r.use(split)
+        return True

@@ -1,0 +1,317 @@
+"""The words the parser knows, and the organization's stored values, as typed items.
+
+Every phrase maps to one kind of item (an aggregate, a measure, a dimension, a value, a date, a
+comparator, a stop word ...). `tag` covers the question with the longest phrases it knows;
+whatever it cannot cover stays an `unknown` item, and the grammar declines if one is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz import fuzz, process
+
+from nlq.ask.semantic.dates import Span, match_date
+from nlq.ask.semantic.tokens import Token, root, stem, tokenize
+
+
+@dataclass
+class Item:
+    """A tagged phrase: tokens [start, end) of the question, its kind and value."""
+
+    kind: str
+    value: object
+    start: int
+    end: int
+    surface: str
+    plural: bool = False
+    used: bool = False
+    note: str | None = None  # how a value was matched, when not exactly ("close spelling")
+    span: Span | None = None
+    token: Token | None = None
+
+
+STOP = """a an the of is are was were be been being do does did have has had there their its it they them
+we our us i me you your show list give tell get find display please can could would will shall all any every
+that those these with for at so just only also both currently still yet right now what which who whose where
+when how here about to on much whole entire overall altogether in total including included incl ones
+whats what's that's there's let see know want need like look up presently as some being using"""
+# `to`, `on`, `in`, `as` are stop words unless the grammar reads them as part of a date or a change.
+
+PHRASES: dict[str, tuple[str, object]] = {}
+
+
+def _add(kind: str, value: object, *phrases: str) -> None:
+    for phrase in phrases:
+        PHRASES[" ".join(stem(t.text) for t in tokenize(phrase))] = (kind, value)
+
+
+for _w in STOP.split():
+    _add("stop", None, _w)
+_add("stop", None, "in total", "in all", "do we have", "we have", "are there", "is there", "right now", "as of now",
+     "at the moment", "how about", "of them", "on record", "we've got", "have we got", "in days")
+_add("agg", "count", "how many", "count", "number of", "no of", "count of", "tally", "counts", "number")
+_add("agg", "sum", "total", "sum", "sum of", "totals", "combined", "in sum", "aggregate")
+_add("agg", "sum_default", "how much")
+_add("agg", "avg", "average", "avg", "mean", "on average", "averages")
+_add("agg", "median", "median", "typical", "typically", "usual", "usually", "normal", "middle")
+_add("agg", "distinct", "distinct", "different", "unique", "separate")
+_add("super", ("min", None), "minimum", "min", "smallest", "lowest", "least")
+_add("super", ("max", None), "maximum", "max", "largest", "biggest", "highest", "most", "greatest")
+_add("super", ("min", "cost"), "cheapest", "least expensive", "least costly", "lowest cost", "lowest priced")
+_add("super", ("max", "cost"), "most expensive", "dearest", "priciest", "most costly", "highest cost",
+     "costliest", "highest priced")
+_add("super", ("max", "duration"), "longest")
+_add("super", ("min", "duration"), "shortest")
+_add("super", ("min", "date"), "earliest", "soonest", "first to")
+_add("super", ("max", "date"), "latest", "last to")
+_add("super", ("min", "count"), "fewest")
+_add("top", "desc", "top")
+_add("top", "asc", "bottom")
+_add("share", None, "percentage", "percent", "share", "proportion", "fraction", "%", "pct", "ratio")
+_add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "spent", "budget", "value", "money",
+     "worth", "amount")
+_add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budgeted cost", "original cost")
+_add("measure", "actual_cost", "actual cost", "actual spend", "actuals", "spent so far")
+_add("measure", "cost_variance", "variance", "cost variance", "overrun", "overruns", "cost overrun",
+     "variance to plan", "difference to plan")
+_add("measure", "monthly_rate", "rate", "rates", "monthly rate", "rental rate", "monthly rental rate", "hire rate",
+     "monthly cost", "rent", "monthly rent", "monthly hire")
+_add("measure", "purchase_price", "price", "purchase price", "purchase cost", "buying price", "purchase value",
+     "buy price")
+_add("measure", "duration", "duration", "length", "how long", "long", "lasting", "last for", "lasts",
+     "rental period", "period", "days on hire", "time on site")
+_add("measure", "slip", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
+     "schedule slip", "slipping", "slips")
+_add("measure", "start_slip", "start slip", "start delay", "start slipped", "start later")
+_add("measure", "arrival_delay", "arrival delay", "arrival slip", "arrival delays")
+_add("flag", "late_arrival", "arrived late", "late arrival", "late arrivals", "late to arrive", "arrived after plan",
+     "arrived later than planned")
+_add("qual", "plan", "plan", "planned", "original", "originally", "baseline", "planning", "budgeted", "scheduled")
+_add("qual", "forecast", "forecast", "forecasted", "current", "expected", "projected", "now expected")
+_add("qual", "actual", "actual", "actually", "real")
+_add("part", ("start", None), "start", "starts", "starting", "begin", "begins", "beginning", "arrive", "arrives",
+     "arriving", "arrival", "mobilise", "mobilize", "mobilising", "mobilizing", "mobilisation",
+     "mobilization", "start date", "coming", "come", "comes", "due to arrive", "due on site", "commence",
+     "commencing", "onboarding", "kick off")
+_add("part", ("start", "actual"), "started", "arrived", "delivered", "mobilised", "mobilized", "came")
+_add("part", ("end", None), "end", "ends", "ending", "finish", "finishes", "finishing", "due back", "due",
+     "return", "returns", "returning", "leave", "leaves", "leaving", "off hire", "off hiring", "demobilise",
+     "demobilize", "demob", "demobilising", "release", "releases", "expire", "expires", "expiring",
+     "end date", "finish date", "completion", "wrap up", "go off hire", "due off hire")
+_add("part", ("end", "actual"), "ended", "left", "off hired", "demobilised", "demobilized", "released")
+_add("dim", "category", "category", "categories", "type", "types", "equipment type", "kind", "kinds")
+_add("dim", "class", "class", "classes", "equipment class", "subcategory", "sub category")
+_add("dim", "area", "area", "areas", "silo", "silos", "zone", "zones", "location", "locations", "site area",
+     "work area")
+_add("dim", "source", "source", "sources", "rental or purchase", "rent or buy", "sourcing")
+_add("dim", "dor", "dor", "payer", "payers", "who pays", "paid by whom", "funding", "cost bearer")
+_add("dim", "manufacturer", "manufacturer", "manufacturers", "make", "makes", "maker", "makers", "brand",
+     "brands", "vendor", "vendors", "oem", "supplier", "suppliers")
+_add("dim", "model", "model", "models")
+_add("unit", "day", "day", "days", "calendar days")
+_add("unit", "week", "week", "weeks", "wk", "wks")
+_add("unit", "month", "month", "months", "mo", "mos", "monthly")
+_add("unit", "quarter", "quarter", "quarters", "quarterly", "qtr")
+_add("unit", "year", "year", "years", "yearly", "annual", "annually", "yr", "yrs")
+_add("flag", "on_site", "on site", "onsite", "actualized", "actualised", "arrived on site", "at site",
+     "mobilized on site", "in use")
+_add("flag", "on_site_now", "on site now", "currently on site", "still on site", "on site right now",
+     "on site today", "now on site", "on site at the moment", "presently on site", "on site currently",
+     "still there")
+_add("flag", "cancelled", "cancelled", "canceled", "discontinued", "cancel", "cancellation", "cancellations",
+     "discontinue", "dropped")
+_add("flag", "active", "active", "live")
+_add("flag", "draft", "draft", "drafts", "my changes", "edited", "i changed", "changed by me", "my edits",
+     "unsaved", "i edited", "my draft", "my drafts", "pending changes")
+_add("flag", "transferable", "funds transferable", "transferable", "fund transferable", "can donate funds",
+     "funds transferrable", "transferrable")
+_add("flag", "finished", "finished", "completed", "returned", "done", "over and done", "already ended",
+     "already finished", "have ended", "has ended", "off site")
+_add("flag", "overdue", "overdue", "late", "past due", "running late", "past their end", "past end")
+_add("flag", "tagged", "tag", "tagged", "tags", "equipment tag", "asset tag", "tag number", "tag assigned")
+_add("flag", "untagged", "untagged", "no tag", "unassigned")
+_add("flag", "over_budget", "over budget", "above budget", "overspent", "overrunning", "over their budget")
+_add("flag", "under_budget", "under budget", "below budget", "underspent", "under their budget")
+_add("flag", "not_on_site", "not on site", "not yet on site", "not actualized", "not arrived", "yet to arrive",
+     "not yet arrived", "still to come", "awaiting arrival", "pending arrival", "not started")
+_add("value", ("source", "Rental"), "rental", "rentals", "rented", "hired", "hire", "hires", "on hire",
+     "leased", "renting")
+_add("value", ("source", "Purchase"), "purchase", "purchases", "bought", "owned", "purchased", "buy", "buys",
+     "buying", "purchasing")
+_add("value", ("dor", "BEO"), "overhead", "overheads", "beo", "paid by overhead", "overhead paid",
+     "overhead funded")
+_add("value", ("dor", "PROJECT"), "project paid", "paid by the project", "paid by project", "project funded",
+     "project")
+_add("neg", None, "not", "no", "non", "without", "excluding", "exclude", "excludes", "except", "except for",
+     "other than", "apart from", "isn't", "aren't", "don't", "doesn't", "haven't", "hasn't", "wasn't",
+     "weren't", "never", "besides", "ignoring", "leaving out", "but not", "minus", "lacking", "missing",
+     "excluded", "nor", "outside")
+_add("cmp", "gt", "more than", "over", "above", "greater than", "exceeds", "exceed", "exceeding", "exceeded",
+     "higher than", "bigger than", "larger than", "beyond", "in excess of", "upwards of", "north of", "more")
+_add("cmp", "gt_cost", "more expensive than", "costlier than", "dearer than", "pricier than")
+_add("cmp", "lt_cost", "cheaper than", "less expensive than")
+_add("cmp", "gt_duration", "longer than", "lasting more than", "lasting over", "lasting longer than")
+_add("cmp", "lt_duration", "shorter than", "lasting less than", "lasting under")
+_add("cmp", "gt_date", "later than", "after", "past", "beyond the")
+_add("cmp", "lt_date", "earlier than", "before", "sooner than", "ahead of", "prior to")
+_add("cmp", "gte", "at least", "no less than", "not less than", "or more", "minimum of", "and up", "and above",
+     "or above", "or longer", "or higher")
+_add("cmp", "lt", "less than", "under", "below", "fewer than", "lower than", "smaller than", "less")
+_add("cmp", "lte", "at most", "no more than", "not more than", "up to", "or less", "or fewer", "maximum of",
+     "or under", "or below", "not over", "no later than", "or shorter")
+_add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely")
+_add("cmp", "between", "between")
+_add("group", None, "by", "per", "for each", "each", "for every", "grouped by", "group by", "broken down by",
+     "breakdown by", "split by", "by each", "in each", "across", "broken out by", "by their", "within each",
+     "for all")
+_add("vs", None, "vs", "versus", "compared to", "compared with", "against", "vs.", "v")
+_add("and", None, "and", "plus", "&", "as well as", ",", ";")
+_add("or", None, "or", "either")
+_add("prep", "in", "in", "during", "within", "throughout", "inside", "over the course of")
+_add("prep", "on", "on", "as at", "as of", "at")
+_add("prep", "since", "since", "from")
+_add("prep", "until", "until", "till", "through", "to", "up until", "thru")
+_add("sofar", None, "so far", "to date", "until now", "up to now", "till now", "until today", "up to today",
+     "thus far", "yet", "already")
+_add("record", None, "item", "items", "record", "records", "pfa", "pfas", "pfa record", "pfa records",
+     "equipment", "piece", "pieces", "pieces of equipment", "thing", "things", "entry", "entries", "asset",
+     "assets", "unit", "units", "line", "lines", "row", "rows", "machine", "machines", "gear", "kit", "fleet",
+     "equipment items")
+_add("verb", None, "is", "are", "was", "were", "have", "has", "had", "that are", "which are", "that is",
+     "which is", "that have", "that were", "being", "are still", "still are", "that")
+_add("edit", None, "set", "change", "switch", "move", "convert", "update", "put", "shift", "postpone",
+     "push", "push back", "bring forward", "pull in", "advance", "extend", "lengthen", "prolong", "shorten",
+     "cut", "reduce", "lower", "decrease", "raise", "increase", "scale", "mark", "assign", "reassign",
+     "flag", "turn", "pull forward", "slide", "bump", "drop", "reschedule")
+
+
+# Question words the grammar treats as stop words unless it finds a use for them.
+SOFT = {"stop", "verb", "and", "or", "prep", "record", "sofar"}
+MAX_PHRASE = 6
+
+
+@dataclass
+class Vocabulary:
+    """An organization's stored values, indexed by their word forms for matching in questions."""
+
+    phrases: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
+    short: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # one word of a manufacturer
+    words: list[str] = field(default_factory=list)  # every value word, for close spelling
+
+    @classmethod
+    def build(cls, values: dict[str, list[str]]) -> Vocabulary:
+        vocab = cls()
+        for column in ("category", "class", "area", "manufacturer", "model"):
+            for value in values.get(column, []):
+                tokens = [root(t.text) for t in tokenize(value) if t.kind != "punct"]
+                if not tokens:
+                    continue
+                forms = {tuple(tokens)}
+                if column == "class":  # "Crawler Crane 250T" is also said "crawler crane", or "crawler"
+                    head = tokens
+                    for k, t in enumerate(tokens):
+                        if any(c.isdigit() for c in t):
+                            head = tokens[:k]
+                            break
+                    while len(head) > 1 and len(head[-1]) <= 2:
+                        head = head[:-1]
+                    if head:
+                        forms.add(tuple(head))
+                        forms.add((head[-1],))
+                if column == "model" and not any(c.isalpha() for c in "".join(tokens)):
+                    continue  # a model called "336" would read any number as a model
+                for form in forms:
+                    entries = vocab.phrases.setdefault(form, [])
+                    if (column, value) not in entries:
+                        entries.append((column, value))
+                if column == "manufacturer":
+                    for t in tokens:
+                        if len(t) >= 3:
+                            vocab.short.setdefault(t, []).append((column, value))
+        vocab.words = sorted({form[0] for form in vocab.phrases if len(form) == 1 and len(form[0]) >= 5
+                              and form[0].isalpha()})
+        return vocab
+
+
+def _lexicon(tokens: list[Token], i: int) -> tuple[int, tuple[str, object]] | None:
+    for n in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
+        key = " ".join(t.stem for t in tokens[i:i + n])
+        if key in PHRASES:
+            return n, PHRASES[key]
+    return None
+
+
+def _value(tokens: list[Token], i: int, vocab: Vocabulary) -> tuple[int, list[tuple[str, str]]] | None:
+    for n in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
+        key = tuple(root(t.text) for t in tokens[i:i + n])
+        if key in vocab.phrases:
+            return n, vocab.phrases[key]
+    return None
+
+
+def _prefer(entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """When one phrase names several values, the coarsest column wins ('generator': the category,
+    not its two generator classes); values of that column are kept together."""
+    for column in ("category", "area", "manufacturer", "class", "model"):
+        chosen = [e for e in entries if e[0] == column]
+        if chosen:
+            return chosen
+    return entries
+
+
+def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
+    """Items covering the question, longest known phrase first; unknown words stay `unknown`."""
+    tokens = [t for t in tokenize(question) if t.kind != "punct" or t.text in ",;"]
+    items: list[Item] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        surface = lambda n: question[tokens[i].start:tokens[i + n - 1].end]  # noqa: E731
+        found_date = match_date(tokens, i, today)
+        lex = _lexicon(tokens, i)
+        val = _value(tokens, i, vocab)
+        best = max(n for n in (found_date[0] if found_date else 0, lex[0] if lex else 0, val[0] if val else 0))
+        if best == 0:
+            items.append(_unknown(tokens, i, question, vocab))
+            i += 1
+            continue
+        if found_date and found_date[0] == best:
+            items.append(Item("date", None, i, i + best, surface(best), span=found_date[1]))
+        elif val and val[0] == best and not (lex and lex[0] == best and lex[1][0] != "stop"):
+            entries = _prefer(val[1])
+            plural = tokens[i + best - 1].text != tokens[i + best - 1].stem
+            items.append(Item("value", entries, i, i + best, surface(best), plural=plural))
+        else:
+            kind, value = lex[1]
+            if kind == "value":
+                value = [value]
+            last = tokens[i + best - 1]
+            items.append(Item(kind, value, i, i + best, surface(best), plural=last.text != last.stem))
+        i += best
+    for item in items:
+        if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
+            item.kind, item.value = "num", item.token
+    return items
+
+
+def _unknown(tokens: list[Token], i: int, question: str, vocab: Vocabulary) -> Item:
+    """A word no phrase covers: a manufacturer's short name, a close spelling of a value, or unknown."""
+    token = tokens[i]
+    surface = question[token.start:token.end]
+    if token.kind == "word" and len(token.text) >= 3:
+        word = root(token.text)
+        short = [e for key, entries in vocab.short.items() if key.startswith(word) for e in entries]
+        if short and len({e[1] for e in short}) == 1:
+            return Item("value", short[:1], i, i + 1, surface, note=f"short name of {short[0][1]}")
+        if short:
+            return Item("ambiguous", sorted({e[1] for e in short}), i, i + 1, surface)
+        if len(word) >= 5 and vocab.words:
+            match = process.extractOne(word, vocab.words, scorer=fuzz.ratio, score_cutoff=84)
+            if match:
+                close = [e for form, entries in vocab.phrases.items() if form == (match[0],) for e in entries]
+                if close:
+                    return Item("value", _prefer(close), i, i + 1, surface, plural=token.text != token.stem,
+                                note="close spelling")
+    return Item("unknown", None, i, i + 1, surface, token=token)
