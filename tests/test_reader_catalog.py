@@ -239,3 +239,14 @@ def test_a_second_upgrade_keeps_the_catalog_closed(db, seeded, server_passwords)
     with pytest.raises(errors.InsufficientPrivilege):
         run_as_reader(db, "SELECT reltuples FROM pg_class")
     assert len(run_as_reader(db, "SELECT id FROM pfa_merged", "ORG_A", seeded)) == 20
+
+
+def test_the_reader_cannot_write_planner_statistics(db):
+    """PostgreSQL 18 lets any role call pg_restore_*_stats / pg_clear_*_stats on what it may
+    maintain; the reader may call none of them (on older servers there are none to find)."""
+    with psycopg.connect(db.admin) as conn:
+        executable = conn.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p"
+            " WHERE (p.proname LIKE 'pg\\_restore\\_%\\_stats' OR p.proname LIKE 'pg\\_clear\\_%\\_stats')"
+            " AND has_function_privilege('vanguard_reader', p.oid, 'EXECUTE')").fetchall()
+    assert executable == []

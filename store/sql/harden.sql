@@ -24,6 +24,8 @@ BEGIN
            OR p.proname LIKE 'pg\_read\_%'
            OR p.proname LIKE '%\_to\_xml%'
            OR p.proname LIKE '%\_to\_xmlschema'
+           OR p.proname LIKE 'pg\_restore\_%\_stats'
+           OR p.proname LIKE 'pg\_clear\_%\_stats'
     LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', fn);
     END LOOP;
