@@ -17,6 +17,7 @@ from fastapi.responses import PlainTextResponse
 from nlq.config import Settings
 from nlq.deps import AppPool, SettingsDep
 from nlq.errors import NotFound, Unauthorized
+from nlq.openapi import errors
 from store import queries
 
 router = APIRouter(tags=["health"])
@@ -77,7 +78,7 @@ def _check_scraper(request: Request, settings: Settings) -> None:
         raise Unauthorized("Send the metrics token as 'Authorization: Bearer <token>'.")
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+@router.get("/metrics", response_class=PlainTextResponse, responses=errors(401, 404))
 async def metrics(request: Request, pool: AppPool, settings: SettingsDep) -> str:
     """Prometheus text; needs `Authorization: Bearer <VANGUARD_METRICS_TOKEN>` (404 when no token is set)."""
     _check_scraper(request, settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import signal
@@ -263,6 +264,9 @@ def test_bench_smoke_run_measures_every_item(tmp_path):
         assert "HTTP/SQL" in results[name]["note"]
     faults = results["faults (reads): mismatches in 7 sync runs"]  # 5 drawn runs and two quiet ones
     assert faults["median"] == 0 and faults["passed"] is True, faults["note"]
+    writes = results["faults (writes): mismatches in 40 drafts"]
+    assert writes["median"] == 0 and writes["passed"] is True, writes["note"]
+    assert "other organization's question, one user flooding" in results
     load = results["load: 5 clients for 4 s, errors"]
     assert load["median"] == 0 and load["passed"] is True, load["note"]
     assert all(line in result.stdout for line in ("machine:", "load: page reads"))

@@ -60,6 +60,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
     from nlq.bench.dataset import bench_dataset
     from nlq.bench.fairshare import bench_fairshare
     from nlq.bench.faults_reads import bench_faults
+    from nlq.bench.faults_writes import bench_faults_writes
     from nlq.bench.guard import bench_guard
     from nlq.bench.load import bench_load
     from nlq.bench.nlq import bench_nlq
@@ -77,6 +78,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         results.extend(bench_sync(args.sync_records))
     if "faults" in selected:
         results.extend(bench_faults(args.runs))
+        results.extend(bench_faults_writes(args.runs))
     if selected & {"nlq", "fair", "api", "load"}:
         # One dataset for these three; the read-only item first, then the ones that write.
         with bench_dataset(args.records, args.orgs, args.drafts) as dataset:

@@ -342,6 +342,24 @@ def run_worker(app_url: str, pems_url: str, api_key: str, name: str, seconds: fl
             time.sleep(0.05)
 
 
+def bench_faults_writes(runs: int, seed: int = 1) -> list:
+    """`vanguard bench --only faults`, the write half: `runs` x 8 drafts (40 to 400) in rounds of about
+    40 (at least two: one with a worker killed, one with two workers), on a throwaway database."""
+    from nlq.bench import Result
+    from nlq.bench.dataset import fresh_database
+
+    drafts = max(40, min(8 * runs, 400))
+    rounds = max(2, drafts // 40)
+    print(f"fault campaign (writes): {drafts:,} drafts in {rounds} rounds ...", flush=True)
+    with fresh_database() as urls:
+        report = run_write_campaign(urls.app, drafts=drafts, rounds=rounds, seed=seed)
+    for line in report.lines():
+        print(f"  {line}", flush=True)
+    return [Result(f"faults (writes): mismatches in {report.drafts:,} drafts", "", len(report.mismatches),
+                   len(report.mismatches), "0", not report.mismatches,
+                   f"{report.kills} workers killed mid-delivery; {report.seconds:.0f} s")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nlq.bench.faults_writes", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
