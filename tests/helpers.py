@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from store import accounts, mirror
@@ -45,3 +47,18 @@ def add_draft(conn: psycopg.Connection, org: str, user_id: int, record_id: str, 
         " VALUES (%s, %s, %s, %s, %s) RETURNING id",
         (org, user_id, record_id, state, Jsonb(delta)),
     ).fetchone()[0]
+
+
+def org_vocabulary(conn: psycopg.Connection, org: str, columns: tuple[str, ...]) -> dict[str, list[str]]:
+    """The distinct values of each column in one organization's mirror (what the offline parser loads)."""
+    vocabulary: dict[str, list[str]] = {}
+    for column in columns:
+        statement = sql.SQL("SELECT DISTINCT {} FROM vanguard.pfa_mirror WHERE organization_id = %s").format(
+            sql.Identifier(column))
+        vocabulary[column] = [r[0] for r in conn.execute(statement, (org,))]
+    return vocabulary
+
+
+def normal_rows(rows) -> list[str]:
+    """Rows as comparable text, order-free, numbers to 4 decimals."""
+    return sorted(repr(tuple(round(float(v), 4) if isinstance(v, (float, Decimal)) else v for v in r)) for r in rows)

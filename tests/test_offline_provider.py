@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 import psycopg
 import pytest
@@ -11,7 +10,7 @@ from guardrails import check
 from store.fields import VIEW_COLUMNS
 from nlq.ask.offline import CannotAnswerOffline, parse_question
 from store import demo_data, mirror
-from tests.helpers import add_org, add_records
+from tests.helpers import add_org, add_records, normal_rows, org_vocabulary
 from tests.reader import run_as_reader
 
 M = "FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A' AND deleted_at IS NULL"
@@ -77,15 +76,10 @@ def demo(database_factory):
             add_org(conn, org)
             add_records(conn, list(demo_data.generate_records(org, 1500)))
         mirror.analyze(conn)
-        vocabulary: dict[str, list[str]] = {}
-        for column in ("category", "class", "area", "manufacturer"):
-            vocabulary[column] = [r[0] for r in conn.execute(
-                f"SELECT DISTINCT {column} FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A'")]
+        vocabulary = org_vocabulary(conn, "ORG_A", ("category", "class", "area", "manufacturer"))
     return urls, vocabulary
 
 
-def normal(rows):
-    return sorted(repr(tuple(round(float(v), 4) if isinstance(v, (float, Decimal)) else v for v in r)) for r in rows)
 
 
 def test_there_are_at_least_40_cases():
@@ -102,7 +96,7 @@ def test_offline_answers(demo, question, expected):
     with psycopg.connect(urls.app) as conn:
         want = conn.execute(expected).fetchall()
     assert len(got) > 0 or len(want) == 0
-    assert normal(got) == normal(want), (sql, explanation)
+    assert normal_rows(got) == normal_rows(want), (sql, explanation)
 
 
 @pytest.mark.parametrize("question, words", [("what is the meaning of life", ["meaning", "life"]),

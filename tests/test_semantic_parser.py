@@ -8,7 +8,6 @@ of every kind decline with `not_understood`, quoting the words.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import psycopg
 import pytest
@@ -18,7 +17,7 @@ from nlq.ask.semantic import parse_question
 from nlq.bulk.plan import PlanRefused, offline_plan
 from nlq.guard import guard
 from store import demo_data, mirror
-from tests.helpers import add_org, add_records
+from tests.helpers import add_org, add_records, normal_rows, org_vocabulary
 from tests.reader import run_as_reader
 
 TODAY = date(2026, 6, 1)
@@ -173,15 +172,10 @@ def demo(database_factory):
         conn.execute("UPDATE vanguard.pfa_mirror SET data = data || jsonb_build_object('purchasePrice', 60000)"
                      " WHERE organization_id = 'ORG_A' AND source = 'Rental' AND right(id, 1) IN ('3', '7')")
         mirror.analyze(conn)
-        vocabulary: dict[str, list[str]] = {}
-        for column in ("category", "class", "area", "manufacturer", "model"):
-            vocabulary[column] = [r[0] for r in conn.execute(
-                f"SELECT DISTINCT {column} FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A'")]
+        vocabulary = org_vocabulary(conn, "ORG_A", ("category", "class", "area", "manufacturer", "model"))
     return urls, vocabulary
 
 
-def normal(rows):
-    return sorted(repr(tuple(round(float(v), 4) if isinstance(v, (float, Decimal)) else v for v in r)) for r in rows)
 
 
 def test_every_class_has_several_phrasings():
@@ -199,7 +193,7 @@ def test_answers_equal_a_hand_written_query(demo, cls, question, expected):
     with psycopg.connect(urls.app) as conn:
         want = conn.execute(expected).fetchall()
     assert want and want != [(0,)] and want != [(None,)], "a case must have something to find"
-    assert normal(got) == normal(want), (sql, explanation)
+    assert normal_rows(got) == normal_rows(want), (sql, explanation)
 
 
 @pytest.mark.parametrize("question, says", [
