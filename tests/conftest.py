@@ -24,7 +24,7 @@ from tests.helpers import HARNESS_ENV
 
 # Fixture modules shared by several test modules (pytest registers their fixtures everywhere).
 pytest_plugins = ["tests.api_fixtures", "tests.pems_fixtures", "tests.fake_llm", "tests.guardrails_fixtures",
-                  "tests.web_fixtures"]
+                  "tests.web_fixtures", "tests.reader_fixtures"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,7 @@ import pytest
 from guardrails.corpus import load
 from nlq.guard import guard
 from store.reader import ExecutionLimits, OverBudget, QueryError
-from tests.test_reader_executor import collect, reader  # noqa: F401  (the fixture)
+from tests.reader_fixtures import collect
 
 CASES = load("executor")
 CANARIES = ("CANARY-7f3a", "68151")
@@ -23,7 +23,7 @@ def test_the_executor_corpus_covers_its_classes():
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.group}:{c.title}")
-async def test_the_executor_stops_or_sanitizes(reader, app_conn, case):  # noqa: F811
+async def test_the_executor_stops_or_sanitizes(reader, app_conn, case):
     pool, user = reader
     app_conn.execute("UPDATE vanguard.pfa_mirror SET data = data || '{\"area\": \"CANARY-7f3a\", \"monthlyRate\": \"68151\"}'"
                      " WHERE organization_id = 'ORG_A' AND id = 'PFA-0000005'")

@@ -30,7 +30,7 @@ from sqlglot import exp
 
 from guardrails.errors import GuardrailError, UnboundedGrowth
 from guardrails.resolve import GROWTH_FUNCTIONS
-from guardrails.statement import Statement, normalized
+from guardrails.statement import Statement
 
 MAX_GROWTH_DEPTH = 3
 MAX_GROWTH_FACTOR = 16

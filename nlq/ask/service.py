@@ -12,7 +12,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -241,8 +240,8 @@ async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int | None:
     try:
         async with deps.app_pool.connection(timeout=AUDIT_WAIT_SECONDS) as conn:
             row = await (await conn.execute(_AUDIT["insert_audit"], entry.params())).fetchone()
-    except (PoolTimeout, psycopg.Error) as exc:
-        log.error("audit row for %s/%s (%s) could not be written: %s", entry.organization_id, entry.user_id,
-                  entry.kind, exc)
+    except Exception:  # noqa: BLE001 - the database gone, a value it refuses: the stream must still end
+        log.exception("audit row for %s/%s (%s) could not be written", entry.organization_id, entry.user_id,
+                      entry.kind)
         return None
     return row[0]

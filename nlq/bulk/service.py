@@ -156,7 +156,7 @@ async def stream_bulk(deps: AskDeps, org_id: str, user_id: int, request: str) ->
             entry.detail["error"] = failure.message
             entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
             written = True
-            audit_id = await _audit_quietly(deps, entry)
+            audit_id = await _write_audit(deps, entry)
         yield event("error", {"code": failure.code, "message": failure.message,
                               "reasons": failure.details.get("reasons", []), "audit_id": audit_id,
                               **({"matched": failure.details["matched"]} if "matched" in failure.details else {})})
@@ -164,20 +164,10 @@ async def stream_bulk(deps: AskDeps, org_id: str, user_id: int, request: str) ->
         if not written:  # the client went away mid-stream: still one audit row
             entry.error_code = entry.error_code or "cancelled"
             entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
-            await asyncio.shield(_audit_quietly(deps, entry))
+            await asyncio.shield(_write_audit(deps, entry))
 
 
 def _unexpected(exc: Exception) -> NlqError:
     """A failure no rule anticipated, reported without its text (which may carry database values)."""
     log.exception("bulk edit failed unexpectedly")
     return BulkDatabaseError() if isinstance(exc, psycopg.Error) else BulkFailed()
-
-
-async def _audit_quietly(deps: AskDeps, entry: AuditEntry) -> int | None:
-    """The audit row, or None when even that cannot be written (the database is gone): the stream
-    must still end with its error event."""
-    try:
-        return await _write_audit(deps, entry)
-    except Exception:  # noqa: BLE001
-        log.exception("the audit row of a bulk edit could not be written")
-        return None

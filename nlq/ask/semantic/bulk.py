@@ -15,7 +15,7 @@ from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import VIEW, conjunction
 from nlq.ask.semantic.conditions import Reader
 from nlq.ask.semantic.grammar import decline_leftovers
-from nlq.ask.semantic.lexicon import Item, Vocabulary, tag
+from nlq.ask.semantic.lexicon import Vocabulary, tag
 
 VALUE_FIELDS = {"source": "source", "dor": "dor", "area": "area", "category": "category", "class": "class"}
 DATE_FIELDS = {("forecast", "start"): "forecastStart", ("forecast", "end"): "forecastEnd"}

@@ -267,7 +267,6 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     items: list[Item] = []
     i = 0
     while i < len(tokens):
-        token = tokens[i]
         surface = lambda n: question[tokens[i].start:tokens[i + n - 1].end]  # noqa: E731
         found_date = match_date(tokens, i, today)
         lex = _lexicon(tokens, i)
