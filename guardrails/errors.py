@@ -147,3 +147,9 @@ class UnboundedGrowth(GuardrailError):
     """String-building functions may not be nested deeply or replace with growing values."""
 
     code = "unbounded_growth"
+
+
+class HiddenColumn(GuardrailError):
+    """The column is hidden from this user by the organization's column policy."""
+
+    code = "hidden_column"

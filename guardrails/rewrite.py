@@ -19,21 +19,27 @@ def validate_organization(org_id: object) -> str:
     return org_id
 
 
-def scoped_view(org_id: str) -> exp.Select:
+def scoped_view(org_id: str, columns: tuple[str, ...] | None = None) -> exp.Select:
     """`SELECT * FROM nlq.pfa_merged WHERE organization_id = '<org>'`, the literal quoted by sqlglot.
 
-    Built from constructors each time (cheaper than copying a template tree).
+    With `columns` (a column policy hides some), the subquery selects exactly those instead of
+    `*`, so hidden columns do not exist in what the statement reads. Built from constructors each
+    time (cheaper than copying a template tree).
     """
     view = exp.Table(this=exp.Identifier(this=VIEW_NAME), db=exp.Identifier(this=VIEW_SCHEMA))
     restriction = exp.EQ(this=exp.Column(this=exp.Identifier(this="organization_id")),
                          expression=exp.Literal.string(org_id))
-    select = exp.Select(expressions=[exp.Star()])
+    if columns is None:
+        projection = [exp.Star()]
+    else:
+        projection = [exp.Column(this=exp.Identifier(this=c, quoted=True)) for c in columns]
+    select = exp.Select(expressions=projection)
     select.set("from_" if "from_" in exp.Select.arg_types else "from", exp.From(this=view))
     select.set("where", exp.Where(this=restriction))
     return select
 
 
-def scope_view_references(statement: Statement, org_id: str) -> list[str]:
+def scope_view_references(statement: Statement, org_id: str, columns: tuple[str, ...] | None = None) -> list[str]:
     """Replace every reference to the view with an organization-restricted subquery.
 
     Restricting at each reference (not around the whole query) means window functions,
@@ -47,7 +53,7 @@ def scope_view_references(statement: Statement, org_id: str) -> list[str]:
         alias = table.args.get("alias") or exp.TableAlias(this=exp.Identifier(this=VIEW_NAME))
         table.set("alias", None)  # the alias moves to the subquery that replaces the table
         aliases.append(alias.name)
-        table.replace(exp.Subquery(this=scoped_view(org_id), alias=alias))
+        table.replace(exp.Subquery(this=scoped_view(org_id, columns), alias=alias))
     return aliases
 
 

@@ -33,6 +33,8 @@ class Statement:
     by_type: dict[type, list[exp.Expression]] = field(default_factory=lambda: defaultdict(list))
     cte_names: set[str] = field(default_factory=set)
     resolver: Resolver | None = None
+    hidden: frozenset[str] = frozenset()  # view columns the column policy hides (already folded)
+    hidden_why: str = ""
 
     def of(self, *types: type) -> list[exp.Expression]:
         found: list[exp.Expression] = []

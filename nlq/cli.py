@@ -119,7 +119,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             print(f"PEMS: {pems.settings.base_url}")
         print(f"PFA Vanguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
         if settings.demo:
-            print("demo logins: " + ", ".join(f"{u.username} / {u.password} ({u.role})" for u in DEMO_USERS))
+            print("demo logins: " + ", ".join(f"{u.username} / {u.password} ({u.role}{'' if u.sees_costs else ', costs hidden'})"
+                                           for u in DEMO_USERS))
         # The app itself believes X-Forwarded-* only from VANGUARD_FORWARDED_ALLOW_IPS (nlq/forwarded.py).
         uvicorn.run(create_app(settings, urls, pems.settings), host=host, port=port, log_level=settings.log_level,
                     proxy_headers=False)
@@ -242,7 +243,9 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
         user_id = accounts.insert_user(conn, args.username, hash_password(password), args.name or args.username)
         if args.org:
             accounts.upsert_membership(conn, user_id, args.org, args.role)
-    print(f"user {args.username} created" + (f" ({args.role} in {args.org})" if args.org else ""))
+            if args.costs is not None:
+                accounts.set_cost_visibility(conn, user_id, args.org, args.costs == "shown")
+    print(f"user {args.username} created" + (f" ({args.role} in {args.org}{_costs_note(args)})" if args.org else ""))
     return 0
 
 
@@ -265,8 +268,14 @@ def cmd_users_set_role(settings: Settings, args: argparse.Namespace) -> int:
         if args.org not in {code for code, _ in accounts.list_organizations(conn)}:
             raise UnknownOrganization(f"organization {args.org} is not registered")
         accounts.upsert_membership(conn, user[0], args.org, args.role)
-    print(f"{args.username} is {args.role} in {args.org}")
+        if args.costs is not None:
+            accounts.set_cost_visibility(conn, user[0], args.org, args.costs == "shown")
+    print(f"{args.username} is {args.role} in {args.org}{_costs_note(args)}")
     return 0
+
+
+def _costs_note(args: argparse.Namespace) -> str:
+    return {"hidden": ", costs hidden", "shown": ", costs shown"}.get(args.costs, "")
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
@@ -281,8 +290,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         _upgrade(settings, urls)
         with psycopg.connect(urls.app) as conn:
             user = accounts.find_user_by_username(conn, args.user)
-            roles = dict(conn.execute("SELECT organization_id, role FROM vanguard.memberships WHERE user_id = %s",
-                                      (user[0],)).fetchall()) if user else {}
+            roles = {org: sees for org, _, sees in accounts.memberships_of(conn, user[0])} if user else {}
         if user is None:
             raise UnknownUser(f"user {args.user} does not exist")
         if args.org not in roles:
@@ -293,7 +301,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
             app = create_app(settings, urls)
             async with app.router.lifespan_context(app):
-                async for item in stream_bulk(app.state.ask, args.org, user[0], args.question):
+                async for item in stream_bulk(app.state.ask, args.org, user[0], args.question,
+                                              sees_costs=roles[args.org]):
                     name, data = item["event"], item["data"]
                     if name == "plan":
                         print(f"Target: {data['target']}")
@@ -318,7 +327,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
             app = create_app(settings, urls)
             async with app.router.lifespan_context(app):
                 columns, rows, status = [], [], 0
-                async for item in stream_answer(app.state.ask, args.org, user[0], args.question):
+                async for item in stream_answer(app.state.ask, args.org, user[0], args.question,
+                                                sees_costs=roles[args.org]):
                     name, data = item["event"], item["data"]
                     if name == "sql":
                         print(f"SQL: {data['sql']}\n")
@@ -468,6 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--org", type=_organization_code, help="organization to add the user to")
     users_add.add_argument("--role", choices=["viewer", "editor", "admin"], default="viewer")
     users_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    users_add.add_argument("--costs", choices=["shown", "hidden"],
+                           help="show or hide money (rates, prices, costs, variance) in --org (default: shown)")
     users_add.set_defaults(handler=cmd_users_add)
     users_list = users_commands.add_parser("list", help="list users and their roles")
     users_list.set_defaults(handler=cmd_users_list)
@@ -475,6 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
     users_role.add_argument("username", type=_username)
     users_role.add_argument("org", type=_organization_code)
     users_role.add_argument("role", choices=["viewer", "editor", "admin"])
+    users_role.add_argument("--costs", choices=["shown", "hidden"],
+                            help="also show or hide money in that organization (default: leave as it is)")
     users_role.set_defaults(handler=cmd_users_set_role)
 
     ask = commands.add_parser("ask", help="ask a question as a user; prints the SQL, the explanation and the rows")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from nlq import masking
 from nlq.auth.deps import Viewer
 from nlq.db import jsonable
 from nlq.deps import AppPool
@@ -34,7 +35,8 @@ async def kpis(access: Viewer, pool: AppPool) -> dict:
     names = ("category", "source", "records", "plan_cost", "forecast_cost", "actual_cost", "cost_variance")
     groups = [{n: jsonable(v) for n, v in zip(names, row)} for row in rows]
     totals = {n: jsonable(sum(g[n] or 0 for g in groups)) for n in names[2:]}
-    return {"groups": groups, "totals": totals, "timeline": _bounds(timeline)}
+    payload = {"groups": groups, "totals": totals, "timeline": _bounds(timeline)}
+    return payload if access.sees_costs else masking.kpis(payload)
 
 
 @router.get("/timeline")

@@ -17,12 +17,14 @@ class DemoUser:
     password: str
     role: str
     organizations: str  # "all" or "first"
+    sees_costs: bool = True
 
 
 DEMO_USERS = (
     DemoUser("admin", "vanguard-admin", "admin", "all"),
     DemoUser("planner", "vanguard-planner", "editor", "all"),
     DemoUser("viewer", "vanguard-viewer", "viewer", "first"),
+    DemoUser("foreman", "vanguard-foreman", "editor", "first", sees_costs=False),  # plans without seeing money
 )
 
 
@@ -60,6 +62,8 @@ def seed_demo(
             )
             for code in codes if user.organizations == "all" else codes[:1]:
                 accounts.upsert_membership(conn, user_id, code, user.role)
+                if not user.sees_costs:
+                    accounts.set_cost_visibility(conn, user_id, code, False)
         if load_records:
             mirror.refresh_kpis(conn)
             mirror.analyze(conn)

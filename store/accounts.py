@@ -31,6 +31,17 @@ def upsert_membership(conn: psycopg.Connection, user_id: int, organization_id: s
     conn.execute(_Q["upsert_membership"], {"user_id": user_id, "organization_id": organization_id, "role": role})
 
 
+def memberships_of(conn: psycopg.Connection, user_id: int) -> list[tuple[str, str, bool]]:
+    """(organization, role, sees_costs) of each membership of the user."""
+    return conn.execute(_Q["memberships_of"], {"user_id": user_id}).fetchall()
+
+
+def set_cost_visibility(conn: psycopg.Connection, user_id: int, organization_id: str, sees_costs: bool) -> bool:
+    """Show or hide money to a member; False when there is no such membership."""
+    return conn.execute(_Q["set_cost_visibility"], {"user_id": user_id, "organization_id": organization_id,
+                                                    "sees_costs": bool(sees_costs)}).rowcount == 1
+
+
 def list_organizations(conn: psycopg.Connection) -> list[tuple[str, str]]:
     return conn.execute(_Q["list_organizations"]).fetchall()
 

@@ -24,7 +24,8 @@ class Field:
     """One column of `nlq.pfa_merged`.
 
     `key` is the camelCase JSON key in the mirror's `data` (None for derived columns);
-    `allowed` lists the values fixed by the domain (enum-like columns).
+    `allowed` lists the values fixed by the domain (enum-like columns); `financial` marks money,
+    hidden from members whose membership does not show costs (`COST_MASKED_COLUMNS`).
     """
 
     column: str
@@ -34,6 +35,7 @@ class Field:
     editable: bool = False
     allowed: tuple[str, ...] | None = None
     derived: bool = False
+    financial: bool = False
 
 
 FIELDS: tuple[Field, ...] = (
@@ -51,8 +53,8 @@ FIELDS: tuple[Field, ...] = (
     Field("manufacturer", FieldType.TEXT, "equipment make", key="manufacturer"),
     Field("model", FieldType.TEXT, "equipment model", key="model"),
     Field("equipment_tag", FieldType.TEXT, "tag of the assigned asset, if any", key="equipmentTag"),
-    Field("monthly_rate", FieldType.NUMERIC, "rental rate per month", key="monthlyRate", editable=True),
-    Field("purchase_price", FieldType.NUMERIC, "price when bought", key="purchasePrice", editable=True),
+    Field("monthly_rate", FieldType.NUMERIC, "rental rate per month", key="monthlyRate", editable=True, financial=True),
+    Field("purchase_price", FieldType.NUMERIC, "price when bought", key="purchasePrice", editable=True, financial=True),
     Field("plan_start", FieldType.DATE, "planned start (locked baseline)", key="originalStart"),
     Field("plan_end", FieldType.DATE, "planned end (locked baseline)", key="originalEnd"),
     Field("forecast_start", FieldType.DATE, "current forecast start", key="forecastStart", editable=True),
@@ -65,12 +67,12 @@ FIELDS: tuple[Field, ...] = (
           key="isFundsTransferable", editable=True),
     Field("pems_version", FieldType.TEXT, "PEMS change stamp, used for conflicts", key="lastModified"),
     Field("plan_cost", FieldType.NUMERIC, "planned cost: rental rate x planned days / 30.44, or the price",
-          derived=True),
+          derived=True, financial=True),
     Field("forecast_cost", FieldType.NUMERIC, "forecast cost: rental rate x forecast days / 30.44, or the price",
-          derived=True),
+          derived=True, financial=True),
     Field("actual_cost", FieldType.NUMERIC, "actual cost: rental rate x actual days / 30.44, or the price once on site",
-          derived=True),
-    Field("cost_variance", FieldType.NUMERIC, "forecast_cost - plan_cost", derived=True),
+          derived=True, financial=True),
+    Field("cost_variance", FieldType.NUMERIC, "forecast_cost - plan_cost", derived=True, financial=True),
     Field("has_draft", FieldType.BOOLEAN, "the caller has an unsaved working draft on this record",
           derived=True),
     Field("data", FieldType.JSONB, "the whole merged record as JSON (camelCase keys)", derived=True),
@@ -82,3 +84,7 @@ BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS if f.key}
 EDITABLE_KEYS: frozenset[str] = frozenset(f.key for f in FIELDS if f.editable and f.key)
 RECORD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS if f.key)
 VIEW_COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS)  # nlq.pfa_merged, in order
+FINANCIAL_KEYS: frozenset[str] = frozenset(f.key for f in FIELDS if f.financial and f.key)
+# What a member who may not see costs cannot read: the money columns, and `data`, which carries
+# the whole record (rate and price included) as JSON.
+COST_MASKED_COLUMNS: frozenset[str] = frozenset(f.column for f in FIELDS if f.financial) | {"data"}

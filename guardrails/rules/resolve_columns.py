@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from guardrails.allowlist import SQL_VALUE_KEYWORDS
-from guardrails.errors import ForbiddenConstruct, GuardrailError, UnknownColumn
+from guardrails.errors import ForbiddenConstruct, GuardrailError, HiddenColumn, UnknownColumn
 from guardrails.statement import Statement, normalized
 
 
@@ -42,7 +42,7 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
             else:
                 wanted = normalized(target)
                 if any(wanted not in s.columns for s in candidates):
-                    yield UnknownColumn(f"{_shown(column)}: {name} has no column {wanted}")
+                    yield _missing(statement, wanted, f"{_shown(column)}: {name} has no column {wanted}")
             continue
         if not isinstance(target, exp.Identifier):
             continue
@@ -56,8 +56,15 @@ def resolve_columns(statement: Statement) -> Iterator[GuardrailError]:
         if any(s.name == wanted for s in sources):
             yield UnknownColumn(f"{_shown(column)} is a whole row, not a column; name the columns you need")
         else:
-            yield UnknownColumn(f"column {_shown(column)} does not exist; the columns of pfa_merged are listed "
-                                "in the schema")
+            yield _missing(statement, wanted, f"column {_shown(column)} does not exist; the columns of pfa_merged "
+                                              "are listed in the schema")
+
+
+def _missing(statement: Statement, name: str, message: str) -> GuardrailError:
+    """A column no source has: hidden by the column policy (say so), or simply unknown."""
+    if name in statement.hidden:
+        return HiddenColumn(f"column {name} is not available: {statement.hidden_why}")
+    return UnknownColumn(message)
 
 
 def _shown(column: exp.Column) -> str:

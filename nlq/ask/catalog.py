@@ -40,6 +40,13 @@ class Catalog:
     columns: tuple[CatalogColumn, ...]
     glossary: dict[str, str]
 
+    def without(self, hidden: frozenset[str]) -> "Catalog":
+        """The catalog a member with hidden columns is shown: those columns, and glossary lines
+        that point at them, are left out, so no prompt invites a statement the guardrails refuse."""
+        return Catalog(view=self.view, columns=tuple(c for c in self.columns if c.name not in hidden),
+                       glossary={k: v for k, v in self.glossary.items()
+                                 if not any(name in v for name in hidden)})
+
 
 def _column(f: Field) -> CatalogColumn:
     return CatalogColumn(name=f.column, type=f.type.value, meaning=f.meaning, allowed=f.allowed)

@@ -43,7 +43,8 @@ async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceR
     deps: AskDeps = request.app.state.ask
 
     async def events():
-        async for item in stream_answer(deps, body.org_id, user.id, body.question.strip()):
+        async for item in stream_answer(deps, body.org_id, user.id, body.question.strip(),
+                                     sees_costs=user.sees_costs(body.org_id)):
             yield {"event": item["event"], "data": json.dumps(item["data"], default=_json_value)}
 
     return EventSourceResponse(events(), ping=15)

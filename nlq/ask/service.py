@@ -22,6 +22,7 @@ from nlq.ask.fairshare import Busy, FairShare
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
 from nlq.errors import NlqError
 from nlq.guard import guard
+from store.fields import COST_MASKED_COLUMNS
 from prompts.render import Prompt, render
 from store import queries
 from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout, run_query
@@ -37,6 +38,13 @@ class Rejected(NlqError):
 
     code = "rejected"
     status_code = 422
+
+
+class CostsHidden(Rejected):
+    """The question needs money figures, which this member's organization hides from them."""
+
+    code = "costs_hidden"
+    status_code = 403
 
 
 @dataclass
@@ -97,8 +105,13 @@ async def _timed(timings: dict, stage: str, awaitable):
         timings[stage] = round(timings.get(stage, 0) + (time.perf_counter() - started) * 1000, 2)
 
 
-async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str) -> AsyncIterator[dict]:
-    """The events of one answer, in order: status, sql, explanation, rows, summary, done (or error)."""
+async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str, *,
+                        sees_costs: bool = True) -> AsyncIterator[dict]:
+    """The events of one answer, in order: status, sql, explanation, rows, summary, done (or error).
+
+    A member who may not see costs gets a catalog without the money columns, and the guardrails
+    hide those columns from their statements (`nlq.guard`)."""
+    catalog = deps.catalog if sees_costs else deps.catalog.without(COST_MASKED_COLUMNS)
     entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question,
                        provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None))
     started = time.perf_counter()
@@ -106,13 +119,13 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
     try:
         yield event("status", {"stage": "writing_sql"})
         budget = {"repairs": MAX_REPAIRS}
-        prompt = render("sql", catalog=deps.catalog, question=question)
+        prompt = render("sql", catalog=catalog, question=question)
         while True:
             verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
-                                                                           budget)
+                                                                           budget, catalog, sees_costs)
             yield event("sql", {"sql": verdict.sql, "scope": entry.scope})
             yield event("status", {"stage": "explaining"})
-            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict):
+            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict, catalog):
                 yield event("explanation", {"delta": piece})
             yield event("status", {"stage": "running"})
             outcome = Outcome()
@@ -142,7 +155,7 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
                           f"{exc.details.get('reason')}")
                 entry.attempts[-1]["database_error"] = reason
                 yield event("status", {"stage": "repairing", "reason": reason})
-                prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=reply_sql,
+                prompt = render("repair", catalog=catalog, question=question, failed_sql=reply_sql,
                                 reasons=[reason])
                 continue
             break
@@ -179,9 +192,10 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
 
 
 async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, question: str, prompt: Prompt,
-                           budget: dict) -> tuple[Verdict, str, str]:
+                           budget: dict, catalog: Catalog, sees_costs: bool) -> tuple[Verdict, str, str]:
     """Ask for SQL and check it, repairing with the guardrails' reasons (never rows) while the
-    shared repair budget lasts."""
+    shared repair budget lasts. A statement that reads a hidden money column ends the request at
+    once: no rewording makes a cost visible, so a repair round would only burn time."""
     while True:
         _note_prompt(entry, prompt)
         try:
@@ -195,7 +209,7 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
             entry.llm_outputs.append({"raw": reply.raw[:20_000]})
             started = time.perf_counter()
             # One row past the cap, so the executor can tell a cut answer (truncated) from a whole one.
-            verdict = guard(reply.sql, org_id=org_id, max_rows=deps.limits.max_rows + 1)
+            verdict = guard(reply.sql, org_id=org_id, max_rows=deps.limits.max_rows + 1, sees_costs=sees_costs)
             entry.timings["guard_ms"] = round(entry.timings.get("guard_ms", 0) + (time.perf_counter() - started) * 1000, 3)
             entry.attempts.append({"sql": reply.sql, "allowed": verdict.allowed,
                                    "reasons": [r.__dict__ for r in verdict.reasons],
@@ -205,22 +219,26 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
                 return verdict, reply.sql, reply.explanation
             reasons = [f"{r.code}: {r.message}" for r in verdict.reasons]
             failed_sql = reply.sql
+            if any(r.code == "hidden_column" for r in verdict.reasons):
+                raise CostsHidden(f"This question needs cost figures, which are hidden for your membership in "
+                                  f"{org_id}; ask about counts, dates, categories or areas instead.",
+                                  reasons=reasons)
         if budget["repairs"] == 0:
             raise Rejected("No statement the guardrails accept could be written for this question.",
                            reasons=reasons)
         budget["repairs"] -= 1
-        prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=failed_sql, reasons=reasons)
+        prompt = render("repair", catalog=catalog, question=question, failed_sql=failed_sql, reasons=reasons)
 
 
 async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str, reply_explanation: str,
-                   verdict: Verdict) -> AsyncIterator[str]:
+                   verdict: Verdict, catalog: Catalog) -> AsyncIterator[str]:
     """The model's plain-words account (from the SQL and schema only), then what actually ran."""
     stream = getattr(deps.provider, "stream_explanation", None)
     if stream is None:
         if reply_explanation:
             yield reply_explanation + "\n\n"
     else:
-        prompt = render("explain", catalog=deps.catalog, question=question, sql=original_sql)
+        prompt = render("explain", catalog=catalog, question=question, sql=original_sql)
         _note_prompt(entry, prompt)
         started = time.perf_counter()
         try:

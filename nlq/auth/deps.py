@@ -26,9 +26,14 @@ class CurrentUser:
     username: str
     display_name: str
     memberships: dict[str, str]
+    costs_hidden_in: frozenset[str] = frozenset()
 
     def role_in(self, org_id: str) -> str | None:
         return self.memberships.get(org_id)
+
+    def sees_costs(self, org_id: str) -> bool:
+        """Money (rates, prices, costs, variance) is shown unless the membership hides it."""
+        return org_id not in self.costs_hidden_in
 
 
 def _token(request: Request) -> tuple[str, bool]:
@@ -74,7 +79,8 @@ async def current_user(request: Request, pool: AppPool) -> CurrentUser:
     if row[5]:
         raise Unauthorized("This session was ended by logging out; log in again.")
     request.state.token_claims = claims  # what POST /api/auth/logout revokes
-    return CurrentUser(id=row[0], username=row[1], display_name=row[2], memberships=dict(row[4]))
+    return CurrentUser(id=row[0], username=row[1], display_name=row[2], memberships=dict(row[4]),
+                       costs_hidden_in=frozenset(row[6]))
 
 
 UserDep = Annotated[CurrentUser, Depends(current_user)]
@@ -87,6 +93,10 @@ class OrgAccess:
     user: CurrentUser
     org_id: str
     role: str
+
+    @property
+    def sees_costs(self) -> bool:
+        return self.user.sees_costs(self.org_id)
 
 
 def require_role(minimum: str):

@@ -98,13 +98,13 @@ class Target:
     ids_verdict: Verdict
 
 
-def check_target(target: str, org_id: str, cap: int) -> Target:
+def check_target(target: str, org_id: str, cap: int, *, sees_costs: bool = True) -> Target:
     """The target through the guardrails, required to select ids only.
 
     A join may return a record more than once; the count and the ids are taken over the distinct
     ids, so the cap and the proposal both count records, not rows.
     """
-    verdict = guard(target, org_id=org_id, max_rows=cap + 1)
+    verdict = guard(target, org_id=org_id, max_rows=cap + 1, sees_costs=sees_costs)
     if not verdict.allowed:
         raise PlanRefused("The plan's target is not allowed.", reasons=[f"{r.code}: {r.message}" for r in verdict.reasons])
     tree = sqlglot.parse_one(target, read="postgres")
@@ -118,9 +118,9 @@ def check_target(target: str, org_id: str, cap: int) -> Target:
         return exp.select(*columns).from_(source)
 
     count = guard(over_target(exp.Count(this=exp.Distinct(expressions=[exp.column("id")])))
-                  .sql(dialect="postgres"), org_id=org_id, max_rows=1)
+                  .sql(dialect="postgres"), org_id=org_id, max_rows=1, sees_costs=sees_costs)
     ids = guard(over_target(exp.column("id")).distinct().order_by("id").sql(dialect="postgres"),
-                org_id=org_id, max_rows=cap + 1)
+                org_id=org_id, max_rows=cap + 1, sees_costs=sees_costs)
     if not (count.allowed and ids.allowed):  # the target passed; wrapping it must not change that
         raise PlanRefused("The plan's target is not allowed.",
                           reasons=[f"{r.code}: {r.message}" for r in (*count.reasons, *ids.reasons)])

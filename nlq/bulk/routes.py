@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
 from nlq.ask.routes import _json_value
+from nlq import masking
 from nlq.auth.deps import ROLE_RANK, Editor, UserDep
 from nlq.bulk.service import stream_bulk
 from nlq.db import jsonable
@@ -47,7 +48,8 @@ async def bulk(body: BulkRequest, user: UserDep, request: Request) -> EventSourc
         raise Forbidden(f"This needs the editor role in organization {body.org_id}.")
 
     async def events():
-        async for item in stream_bulk(request.app.state.ask, body.org_id, user.id, body.request.strip()):
+        async for item in stream_bulk(request.app.state.ask, body.org_id, user.id, body.request.strip(),
+                                     sees_costs=user.sees_costs(body.org_id)):
             yield {"event": item["event"], "data": json.dumps(item["data"], default=_json_value)}
 
     return EventSourceResponse(events(), ping=15)
@@ -78,9 +80,13 @@ async def get_change_set(change_set_id: QueryId, access: Editor, pool: AppPool,
         before = ((detail or {}).get("before") or {})
         after = (detail or {}).get("delta", delta) if state == "discarded" else delta
         items.append({"record_id": record_id, "state": state,
-                      "fields": [{"field": k, "before": before.get(k), "after": v} for k, v in after.items()]})
+                      "fields": [{"field": k, "before": before.get(k), "after": v} for k, v in after.items()
+                                 if access.sees_costs or k not in FINANCIAL_KEYS]})
     names = ("id", "origin", "name", "request", "plan", "status", "audit_id", "created_at")
-    return {**{n: jsonable(v) for n, v in zip(names, head)}, "items": items}
+    change_set = {n: jsonable(v) for n, v in zip(names, head)}
+    if not access.sees_costs:
+        change_set["plan"] = masking.deep(change_set["plan"])
+    return {**change_set, "items": items}
 
 
 async def _owned(conn, change_set_id: int, access) -> None:

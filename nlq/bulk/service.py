@@ -20,6 +20,7 @@ from prompts.render import render
 from store import change_sets, queries
 from store.bulk_changes import apply_changes
 from store.draft_rules import RuleViolation, check_draft
+from store.fields import COST_MASKED_COLUMNS, FINANCIAL_KEYS
 from store.reader import Outcome, QueryError, run_query
 
 _Q = queries.load("change_sets")
@@ -47,13 +48,15 @@ class BulkDatabaseError(BulkFailed):
     code = "db_error"
 
 
-async def _plan(deps: AskDeps, entry: AuditEntry, org_id: str, request: str) -> BulkPlan:
+async def _plan(deps: AskDeps, entry: AuditEntry, org_id: str, request: str, sees_costs: bool) -> BulkPlan:
     provider = deps.provider
     if getattr(provider, "name", "") == "offline":
         plan = offline_plan(request, await provider.index(org_id))
         entry.llm_outputs.append({"raw": plan.model_dump_json()})
         return plan
-    prompt = render("bulk", catalog=deps.catalog, editable=editable_fields(), request=request)
+    catalog = deps.catalog if sees_costs else deps.catalog.without(COST_MASKED_COLUMNS)
+    editable = tuple(f for f in editable_fields() if sees_costs or f.key not in FINANCIAL_KEYS)
+    prompt = render("bulk", catalog=catalog, editable=editable, request=request)
     entry.prompt_template, entry.prompt_hash, entry.prompt_tokens = prompt.template, prompt.sha256, prompt.estimated_tokens
     raw = await provider.complete_text(prompt)
     entry.llm_outputs.append({"raw": storable_copy(raw[:20_000])})
@@ -86,7 +89,16 @@ def _propose(record_id: str, plan: BulkPlan, current: dict | None, pems: dict | 
     return change_sets.ProposalItem(record_id, new, {k: current.get(k) for k in new}), None
 
 
-async def stream_bulk(deps: AskDeps, org_id: str, user_id: int, request: str) -> AsyncIterator[dict]:
+def _refuse_hidden_changes(plan: BulkPlan, org_id: str) -> None:
+    """A member who may not see costs may not change them either: the preview would show them."""
+    hidden = sorted({c.field for c in plan.changes if c.field in FINANCIAL_KEYS})
+    if hidden:
+        raise PlanRefused(f"Cost fields are hidden for your membership in {org_id}; this plan changes "
+                          f"{', '.join(hidden)}.", reasons=[f"costs_hidden: {f}" for f in hidden])
+
+
+async def stream_bulk(deps: AskDeps, org_id: str, user_id: int, request: str, *,
+                      sees_costs: bool = True) -> AsyncIterator[dict]:
     """Events: status, plan, summary (change set id, counts, skipped with reasons, preview), done; or error.
 
     Whatever fails — the model, the plan, the guardrails, the database, or a bug — ends the stream
@@ -99,9 +111,11 @@ async def stream_bulk(deps: AskDeps, org_id: str, user_id: int, request: str) ->
     written = False
     try:
         yield event("status", {"stage": "planning"})
-        plan = await _plan(deps, entry, org_id, request)
+        plan = await _plan(deps, entry, org_id, request, sees_costs)
         entry.detail["plan"] = plan.model_dump()
-        target = check_target(plan.target, org_id, cap)
+        if not sees_costs:
+            _refuse_hidden_changes(plan, org_id)
+        target = check_target(plan.target, org_id, cap, sees_costs=sees_costs)
         entry.attempts.append({"sql": plan.target, "allowed": True, "reasons": [],
                                "scope": target.verdict.to_dict()["scope"]})
         entry.executed_sql, entry.scope = target.ids_sql, target.ids_verdict.to_dict()["scope"]

@@ -9,6 +9,7 @@ import psycopg
 from fastapi import APIRouter, Query, Request
 from psycopg.types.json import Jsonb
 
+from nlq import masking
 from nlq.auth.deps import Editor, Viewer
 from nlq.db import jsonable
 from nlq.deps import AppPool
@@ -27,6 +28,9 @@ ALL_STATES = ["proposed", "draft", "committed", "synced", "conflict", "sync_erro
 
 
 async def _save(pool, access, items: list[DraftChange], change_set_id: int | None) -> dict:
+    if not access.sees_costs:
+        for item in items:
+            masking.refuse_money_changes(item.changes, access.org_id)
     try:
         async with pool.connection() as conn, conn.transaction():
             result = await save_drafts(conn, access.org_id, access.user.id, items, change_set_id)
@@ -61,7 +65,8 @@ async def list_drafts(access: Viewer, pool: AppPool,
         rows = await (await conn.execute(_Q["list_drafts"], {"org": access.org_id, "user_id": access.user.id,
                                                               "states": states, "limit": limit})).fetchall()
     names = ("id", "record_id", "state", "delta", "base", "change_set_id", "commit_id", "detail", "updated_at")
-    return {"items": [{n: jsonable(v) for n, v in zip(names, row)} for row in rows]}
+    items = [{n: jsonable(v) for n, v in zip(names, row)} for row in rows]
+    return {"items": items if access.sees_costs else masking.deep(items)}
 
 
 @router.post("/drafts/discard")
@@ -102,7 +107,7 @@ async def commit_status(commit_id: QueryId, access: Viewer, pool: AppPool) -> di
     counts: dict[str, int] = {}
     for item in items:
         counts[item["state"]] = counts.get(item["state"], 0) + 1
-    return {"commit_id": commit_id, "counts": counts, "items": items}
+    return {"commit_id": commit_id, "counts": counts, "items": items if access.sees_costs else masking.deep(items)}
 
 
 @router.post("/drafts/{record_id}/resolve", responses=errors(404, 409))

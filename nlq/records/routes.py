@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
+from psycopg import sql
 
+from nlq import masking
 from nlq.auth.deps import Viewer
 from nlq.db import json_cursor, jsonable, row_dict, scoped
 from nlq.deps import AppPool, SettingsDep
@@ -60,6 +62,8 @@ async def list_records(
 ) -> dict:
     """The caller's merged view: filters, any typed column as sort (`-col` descending), keyset paging."""
     column, descending = parse_sort(sort)
+    if not access.sees_costs:
+        masking.refuse_money_sort(column, access.org_id)
     query.sort, query.descending, query.limit = column, descending, limit
     if cursor:
         check_text(cursor, "cursor")
@@ -71,6 +75,8 @@ async def list_records(
         rows = await (await (conn.cursor() if exact else json_cursor(conn)).execute(statement, params)).fetchall()
         meta_row = await (await conn.execute(_Q["records_meta"], {"org": access.org_id, "user_id": access.user.id})).fetchone()
     items = [(row_dict if exact else _plain_dict)(LIST_COLUMNS, row) for row in rows[:limit]]
+    if not access.sees_costs:
+        items = [masking.list_item(item) for item in items]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -114,7 +120,14 @@ async def get_record(record_id: str, access: Viewer, pool: AppPool) -> dict:
     record["draft"] = None if draft is None else {
         "id": draft[0], "state": draft[1], "delta": draft[2], "base": draft[3], "change_set_id": draft[4],
         "updated_at": jsonable(draft[5]), "current": {k: draft[6].get(k) for k in draft[2]}}
-    return record
+    return record if access.sees_costs else masking.record(record)
+
+
+def _masked_export() -> sql.Composed:
+    """The export of a member who may not see costs: the visible columns only (so `data`, which
+    carries the rate and price, is left out too)."""
+    return sql.SQL(_Q["export_merged_columns"]).format(
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in masking.VISIBLE_COLUMNS))
 
 
 @router.get("/export", response_class=StreamingResponse,
@@ -126,8 +139,9 @@ async def export_records(access: Viewer, pool: AppPool) -> StreamingResponse:
         # COPY hands over about one row per chunk; sending each as its own body write costs more
         # than producing it, so rows are gathered into blocks of about 256 KB.
         block = bytearray()
+        statement = _Q["export_merged"] if access.sees_costs else _masked_export()
         async with scoped(pool, access.org_id, access.user.id) as conn:
-            async with conn.cursor().copy(_Q["export_merged"]) as copy:
+            async with conn.cursor().copy(statement) as copy:
                 async for chunk in copy:
                     block += chunk
                     if len(block) >= EXPORT_BLOCK:

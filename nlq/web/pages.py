@@ -33,14 +33,28 @@ from nlq.records.routes import Filters
 from nlq.web.session import check_csrf, end_session, render, start_session
 from store import queries
 from store.drafts import DraftChange, DraftRejected, save_drafts
-from store.fields import BY_KEY, FIELDS, FieldType
+from store.fields import BY_KEY, COST_MASKED_COLUMNS, FIELDS, FieldType
 
 router = APIRouter(include_in_schema=False)
 _Q = queries.load("records")
 EDITABLE = [f for f in FIELDS if f.editable]
 GRID_COLUMNS = ["id", "category", "class", "area", "source", "dor", "monthly_rate", "purchase_price",
                 "forecast_start", "forecast_end", "forecast_cost", "is_actualized"]
+SORT_OPTIONS = ["id", "-forecast_cost", "forecast_start", "-monthly_rate", "category", "area"]
 Csrf = Annotated[str, Form(max_length=200)]
+
+
+def _editable(access) -> list:
+    """The record form's fields: without money for a member who may not see costs."""
+    return EDITABLE if access.sees_costs else [f for f in EDITABLE if not f.financial]
+
+
+def _grid_columns(access) -> list[str]:
+    return GRID_COLUMNS if access.sees_costs else [c for c in GRID_COLUMNS if c not in COST_MASKED_COLUMNS]
+
+
+def _sort_options(access) -> list[str]:
+    return [c for c in SORT_OPTIONS if access.sees_costs or c.lstrip("-") not in COST_MASKED_COLUMNS]
 
 
 def _body(model: type[BaseModel], **values) -> BaseModel:
@@ -146,7 +160,7 @@ async def records_page(
                for record_id, delta, base in rows}
     params = {k: v for k, v in request.query_params.multi_items() if k not in ("cursor", "notice")}
     next_url = f"?{urlencode([*params.items(), ('cursor', page['next_cursor'])])}" if page["next_cursor"] else None
-    return render(request, "records.html", **_nav(request, access), page=page, columns=GRID_COLUMNS,
+    return render(request, "records.html", **_nav(request, access), page=page, columns=_grid_columns(access), sort_options=_sort_options(access),
                   drafted=drafted, filters=request.query_params, sort=sort, next_url=next_url,
                   first_url=f"?{urlencode(list(params.items()))}", notice=NOTICES.get(notice or ""),
                   synced=_synced(page["meta"]))
@@ -187,7 +201,7 @@ def _record_view(request: Request, access, record: dict, errors: dict, notice=No
     fields = [{"key": f.key, "column": f.column, "type": f.type.value, "allowed": f.allowed, "meaning": f.meaning,
                "value": (form or {}).get(f.key, data.get(f.key)),
                "pems": (record["draft"] or {}).get("base", {}).get(f.key, data.get(f.key)),
-               "drafted": bool(record["draft"] and f.key in record["draft"]["delta"])} for f in EDITABLE]
+               "drafted": bool(record["draft"] and f.key in record["draft"]["delta"])} for f in _editable(access)]
     return render(request, "record.html", status, **_nav(request, access), record=record, fields=fields,
                   errors=errors, notice=notice)
 
@@ -197,8 +211,9 @@ async def record_save(request: Request, record_id: str, access: Editor, pool: Ap
     form = await request.form()
     check_text(record_id, "record_id")
     record = await records_routes.get_record(record_id, access, pool)
-    submitted = {f.key: str(form.get(f.key, "")) for f in EDITABLE}  # too long is the rules' error, never cut
-    changes, errors = _changes(submitted, record.get("data") or {})
+    fields = _editable(access)
+    submitted = {f.key: str(form.get(f.key, "")) for f in fields}  # too long is the rules' error, never cut
+    changes, errors = _changes(submitted, record.get("data") or {}, fields)
     if not errors and not changes:
         return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}")
     if not errors:
@@ -211,10 +226,10 @@ async def record_save(request: Request, record_id: str, access: Editor, pool: Ap
     return _record_view(request, access, record, errors, status=422, form=submitted)
 
 
-def _changes(submitted: dict[str, str], current: dict) -> tuple[dict, dict]:
+def _changes(submitted: dict[str, str], current: dict, fields: list) -> tuple[dict, dict]:
     """Form text to typed draft changes: only the fields that differ from what the user sees now."""
     changes, errors = {}, {}
-    for f in EDITABLE:
+    for f in fields:
         text = submitted[f.key].strip()
         if text == "" and current.get(f.key) in (None, ""):
             continue  # left empty, and it was empty

@@ -19,6 +19,14 @@ INSERT INTO vanguard.memberships (user_id, organization_id, role)
 VALUES (%(user_id)s, %(organization_id)s, %(role)s)
 ON CONFLICT (user_id, organization_id) DO UPDATE SET role = EXCLUDED.role;
 
+-- name: memberships_of
+SELECT organization_id, role, sees_costs FROM vanguard.memberships WHERE user_id = %(user_id)s
+ORDER BY organization_id;
+
+-- name: set_cost_visibility
+UPDATE vanguard.memberships SET sees_costs = %(sees_costs)s
+WHERE user_id = %(user_id)s AND organization_id = %(organization_id)s;
+
 -- name: list_organizations
 SELECT id, name FROM vanguard.organizations ORDER BY id;
 
@@ -29,7 +37,8 @@ SELECT value FROM vanguard.app_secrets WHERE name = %(name)s;
 -- Also whether the token was revoked by logging out (one primary-key lookup, same round trip).
 SELECT u.id, u.username, u.display_name, u.is_active,
        coalesce(jsonb_object_agg(m.organization_id, m.role) FILTER (WHERE m.organization_id IS NOT NULL), '{}'),
-       EXISTS (SELECT 1 FROM vanguard.revoked_tokens AS r WHERE r.jti = %(jti)s) AS revoked
+       EXISTS (SELECT 1 FROM vanguard.revoked_tokens AS r WHERE r.jti = %(jti)s) AS revoked,
+       coalesce(array_agg(m.organization_id) FILTER (WHERE NOT m.sees_costs), '{}') AS costs_hidden_in
 FROM vanguard.users AS u
 LEFT JOIN vanguard.memberships AS m ON m.user_id = u.id
 WHERE u.id = %(user_id)s
@@ -37,7 +46,9 @@ GROUP BY u.id;
 
 -- name: list_users
 SELECT u.username, u.display_name, u.is_active,
-       coalesce(string_agg(m.organization_id || ':' || m.role, ', ' ORDER BY m.organization_id), '')
+       coalesce(string_agg(m.organization_id || ':' || m.role
+                           || CASE WHEN m.sees_costs THEN '' ELSE ' (costs hidden)' END,
+                           ', ' ORDER BY m.organization_id), '')
 FROM vanguard.users AS u
 LEFT JOIN vanguard.memberships AS m ON m.user_id = u.id
 GROUP BY u.id

@@ -22,6 +22,11 @@ LIMIT 1;
 COPY (SELECT row_to_json(p) FROM (SELECT * FROM nlq.pfa_merged ORDER BY id) AS p)
 TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
 
+-- name: export_merged_columns
+-- {columns} is composed with psycopg.sql from the field registry (identifiers, never values).
+COPY (SELECT row_to_json(p) FROM (SELECT {columns} FROM nlq.pfa_merged ORDER BY id) AS p)
+TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
+
 -- name: vocabulary
 SELECT 'category' AS kind, category AS value FROM vanguard.pfa_mirror
  WHERE organization_id = %(org)s AND deleted_at IS NULL AND category IS NOT NULL GROUP BY category
