@@ -139,7 +139,7 @@ async def logout(request: Request, pool: AppPool, csrf: Csrf):
 
 @router.get("/o/{org_id}/chat")
 async def chat_page(request: Request, access: Viewer):
-    return render(request, "chat.html", **_nav(request, access))
+    return render(request, "chat.html", **_nav(request, access), sees_costs=access.sees_costs)
 
 
 # -- records ----------------------------------------------------------------------------------------
