@@ -29,6 +29,9 @@ def test_seed_loads_everything_and_refreshes_kpis(app_conn):
                                  " ORDER BY 1", (row[0],)).fetchall()
         expected = codes if user.organizations == "all" else codes[:1]
         assert roles == [(c, user.role) for c in sorted(expected)]
+        assert [(c, sees) for c, _, sees in accounts.memberships_of(app_conn, row[0])] == [
+            (c, user.sees_costs) for c in sorted(expected)]
+    assert any(not u.sees_costs for u in DEMO_USERS)  # the demo shows the masking
 
 
 def test_a_failed_seed_leaves_nothing(app_conn):
