@@ -20,6 +20,7 @@ from nlq.ask.catalog import build_catalog
 from nlq.ask.fairshare import FairShare
 from nlq.ask.offline import OfflineProvider
 from nlq.ask.providers import OpenAIProvider
+from nlq.ask.replica import ReplicaReads, is_replica
 from nlq.ask.service import AskDeps
 from nlq.metrics import install_request_metrics
 from nlq.drafts import routes as drafts_routes
@@ -60,6 +61,16 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
                                           reset=reset_reader_connection)
         await app_pool.open(wait=True, timeout=15)
         await reader_pool.open(wait=True, timeout=15)
+        replica = None
+        if urls.primary_reader and urls.primary_reader != urls.reader and await is_replica(reader_pool):
+            # The reader URL is a hot standby: NL answers run there, everything else (and the
+            # fallback) on the reader role of the primary.
+            replica_pool, reader_pool = reader_pool, AsyncConnectionPool(
+                urls.primary_reader, min_size=1, max_size=settings.reader_pool_size, open=False, name="reader",
+                timeout=settings.pool_timeout_seconds, reset=reset_reader_connection)
+            await reader_pool.open(wait=True, timeout=15)
+            replica = ReplicaReads(replica_pool=replica_pool, primary_pool=reader_pool, app_pool=app_pool,
+                                   wait_seconds=settings.replica_wait_ms / 1000)
         app.state.settings = settings
         app.state.urls = urls
         app.state.tokens = TokenSigner(await _signing_key(settings, app_pool), settings.token_minutes * 60)
@@ -68,7 +79,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         app.state.ask = AskDeps(app_pool=app_pool, reader_pool=reader_pool, provider=provider,
                                 catalog=build_catalog(), limits=settings.execution_limits(),
                                 bulk_max_records=settings.bulk_max_records,
-                                fair_share=FairShare(settings.share_limits()))
+                                fair_share=FairShare(settings.share_limits()), replica=replica)
         app.state.app_pool = app_pool
         app.state.reader_pool = reader_pool
         scheduler_task = None
@@ -90,6 +101,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
             if close is not None:
                 await close()
             await reader_pool.close()
+            if replica is not None:
+                await replica.replica_pool.close()
             await app_pool.close()
 
     app = FastAPI(

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     )
     reader_database_url: str | None = Field(
         default=None,
-        description="URL for the read-only NL query role (e.g. a read replica); default: database_url with user vanguard_reader.",
+        description="URL for the read-only NL query role; a hot standby here makes NL answers run on it (read-your-drafts checked, primary fallback); default: database_url with user vanguard_reader.",
     )
     app_db_password: SecretStr | None = Field(default=None, description="Password set on the vanguard_app role.")
     reader_db_password: SecretStr | None = Field(default=None, description="Password set on the vanguard_reader role.")
@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     sync_overlap_seconds: float = Field(default=60, ge=0, le=86_400, description="An incremental sync also reads changes stamped this long before the previous run began (late commits, clock steps).")
     sync_enabled: bool = Field(default=True, description="Run the sync scheduler and write-back inside `vanguard serve`.")
     app_pool_size: int = Field(default=10, ge=1, le=200, description="Connections the app role's pool holds at most (per API process).")
+    replica_wait_ms: int = Field(default=500, ge=0, le=10_000, description="When VANGUARD_READER_DATABASE_URL is a hot standby: how long an NL answer waits for it to replay the asker's latest drafts before the primary answers.")
     reader_pool_size: int = Field(default=5, ge=1, le=200, description="Connections the reader (NL query) pool holds at most (per API process).")
     pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120, description="How long a request waits for a pooled connection before it is answered 503 with Retry-After.")
 

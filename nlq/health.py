@@ -2,7 +2,8 @@
 
 Without a login, /health says only `ok` or `degraded` (enough for a load balancer); which
 organizations are stale and how old their syncs are is per-organization information, shown with
-`?detail=true` to a logged-in admin, for the organizations they administer.
+`?detail=true` to a logged-in admin, for the organizations they administer, with the read
+replica's lag when NL answers run on one.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ async def health(request: Request, pool: AppPool, settings: SettingsDep, detail:
     status = "degraded" if stale else "ok"
     if user is None:
         return {"status": status}
+    replica = request.app.state.ask.replica
     return {"status": status, "database": "ok", "schema_version": version[0],
             "sync_age_seconds": {org: age for org, age in ages.items() if org in administered},
-            "stale_organizations": [org for org in stale if org in administered]}
+            "stale_organizations": [org for org in stale if org in administered],
+            "replica": None if replica is None else await replica.lag()}

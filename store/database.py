@@ -20,6 +20,9 @@ class DatabaseUrls:
     admin: str
     app: str
     reader: str
+    # The reader role on the primary itself. Equal to `reader` unless that was given explicitly
+    # (it may be a hot standby: NL answers then run there and fall back to this one).
+    primary_reader: str | None = None
 
     @classmethod
     def from_admin(
@@ -32,10 +35,12 @@ class DatabaseUrls:
         reader: str | None = None,
     ) -> DatabaseUrls:
         """Derive the app and reader URLs from the admin URL unless given explicitly."""
+        derived_reader = with_user(admin, READER_ROLE, reader_password)
         return cls(
             admin=admin,
             app=app or with_user(admin, APP_ROLE, app_password),
-            reader=reader or with_user(admin, READER_ROLE, reader_password),
+            reader=reader or derived_reader,
+            primary_reader=derived_reader,
         )
 
     def for_database(self, dbname: str) -> DatabaseUrls:
@@ -44,6 +49,7 @@ class DatabaseUrls:
             admin=with_database(self.admin, dbname),
             app=with_database(self.app, dbname),
             reader=with_database(self.reader, dbname),
+            primary_reader=with_database(self.primary_reader, dbname) if self.primary_reader else None,
         )
 
 

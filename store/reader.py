@@ -42,6 +42,15 @@ class QueryTimeout(QueryError):
     code = "timeout"
 
 
+class ReplicaBehind(QueryError):
+    """The replica has not replayed the caller's latest drafts yet."""
+
+    code = "replica_behind"
+
+
+_MY_MARK = sql.SQL("SELECT nlq.my_draft_mark()")
+
+
 @dataclass(frozen=True)
 class ExecutionLimits:
     statement_timeout_ms: int = 5000
@@ -114,7 +123,8 @@ def _max_node_rows(plan: dict) -> float:
 
 async def run_query(pool: AsyncConnectionPool, statement: str, *, org_id: str, user_id: int | None,
                     limits: ExecutionLimits, outcome: Outcome,
-                    budget_statement: str | None = None) -> AsyncIterator[Batch]:
+                    budget_statement: str | None = None, min_mark: int | None = None,
+                    connect_timeout: float | None = None) -> AsyncIterator[Batch]:
     """Yield batches of rows of `statement` (guardrail output), filling `outcome` as it goes.
 
     The EXPLAIN budget judges `budget_statement` (the guardrails' `budget_sql`: the statement
@@ -124,13 +134,19 @@ async def run_query(pool: AsyncConnectionPool, statement: str, *, org_id: str, u
     audit), QueryTimeout when the statement timeout
     fires, QueryError (with a sanitized message in `details`) for anything else the database
     refuses. Closing the generator early (a client that went away) cancels the query.
+    With `min_mark` (a replica), the transaction first checks that the server has replayed the
+    caller's drafts up to that mark and raises ReplicaBehind before anything else if not.
     """
-    async with pool.connection() as conn:
+    async with pool.connection(timeout=connect_timeout) as conn:
         await conn.set_read_only(True)  # BEGIN READ ONLY; the role's default says the same
         try:
             async with conn.transaction(force_rollback=True):
                 for scope in scope_statements(org_id, user_id):
                     await conn.execute(scope)
+                if min_mark is not None:
+                    (mark,) = await (await conn.execute(_MY_MARK)).fetchone()
+                    if mark < min_mark:
+                        raise ReplicaBehind("The replica has not replayed your latest drafts yet.")
                 await conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
                     sql.Literal(int(limits.statement_timeout_ms))))
                 outcome.estimate = await explain(conn, budget_statement or statement)

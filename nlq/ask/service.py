@@ -19,13 +19,14 @@ from guardrails import Verdict
 from nlq.ask.catalog import Catalog
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
+from nlq.ask.replica import Answered, ReplicaReads, routed_query
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
 from nlq.errors import NlqError
 from nlq.guard import guard
 from store.fields import COST_MASKED_COLUMNS
 from prompts.render import Prompt, render
 from store import queries
-from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout, run_query
+from store.reader import ExecutionLimits, OverBudget, Outcome, QueryError, QueryTimeout
 
 _AUDIT = queries.load("audit")
 MAX_REPAIRS = 2
@@ -56,6 +57,7 @@ class AskDeps:
     limits: ExecutionLimits
     bulk_max_records: int = 5000
     fair_share: FairShare = field(default_factory=FairShare)
+    replica: ReplicaReads | None = None  # NL answers on a hot standby (nlq/ask/replica.py)
 
 
 @dataclass
@@ -129,13 +131,14 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
                 yield event("explanation", {"delta": piece})
             yield event("status", {"stage": "running"})
             outcome = Outcome()
+            answered = Answered()
             sent_columns = False
             run_started = time.perf_counter()
             try:
                 async with deps.fair_share.slot(org_id, user_id):
-                    async for batch in run_query(deps.reader_pool, verdict.sql, org_id=org_id, user_id=user_id,
-                                                 limits=deps.limits, outcome=outcome,
-                                                 budget_statement=verdict.budget_sql):
+                    async for batch in routed_query(deps.replica, deps.reader_pool, verdict.sql, org_id=org_id,
+                                                    user_id=user_id, limits=deps.limits, outcome=outcome,
+                                                    answered=answered, budget_statement=verdict.budget_sql):
                         if not sent_columns:
                             entry.timings["first_rows_ms"] = round((time.perf_counter() - started) * 1000, 2)
                             yield event("rows", {"columns": batch.columns})
@@ -161,6 +164,10 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
             break
         if not sent_columns:
             yield event("rows", {"columns": outcome.columns})
+        entry.detail["answered_by"] = answered.by
+        if answered.note:
+            entry.detail["answered_by_note"] = answered.note
+            yield event("notice", {"message": answered.note})
         entry.timings["execute_ms"] = round((time.perf_counter() - run_started) * 1000, 2)
         entry.explain_estimate = outcome.estimate.as_dict() if outcome.estimate else None
         entry.verdict, entry.row_count, entry.truncated = "allowed", outcome.row_count, outcome.truncated
@@ -168,7 +175,7 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
         audit_id = await _write_audit(deps, entry)
         written = True
         yield event("summary", {"row_count": outcome.row_count, "truncated": outcome.truncated,
-                                "timings": entry.timings, "audit_id": audit_id})
+                                "timings": entry.timings, "audit_id": audit_id, "answered_by": answered.by})
         yield event("done", {})
     except (NlqError, QueryError) as exc:
         entry.error_code = exc.code

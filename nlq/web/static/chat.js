@@ -244,6 +244,10 @@
           const el = answer.part(".explanation");
           el.hidden = false;
           el.textContent += data.delta;
+        } else if (name === "notice") {
+          const el = answer.part(".explanation");
+          el.hidden = false;
+          el.textContent += (el.textContent ? "\n\n" : "") + data.message;
         } else if (name === "rows") {
           if (data.columns) setColumns(answer, data.columns);
           if (data.rows) addRows(answer, data.rows);
