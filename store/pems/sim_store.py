@@ -141,7 +141,8 @@ class SimStore:
             state = _state(conn.execute(_Q["begin_change"]).fetchone())
             known = dict(conn.execute(_Q["list_organizations"]).fetchall())
             missing = [org for org in organizations if org not in known]
-            self._seed_organizations(conn, state, missing, records)
+            if missing:
+                self._seed_organizations(conn, state, missing, records)
 
     def reset(self, organizations: Iterable[str], records: int, *, seed: int) -> None:
         """Forget every record, change and idempotency key, and seed afresh (one transaction:
