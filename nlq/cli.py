@@ -104,7 +104,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
-    with _open(settings) as urls, open_pems(settings) as pems:
+    with _open(settings) as urls, open_pems(settings, urls) as pems:
         _upgrade(settings, urls)
         if settings.demo:
             with psycopg.connect(urls.app) as conn:
@@ -113,7 +113,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                     seed_demo(conn, organizations=settings.demo_orgs, records=settings.demo_records,
                               load_records=False)
         if pems.simulated_organizations is not None:
-            print(f"PEMS: built-in simulator at {pems.settings.base_url}")
+            print(f"PEMS: {pems.name} (on {pems.settings.base_url})")
             _sync_due(urls.app, pems.settings, settings)
         else:
             print(f"PEMS: {pems.settings.base_url}")
@@ -142,6 +142,7 @@ def _sync_all(app_url: str, pems_settings, orgs: list[str] | None, *, full: bool
         print("no organizations registered: add one with `vanguard orgs add CODE` (or run `vanguard serve` for the demo)")
         return True
     ok = True
+    print(f"PEMS: {pems_settings.display_name}", flush=True)
     with PemsClient(pems_settings) as client:
         for org in orgs or known:
             result = sync_organization(app_url, client, org, full=full, max_delete_share=settings.sync_max_delete_share,
@@ -179,7 +180,7 @@ def _print_sync_result(result) -> None:
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     from nlq.pems import open_pems
 
-    with _open(settings) as urls, open_pems(settings) as pems:
+    with _open(settings) as urls, open_pems(settings, urls) as pems:
         _upgrade(settings, urls)
         return 0 if _sync_all(urls.app, pems.settings, args.org, full=args.full, settings=settings) else 1
 
@@ -190,6 +191,12 @@ def cmd_pems_sim(settings: Settings, args: argparse.Namespace) -> int:
     from store import demo_data
     from store.pems.simulator import PemsSimulator
 
+    if args.durable or args.reset:
+        from nlq.pems import serve_builtin_pems
+
+        with _open(settings) as urls:
+            return serve_builtin_pems(settings, urls, args)
+    args.orgs, args.records = args.orgs or 3, args.records or 20_000
     organizations = demo_data.organization_codes(args.orgs)
     print(f"generating {args.orgs} organization(s) x {args.records:,} records ...", flush=True)
     simulator = PemsSimulator(organizations, args.records, seed=args.seed, api_key=args.api_key)
@@ -452,9 +459,18 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--full", action="store_true", help="full reconcile: also mark records PEMS no longer returns")
     sync.set_defaults(handler=cmd_sync)
 
-    sim = commands.add_parser("pems-sim", help="run the PEMS simulator on its own")
-    sim.add_argument("--orgs", type=_bounded(1, 100), default=3, help="organizations (default 3)")
-    sim.add_argument("--records", type=_bounded(1, 2_000_000), default=20_000, help="records per organization")
+    sim = commands.add_parser("pems-sim", help="run the PEMS simulator on its own (in memory, or the built-in PEMS's state)")
+    sim.add_argument("--durable", action="store_true",
+                     help="serve the built-in PEMS of the data directory (VANGUARD_DATA_DIR, or VANGUARD_DATABASE_URL's "
+                          "server): the one `vanguard serve` and `vanguard sync` use, with what was written to it")
+    sim.add_argument("--reset", action="store_true",
+                     help="forget the built-in PEMS's records, changes and idempotency keys and seed it afresh "
+                          "(then serve it with --durable, else exit)")
+    sim.add_argument("--orgs", type=_bounded(1, 100),
+                     help="organizations (default 3; --durable/--reset: VANGUARD_DEMO_ORGS, used when seeding)")
+    sim.add_argument("--records", type=_bounded(1, 2_000_000),
+                     help="records per organization (default 20,000; --durable/--reset: VANGUARD_DEMO_RECORDS, "
+                          "used when seeding)")
     sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     sim.add_argument("--port", type=_bounded(1, 65535), default=8900, help="listen port (default 8900)")
     sim.add_argument("--seed", type=int, default=7, help="random seed (default 7)")

@@ -53,19 +53,21 @@ async def trigger_all(body: SyncTrigger, user: UserDep, pool: AppPool, request: 
 
 @router.get("")
 async def sync_status(access: Viewer, pool: AppPool, settings: SettingsDep, request: Request) -> dict:
-    """Recent runs with counts and durations, the next scheduled run, and the worker's state."""
+    """Recent runs with counts, durations and the PEMS each talked to, the next scheduled run, and
+    the worker's state (with the PEMS this process syncs with)."""
     async with pool.connection() as conn:
         runs = await (await conn.execute(_Q["recent_runs"], {"org": access.org_id})).fetchall()
         state = await (await conn.execute(_Q["sync_state"], {"org": access.org_id})).fetchone()
         outbox = dict(await (await conn.execute(_Q["outbox_counts"], {"org": access.org_id})).fetchall())
     names = ("id", "direction", "kind", "status", "fetched", "inserted", "updated", "unchanged", "deleted",
-             "malformed", "failed", "error", "started_at", "finished_at", "duration_seconds")
+             "malformed", "failed", "error", "started_at", "finished_at", "duration_seconds", "pems")
     last_attempt = state[1] if state else None
     scheduler = getattr(request.app.state, "scheduler", None)
     return {
         "runs": [{n: jsonable(v) for n, v in zip(names, row)} for row in runs],
         "last_success_at": jsonable(state[0]) if state else None,
         "next_run_at": jsonable(last_attempt + timedelta(minutes=settings.sync_interval_minutes)) if last_attempt else None,
-        "worker": {"enabled": scheduler is not None, "running": bool(scheduler and scheduler.running)},
+        "worker": {"enabled": scheduler is not None, "running": bool(scheduler and scheduler.running),
+                   "pems": scheduler.pems.display_name if scheduler else None},
         "writeback": outbox,
     }

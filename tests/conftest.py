@@ -19,6 +19,7 @@ from psycopg import sql
 from store.database import DatabaseUrls
 from store.embedded import EmbeddedPostgres
 from store.migrate import upgrade
+from store.pems.sim_store import sim_database_name
 from store.roles import ensure_database_privileges
 from tests.helpers import HARNESS_ENV
 
@@ -79,8 +80,10 @@ def create_database(server: DatabaseUrls, name: str, template: str | None = None
 
 
 def drop_database(server: DatabaseUrls, name: str) -> None:
+    """Drop the database and the built-in PEMS's database beside it (made by a test that used it)."""
     with psycopg.connect(server.admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        for dbname in (name, sim_database_name(name)):
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from importlib import resources
 import pytest
 
 from store import queries, scope
+from store.pems import sim_store
 
 
 def test_parse_refuses_duplicate_names():
@@ -24,7 +25,7 @@ def test_every_sql_file_parses_into_non_empty_named_queries():
         assert loaded and all(text.strip() for text in loaded.values()), name
 
 
-@pytest.mark.parametrize("module", [queries, scope])
+@pytest.mark.parametrize("module", [queries, scope, sim_store])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.failed == 0 and result.attempted > 0

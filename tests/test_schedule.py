@@ -114,3 +114,25 @@ def test_the_overlap_setting_reaches_the_schedule(monkeypatch):
     monkeypatch.setenv("VANGUARD_SYNC_OVERLAP_SECONDS", "-1")
     with pytest.raises(ValueError):
         Settings()
+
+
+def test_every_sync_and_its_log_line_name_the_pems(db, app_conn, pems_factory, caplog):
+    """A run read from which PEMS is in its result, its `sync_runs` row and the log line; the
+    write-back run names it too."""
+    pems = pems_factory(["ORG_A"], 20)
+    add_org(app_conn, "ORG_A")
+    named = pems.client(name="built-in simulator of /srv/vanguard")
+    with caplog.at_level("INFO", logger="store.sync.schedule"):
+        result = run_pass(db.app, named, Schedule(interval_seconds=900))
+    assert [r.pems for r in result.syncs] == ["built-in simulator of /srv/vanguard"]
+    assert any("sync ORG_A (full) from built-in simulator of /srv/vanguard: succeeded" in r.getMessage()
+               for r in caplog.records), caplog.text
+    user = add_user(app_conn, "ed", {"ORG_A": "editor"})
+    app_conn.execute("INSERT INTO vanguard.pfa_draft (organization_id, user_id, record_id, state, delta, base)"
+                     " SELECT 'ORG_A', %s, id, 'draft', %s, jsonb_build_object('area', data->'area')"
+                     " FROM vanguard.pfa_mirror WHERE id = 'PFA-0000002'", (user, Jsonb({"area": "Silo 4"})))
+    commit_drafts(app_conn, "ORG_A", user)
+    delivered = run_pass(db.app, pems.client(), Schedule(interval_seconds=900), syncs=False)  # unnamed: the URL
+    assert delivered.delivery.synced == 1
+    runs = app_conn.execute("SELECT direction, detail ->> 'pems' FROM vanguard.sync_runs ORDER BY id").fetchall()
+    assert runs == [("read", "built-in simulator of /srv/vanguard"), ("write", pems.url)]

@@ -55,6 +55,15 @@ class PemsSettings:
     max_attempts: int = 4
     backoff_seconds: float = 0.5
     page_size: int = 5000
+    name: str | None = None  # what logs and sync runs call this PEMS (e.g. the built-in simulator of a data dir)
+
+    @property
+    def display_name(self) -> str:
+        """`name`, else the base URL without any credentials in it."""
+        if self.name:
+            return self.name
+        url = httpx.URL(self.base_url)
+        return str(url.copy_with(username=None, password=None)) if url.userinfo else self.base_url
 
 
 class PemsClient:

@@ -1,8 +1,11 @@
 """A PEMS (HxGN EAM) simulator: the grid read, the UPDATE write, and control endpoints for faults.
 
-It holds deterministic demo organizations in memory and speaks the contract the client expects,
-so every test and the zero-configuration demo run against real HTTP. Faults are drawn from a
-seeded random generator, so a test that asks for "20% 5xx" gets the same failures every run.
+It holds deterministic demo organizations and speaks the contract the client expects, so every
+test and the zero-configuration demo run against real HTTP. Its records live in memory only, or,
+with a `SimStore` (store/pems/sim_store.py), in a database every process of a data directory
+shares, with the memory as a copy that catches up before each read. Faults, churn and the
+counters are the process's own. Faults are drawn from a seeded random generator, so a test that
+asks for "20% 5xx" gets the same failures every run.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import bisect
+import contextlib
 import random
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -27,6 +32,7 @@ from starlette.routing import Route
 
 from store import demo_data
 from store.pems import grid_filters, mapping
+from store.pems.sim_store import Loaded, SimStore
 
 MAX_PAGE = 10_000
 
@@ -88,10 +94,15 @@ class Served:
 
 
 class PemsSimulator:
-    """In-memory PEMS with `organizations` x `records` demo PFA records."""
+    """PEMS with `organizations` x `records` demo PFA records, in memory or kept in `store`.
+
+    With a store, the organizations it does not hold yet are seeded into it (once: a store that
+    has them keeps what it has), and the simulator serves every organization the store holds.
+    """
 
     def __init__(self, organizations: list[str], records: int, *, seed: int = 7, api_key: str = "pems-sim-key",
-                 tenant: str = "VANGUARD", user: str = "vanguard", churn: Churn | None = None) -> None:
+                 tenant: str = "VANGUARD", user: str = "vanguard", churn: Churn | None = None,
+                 store: SimStore | None = None) -> None:
         self.api_key, self.tenant, self.user = api_key, tenant, user
         self.seed = seed
         self.rng = random.Random(seed)
@@ -109,6 +120,14 @@ class PemsSimulator:
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self.orgs: dict[str, dict[str, SimRecord]] = {}
         self.next_index: dict[str, int] = {}
+        self.store = store
+        self._change = None  # the store's open change while one is being made
+        self._stored_version, self._generation = -1, None
+        if store is not None:
+            store.seed(organizations, records, seed=seed)
+            with self.lock:
+                self._load(store.load())
+            return
         for org in organizations:
             self.orgs[org] = {}
             for record in demo_data.generate_records(org, records, seed=seed):
@@ -123,7 +142,88 @@ class PemsSimulator:
         data["lastModified"] = mapping.iso_stamp(modified)
         record = SimRecord(data, recordid, modified)
         self.orgs[org][data["pfaId"]] = record
+        if self._change is not None:
+            self._change.put(org, data["pfaId"], data, recordid, modified)
         return record
+
+    def _drop(self, org: str, rid: str) -> bool:
+        if self.orgs[org].pop(rid, None) is None:
+            return False
+        if self._change is not None:
+            self._change.delete(org, rid)
+        return True
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold the simulator for a change. With a store, the change is one transaction that
+        holds the store (other processes' changes wait), starts by catching up with what they
+        changed, and stores what this one changes when the block ends."""
+        with self.lock:
+            if self.store is None:
+                yield
+                return
+            try:
+                with self.store.change() as change:
+                    if change.state.generation != self._generation:
+                        self._load(change.load())
+                    else:
+                        self._catch_up(change.since(self._stored_version))
+                    self._change = change
+                    yield
+                    self._change = None
+                self._stored_version = change.version
+            except BaseException:
+                self._generation = None  # the memory may hold what was rolled back: load afresh next time
+                raise
+            finally:
+                self._change = None
+
+    def refresh(self) -> None:
+        """Catch up with the store (what other processes changed); nothing without one."""
+        if self.store is None:
+            return
+        with self.lock:
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
+        state = self.store.state()
+        self.clock_offset = state.clock_offset
+        if state.generation != self._generation:
+            self._load(self.store.load())
+        elif state.version != self._stored_version:
+            self._catch_up(self.store.changes_since(self._stored_version))
+
+    def _load(self, loaded: Loaded) -> None:
+        """Replace the memory with everything the store holds."""
+        self.orgs = {org: {} for org in loaded.next_index}
+        self._catch_up(loaded)
+        self._generation = loaded.state.generation
+        self._touch()
+
+    def _catch_up(self, loaded: Loaded) -> None:
+        for org, next_index in loaded.next_index.items():
+            self.orgs.setdefault(org, {})
+            self.next_index[org] = next_index
+        for row in loaded.records:
+            if row.deleted:
+                self.orgs[row.organization].pop(row.id, None)
+            else:
+                self.orgs[row.organization][row.id] = SimRecord(row.data, row.recordid, row.modified)
+        self.seed, self.clock_offset = loaded.state.seed, loaded.state.clock_offset
+        self._stored_version = loaded.state.version
+        if loaded.records:
+            self._touch()
+
+    def _known_answer(self, key: str) -> tuple[int, dict] | None:
+        if self._change is not None:
+            return self._change.answer(key)
+        return self.store.answer(key) if self.store is not None else self._idempotent.get(key)
+
+    def _remember_answer(self, key: str, status: int, body: dict) -> None:
+        if self._change is not None:
+            self._change.remember(key, status, body)
+        else:
+            self._idempotent[key] = (status, body)
 
     def _touch(self) -> None:
         self.version += 1
@@ -140,7 +240,7 @@ class PemsSimulator:
     def change_records(self, org: str, count: int, seed: int | None = None) -> list[str]:
         """Change `count` random records (forecast end, rate or area); return their ids."""
         rng = random.Random(seed if seed is not None else self.rng.random())
-        with self.lock:
+        with self._changing():
             ids = rng.sample(sorted(self.orgs[org]), min(count, len(self.orgs[org])))
             for rid in ids:
                 rec = self.orgs[org][rid]
@@ -154,23 +254,26 @@ class PemsSimulator:
         return ids
 
     def delete_records(self, org: str, ids: list[str]) -> list[str]:
-        with self.lock:
-            gone = [rid for rid in ids if self.orgs[org].pop(rid, None) is not None]
+        with self._changing():
+            gone = [rid for rid in ids if self._drop(org, rid)]
             self._touch()
         return gone
 
     def add_records(self, org: str, count: int) -> list[str]:
-        with self.lock:
+        with self._changing():
             start = self.next_index[org]
             added = []
             for record in demo_data.generate_records(org, count, seed=self.seed, start=start):
                 self._put(org, record, 1, self._now(datetime.min.replace(tzinfo=timezone.utc)))
                 added.append(record["pfaId"])
             self.next_index[org] = start + count
+            if self._change is not None:
+                self._change.set_next_index(org, start + count)
             self._touch()
         return added
 
     def set_malformed(self, org: str, share: float, seed: int = 1) -> list[str]:
+        self.refresh()
         ids = sorted(self.orgs[org])
         chosen = random.Random(seed).sample(ids, int(len(ids) * share))
         self.faults.malformed_ids[org] = set(chosen)
@@ -179,6 +282,8 @@ class PemsSimulator:
     def snapshot(self, org: str) -> dict[str, tuple[dict, int]]:
         """Every record of `org` as (registry record, recordid): what a perfect mirror holds."""
         with self.lock:
+            if self.store is not None:
+                self._refresh_locked()
             return {rid: (dict(r.data), r.recordid) for rid, r in self.orgs[org].items()}
 
     # -- churn and clock -----------------------------------------------------------------------
@@ -190,7 +295,10 @@ class PemsSimulator:
 
     def advance_clock(self, seconds: float) -> datetime:
         with self.lock:
-            self.clock_offset += timedelta(seconds=seconds)
+            if self.store is not None:
+                self.clock_offset = self.store.advance_clock(seconds)
+            else:
+                self.clock_offset += timedelta(seconds=seconds)
         return self.clock()
 
     def _churn_before_read(self, org: str) -> None:
@@ -239,6 +347,7 @@ class PemsSimulator:
         offset into a list that changed since the previous page skips or repeats rows, a key
         filter (`pfs_id > last`) does not.
         """
+        self.refresh()
         self._churn_before_read(request.headers.get("organization", ""))
         refused = await self._gate(request)
         if refused is not None:
@@ -350,7 +459,10 @@ class PemsSimulator:
             return Response(status_code=400)
         except (ValueError, KeyError, TypeError):
             return _alert(400, "INVALID_REQUEST", "The UPDATE request is malformed.")
-        with self.lock:
+        with self._changing():
+            known = self._known_answer(key) if key else None
+            if known is not None:  # the same key reached PEMS meanwhile (another process, a retry)
+                return JSONResponse(known[1], status_code=known[0])
             record = self.orgs.get(org, {}).get(rid)
             if record is None:
                 return _alert(404, "RECORD_NOT_FOUND", f"Record {rid[:40]} does not exist.")
@@ -369,7 +481,7 @@ class PemsSimulator:
             self.write_counts[(org, rid)] += 1
             body = {"Result": {"ResultData": {"DATARECORD": [{"DATAFIELD": updated.fields()}]}}}
             if key:
-                self._idempotent[key] = (200, body)
+                self._remember_answer(key, 200, body)
         return await self._answer_write(body)
 
     # -- write faults and idempotency ----------------------------------------------------------
@@ -379,13 +491,14 @@ class PemsSimulator:
         if not key:
             return None
         with self.lock:
-            if key not in self._idempotent:
+            known = self._known_answer(key)
+            if known is None:
                 return None
             if self.faults.busy_on_replay > 0:
                 self.faults.busy_on_replay -= 1
                 self.write_faults["busy_on_replay"] += 1
                 return _alert(200, "SERVER_BUSY", "A request with this idempotency key is still being processed.")
-            status, body = self._idempotent[key]
+            status, body = known
         return JSONResponse(body, status_code=status)
 
     def _refuse_write(self) -> Response | None:
@@ -423,7 +536,7 @@ class PemsSimulator:
 
     def edit_record(self, org: str, rid: str, changes: dict) -> int | None:
         """Another PEMS user edits a record: its fields change and its recordid moves on."""
-        with self.lock:
+        with self._changing():
             record = self.orgs.get(org, {}).get(rid)
             if record is None:
                 return None
@@ -521,6 +634,7 @@ class PemsSimulator:
         return JSONResponse({"now": mapping.iso_stamp(self.advance_clock(float(body.get("advance_seconds", 0))))})
 
     async def _control_records(self, request: Request) -> Response:
+        self.refresh()
         org = request.query_params.get("org", "")
         if org not in self.orgs:
             return _alert(404, "ORGANIZATION_NOT_FOUND", "Unknown organization.")

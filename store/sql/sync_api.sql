@@ -7,7 +7,7 @@ ON CONFLICT (organization_id) DO UPDATE
 
 -- name: recent_runs
 SELECT id, direction, kind, status, fetched, inserted, updated, unchanged, deleted, malformed, failed, error,
-       started_at, finished_at, extract(epoch FROM finished_at - started_at)::float8
+       started_at, finished_at, extract(epoch FROM finished_at - started_at)::float8, detail ->> 'pems'
 FROM vanguard.sync_runs
 WHERE organization_id = %(org)s
 ORDER BY id DESC

@@ -66,8 +66,8 @@ def sync_due_organizations(app_url: str, client: PemsClient, schedule: Schedule,
         outcome = sync_organization(app_url, client, org, full=full, max_delete_share=schedule.max_delete_share,
                                     overlap_seconds=schedule.overlap_seconds,
                                     progress=progress(org) if progress else None)
-        log.info("sync %s (%s): %s, %d fetched, %d inserted, %d updated, %d deleted", org, outcome.kind,
-                 outcome.status, outcome.fetched, outcome.inserted, outcome.updated, outcome.deleted)
+        log.info("sync %s (%s) from %s: %s, %d fetched, %d inserted, %d updated, %d deleted", org, outcome.kind,
+                 outcome.pems, outcome.status, outcome.fetched, outcome.inserted, outcome.updated, outcome.deleted)
         if report:
             report(outcome)
         results.append(outcome)

@@ -42,6 +42,7 @@ class SyncResult:
     organization_id: str
     kind: str
     status: str = "running"
+    pems: str | None = None  # which PEMS the run read (the built-in simulator of a data dir, or a URL)
     fetched: int = 0
     inserted: int = 0
     updated: int = 0
@@ -93,12 +94,13 @@ def sync_organization(
         watermark = state[0] if state else None
         kind = "full" if full or watermark is None else "incremental"
         run_id = conn.execute(_Q["insert_sync_run"], {"org": org, "direction": "read", "kind": kind}).fetchone()[0]
-        result = SyncResult(run_id=run_id, organization_id=org, kind=kind, watermark_from=watermark)
+        result = SyncResult(run_id=run_id, organization_id=org, kind=kind, watermark_from=watermark,
+                            pems=client.settings.display_name)
         conn.execute(_Q["note_sync_attempt"], {"org": org})
         if not conn.execute(_Q["try_sync_lock"], {"key": lock_key}).fetchone()[0]:
             result.status = "skipped"
             result.error = "another sync of this organization is running"
-            log.info("sync of %s skipped: already running", org)
+            log.info("sync of %s from %s skipped: already running", org, result.pems)
             _finish(conn, result)
             return result
         try:
@@ -111,7 +113,7 @@ def sync_organization(
             result.status = "failed"
             result.inserted = result.updated = result.unchanged = result.deleted = 0  # rolled back
             result.error = exc.message if isinstance(exc, StoreError) else f"database error ({type(exc).__name__})"
-            log.warning("sync of %s failed: %s", org, result.error)
+            log.warning("sync of %s from %s failed: %s", org, result.pems, result.error)
             _finish(conn, result)
         finally:
             conn.execute(_Q["release_sync_lock"], {"key": lock_key})
@@ -262,7 +264,7 @@ def _finish(conn: psycopg.Connection, result: SyncResult) -> None:
         "updated": result.updated, "unchanged": result.unchanged, "deleted": result.deleted,
         "malformed": result.malformed, "failed": 0, "watermark_from": result.watermark_from,
         "watermark_to": result.watermark_to, "error": result.error,
-        "detail": Jsonb({"malformed_rows": result.malformed_rows, "flagged_drafts": result.flagged_drafts,
+        "detail": Jsonb({"pems": result.pems, "malformed_rows": result.malformed_rows, "flagged_drafts": result.flagged_drafts,
                          "confirmed_present": result.confirmed_present,
                          "watermark_held_back": result.watermark_held_back, "timings": result.timings}),
     })

@@ -133,7 +133,7 @@ def deliver_outbox(app_url: str, client: PemsClient, *, org: str | None = None, 
                 result.claimed += 1
                 _Courier(conn, client, result, max_attempts, backoff_seconds).deliver(claim)
             for run_org, result in sorted(by_org.items()):
-                _log_write_run(conn, run_org, result)
+                _log_write_run(conn, run_org, result, client.settings.display_name)
                 total.add(result)
             if not any(r.rebased for r in by_org.values()):
                 break
@@ -302,12 +302,12 @@ def _applied(payload: dict, current: Row) -> bool:
             and _holds_changes(payload, current))
 
 
-def _log_write_run(conn: psycopg.Connection, org: str, result: DeliveryResult) -> None:
+def _log_write_run(conn: psycopg.Connection, org: str, result: DeliveryResult, pems: str) -> None:
     run_id = conn.execute(_SYNC["insert_sync_run"], {"org": org, "direction": "write", "kind": "writeback"}).fetchone()[0]
     conn.execute(_SYNC["finish_sync_run"], {
         "id": run_id, "status": "failed" if result.errors and not result.synced else "succeeded",
         "fetched": result.claimed, "inserted": 0, "updated": result.synced, "unchanged": 0, "deleted": 0,
         "malformed": 0, "failed": result.errors + result.conflicts, "watermark_from": None, "watermark_to": None,
-        "error": None, "detail": Jsonb({"conflicts": result.conflicts, "rebased": result.rebased,
+        "error": None, "detail": Jsonb({"pems": pems, "conflicts": result.conflicts, "rebased": result.rebased,
                                         "retrying": result.retrying, "lease_lost": result.lost}),
     })
