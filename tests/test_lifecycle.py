@@ -98,6 +98,7 @@ def test_sigterm_during_the_start_up_work_still_stops_the_embedded_server(tmp_pa
         output, _ = proc.communicate(timeout=60)
         assert proc.returncode == 128 + signal.SIGTERM, "".join(lines) + output
         assert "PFA Vanguard on" not in output, "the signal came too late to test the start-up work"
+        assert "INFO" not in "".join(lines) + output, "library log lines at the default level"
         assert_stopped(pid, pgdata)
     finally:
         stop_leftover(pid)
