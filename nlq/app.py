@@ -29,6 +29,7 @@ from nlq.auth import routes as auth_routes
 from nlq.auth.ratelimit import LoginLimiter
 from nlq.auth.tokens import TokenSigner
 from nlq.config import Settings
+from nlq.docs_assets import install_docs
 from nlq.errors import install_error_handlers
 from nlq.forwarded import ForwardedHeadersMiddleware
 from nlq.openapi import install_openapi
@@ -110,7 +111,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         summary="Natural-language queries, drafts and write-back over a PostgreSQL mirror of PEMS.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served by install_docs, from the package rather than a CDN
     )
+    install_docs(app)
     install_error_handlers(app)
     install_openapi(app)
     install_request_metrics(app)

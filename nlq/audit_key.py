@@ -24,6 +24,7 @@ class AuditKeyUnusable(StoreError):
     """The audit key file cannot be used."""
 
     code = "audit_key_unusable"
+    exit_status = 2  # at the command line: a configuration error
 
 
 def load_audit_key(settings: Settings) -> bytes:

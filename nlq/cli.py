@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -82,6 +83,7 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq import progress
     from nlq.seed import seed_demo
 
     with _open(settings) as urls:
@@ -90,21 +92,23 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             codes = seed_demo(
                 conn, organizations=args.orgs, records=args.records, seed=args.seed,
                 progress=lambda code, n: print(f"  {code}: {n:,} records", flush=True),
+                track=lambda code, records: progress.track(records, f"  {code}: loading", total=args.records),
             )
     print(f"seeded {len(codes)} organization(s) x {args.records:,} records")
     return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from nlq.app import create_app
+    from nlq.cli_options import uvicorn_level
+    from nlq.lifecycle import claim_port, serve_until_signalled
     from nlq.pems import open_pems
     from nlq.seed import DEMO_USERS, database_is_empty, seed_demo
 
     host = args.host or settings.host
     port = args.port or settings.port
-    with _open(settings) as urls, open_pems(settings, urls) as pems:
+    # A busy port fails here, before the database, the sync or any output.
+    with claim_port(host, port) as sock, _open(settings) as urls, open_pems(settings, urls) as pems:
         _upgrade(settings, urls)
         if settings.demo:
             with psycopg.connect(urls.app) as conn:
@@ -121,9 +125,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if settings.demo:
             print("demo logins: " + ", ".join(f"{u.username} / {u.password} ({u.role}{'' if u.sees_costs else ', costs hidden'})"
                                            for u in DEMO_USERS))
-        # The app itself believes X-Forwarded-* only from VANGUARD_FORWARDED_ALLOW_IPS (nlq/forwarded.py).
-        uvicorn.run(create_app(settings, urls, pems.settings), host=host, port=port, log_level=settings.log_level,
-                    proxy_headers=False)
+        stopped = serve_until_signalled(create_app(settings, urls, pems.settings), sock,
+                                        log_level=uvicorn_level(args.log_level),
+                                        on_stop=lambda name: print(f"stopping ({name}) ...", flush=True))
+    print(f"PFA Vanguard stopped ({stopped.name})", flush=True)
     return 0
 
 
@@ -165,13 +170,16 @@ def _sync_due(app_url: str, pems_settings, settings: Settings) -> None:
 
 
 def _progress_line(org: str):
-    if not sys.stdout.isatty():
-        return None
-    return lambda fetched: print(f"\r  {org}: {fetched:,} records read", end="", flush=True)
+    from nlq import progress
+
+    return progress.counter(f"  {org}: reading", unit="records") if progress.enabled() else None
 
 
 def _print_sync_result(result) -> None:
-    print(f"\r  {result.organization_id}: {result.kind} sync {result.status}: {result.fetched:,} read, "
+    from nlq import progress
+
+    progress.clear()
+    print(f"  {result.organization_id}: {result.kind} sync {result.status}: {result.fetched:,} read, "
           f"{result.inserted:,} inserted, {result.updated:,} updated, {result.unchanged:,} unchanged, "
           f"{result.deleted:,} deleted, {result.malformed:,} malformed" + (f" ({result.error})" if result.error else ""),
           flush=True)
@@ -551,6 +559,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="answer accuracy: ask the question set end to end, score the rows")
     add_eval_arguments(evaluate)
     evaluate.set_defaults(handler=cmd_eval)
+
+    from nlq.cli_options import add_output_options
+
+    add_output_options(parser)
     return parser
 
 
@@ -584,22 +596,36 @@ def _bounded(low: int, high: int):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from nlq import cli_errors, lifecycle, progress
+    from nlq.cli_options import configure_logging
+
     args = build_parser().parse_args(argv)
+    lifecycle.install_signal_handlers()
     try:
         settings = Settings()
-    except ValueError as exc:
-        print(f"vanguard: invalid configuration: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        print(f"vanguard: invalid configuration: {cli_errors.describe_settings_error(exc, Settings)}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpx2"):  # one line per PEMS page or model call is noise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args.log_level = configure_logging(settings.log_level, args.verbose)
+    progress.configure(args.progress)
     try:
         return args.handler(settings, args)
-    except StoreError as exc:
+    except (StoreError, cli_errors.CliError) as exc:
         print(f"vanguard: {exc.message}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_status", 1)
+    except BrokenPipeError:  # the reader of our output went away (`| head`): not an error to report
+        cli_errors.silence_broken_stdout()
+        return cli_errors.EXIT_BROKEN_PIPE
+    except OSError as exc:
+        message, status = cli_errors.describe_os_error(exc)
+        print(f"vanguard: {message}", file=sys.stderr)
+        return status
     except KeyboardInterrupt:
-        return 130
+        return lifecycle.exit_status_for(signal.SIGINT)
+    except lifecycle.Terminated as exc:
+        return lifecycle.exit_status_for(exc.signum)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nlq.ask.fairshare import ShareLimits
 from nlq.forwarded import TrustedProxies
+from nlq.setting_checks import check_database_url, check_http_url
 from store.pems.client import PemsSettings
 from store.reader import ExecutionLimits
 from store.roles import ReaderLimits
@@ -44,7 +45,8 @@ class Settings(BaseSettings):
     demo: bool = Field(default=True, description="Seed demo organizations, records and users into an empty database.")
     demo_orgs: int = Field(default=3, ge=1, le=100, description="Demo organizations to seed.")
     demo_records: int = Field(default=2000, ge=1, le=2_000_000, description="Demo records per organization.")
-    log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="warning", description="Log level of the service and the CLI: debug, info, warning, error (`-v`: info, `-vv`: debug).")
     jwt_secret: SecretStr | None = Field(default=None, description="Key that signs access tokens (32+ characters). Unset: a key generated once and kept in the database.")
     audit_key: SecretStr | None = Field(default=None, min_length=32, description="Key that seals the audit ledger (HMAC-SHA256, 32+ characters), the same for every API process. Unset: a key generated once into `audit.key` in the data directory (mode 0600).")
     token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, description="Lifetime of an access token.")
@@ -84,6 +86,12 @@ class Settings(BaseSettings):
     replica_wait_ms: int = Field(default=500, ge=0, le=10_000, description="When VANGUARD_READER_DATABASE_URL is a hot standby: how long an NL answer waits for it to replay the asker's latest drafts before the primary answers.")
     reader_pool_size: int = Field(default=5, ge=1, le=200, description="Connections the reader (NL query) pool holds at most (per API process).")
     pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120, description="How long a request waits for a pooled connection before it is answered 503 with Retry-After.")
+
+    _database_urls_parse = field_validator("database_url", "app_database_url", "reader_database_url")(
+        lambda value: check_database_url(value))  # a malformed URL is a configuration error, not a traceback later
+    _http_urls_parse = field_validator("pems_base_url", "llm_base_url")(lambda value: check_http_url(value))
+    _log_level_any_case = field_validator("log_level", mode="before")(
+        lambda value: value.lower() if isinstance(value, str) else value)
 
     @field_validator("forwarded_allow_ips")
     @classmethod

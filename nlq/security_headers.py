@@ -9,17 +9,18 @@ from __future__ import annotations
 
 # JSON and text have no business running scripts or being framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# FastAPI's documentation pages load Swagger UI / ReDoc from jsDelivr with a small inline script.
-DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-            "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-            "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; "
+# The documentation pages (nlq/docs_assets.py) send their own, stricter policy with the hash of their
+# inline script; this is the fallback for anything else under /docs or /redoc. Same origin only:
+# Swagger UI and ReDoc are served from the package, never from a CDN.
+DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; worker-src blob:; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 DOCS_PATHS = ("/docs", "/redoc")
+ASSET_PATHS = ("/static/", "/docs-assets/")
 
 
 def _headers_for(path: str) -> list[tuple[bytes, bytes]]:
-    if path.startswith("/static/"):
+    if path.startswith(ASSET_PATHS):
         return [(b"x-content-type-options", b"nosniff")]  # cacheable assets, served as their own type
     csp = DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
     return [(b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import psycopg
@@ -40,19 +40,23 @@ def seed_demo(
     seed: int = 7,
     load_records: bool = True,
     progress: Callable[[str, int], None] | None = None,
+    track: Callable[[str, Iterable[dict]], Iterable[dict]] | None = None,
 ) -> list[str]:
     """Load demo organizations, their records and the demo users in one transaction.
 
     With `load_records=False` only organizations and users are created: `vanguard serve` fills
     the mirror by syncing from the PEMS simulator, which generates the same records.
     Returns the organization codes. Users that already exist keep their passwords.
+    `progress(code, written)` hears of each loaded organization; `track(code, records)` may wrap
+    the records on their way into the mirror (a progress bar).
     """
     codes = demo_data.organization_codes(organizations)
     with conn.transaction():
         for code in codes:
             accounts.upsert_organization(conn, code, f"Demo project {code}")
             if load_records:
-                written = mirror.copy_records(conn, demo_data.generate_records(code, records, seed=seed))
+                generated = demo_data.generate_records(code, records, seed=seed)
+                written = mirror.copy_records(conn, track(code, generated) if track else generated)
                 if progress:
                     progress(code, written)
         for user in DEMO_USERS:

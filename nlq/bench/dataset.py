@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from nlq import progress
 from nlq.auth.passwords import hash_password
 from store.draft_rules import check_draft
 from store import accounts, demo_data, mirror
@@ -42,10 +43,14 @@ def build(urls: DatabaseUrls, records: int, orgs: int, drafts: int) -> Dataset:
     per_org = records // orgs
     first = list(demo_data.generate_records(codes[0], per_org))
     with psycopg.connect(urls.app, autocommit=True) as conn:
+        loaded = progress.bar("  loading the mirror", total=per_org * len(codes))
         for code in codes:
             accounts.upsert_organization(conn, code, code)
             with conn.transaction():
-                mirror.copy_records(conn, first if code == codes[0] else demo_data.generate_records(code, per_org))
+                rows = first if code == codes[0] else demo_data.generate_records(code, per_org)
+                mirror.copy_records(conn, _counted(rows, loaded))
+        loaded.close()
+        progress.note(f"  {len(codes) * per_org:,} records loaded; drafts, KPIs, statistics ...")
         password = hash_password(PASSWORD)
         user = accounts.insert_user(conn, "bench", password)
         for code in codes:
@@ -61,10 +66,17 @@ def build(urls: DatabaseUrls, records: int, orgs: int, drafts: int) -> Dataset:
         # Committing needs a PEMS record number; the demo rows have none until a sync writes them.
         conn.execute("UPDATE vanguard.pfa_mirror SET pems_record_id = 1 WHERE organization_id = %s", (codes[0],))
     # A settled database, as autovacuum leaves one: statistics, visibility map, no dead rows from loading.
+    progress.note("  VACUUM (ANALYZE) ...")
     with psycopg.connect(urls.admin, autocommit=True) as conn:
         for table in ("pfa_mirror", "pfa_draft"):
             conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier("vanguard", table)))
     return Dataset(urls, codes, per_org, user)
+
+
+def _counted(rows, shown) -> Iterator[dict]:
+    for row in rows:
+        yield row
+        shown.update()
 
 
 def _valid_drafts(records: list[dict], count: int) -> list[tuple[str, dict]]:

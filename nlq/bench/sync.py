@@ -11,6 +11,7 @@ import time
 import httpx
 import psycopg
 
+from nlq import progress
 from nlq.bench import Result
 from store import accounts
 from nlq.bench.dataset import fresh_database
@@ -54,9 +55,11 @@ def bench_sync(records: int) -> list[Result]:
             with psycopg.connect(urls.app, autocommit=True) as conn:
                 accounts.upsert_organization(conn, ORG, "bench")
             client = PemsClient(PemsSettings(url, api_key="bench", page_size=5000))
+            reading = progress.counter(f"  sync: reading {records:,} records") if progress.enabled() else None
             started = time.perf_counter()
-            full = sync_organization(urls.app, client, ORG)
+            full = sync_organization(urls.app, client, ORG, progress=reading)
             full_seconds = time.perf_counter() - started
+            progress.clear()
             if full.status != "succeeded" or full.inserted != records:
                 raise RuntimeError(f"full sync did not complete: {full.status} {full.error}")
             httpx.post(f"{url}/_control/change", json={"org": ORG, "count": records // 100, "seed": 1}, timeout=60)

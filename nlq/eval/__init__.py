@@ -74,12 +74,13 @@ def run_eval(settings: Settings, args: argparse.Namespace,
     # The service's modules load only once the arguments are known to be good (a quick exit 2).
     from nlq.eval.report import check_thresholds, print_report, result_record, summarize
     from nlq.eval.run import InvalidGold, evaluate, open_service
+    from nlq.progress import enabled as progress_enabled
 
     options = {"database": database} if database else {}
     print("building the demo data and starting the service ...", file=sys.stderr, flush=True)
     with open_service(settings, org, args.user, **options) as service:
         try:
-            results = asyncio.run(evaluate(service, questions, password, settings, progress=sys.stderr.isatty()))
+            results = asyncio.run(evaluate(service, questions, password, settings, progress=progress_enabled()))
         except InvalidGold as exc:
             return _bad(exc.message)
     summary = summarize(results)

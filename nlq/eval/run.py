@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from nlq.app import create_app
+from nlq.progress import bar as progress_bar
 from nlq.bench.dataset import fresh_database
 from nlq.config import Settings
 from nlq.errors import NlqError
@@ -165,15 +165,16 @@ async def evaluate(service: Service, questions: list[Question], password: str, s
         login = await client.post("/api/auth/login", json={"username": service.username, "password": password})
         login.raise_for_status()
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        for number, q in enumerate(questions, 1):
+        asked = progress_bar("  asking", total=len(questions), unit="questions") if progress else None
+        for q in questions:
             started = time.perf_counter()
             answer = await ask(client, headers, service.org, q.question)
             seconds = time.perf_counter() - started
             verdict = score(golds[q.id], answer)
             results.append(Result(question=q, verdict=verdict.verdict, diff=verdict.diff, answer=answer,
                                   gold=golds[q.id], seconds=seconds, mapping=verdict.mapping))
-            if progress:
-                print(f"\r  {number}/{len(questions)} asked", end="", file=sys.stderr, flush=True)
-    if progress:
-        print(file=sys.stderr)
+            if asked is not None:
+                asked.update()
+        if asked is not None:
+            asked.close()
     return results
