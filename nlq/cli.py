@@ -100,10 +100,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from nlq.app import create_app
     from nlq.pems import open_pems
+    from nlq import bootstrap, production_guard
     from nlq.seed import DEMO_USERS, database_is_empty, seed_demo
 
     host = args.host or settings.host
     port = args.port or settings.port
+    if (status := production_guard.refused(production_guard.check_serve, settings, host)) is not None:
+        return status
     with _open(settings) as urls, open_pems(settings) as pems:
         _upgrade(settings, urls)
         if settings.demo:
@@ -112,6 +115,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"creating {settings.demo_orgs} demo organization(s) and the demo users ...")
                     seed_demo(conn, organizations=settings.demo_orgs, records=settings.demo_records,
                               load_records=False)
+        with psycopg.connect(urls.app) as conn:
+            if (status := production_guard.refused(production_guard.check_demo_logins, settings, host, conn)) is not None:
+                return status
+            if hint := bootstrap.first_admin_hint(conn):
+                print(hint)
         if pems.simulated_organizations is not None:
             print(f"PEMS: built-in simulator at {pems.settings.base_url}")
             _sync_due(urls.app, pems.settings, settings)
@@ -176,8 +184,11 @@ def _print_sync_result(result) -> None:
 
 
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq import production_guard
     from nlq.pems import open_pems
 
+    if (status := production_guard.refused(production_guard.check_pems, settings)) is not None:
+        return status
     with _open(settings) as urls, open_pems(settings) as pems:
         _upgrade(settings, urls)
         return 0 if _sync_all(urls.app, pems.settings, args.org, full=args.full, settings=settings) else 1
@@ -243,6 +254,18 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
         if args.org:
             accounts.upsert_membership(conn, user_id, args.org, args.role)
     print(f"user {args.username} created" + (f" ({args.role} in {args.org})" if args.org else ""))
+    return 0
+
+
+def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq.auth.passwords import hash_password
+    from store import accounts
+
+    password = _read_password(args)
+    with _app_connection(settings) as conn:
+        if not accounts.set_password(conn, args.username, hash_password(password)):
+            raise UnknownUser(f"user {args.username} does not exist")
+    print(f"password of {args.username} changed")
     return 0
 
 
@@ -469,6 +492,10 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--role", choices=["viewer", "editor", "admin"], default="viewer")
     users_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     users_add.set_defaults(handler=cmd_users_add)
+    users_password = users_commands.add_parser("set-password", help="give a user a new password (asked, or read from stdin)")
+    users_password.add_argument("username", type=_username)
+    users_password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    users_password.set_defaults(handler=cmd_users_set_password)
     users_list = users_commands.add_parser("list", help="list users and their roles")
     users_list.set_defaults(handler=cmd_users_list)
     users_role = users_commands.add_parser("set-role", help="set a user's role in an organization")
