@@ -89,6 +89,30 @@ def test_the_proxy_is_the_only_trusted_forwarder_and_the_app_port_stays_on_loopb
         spec["services"]["proxy"]["volumes"]
 
 
+def test_the_example_env_file_names_every_required_variable_and_yields_valid_settings():
+    lines = [line for line in (ROOT / "deploy" / "env.example").read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    example = dict(line.split("=", 1) for line in lines)
+    assert REQUIRED <= set(example) and all(example[name] == "" for name in REQUIRED), "no secret in the example"
+    filled = {**example, **site_secrets(), "VANGUARD_PEMS_BASE_URL": "https://eam.example.com"}
+    env = service_environment("app", filled)
+    settings = Settings.model_validate({k.removeprefix("VANGUARD_").lower(): v for k, v in env.items()
+                                        if k.startswith("VANGUARD_")})
+    assert settings.pems_base_url == "https://eam.example.com" and not settings.demo
+    assert not settings.pems_settings().api_key and not settings.pems_settings().user  # empty is unset
+    assert not settings.use_openai()  # no LLM configured: the offline parser
+    assert set(example["COMPOSE_PROFILES"].split(",")) <= {"proxy", "ollama"}
+
+
+def test_the_caddyfile_is_valid():
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed (apt-get install caddy) to validate deploy/Caddyfile")
+    result = subprocess.run([caddy, "validate", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
+                            capture_output=True, text=True, timeout=60, env={**os.environ, "VANGUARD_DOMAIN": "vanguard.example.com"})
+    assert result.returncode == 0 and "Valid configuration" in result.stdout + result.stderr, result.stderr
+
+
 def test_the_build_context_is_only_what_the_dockerfile_copies():
     patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
