@@ -103,10 +103,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from nlq.cli_options import uvicorn_level
     from nlq.lifecycle import claim_port, serve_until_signalled
     from nlq.pems import open_pems
+    from nlq import bootstrap, production_guard
     from nlq.seed import DEMO_USERS, database_is_empty, seed_demo
 
     host = args.host or settings.host
     port = args.port or settings.port
+    if (status := production_guard.refused(production_guard.check_serve, settings, host)) is not None:
+        return status
     # A busy port fails here, before the database, the sync or any output.
     with claim_port(host, port) as sock, _open(settings) as urls, open_pems(settings, urls) as pems:
         _upgrade(settings, urls)
@@ -116,6 +119,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"creating {settings.demo_orgs} demo organization(s) and the demo users ...")
                     seed_demo(conn, organizations=settings.demo_orgs, records=settings.demo_records,
                               load_records=False)
+        with psycopg.connect(urls.app) as conn:
+            if (status := production_guard.refused(production_guard.check_demo_logins, settings, host, conn)) is not None:
+                return status
+            if hint := bootstrap.first_admin_hint(conn):
+                print(hint)
         if pems.simulated_organizations is not None:
             print(f"PEMS: {pems.name} (on {pems.settings.base_url})")
             _sync_due(urls.app, pems.settings, settings)
@@ -186,8 +194,11 @@ def _print_sync_result(result) -> None:
 
 
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq import production_guard
     from nlq.pems import open_pems
 
+    if (status := production_guard.refused(production_guard.check_pems, settings)) is not None:
+        return status
     with _open(settings) as urls, open_pems(settings, urls) as pems:
         _upgrade(settings, urls)
         return 0 if _sync_all(urls.app, pems.settings, args.org, full=args.full, settings=settings) else 1
@@ -261,6 +272,18 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
             if args.costs is not None:
                 accounts.set_cost_visibility(conn, user_id, args.org, args.costs == "shown")
     print(f"user {args.username} created" + (f" ({args.role} in {args.org}{_costs_note(args)})" if args.org else ""))
+    return 0
+
+
+def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    from nlq.auth.passwords import hash_password
+    from store import accounts
+
+    password = _read_password(args)
+    with _app_connection(settings) as conn:
+        if not accounts.set_password(conn, args.username, hash_password(password)):
+            raise UnknownUser(f"user {args.username} does not exist")
+    print(f"password of {args.username} changed")
     return 0
 
 
@@ -505,6 +528,10 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--costs", choices=["shown", "hidden"],
                            help="show or hide money (rates, prices, costs, variance) in --org (default: shown)")
     users_add.set_defaults(handler=cmd_users_add)
+    users_password = users_commands.add_parser("set-password", help="give a user a new password (asked, or read from stdin)")
+    users_password.add_argument("username", type=_username)
+    users_password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    users_password.set_defaults(handler=cmd_users_set_password)
     users_list = users_commands.add_parser("list", help="list users and their roles")
     users_list.set_defaults(handler=cmd_users_list)
     users_role = users_commands.add_parser("set-role", help="set a user's role in an organization")

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     reader_work_mem: str = Field(default="32MB", description="work_mem pinned on the reader role.")
     reader_temp_file_limit: str = Field(default="256MB", description="temp_file_limit pinned on the reader role.")
     demo: bool = Field(default=True, description="Seed demo organizations, records and users into an empty database.")
+    demo_public: bool = Field(default=False, description="Allow the demo users (published passwords) when `vanguard serve` listens on a non-loopback address.")
     demo_orgs: int = Field(default=3, ge=1, le=100, description="Demo organizations to seed.")
     demo_records: int = Field(default=2000, ge=1, le=2_000_000, description="Demo records per organization.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
@@ -71,6 +72,10 @@ class Settings(BaseSettings):
     query_queue_seconds: float = Field(default=3.0, ge=0, le=60, description="How long an NL statement waits for a free slot before `busy`.")
     bulk_max_records: int = Field(default=5000, ge=1, le=50_000, description="A bulk-edit plan matching more records than this is refused with the count.")
     pems_base_url: str | None = Field(default=None, description="PEMS (HxGN EAM) base URL. Unset: the built-in simulator with the demo organizations.")
+    pems: Literal["auto", "simulator"] = Field(
+        default="auto",
+        description="`simulator`: use the built-in PEMS simulator even with an external database (which is refused "
+                    "otherwise, see nlq/production_guard.py). `auto`: VANGUARD_PEMS_BASE_URL when set, else the simulator.")
     pems_api_key: SecretStr | None = Field(default=None, description="PEMS API key (sent as X-API-KEY).")
     pems_user: str | None = Field(default=None, description="PEMS user for Basic auth (when no API key is set).")
     pems_password: SecretStr | None = Field(default=None, description="PEMS password for Basic auth.")
@@ -102,10 +107,17 @@ class Settings(BaseSettings):
     def trusted_proxies(self) -> TrustedProxies:
         return TrustedProxies(self.forwarded_allow_ips)
 
-    @field_validator("audit_key", mode="before")
+    @field_validator("pems", mode="before")
+    @classmethod
+    def _empty_pems_is_auto(cls, value):
+        """`VANGUARD_PEMS=` (as compose files write an unset variable) means `auto`."""
+        return "auto" if value == "" else value
+
+    @field_validator("audit_key", "metrics_token", mode="before")
     @classmethod
     def _empty_audit_key_is_unset(cls, value):
-        """`VANGUARD_AUDIT_KEY=` (as compose files write an unset variable) means the key file."""
+        """`VANGUARD_AUDIT_KEY=` (as compose files write an unset variable) means the key file;
+        `VANGUARD_METRICS_TOKEN=` means no /metrics."""
         return None if value == "" else value
 
     def reader_limits(self) -> ReaderLimits:

@@ -25,6 +25,11 @@ def find_user_by_username(conn: psycopg.Connection, username: str) -> tuple | No
     return conn.execute(_Q["find_user_by_username"], {"username": username}).fetchone()
 
 
+def set_password(conn: psycopg.Connection, username: str, password_hash: str) -> bool:
+    """Replace a user's password hash; False when there is no such user."""
+    return conn.execute(_Q["set_password"], {"username": username, "password_hash": password_hash}).fetchone() is not None
+
+
 def upsert_membership(conn: psycopg.Connection, user_id: int, organization_id: str, role: str) -> None:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")

@@ -187,7 +187,8 @@ def serve_until_healthy(env: dict[str, str], cwd: Path) -> str:
 
 
 def test_a_restart_of_serve_syncs_only_what_the_recorded_runs_say_is_due(db, tmp_path: Path):
-    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "100", "VANGUARD_DEMO_ORGS": "2"}
+    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "100", "VANGUARD_DEMO_ORGS": "2",
+           "VANGUARD_PEMS": "simulator"}
     first = serve_until_healthy(env, tmp_path)
     assert first.count("full sync succeeded: 100 read, 100 inserted") == 2
     second = serve_until_healthy(env, tmp_path)
@@ -279,7 +280,7 @@ def test_bench_refuses_a_dataset_too_small_for_the_api_items():
 
 
 def test_orgs_and_sync_against_the_built_in_simulator(db):
-    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "120"}
+    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "120", "VANGUARD_PEMS": "simulator"}
     nothing = vanguard("sync", env=env)
     assert nothing.returncode == 0 and "no organizations registered" in nothing.stdout
     assert vanguard("orgs", "add", "HOLNG", "--name", "Demo", env=env).returncode == 0

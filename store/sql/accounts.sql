@@ -14,6 +14,11 @@ SELECT id, username, display_name, password_hash, is_active
 FROM vanguard.users
 WHERE username = %(username)s;
 
+-- name: set_password
+UPDATE vanguard.users SET password_hash = %(password_hash)s
+WHERE username = %(username)s
+RETURNING id;
+
 -- name: upsert_membership
 INSERT INTO vanguard.memberships (user_id, organization_id, role)
 VALUES (%(user_id)s, %(organization_id)s, %(role)s)
