@@ -19,6 +19,7 @@ from guardrails import Verdict
 from nlq.ask.catalog import Catalog
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
+from nlq.ask.grounding import Binding, clarify_message, ground_answer
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
 from nlq.errors import NlqError
 from nlq.guard import guard
@@ -48,6 +49,7 @@ class AskDeps:
     limits: ExecutionLimits
     bulk_max_records: int = 5000
     fair_share: FairShare = field(default_factory=FairShare)
+    vocabulary: object = None  # nlq.ask.vocabulary.VocabularyCache: value grounding (None: off)
 
 
 @dataclass
@@ -97,8 +99,11 @@ async def _timed(timings: dict, stage: str, awaitable):
         timings[stage] = round(timings.get(stage, 0) + (time.perf_counter() - started) * 1000, 2)
 
 
-async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str) -> AsyncIterator[dict]:
-    """The events of one answer, in order: status, sql, explanation, rows, summary, done (or error)."""
+async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
+                        bindings: list[Binding] = ()) -> AsyncIterator[dict]:
+    """The events of one answer, in order: status, sql, grounding (when a literal was matched to a
+    stored value), explanation, rows, summary, done; or clarify and done (a literal matched no
+    stored value or several: nothing ran); or error. `bindings` are the user's clarification choices."""
     entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question,
                        provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None))
     started = time.perf_counter()
@@ -110,9 +115,27 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
         while True:
             verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
                                                                            budget)
+            grounding = await ground_answer(deps.vocabulary, deps.provider, reply_sql, verdict, org_id=org_id,
+                                            user_id=user_id, max_rows=deps.limits.max_rows + 1, bindings=bindings)
+            entry.detail["grounding"] = grounding.audit(bindings)
+            if grounding.clarify:  # never a silent empty answer: ask, and run nothing
+                entry.verdict, entry.error_code, entry.executed_sql = "declined", "clarify", None
+                entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+                audit_id = await _write_audit(deps, entry)
+                written = True
+                yield event("clarify", {"message": clarify_message(grounding.clarify), "items": grounding.clarify,
+                                        "audit_id": audit_id})
+                yield event("done", {})
+                return
+            verdict = grounding.verdict
+            entry.executed_sql, entry.scope = verdict.sql, verdict.to_dict()["scope"]
             yield event("sql", {"sql": verdict.sql, "scope": entry.scope})
+            if grounding.rewrites:
+                yield event("grounding", [{k: r[k] for k in ("column", "from", "to")} for r in grounding.rewrites])
+                yield event("explanation", {"delta": grounding.lines() + "\n\n"})
             yield event("status", {"stage": "explaining"})
-            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict):
+            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict,
+                                        grounding.sql):
                 yield event("explanation", {"delta": piece})
             yield event("status", {"stage": "running"})
             outcome = Outcome()
@@ -213,8 +236,9 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
 
 
 async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str, reply_explanation: str,
-                   verdict: Verdict) -> AsyncIterator[str]:
-    """The model's plain-words account (from the SQL and schema only), then what actually ran."""
+                   verdict: Verdict, ran_sql: str | None = None) -> AsyncIterator[str]:
+    """The model's plain-words account (from its own SQL and the schema only: never a grounded
+    value), then what actually ran (`ran_sql`, the statement after grounding)."""
     stream = getattr(deps.provider, "stream_explanation", None)
     if stream is None:
         if reply_explanation:
@@ -230,7 +254,7 @@ async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql
         except LlmUnavailable:
             pass  # the deterministic part below always explains what ran
         entry.timings["explain_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    yield describe(original_sql, verdict, deps.limits.max_rows)
+    yield describe(ran_sql or original_sql, verdict, deps.limits.max_rows)
 
 
 async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int | None:
