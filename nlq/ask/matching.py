@@ -110,14 +110,17 @@ def _short(literal: str, values: tuple[str, ...], anywhere: bool) -> list[str]:
     if not wanted or len("".join(wanted)) < 3:
         return []
     found = []
+    n, last = len(wanted), wanted[-1]
     for value in values:
         tokens = fold(value)
-        if len(tokens) > len(wanted) and tokens[:len(wanted) - 1] == wanted[:-1] \
-                and tokens[len(wanted) - 1].startswith(wanted[-1]):
-            found.append(value)  # the value's beginning: 'Tank' -> 'Tank Farm', 'crawler crane' -> ...
-        elif anywhere and len(wanted) == 1 and len(wanted[0]) >= 3 and not wanted[0].isdigit() \
-                and any(t.startswith(wanted[0]) for t in tokens) and tokens != wanted:
-            found.append(value)
+        if len(tokens) < n or tokens == wanted:
+            continue
+        word = tokens[n - 1]
+        if tokens[:n - 1] == wanted[:-1] and ((word == last and len(tokens) > n)
+                                              or (word.startswith(last) and len(last) >= 4 and not last.isdigit())):
+            found.append(value)  # the value's beginning: 'Tank' -> 'Tank Farm', 'Scaffold' -> 'Scaffolding'
+        elif anywhere and n == 1 and len(last) >= 3 and not last.isdigit() and any(t.startswith(last) for t in tokens):
+            found.append(value)  # a make by one of its names: 'CAT' -> 'Caterpillar', 'Deere' -> 'John Deere'
     return found
 
 
