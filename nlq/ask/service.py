@@ -21,6 +21,7 @@ from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
 from nlq.ask.grounding import Binding, clarify_message, ground_answer
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
+from nlq.ask.vocabulary import VocabularyCache
 from nlq.errors import NlqError
 from nlq.guard import guard
 from prompts.render import Prompt, render
@@ -49,7 +50,7 @@ class AskDeps:
     limits: ExecutionLimits
     bulk_max_records: int = 5000
     fair_share: FairShare = field(default_factory=FairShare)
-    vocabulary: object = None  # nlq.ask.vocabulary.VocabularyCache: value grounding (None: off)
+    vocabulary: VocabularyCache | None = None  # value grounding (None: off)
 
 
 @dataclass
