@@ -121,3 +121,11 @@ def test_the_rewritten_statement_is_checked_by_the_guardrails_again():
     result = grounded("SELECT count(*) FROM pfa_merged a JOIN pfa_merged b ON a.id = b.id WHERE a.category = 'crane'")
     assert result.verdict.sql.count("organization_id = 'ORG_A'") == 2 and "'Cranes'" in result.verdict.sql
     assert result.verdict.scope.view_references == ['a', 'b']
+
+
+def test_a_stored_value_with_quotes_and_wildcards_is_written_as_a_literal_node():
+    vocabulary = demo_vocabulary(area=("O'Brien Yard", "50% Zone"))
+    result = grounded("SELECT id FROM pfa_merged WHERE area = 'o''brien yard' OR area = '50% zone'", vocabulary)
+    assert "area = 'O''Brien Yard'" in result.sql and "area = '50% Zone'" in result.sql and result.verdict.allowed
+    pattern = grounded("SELECT id FROM pfa_merged WHERE area LIKE '50 zone%'", vocabulary)
+    assert "LIKE '50\\% Zone%'" in pattern.sql  # the value's own % is escaped: it matches itself only

@@ -138,7 +138,11 @@ def _bound(literal: str, column: str, bindings, pattern: str | None) -> Match | 
 
 
 def _split_pattern(pattern: str) -> tuple[str, str, str]:
-    """('%', 'crane', '%') for '%crane%'."""
+    """The leading wildcards, the core text and the trailing wildcards of a pattern.
+
+    >>> _split_pattern("%crane%"), _split_pattern("Silo%"), _split_pattern("%%")
+    (('%', 'crane', '%'), ('', 'Silo', '%'), ('%%', '', ''))
+    """
     core = pattern.strip("%")
     lead = pattern[:len(pattern) - len(pattern.lstrip("%"))]
     trail = pattern[len(pattern.rstrip("%")):] if core else ""
@@ -178,7 +182,13 @@ def _match_pattern(pattern: str, values: tuple[str, ...], transform: str | None,
 
 
 def _like(pattern: str, value: str, insensitive: bool) -> bool:
-    """PostgreSQL's LIKE (backslash escapes) on one value."""
+    r"""PostgreSQL's LIKE (backslash escapes) on one value.
+
+    >>> _like("%crane%", "Crawler Crane 250T", True), _like("%crane%", "Crawler Crane 250T", False)
+    (True, False)
+    >>> _like("Silo\\_4", "Silo_4", False), _like("Silo\\_4", "Silo 4", False)
+    (True, False)
+    """
     regex, i = [], 0
     while i < len(pattern):
         c = pattern[i]
