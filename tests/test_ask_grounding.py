@@ -102,7 +102,7 @@ async def test_a_literal_as_phrased_is_matched_to_the_stored_value_and_the_answe
                     () if "IN" in condition else (stored,))
     assert rows_of(events) == [[wanted]] and wanted > 0
     (audit,) = audit_rows(db)
-    assert audit["verdict"] == "allowed" and f"'{stored}'" in audit["executed_sql"]
+    assert audit["verdict"] == "allowed" and f"'{stored}'" in audit["executed_sql"] and audit["timings"]["grounding_ms"] >= 0
     assert {"column": column, "from": phrased, "to": stored} in [
         {k: r[k] for k in ("column", "from", "to")} for r in audit["detail"]["grounding"]["rewrites"]]
 

@@ -116,8 +116,9 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
         while True:
             verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
                                                                            budget)
-            grounding = await ground_answer(deps.vocabulary, deps.provider, reply_sql, verdict, org_id=org_id,
-                                            user_id=user_id, max_rows=deps.limits.max_rows + 1, bindings=bindings)
+            grounding = await _timed(entry.timings, "grounding_ms", ground_answer(
+                deps.vocabulary, deps.provider, reply_sql, verdict, org_id=org_id, user_id=user_id,
+                max_rows=deps.limits.max_rows + 1, bindings=bindings))
             entry.detail["grounding"] = grounding.audit(bindings)
             if grounding.clarify:  # never a silent empty answer: ask, and run nothing
                 entry.verdict, entry.error_code, entry.executed_sql = "declined", "clarify", None
