@@ -252,6 +252,13 @@ class Resolver:
                 return self._source_query(source, wanted)
         return None
 
+    def defining_expression(self, column: exp.Column) -> exp.Expression | None:
+        """The projection that makes the CTE or derived-table column `column` reads (an alias
+        included), or None when it reads the view itself or names nothing this module can place.
+        Lets a caller follow a value back to the view's column it was taken from."""
+        definition = self.definition(column)
+        return None if definition is None else self._defining_expression(*definition)
+
     def _source_query(self, source: Source, name: str) -> tuple[exp.Expression, str] | None:
         node = source.node
         if isinstance(node, exp.Table):

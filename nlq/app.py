@@ -22,6 +22,7 @@ from nlq.ask.offline import OfflineProvider
 from nlq.ask.providers import OpenAIProvider
 from nlq.ask.replica import ReplicaReads, is_replica
 from nlq.ask.service import AskDeps
+from nlq.ask.vocabulary import VocabularyCache
 from nlq.metrics import install_request_metrics
 from nlq.drafts import routes as drafts_routes
 from nlq.records import routes as records_routes
@@ -80,7 +81,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         app.state.ask = AskDeps(app_pool=app_pool, reader_pool=reader_pool, provider=provider,
                                 catalog=build_catalog(), limits=settings.execution_limits(),
                                 bulk_max_records=settings.bulk_max_records,
-                                fair_share=FairShare(settings.share_limits()), replica=replica)
+                                fair_share=FairShare(settings.share_limits()), replica=replica,
+                                vocabulary=VocabularyCache(app_pool))
         app.state.app_pool = app_pool
         app.state.reader_pool = reader_pool
         scheduler_task = None

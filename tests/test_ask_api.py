@@ -49,8 +49,8 @@ async def ask(db, fake_llm):
         await context.__aexit__(None, None, None)
 
 
-async def events_of(client, question: str, org: str = "ORG_A") -> list[tuple[str, dict]]:
-    response = await client.post("/api/ai/query", json={"org_id": org, "question": question})
+async def events_of(client, question: str, org: str = "ORG_A", **body) -> list[tuple[str, dict]]:
+    response = await client.post("/api/ai/query", json={"org_id": org, "question": question, **body})
     assert response.status_code == 200, response.text
     found, name = [], None
     for line in response.text.splitlines():
@@ -158,6 +158,39 @@ async def test_no_row_data_ever_reaches_the_llm(db, ask, fake_llm):
     assert len(fake_llm.requests) == 6
     repair = fake_llm.requests[4]["messages"][1]["content"]
     assert "database error 22P02 (data_exception): a text value could not be converted" in repair
+    for canary in CANARIES:
+        assert canary not in sent
+
+
+async def test_no_row_data_reaches_the_llm_on_the_grounding_and_clarify_paths(db, ask, fake_llm):
+    """Grounding matches the model's literals to stored values (here the canaries) on our side only:
+    neither the rewrite, nor the choices of a clarification, nor the repair of a grounded statement
+    that failed, nor a re-run with a binding sends a stored value to the LLM server."""
+    with psycopg.connect(db.app, autocommit=True) as conn:  # a second canary area: 'canary area' is ambiguous
+        conn.execute("UPDATE vanguard.pfa_mirror SET data = data || jsonb_build_object('area', %s::text)"
+                     " WHERE organization_id = 'ORG_A' AND id = 'PFA-0000008'", (CANARIES[0] + "x",))
+    client = await ask()
+    fake_llm.answer('{"sql": "SELECT count(*) FROM pfa_merged WHERE area = \'canary area 5f1e9b\'"}',
+                    Scripted(chunks=["Counts."]))
+    grounded = await events_of(client, "how many in canary area 5f1e9b?")
+    assert dict(grounded)["grounding"] == [{"column": "area", "from": "canary area 5f1e9b", "to": CANARIES[0]}]
+    assert [r for n, d in grounded if n == "rows" for r in d.get("rows", [])] == [[1]]
+    fake_llm.answer('{"sql": "SELECT count(*) FROM pfa_merged WHERE area = \'Canary area\'"}')
+    asked = await events_of(client, "how many in the canary area?")
+    assert sorted(dict(asked)["clarify"]["items"][0]["choices"]) == [CANARIES[0], CANARIES[0] + "x"]
+    fake_llm.answer('{"sql": "SELECT count(*) FROM pfa_merged WHERE area = \'Canary area\'"}',
+                    Scripted(chunks=["Counts."]))
+    bound = await events_of(client, "how many in the canary area?",
+                            bindings=[{"column": "area", "from": "Canary area", "to": CANARIES[0]}])
+    assert [r for n, d in bound if n == "rows" for r in d.get("rows", [])] == [[1]]
+    fake_llm.answer('{"sql": "SELECT area::int FROM pfa_merged WHERE area = \'canary area 5f1e9b\'"}',
+                    Scripted(chunks=["Reads a number."]), '{"sql": "SELECT count(*) FROM pfa_merged"}',
+                    Scripted(chunks=["Counts."]))
+    repaired = await events_of(client, "the canary area as a number")
+    assert repaired[-1][0] == "done"
+    repair = [r for r in fake_llm.requests if not r.get("stream")][-1]["messages"][1]["content"]
+    assert "database error 22P02" in repair and "canary area 5f1e9b" in repair
+    sent = fake_llm.all_text()
     for canary in CANARIES:
         assert canary not in sent
 

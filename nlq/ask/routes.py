@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 from typing_extensions import Annotated
 
+from nlq.ask.grounding import MAX_BINDINGS, Binding, check_bindings
 from nlq.ask.service import AskDeps, stream_answer
 from nlq.auth.deps import ROLE_RANK, UserDep
 from nlq.db import jsonable
@@ -27,24 +28,44 @@ def _text(value: str) -> str:
     return check_text(value, "question")
 
 
+def _value(value: str) -> str:
+    return check_text(value, "binding")
+
+
+class BindingIn(BaseModel):
+    """A clarification answered: the literal `from` compared with `column` means the stored value
+    `to` (which must be one of the caller's organization's values of that column)."""
+
+    model_config = ConfigDict(extra="forbid")
+    column: str = Field(min_length=1, max_length=64)
+    source: Annotated[str, Field(alias="from", min_length=1, max_length=200), AfterValidator(_value)]
+    target: Annotated[str, Field(alias="to", min_length=1, max_length=200), AfterValidator(_value)]
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     question: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
+    bindings: list[BindingIn] = Field(default_factory=list, max_length=MAX_BINDINGS)
 
 
 @router.post("/query")
 async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceResponse:
-    """Stream the answer: `status`, `sql`, `explanation` (deltas), `rows` (columns, then batches),
-    `summary` (row count, truncated, timings, audit id), `done`; or `error` with a code and reasons."""
+    """Stream the answer: `status`, `sql`, `grounding` (literals matched to stored values),
+    `explanation` (deltas), `rows` (columns, then batches), `summary` (row count, truncated,
+    timings, audit id), `done`; or `clarify` (choices for a literal, nothing ran) and `done`; or
+    `error` with a code and reasons. `bindings` re-run a question with the user's choices."""
     role = user.role_in(body.org_id)
     if role is None or ROLE_RANK[role] < ROLE_RANK["viewer"]:
         raise Forbidden(f"This needs the viewer role in organization {body.org_id}.")
     deps: AskDeps = request.app.state.ask
+    bindings = [Binding(b.column, b.source, b.target) for b in body.bindings]
+    if bindings:  # refused before the stream starts: a 422, never a half-answered question
+        check_bindings(bindings, await deps.vocabulary.for_user(body.org_id, user.id))
 
     async def events():
-        async for item in stream_answer(deps, body.org_id, user.id, body.question.strip(),
-                                     sees_costs=user.sees_costs(body.org_id)):
+        async for item in stream_answer(deps, body.org_id, user.id, body.question.strip(), bindings,
+                                        sees_costs=user.sees_costs(body.org_id)):
             yield {"event": item["event"], "data": json.dumps(item["data"], default=_json_value)}
 
     return EventSourceResponse(events(), ping=15)

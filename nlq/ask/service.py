@@ -19,8 +19,10 @@ from guardrails import Verdict
 from nlq.ask.catalog import Catalog
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
+from nlq.ask.grounding import Binding, clarify_message, ground_answer
 from nlq.ask.replica import Answered, ReplicaReads, routed_query
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
+from nlq.ask.vocabulary import VocabularyCache
 from nlq.errors import NlqError
 from nlq.guard import guard
 from store.fields import COST_MASKED_COLUMNS
@@ -58,6 +60,7 @@ class AskDeps:
     bulk_max_records: int = 5000
     fair_share: FairShare = field(default_factory=FairShare)
     replica: ReplicaReads | None = None  # NL answers on a hot standby (nlq/ask/replica.py)
+    vocabulary: VocabularyCache | None = None  # value grounding (None: off)
 
 
 @dataclass
@@ -107,9 +110,11 @@ async def _timed(timings: dict, stage: str, awaitable):
         timings[stage] = round(timings.get(stage, 0) + (time.perf_counter() - started) * 1000, 2)
 
 
-async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str, *,
-                        sees_costs: bool = True) -> AsyncIterator[dict]:
-    """The events of one answer, in order: status, sql, explanation, rows, summary, done (or error).
+async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
+                        bindings: list[Binding] = (), *, sees_costs: bool = True) -> AsyncIterator[dict]:
+    """The events of one answer, in order: status, sql, grounding (when a literal was matched to a
+    stored value), explanation, rows, summary, done; or clarify and done (a literal matched no
+    stored value or several: nothing ran); or error. `bindings` are the user's clarification choices.
 
     A member who may not see costs gets a catalog without the money columns, and the guardrails
     hide those columns from their statements (`nlq.guard`)."""
@@ -125,9 +130,28 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
         while True:
             verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
                                                                            budget, catalog, sees_costs)
+            grounding = await _timed(entry.timings, "grounding_ms", ground_answer(
+                deps.vocabulary, deps.provider, reply_sql, verdict, org_id=org_id, user_id=user_id,
+                max_rows=deps.limits.max_rows + 1, bindings=bindings, sees_costs=sees_costs))
+            entry.detail["grounding"] = grounding.audit(bindings)
+            if grounding.clarify:  # never a silent empty answer: ask, and run nothing
+                entry.verdict, entry.error_code, entry.executed_sql = "declined", "clarify", None
+                entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+                audit_id = await _write_audit(deps, entry)
+                written = True
+                yield event("clarify", {"message": clarify_message(grounding.clarify), "items": grounding.clarify,
+                                        "audit_id": audit_id})
+                yield event("done", {})
+                return
+            verdict = grounding.verdict
+            entry.executed_sql, entry.scope = verdict.sql, verdict.to_dict()["scope"]
             yield event("sql", {"sql": verdict.sql, "scope": entry.scope})
+            if grounding.rewrites:
+                yield event("grounding", [{k: r[k] for k in ("column", "from", "to")} for r in grounding.rewrites])
+                yield event("explanation", {"delta": grounding.lines() + "\n\n"})
             yield event("status", {"stage": "explaining"})
-            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict, catalog):
+            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict, catalog,
+                                        grounding.sql):
                 yield event("explanation", {"delta": piece})
             yield event("status", {"stage": "running"})
             outcome = Outcome()
@@ -238,8 +262,9 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
 
 
 async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str, reply_explanation: str,
-                   verdict: Verdict, catalog: Catalog) -> AsyncIterator[str]:
-    """The model's plain-words account (from the SQL and schema only), then what actually ran."""
+                   verdict: Verdict, catalog: Catalog, ran_sql: str | None = None) -> AsyncIterator[str]:
+    """The model's plain-words account (from its own SQL and the schema only: never a grounded
+    value), then what actually ran (`ran_sql`, the statement after grounding)."""
     stream = getattr(deps.provider, "stream_explanation", None)
     if stream is None:
         if reply_explanation:
@@ -255,7 +280,7 @@ async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql
         except LlmUnavailable:
             pass  # the deterministic part below always explains what ran
         entry.timings["explain_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    yield describe(original_sql, verdict, deps.limits.max_rows)
+    yield describe(ran_sql or original_sql, verdict, deps.limits.max_rows)
 
 
 async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int | None:

@@ -102,6 +102,9 @@ async def ask(client: httpx.AsyncClient, headers: dict, org: str, question: str)
             answer.table = Table(columns=columns, rows=rows, truncated=bool(data.get("truncated")))
             answer.timings = data.get("timings") or {}
             finished = True
+        elif name == "clarify":  # value grounding asked which stored value was meant: nothing ran
+            answer.error_code, answer.error_message = "clarify", data.get("message")
+            finished = True
         elif name == "error":
             answer.error_code = data.get("code") or "error"
             reasons = data.get("reasons") or []

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 # Error codes that mean "the service chose not to answer", as opposed to failing while answering.
-DECLINE_CODES = frozenset({"not_understood", "declined", "llm_unavailable", "rejected"})
+DECLINE_CODES = frozenset({"not_understood", "declined", "llm_unavailable", "rejected", "clarify"})
 VERDICTS = ("right", "declined", "wrong", "error")
 _TOLERANCE = 0.010001
 _MAX_ASSIGNMENTS = 5000

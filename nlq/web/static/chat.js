@@ -212,7 +212,44 @@
     }
   }
 
-  async function ask(question, mode) {
+  // Grounding: the service matched the question's words to stored values, and says which.
+  function showGrounding(answer, items) {
+    const el = answer.part(".grounding");
+    el.hidden = false;
+    el.textContent = "Matched to stored values: " +
+      items.map((g) => `'${g.from}' → ${g.column} '${g.to}'`).join("; ") + ".";
+  }
+
+  // A clarification: one button per stored value; choosing re-runs the question with it bound.
+  function showClarify(answer, data, question, bindings) {
+    const box = answer.part(".clarify");
+    box.hidden = false;
+    const head = document.createElement("p");
+    head.textContent = data.message;
+    box.append(head);
+    for (const item of data.items || []) {
+      const row = document.createElement("div");
+      row.className = "choices";
+      row.setAttribute("aria-label", `Values of ${item.column} for '${item.from}'`);
+      for (const choice of item.choices) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "choice";
+        b.textContent = choice;
+        b.title = `Run the question with ${item.column} = '${choice}'`;
+        b.addEventListener("click", () => {
+          box.querySelectorAll("button").forEach((x) => { x.disabled = true; });
+          const chosen = bindings.filter((x) => !(x.column === item.column && x.from === item.from));
+          ask(question, "query", [...chosen, {column: item.column, from: item.from, to: choice}]);
+        });
+        row.append(b);
+      }
+      box.append(row);
+    }
+    answer.stage.textContent = "Waiting for your choice.";
+  }
+
+  async function ask(question, mode, bindings = []) {
     const answer = newAnswer(question);
     answer.stage.textContent = "Sending…";
     const sqlBox = answer.part(".sql-box");
@@ -226,7 +263,8 @@
       const response = await fetch(mode === "bulk" ? "/api/ai/bulk" : "/api/ai/query", {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRF-Token": Vanguard.csrf()},
-        body: JSON.stringify(mode === "bulk" ? {org_id: org, request: question} : {org_id: org, question}),
+        body: JSON.stringify(mode === "bulk" ? {org_id: org, request: question}
+          : bindings.length ? {org_id: org, question, bindings} : {org_id: org, question}),
       });
       if (response.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
       if (!response.ok) {
@@ -240,6 +278,11 @@
         else if (name === "sql" || name === "plan") {
           answer.part(".sql").innerHTML = Vanguard.highlightSql(data.sql || data.target || "");
           sqlBox.hidden = false;
+        } else if (name === "grounding") {
+          showGrounding(answer, data);
+        } else if (name === "clarify") {
+          showClarify(answer, data, question, bindings);
+          note = "asked which value";
         } else if (name === "explanation") {
           const el = answer.part(".explanation");
           el.hidden = false;
