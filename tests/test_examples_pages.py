@@ -33,6 +33,9 @@ async def test_an_admin_marks_an_answer_from_its_audit_entry_edits_and_retires_i
         "csrf": token, "audit_id": str(audit_id), "question": "how many cranes are rented?", "sql": sql})
     assert saved.status_code == 303 and saved.headers["location"].endswith("?notice=saved")
     (example,) = (await api.get("admin_a", "/api/pfa/ORG_A/examples")).json()["items"]
+    again = await asked(api, question="how many rented cranes?")
+    entry = await api.client.get(f"/o/ORG_A/admin/audit/{again}")
+    assert f'<a href="/o/ORG_A/admin/examples/{example["id"]}">#{example["id"]}</a>' in entry.text  # carried
     listing = await api.client.get("/o/ORG_A/admin/examples?notice=saved")
     assert "Verified example saved" in listing.text and f'data-id="{example["id"]}"' in listing.text
 

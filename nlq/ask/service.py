@@ -108,7 +108,7 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
     try:
         yield event("status", {"stage": "writing_sql"})
         budget = {"repairs": MAX_REPAIRS}
-        examples = await examples_for_question(deps.app_pool, org_id, question)
+        examples = await _timed(entry.timings, "examples_ms", examples_for_question(deps.app_pool, org_id, question))
         entry.detail["examples"] = [e.id for e in examples]  # which verified examples the prompt carried
         prompt = with_examples(render("sql", catalog=deps.catalog, question=question), examples)
         while True:

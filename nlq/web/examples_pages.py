@@ -18,7 +18,7 @@ from nlq.auth.deps import ROLE_RANK, Admin
 from nlq.deps import AppPool
 from nlq.errors import NotFound, ValidationFailed
 from nlq.examples_routes import ExampleCreate, ExampleUpdate
-from nlq.strict import QueryId
+from nlq.strict import QueryBool, QueryId
 from nlq.web.session import render
 from store import examples as store
 
@@ -48,7 +48,7 @@ def _examples_url(access, notice: str) -> RedirectResponse:
 
 @router.get("/o/{org_id}/admin/examples")
 async def examples_page(request: Request, access: Admin, pool: AppPool,
-                        retired: Annotated[bool, Query()] = False,
+                        retired: QueryBool = False,
                         notice: Annotated[str | None, Query(max_length=40)] = None):
     page = await examples_routes.list_examples(access, pool, include_retired=retired, before_id=None, limit=500)
     return render(request, "examples.html", **_nav(request, access), examples=page["items"], retired=retired,
