@@ -23,11 +23,22 @@ MAX_SQL = 8000
 
 
 def _question(value: str) -> str:
-    return check_text(value, "question").strip()
+    value = check_text(value, "question").strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
 
 
 def _sql(value: str) -> str:
-    return check_text(value, "sql").strip().rstrip(";").strip()
+    value = _bare_sql(check_text(value, "sql"))
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _bare_sql(value: str) -> str:
+    """The statement without surrounding blanks and a trailing semicolon (as the model writes it)."""
+    return value.strip().rstrip(";").strip()
 
 
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION), AfterValidator(_question)]
@@ -99,8 +110,9 @@ async def create_example(body: ExampleCreate, access: Admin, pool: AppPool) -> d
         if source["kind"] != "query":
             raise ValidationFailed("Only answers to questions can be verified examples, not bulk edits.",
                                    field="audit_id")
-        question = _nonempty(body.question or source["question"].strip()[:MAX_QUESTION], "question")
-        sql = _nonempty(body.sql or _sql(store.model_statement(source["attempts"]) or ""), "sql")
+        question = body.question if body.question is not None else _nonempty(source["question"].strip(), "question")
+        sql = body.sql if body.sql is not None else _nonempty(
+            _bare_sql(store.model_statement(source["attempts"]) or ""), "sql")
         if len(sql) > MAX_SQL:
             raise ValidationFailed(f"The statement is longer than {MAX_SQL} characters.", field="sql")
         check_example_sql(sql, access.org_id)
@@ -131,8 +143,8 @@ async def update_example(example_id: QueryId, body: ExampleUpdate, access: Admin
             if retired:
                 raise Conflict(f"Example {example_id} is retired.")
             current = await store.get_example(conn, access.org_id, example_id)
-            question = body.question or current["question"]
-            sql = body.sql or current["sql"]
+            question = current["question"] if body.question is None else body.question
+            sql = current["sql"] if body.sql is None else body.sql
             check_example_sql(sql, access.org_id)
             await store.update_example(conn, access.org_id, access.user.id, example_id, question, sql)
         row = await store.get_example(conn, access.org_id, example_id)

@@ -197,7 +197,7 @@ async def test_sql_the_guardrails_refuse_is_not_saved(db, golden, sql, code):
 @pytest.mark.parametrize("body", [
     {"audit_id": "1"}, {"audit_id": 1.0}, {"audit_id": 0}, {"audit_id": 1, "rows": [[1]]},
     {"audit_id": 1, "question": "x" * 2001}, {"audit_id": 1, "sql": "S" * 8001}, {"audit_id": 1, "question": ""},
-    {"audit_id": 1, "sql": 5}, {},
+    {"audit_id": 1, "sql": 5}, {"audit_id": 1, "question": "   "}, {"audit_id": 1, "sql": " ; "}, {},
 ])
 async def test_malformed_example_bodies_are_422(db, golden, body):
     response = await golden.call("admin_a", "POST", "/api/pfa/ORG_A/examples", body)
