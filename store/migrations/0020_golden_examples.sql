@@ -1,11 +1,14 @@
 -- Verified examples ("golden queries"): a question and the SQL an admin approved for it, per
 -- organization, retrieved by full-text search into the SQL prompt. Never rows: only the text an
 -- admin saved. Answer ratings: a user's up or down on one of their own answers (an audit entry).
+-- Neither references nlq_audit with a foreign key: its entries are never removed (a trigger
+-- refuses it), the routes check that an entry exists in the caller's organization, and a foreign
+-- key would make TRUNCATE of the ledger fail on the key instead of on the append-only trigger.
 
 CREATE TABLE vanguard.golden_examples (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     organization_id  text NOT NULL REFERENCES vanguard.organizations (id) ON DELETE CASCADE,
-    source_audit_id  bigint REFERENCES vanguard.nlq_audit (id),
+    source_audit_id  bigint,
     question         text NOT NULL CHECK (length(question) BETWEEN 1 AND 2000),
     sql              text NOT NULL CHECK (length(sql) BETWEEN 1 AND 8000),
     created_by       bigint REFERENCES vanguard.users (id) ON DELETE SET NULL,
@@ -26,7 +29,7 @@ CREATE AGGREGATE vanguard.tsquery_any(tsquery) (SFUNC = tsquery_or, STYPE = tsqu
 
 CREATE TABLE vanguard.answer_ratings (
     organization_id  text NOT NULL REFERENCES vanguard.organizations (id) ON DELETE CASCADE,
-    audit_id         bigint NOT NULL REFERENCES vanguard.nlq_audit (id),
+    audit_id         bigint NOT NULL,
     user_id          bigint NOT NULL REFERENCES vanguard.users (id) ON DELETE CASCADE,
     rating           text NOT NULL CHECK (rating IN ('up', 'down')),
     created_at       timestamptz NOT NULL DEFAULT now(),
