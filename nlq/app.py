@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from nlq import audit_routes, health, kpis, metrics, sync_routes
+from nlq import audit_routes, examples_routes, health, kpis, metrics, sync_routes
 from nlq.audit_key import load_audit_key
 from nlq.audit_sealer import AuditSealer
 from nlq.ask import routes as ask_routes
@@ -129,6 +129,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(sync_routes.all_router)
     app.include_router(ask_routes.router)
     app.include_router(audit_routes.router)
+    app.include_router(examples_routes.router)
     app.include_router(bulk_routes.router)
     install_pages(app)
     app.add_middleware(SecurityHeadersMiddleware)

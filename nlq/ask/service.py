@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from guardrails import Verdict
 from nlq.ask.catalog import Catalog
+from nlq.ask.examples import examples_for_question
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
 from nlq.ask.grounding import Binding, clarify_message, ground_answer
@@ -25,6 +26,7 @@ from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
 from nlq.ask.vocabulary import VocabularyCache
 from nlq.errors import NlqError
 from nlq.guard import guard
+from prompts.examples import with_examples
 from store.fields import COST_MASKED_COLUMNS
 from prompts.render import Prompt, render
 from store import queries
@@ -126,7 +128,10 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
     try:
         yield event("status", {"stage": "writing_sql"})
         budget = {"repairs": MAX_REPAIRS}
-        prompt = render("sql", catalog=catalog, question=question)
+        examples = await _timed(entry.timings, "examples_ms", examples_for_question(
+            deps.app_pool, org_id, question, sees_costs=sees_costs))
+        entry.detail["examples"] = [e.id for e in examples]  # which verified examples the prompt carried
+        prompt = with_examples(render("sql", catalog=catalog, question=question), examples)
         while True:
             verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
                                                                            budget, catalog, sees_costs)

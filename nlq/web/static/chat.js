@@ -310,6 +310,7 @@
             }
             drawChart(answer);
             note = `${data.row_count} row${data.row_count === 1 ? "" : "s"}`;
+            if (window.VanguardRating) VanguardRating.attach(answer.node, org, data.audit_id);
           }
           answer.stage.textContent = "Done.";
         } else if (name === "error") {
