@@ -11,11 +11,17 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
-from nlq.ask.semantic.build import COST, FLIP, WORDS, Measure, col, compare, lit
+from nlq.ask.semantic.build import COST, DAY_MEASURES, FLIP, WORDS, Measure, col, compare, lit
 from nlq.ask.semantic.dates import Span
 from nlq.ask.semantic.lexicon import Item
 
 SKIP = {"stop", "verb", "record"}
+
+
+def whose(implied: str | None) -> str:
+    """The qualifier a date word implies: 'arrived' the actual date, anything else the forecast."""
+    return "actual" if implied == "actual" else "forecast"
+
 LISTS = {"and", "or", "vs"}
 FIXED_COLUMNS = {"source": "source", "dor": "who pays (dor)"}
 
@@ -25,6 +31,7 @@ class Condition:
     expression: exp.Expression
     pos: int  # index of its first item: which side of "are" in a share question
     having: bool = False
+    show: tuple[str, exp.Expression] | None = None  # a group's aggregate the condition tests, to show
 
 
 class Reader:
@@ -56,8 +63,9 @@ class Reader:
         for i in indices:
             self.items[i].used = True
 
-    def add(self, expression: exp.Expression, pos: int, note: str, having: bool = False) -> None:
-        self.conditions.append(Condition(expression, pos, having))
+    def add(self, expression: exp.Expression, pos: int, note: str, having: bool = False,
+            show: tuple[str, exp.Expression] | None = None) -> None:
+        self.conditions.append(Condition(expression, pos, having, show))
         self.notes.append(note)
 
     def negated(self, i: int) -> int | None:
@@ -124,8 +132,7 @@ class Reader:
     # -- flags --------------------------------------------------------------------------------
     def read_flags(self) -> None:
         today = lit(self.today)
-        finished = exp.and_(exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null())),
-                            exp.LTE(this=col("actual_end"), expression=today.copy()))
+        finished = exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null()))
         flags = {
             "on_site": (col("is_actualized"), "on site (is_actualized: actuals exist)"),
             "on_site_now": (exp.and_(col("is_actualized"), exp.Is(this=col("actual_end"), expression=exp.Null())),
@@ -135,10 +142,10 @@ class Reader:
             "active": (exp.Not(this=col("is_discontinued")), "not cancelled"),
             "draft": (col("has_draft"), "records with your unsaved draft"),
             "transferable": (col("is_funds_transferable"), "funds transferable"),
-            "finished": (finished, f"finished (actual end set and on or before today, {self.today})"),
-            "overdue": (exp.and_(exp.LT(this=col("forecast_end"), expression=today.copy()),
-                                 exp.Not(this=exp.Paren(this=finished.copy()))),
-                        f"overdue (forecast end before today, {self.today}, and not finished)"),
+            "finished": (finished, "finished (an actual end is recorded)"),
+            "overdue": (exp.and_(col("is_actualized"), exp.Is(this=col("actual_end"), expression=exp.Null()),
+                                 exp.LT(this=col("forecast_end"), expression=today.copy())),
+                        f"overdue (on site now and forecast end before today, {self.today})"),
             "late_arrival": (exp.GT(this=col("actual_start"), expression=col("plan_start")),
                              "arrived late (actual start after plan start)"),
             "tagged": (exp.Not(this=exp.Is(this=col("equipment_tag"), expression=exp.Null())), "with an equipment tag"),
@@ -165,18 +172,20 @@ class Reader:
             else:
                 self.add(expression.copy(), i, f"'{item.surface}' read as {words}")
         for i, item in enumerate(self.items):  # 'arrived' / 'left' with no date: it happened
-            if not item.used and item.kind == "part" and item.value[1] == "actual":
-                column = f"actual_{item.value[0]}"
+            if not item.used and item.kind == "part" and item.value[1] in ("actual", "past"):
                 neg = self.negated(i)
                 self.use(i)
-                happened = exp.and_(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())),
-                                    exp.LTE(this=col(column), expression=lit(self.today)))
+                if item.value[0] == "start":
+                    happened, words = col("is_actualized"), "actualized (is_actualized)"
+                else:
+                    happened, words = (exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null())),
+                                       "an actual end is recorded")
                 if neg is not None:
                     self.use(neg)
                     self.add(exp.Not(this=exp.Paren(this=happened)), neg,
-                             f"'{self.items[neg].surface} {item.surface}' read as no {column} on or before today")
+                             f"'{self.items[neg].surface} {item.surface}' read as not {words}")
                 else:
-                    self.add(happened, i, f"'{item.surface}' read as {column} on or before today ({self.today})")
+                    self.add(happened, i, f"'{item.surface}' with no date read as {words}")
 
     # -- dates --------------------------------------------------------------------------------
     def read_dates(self) -> None:
@@ -190,6 +199,10 @@ class Reader:
         used = [i]
         op = "in"
         j = self.next_content(i, -1)
+        if self.kind(j) == "sofar":  # 'started so far this year'
+            used.append(j)
+            span = Span(span.start, min(span.end, self.today + timedelta(days=1)), f"{span.label} up to today")
+            j = self.next_content(j, -1)
         lead = self.live(j)
         if lead is not None and lead.kind in ("prep", "cmp", "group"):
             op = {"since": "since", "until": "until", "on": "on"}.get(lead.value, "in") if lead.kind == "prep" else (
@@ -244,7 +257,7 @@ class Reader:
             self._overlap(span, op, words, pos, on_site=flag is not None)
             return
         which, implied = self.items[part].value if part is not None else ("start", None)
-        q = self.items[qual].value if qual is not None else (implied or "forecast")
+        q = self.items[qual].value if qual is not None else whose(implied)
         column = f"{q}_{which}"
         note = "" if part is not None else " (the start, as no start or end was named)"
         self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')}{note}", pos)
@@ -269,19 +282,14 @@ class Reader:
 
     def _overlap(self, span: Span, op: str, words: str, pos: int, on_site: bool) -> None:
         """A date with no start or end named: the record's period covers (part of) it."""
-        if on_site:
-            start = exp.Coalesce(this=col("actual_start"), expressions=[col("forecast_start")])
-            end = exp.Coalesce(this=col("actual_end"), expressions=[col("forecast_end")])
-            whose = "the actual period where known, else the forecast period"
-        else:
-            start, end, whose = col("forecast_start"), col("forecast_end"), "the forecast period"
+        start, end, period = col("forecast_start"), col("forecast_end"), "the forecast period"
         if op not in ("in", "on", "between"):
             self.notes.append(f"'{words}' names no start or end")
             self.items[pos].used = False
             return
         self.add(exp.and_(exp.LTE(this=start, expression=lit(span.last)), exp.GTE(this=end, expression=lit(span.start))),
-                 pos, f"'{words}' read as {whose} overlapping {span.label} ({span.start} to {span.last})"
-                 if not span.day else f"'{words}' read as {whose} covering {span.label}")
+                 pos, f"'{words}' read as {period} overlapping {span.label} ({span.start} to {span.last})"
+                 if not span.day else f"'{words}' read as {period} covering {span.label}")
 
     # -- amounts and comparisons between columns ----------------------------------------------
     def read_amounts(self) -> None:
@@ -307,8 +315,8 @@ class Reader:
                 part = item.value
             elif item.kind == "flag" and item.value == "over_budget" and measure is None:
                 measure = "cost_variance"
-            elif item.kind == "agg" and item.value in ("sum", "avg", "median") and self.grouped and indices:
-                pass
+            elif item.kind == "agg" and item.value in ("sum", "avg", "median") and self.grouped:
+                pass  # 'areas where the average rate is above ...': the group's aggregate
             else:
                 break
             indices.append(j)
@@ -371,9 +379,9 @@ class Reader:
         dates = kind == "date" or part is not None or r_part is not None
         if dates:
             which = (part or r_part or ("end", None))[0]
-            l_col = f"{qual or (part[1] if part and part[1] else 'forecast')}_{which}"
+            l_col = f"{qual or whose(part[1] if part else None)}_{which}"
             r_which = (r_part or part or ("end", None))[0]
-            r_col = f"{r_qual or (r_part[1] if r_part and r_part[1] else 'forecast')}_{r_which}"
+            r_col = f"{r_qual or whose(r_part[1] if r_part else None)}_{r_which}"
             if l_col == r_col:
                 return
             left_sql, right_sql, l_name, r_name = col(l_col), col(r_col), l_col, r_col
@@ -473,24 +481,35 @@ class Reader:
         if neg is not None:
             used.append(neg)
         expression = measure.sql()
-        having = False
-        if self.grouped and not measure.days and self._agg_before(left) is not None:
+        having, show, func = False, None, None
+        if self.grouped:
             func = self._agg_before(left)
-            expression = {"sum": exp.Sum, "avg": exp.Avg, "median": exp.Avg}[func](this=expression)
+        if func is not None:
+            if func == "median":
+                return  # a median per group in a condition: not read
+            expression = {"sum": exp.Sum, "avg": exp.Avg}[func](this=expression)
             having = True
+            show = (f"{func}_{measure.alias}", expression.copy())
         self.use(*used)
         self.add(compare(final, expression, target), min(used),
-                 f"'{self._words(used)}' read as {'the group' + chr(39) + 's ' if having else ''}{measure.name} "
-                 f"{WORDS.get(final, final)} {words}{unit_note}", having=having)
+                 f"'{self._words(used)}' read as "
+                 f"{('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if having else ''}"
+                 f"{measure.name} {WORDS.get(final, final)} {words}{unit_note}", having=having, show=show)
 
     def _agg_before(self, left: list[int]) -> str | None:
+        """The aggregate a condition on groups applies to: named ('average rate above') or the total."""
         if not left:
             return None
+        named = [self.items[x].value for x in left if self.items[x].kind == "agg"]
+        if named:
+            return named[0]
         j = self.next_content(min(left), -1)
         item = self.live(j)
         if item is not None and item.kind == "agg" and item.value in ("sum", "avg", "median"):
             self.use(j)
             return item.value
+        if any(self.items[x].kind == "measure" and self.items[x].value in DAY_MEASURES | {"duration"} for x in left):
+            return "avg"  # a length per group is its average
         return "sum" if any(self.items[x].kind == "measure" for x in left) else None
 
     def _count_having(self, i, op, used, k, value, neg) -> None:

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
-from nlq.ask.semantic.conditions import SKIP, Reader
+from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 
 EXAMPLES = ("how many cranes in Silo 4 vs Silo 5", "total forecast cost per area for rentals ending next quarter",
@@ -21,12 +21,14 @@ DIM_NAMES = {"category": "category", "class": "class", "area": "area", "source":
              "manufacturer": "manufacturer", "model": "model"}
 FUNC_NAMES = {"sum": "the total", "avg": "the average", "median": "the median", "min": "the minimum",
               "max": "the maximum", "count": "the count"}
+EACH_WORDS = {"each", "for each", "in each", "within each", "for every", "by each", "per", "every", "in every"}
 LIST_WORDS = {"list", "show", "which", "what", "find", "display", "give", "name", "get", "all", "every", "everything"}
 
 
 def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
     items = tag(question, vocab, today)
     reader = Reader(items, today)
+    reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
     query = Query()
     shape = Shape(reader, query, question)
     shape.read_groups()
@@ -35,10 +37,14 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     reader.read_values()
     reader.read_flags()
     shape.read_vs()
+    for condition in reader.conditions:  # 'areas where the average rate is above 17k': show the average
+        if condition.show is not None and condition.show[0] not in [a for a, _ in query.selects]:
+            query.selects.append(condition.show)
     shape.read_output()
     decline_leftovers(items, reader, question)
+    decline_repeats(query, reader)
     numerator = {id(c) for c in shape.numerator}
-    query.where = [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
+    query.where = query.where + [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
     query.having += [c.expression for c in reader.conditions if c.having]
     return query, reader.notes
 
@@ -59,6 +65,21 @@ def decline_leftovers(items: list[Item], reader: Reader, question: str) -> None:
             words=left, understood=list(reader.notes))
 
 
+def decline_repeats(query: Query, reader: Reader) -> None:
+    """The same figure asked twice ('the number that start last quarter and the number that start this
+    quarter') means each one has conditions of its own, which one statement here cannot tell apart."""
+    seen: dict[str, str] = {}
+    for alias, expression in query.selects:
+        text = expression.sql(dialect="postgres")
+        if text in seen:
+            raise NotUnderstood(
+                f"The question asks for {alias.replace('_', ' ')} twice, each with its own conditions; the offline "
+                "reader does not split conditions between figures, so it does not answer rather than guess. "
+                "Ask one question per figure, e.g. \"how many items start last quarter\".",
+                words=[alias], understood=list(reader.notes))
+        seen[text] = alias
+
+
 class Shape:
     """Reads what to return: groups, aggregates, ordering, shares."""
 
@@ -67,6 +88,9 @@ class Shape:
         self.q = query
         self.items = reader.items
         self.numerator: list = []
+        self.by_func: str | None = None  # the aggregate a grouped ranking names ('by average rate')
+        self.n_hint: int | None = None
+        self.bucket_words: list[int] = []  # 'which 3 areas have the highest ...': the N of a ranking further on
         words = question.lower().split()
         self.listing = bool(words) and words[0].strip("?,.") in LIST_WORDS
         self.subject = self._subject()
@@ -90,10 +114,12 @@ class Shape:
                 if r.kind(j) == "dim":
                     self._group_dim(j)
                     r.use(i)
+                    if " ".join(item.surface.lower().split()) in EACH_WORDS:
+                        self.q.partition.append(self.items[j].value)
                 else:
                     j = self._group_bucket(i, j)
                 k = r.next_content(j, 1, {"stop"})
-                if r.kind(k) in ("and", "group") and r.kind(r.next_content(k, 1, {"stop"})) in ("dim", "unit"):
+                if r.kind(k) in ("and", "group") and r.kind(k + 1) in ("dim", "unit"):
                     r.use(k)
                     j = r.next_content(k, 1, {"stop"})
                 else:
@@ -155,11 +181,14 @@ class Shape:
             m = r.next_content(m, 1, {"stop"})
         if part is None and qual is None and i is not None:  # 'rentals ending per month': the date just named
             back = r.next_content(i, -1, {"stop", "record", "value", "verb"})
-            while 0 <= back < len(self.items) and self.items[back].kind in ("part", "qual"):
+            while 0 <= back < len(self.items) and self.items[back].kind in ("part", "qual") and not self.items[back].used:
                 if self.items[back].kind == "part" and part is None:
                     part = self.items[back].value
                 elif self.items[back].kind == "qual" and qual is None:
                     qual = self.items[back].value
+                else:
+                    break
+                self.bucket_words.append(back)  # used once the dates had their turn ('ending per month in 2027')
                 back -= 1
         if part is None and qual is None:
             used = [u for u in used if u < k]
@@ -168,12 +197,13 @@ class Shape:
             column, how = f"{q}_start", f" (no date named: {q} start)"
         else:
             which, implied = part or ("start", None)
-            column, how = f"{qual or implied or 'forecast'}_{which}", ""
+            column, how = f"{qual or whose(implied)}_{which}", ""
         r.use(*used)
         alias = f"{unit}_of_{column}"
         self.q.groups.append((alias, bucket(unit, column), True))
+        self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
         r.notes.append(f"'{' '.join(self.items[u].surface for u in sorted(used))}' read as one row per {unit} "
-                       f"of {column.replace('_', ' ')}{how}")
+                       f"of {column.replace('_', ' ')}{how} (records without a {column.replace('_', ' ')} left out)")
         return m if m != k else j
 
     # -- compared values ----------------------------------------------------------------------
@@ -186,6 +216,7 @@ class Shape:
     # -- aggregates, ordering, shares ---------------------------------------------------------
     def read_output(self) -> None:
         r = self.r
+        r.use(*self.bucket_words)
         if self._read_share():
             return
         self._read_top()
@@ -225,7 +256,7 @@ class Shape:
             return None, []
         if isinstance(key, tuple):
             which, implied = key[1]
-            return Measure(f"{qual or implied or 'forecast'}_{which}"), used
+            return Measure(f"{qual or whose(implied)}_{which}"), used
         return self.r._measure(key, qual), used
 
     def _read_aggregates(self) -> None:
@@ -258,11 +289,30 @@ class Shape:
                 i = j + 1
                 continue
             measure, m_used = self._measure_after(j)
+            noun = r.next_content(j, 1, {"stop"})
+            if len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] in ("cost", "duration", "date") \
+                    and r.kind(noun) in ("value", "record") and (measure is not None or funcs[0].value[1] == "date"):
+                # 'the most expensive item (forecast cost) in each area': records ranked by that measure
+                if measure is None:
+                    measure, m_used = Measure("forecast_start"), []
+                r.use(*run, *m_used)
+                plural = self.items[noun].plural
+                self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
+                            f"'{funcs[0].surface}' {measure.name}", records=True)
+                i = j + 1
+                continue
             if measure is None:  # 'rate on average': the measure before
                 k = r.next_content(i, -1, SKIP | {"stop"})
                 if r.kind(k) == "measure":
                     measure = r._measure(self.items[k].value, None)
                     m_used = [k]
+            if measure is None and len(funcs) == 1 and funcs[0].kind == "agg" and funcs[0].value in ("sum", "avg", "median"):
+                shown = [a for a, _ in self.q.selects if a.startswith(funcs[0].value + "_")]
+                if shown:  # 'top 5 areas by average rate, with the average': the one already shown
+                    r.use(*run)
+                    r.notes.append(f"'{funcs[0].surface}' read as the {shown[0]} already shown")
+                    i = j + 1
+                    continue
             if measure is None:
                 implied = [f.value[1] for f in funcs if f.kind == "super" and f.value[1]]
                 if funcs[0].value == "sum_default" or (funcs[0].value in ("sum", "avg", "median") and not implied):
@@ -280,7 +330,7 @@ class Shape:
                         plural = (nxt.plural if nxt is not None and nxt.kind in ("value", "record")
                                   else self.subject.plural)
                         self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
-                                    f"'{funcs[0].surface}'")
+                                    f"'{funcs[0].surface}'", records=True)
                         i = j + 1
                         continue
                 elif implied and implied[0] == "count" or (funcs[0].kind == "super" and self.q.groups):
@@ -299,6 +349,8 @@ class Shape:
                 self.q.order.append((expression.copy(), funcs[0].value[0] == "max"))
                 subject = self.subject
                 self.q.limit = 10 if subject is not None and subject.plural else 1
+                if self.n_hint is not None:
+                    self.q.limit, self.n_hint = self.n_hint, None
                 r.notes.append(f"'{funcs[0].surface} {funcs[1].surface}' {measure.name}: the {self.q.limit} "
                                f"group(s) with the {'highest' if funcs[0].value[0] == 'max' else 'lowest'} {func}")
                 i = j + 1
@@ -329,17 +381,30 @@ class Shape:
         self.r.use(*run, *m_used)
         desc = funcs[0].value[0] == "max"
         n = 10 if subject is not None and subject.plural else 1
-        self._order(measure, desc, n, f"'{funcs[0].surface}' {measure.name}")
+        self._order(measure, desc, n, f"'{funcs[0].surface}' {measure.name}",
+                    records=subject is not None and subject.kind in ("record", "value"))
         return True
 
-    def _order(self, measure: Measure | None, desc: bool, n: int, words: str) -> None:
+    def _order(self, measure: Measure | None, desc: bool, n: int, words: str, records: bool = False) -> None:
+        if self.n_hint is not None:
+            n, self.n_hint = self.n_hint, None
+        if records and self.q.partition and all(a in self.q.partition for a, _, _ in self.q.groups) \
+                and measure is not None:
+            self.q.rank_records = True
+            self.q.columns.append((measure.alias, measure.sql()))
+            self.q.order.append((measure.sql(), desc))
+            self.q.limit = n
+            self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} record(s) by {measure.name} "
+                                f"within each {' and '.join(self.q.partition)}")
+            return
         if self.q.groups:
             if measure is None:
                 expression, alias, name = exp.Count(this=exp.Star()), "records", "record count"
             else:
                 expression, alias = exp.Sum(this=measure.sql()), f"sum_{measure.alias}"
                 name = f"total {measure.name}"
-                if measure.days or measure.key == "monthly_rate":
+                if self.by_func in ("avg", "median") or (self.by_func is None and (
+                        measure.days or measure.key in ("monthly_rate", "purchase_price"))):
                     expression, alias, name = exp.Avg(this=measure.sql()), f"avg_{measure.alias}", f"average {measure.name}"
             if alias not in [a for a, _ in self.q.selects]:
                 self.q.selects.append((alias, expression))
@@ -349,7 +414,12 @@ class Shape:
             self.q.columns.append((measure.alias, measure.sql()))
             self.q.order.append((measure.sql(), desc))
         self.q.limit = n
-        self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} by {name}")
+        within = [a for a, _, _ in self.q.groups if a not in self.q.partition]
+        if self.q.partition and within and self.q.groups:
+            self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} {' and '.join(within)} by "
+                                f"{name} within each {' and '.join(self.q.partition)}")
+        else:
+            self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} by {name}")
 
     def _top_by_count(self, run, func) -> None:
         self.r.use(*run)
@@ -365,50 +435,111 @@ class Shape:
             if item.kind == "top":
                 j = r.next_content(i, 1, {"stop"})
                 n, used = 10, [i]
-                if r.kind(j) == "num" and self.items[j].value.value.is_integer():
+                if r.kind(j) == "num" and _count_number(self.items[j]):
                     n = int(self.items[j].value.value)
                     used.append(j)
                 desc = item.value == "desc"
                 self._ordering(used, n, desc, explicit=len(used) > 1)
-            elif item.kind == "num" and r.kind(r.next_content(i, 1, {"stop"})) == "super" and \
-                    item.value.value.is_integer() and not item.value.money:
-                j = r.next_content(i, 1, {"stop"})
+            elif item.kind == "num" and r.kind(self._next_raw(i)) == "super" and _count_number(item):
                 self._ordering([i], int(item.value.value), None, explicit=True)
+            elif item.kind == "super" and r.kind(r.next_content(i, 1, {"stop"})) == "num" and \
+                    _count_number(self.items[r.next_content(i, 1, {"stop"})]):
+                k = r.next_content(i, 1, {"stop"})  # 'the biggest 5 overruns', 'lowest 3 classes by rate'
+                self._ordering([k], int(self.items[k].value.value), None, explicit=True, sup_at=i)
+        for i, item in enumerate(self.items):  # 'which 3 areas have the highest ...': N of the ranking
+            if item.used or item.kind != "num" or not _count_number(item):
+                continue
+            noun = i + 1
+            while noun < len(self.items) and self.items[noun].kind == "stop":
+                noun += 1
+            later = [x for x in range(noun + 1, len(self.items)) if r.kind(x) == "super"]
+            if noun < len(self.items) and self.items[noun].kind in ("dim", "record", "value") and \
+                    self.items[noun].plural and later:
+                before = [x for x in range(i) if self.items[x].kind not in ("stop",) or
+                          self.items[x].surface.lower() == "of"]
+                if before and self.items[before[-1]].surface.lower() == "of" and any(
+                        self.items[x].kind in ("agg", "measure") for x in before):
+                    raise NotUnderstood(
+                        f"'{self._words_from(before[-1], noun)}' asks for a figure over a ranked set of groups, "
+                        "which the offline reader does not compute; ask for the ranking itself, e.g. "
+                        f"\"top {int(item.value.value)} {self.items[noun].surface} by record count\".",
+                        words=[self._words_from(before[-1], noun)], understood=list(r.notes))
+                r.use(i)
+                self.n_hint = int(item.value.value)
 
-    def _ordering(self, used: list[int], n: int, desc: bool | None, explicit: bool) -> None:
+    def _next_raw(self, i: int) -> int:
+        """The next item after i that is not a stop word, used or not."""
+        j = i + 1
+        while j < len(self.items) and self.items[j].kind == "stop":
+            j += 1
+        return j
+
+    def _words_from(self, start: int, end: int) -> str:
+        return " ".join(self.items[x].surface for x in range(start, end + 1))
+
+    def _by_measure(self, after: int) -> tuple[Measure | None, list[int], bool]:
+        """'... by forecast cost' / '... by record count' after a ranking: (measure, items, is a count)."""
         r = self.r
-        j = r.next_content(max(used), 1, {"stop"})
-        measure = None
+        for x in range(after + 1, len(self.items)):
+            it = self.items[x]
+            if it.used or it.kind != "group" or it.surface.lower() != "by":
+                continue
+            k = r.next_content(x, 1, {"stop"})
+            if r.kind(k) == "record" and r.kind(r.next_content(k, 1, {"stop"})) == "agg" and \
+                    self.items[r.next_content(k, 1, {"stop"})].value == "count":
+                return None, [x, k, r.next_content(k, 1, {"stop"})], True  # 'by record count'
+            if r.kind(k) == "agg" and self.items[k].value == "count":
+                m = r.next_content(k, 1, {"stop"})
+                return None, [x, k] + ([m] if r.kind(m) == "record" else []), True  # 'by number of items'
+            agg_used = []
+            if r.kind(k) == "agg" and self.items[k].value in ("sum", "avg", "median"):
+                agg_used, self.by_func = [k], self.items[k].value  # 'by average rental rate'
+            following, m_used = self._measure_after(agg_used[0] if agg_used else x, allow_values=False)
+            if following is not None:
+                return following, [x, *agg_used, *m_used], False
+            self.by_func = None
+            return None, [], False
+        return None, [], False
+
+    def _ordering(self, used: list[int], n: int, desc: bool | None, explicit: bool, sup_at: int | None = None) -> None:
+        r = self.r
+        j = sup_at if sup_at is not None else r.next_content(max(used), 1, {"stop"})
+        measure, implied, count = None, None, False
         if r.kind(j) == "super":
             sup = self.items[j]
             desc = sup.value[0] == "max" if desc is None or desc else not (sup.value[0] == "max")
             used.append(j)
-            following, m_used = self._measure_after(j)
+            following, m_used = self._measure_after(max(used))
             if following is not None:
                 measure = following
                 used += m_used
             elif sup.value[1] == "cost":
-                measure = Measure("forecast_cost")
+                implied = Measure("forecast_cost")
             elif sup.value[1] == "duration":
-                measure = Measure("duration")
-        by = [x for x, it in enumerate(self.items) if not it.used and it.kind == "group" and x > max(used)
-              and it.surface.lower() == "by"]
-        if measure is None and by:
-            following, m_used = self._measure_after(by[0], allow_values=False)
-            if following is not None:
-                measure = following
-                used += [by[0], *m_used]
+                implied = Measure("duration")
+            elif sup.value[1] == "count" or (sup.value[1] is None and
+                                             r.kind(r.next_content(max(used), 1, {"stop"})) == "record"):
+                count = True  # 'the 3 areas with the most items'
+                if r.kind(r.next_content(max(used), 1, {"stop"})) == "record":
+                    used.append(r.next_content(max(used), 1, {"stop"}))
         if measure is None:
-            free = [x for x, it in enumerate(self.items) if not it.used and it.kind == "measure"]
-            if free:
-                measure = r._measure(self.items[free[0]].value, None)
-                used.append(free[0])
-            elif not self.q.groups:
-                measure = Measure("forecast_cost")
-                r.notes.append("no measure named for the ranking: forecast cost")
+            by_measure, by_used, by_count = self._by_measure(max(used))
+            if by_measure is not None or by_count:
+                measure, count = by_measure, by_count
+                used += by_used
+        if measure is None and implied is not None:
+            measure = implied
+        if measure is None and not count and not self.q.groups:
+            measure = Measure("forecast_cost")
+            r.notes.append("no measure named for the ranking: forecast cost")
+        if count and not self.q.groups:
+            return  # a count of single records ranks nothing: left for the leftover check
+        noun = r.next_content(max(used), 1, {"stop"}) if sup_at is None else r.next_content(max(used), 1, {"stop"})
+        first = [x for x in range(min(used) + 1, len(self.items)) if self.items[x].kind not in ("stop", "num", "super")]
+        records = bool(first) and self.items[first[0]].kind in ("record", "value")
         r.use(*used)
         self._order(measure, True if desc is None else desc, n,
-                    f"'{' '.join(self.items[u].surface for u in sorted(used))}'")
+                    f"'{' '.join(self.items[u].surface for u in sorted(used))}'", records=records)
 
     def _count(self, run: list[int], j: int) -> None:
         """'how many' (count of records) or 'how many areas' (count of distinct values)."""
@@ -424,6 +555,9 @@ class Shape:
                            f"different {column} values")
             return
         r.use(*run)
+        if any(isinstance(e, exp.Count) and isinstance(e.this, exp.Star) for _, e in self.q.selects):
+            r.notes.append(f"'{self.items[run[0]].surface}' read as the count already shown")
+            return
         self.q.selects.append(("records", exp.Count(this=exp.Star())))
 
     def _distinct(self, run: list[int], j: int) -> bool:
@@ -446,6 +580,15 @@ class Shape:
         measure = r._measure(item.value, qual)
         used = [i] + ([qual_index] if qual is not None else [])
         r.use(*used)
+        shown = [a for a, _ in self.q.selects + self.q.columns]
+        if any(a.endswith(measure.alias) and (a == measure.alias or a[:a.index("_") + 1] in
+                                              ("sum_", "avg_", "median_", "min_", "max_")) for a in shown):
+            r.notes.append(f"'{item.surface}' read as the {measure.name} already shown")
+            return
+        if self.q.order and not self.q.groups and not self.q.selects:  # 'top 5 rentals by slip, with their rate'
+            self.q.columns.append((measure.alias, measure.sql()))
+            r.notes.append(f"'{item.surface}' shown as {measure.name} per record")
+            return
         if self.q.groups or self.q.selects:
             func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
@@ -500,3 +643,10 @@ class Shape:
         if split is not None:
             r.use(split)
         return True
+
+
+def _count_number(item: Item) -> bool:
+    """A number that can be the N of a top N: a whole, plain number of at most 1,000."""
+    token = item.value
+    return token is not None and token.value is not None and token.value.is_integer() and not token.money \
+        and not token.percent and 1 <= token.value <= 1000
