@@ -39,7 +39,8 @@ CASES = {
         ("total plan cost of scaffolding", f"SELECT sum(plan_cost) {M} AND category = 'Scaffolding'"),
         ("how much will the cranes cost", f"SELECT sum(forecast_cost) {M} AND category = 'Cranes'"),
         ("average monthly rate of rented generators", f"SELECT avg(monthly_rate) {M} AND category = 'Generators' AND source = 'Rental'"),
-        ("mean actual cost of vehicles on site", f"SELECT avg(actual_cost) {M} AND category = 'Vehicles' AND is_actualized"),
+        ("mean actual cost of vehicles on site", f"SELECT avg(actual_cost) {M} AND category = 'Vehicles' AND is_actualized"
+         " AND actual_end IS NULL"),
     ],
     "min max and several aggregates": [
         ("cheapest, dearest and typical purchase price", f"SELECT min(purchase_price), max(purchase_price),"
@@ -135,7 +136,7 @@ CASES = {
         ("how many rentals end this quarter", f"SELECT count(*) {M} AND source = 'Rental'"
          " AND forecast_end >= '2026-04-01' AND forecast_end < '2026-07-01'"),
         ("cranes starting in the next 60 days", f"{LIST} AND category = 'Cranes'"
-         " AND forecast_start >= '2026-06-01' AND forecast_start < '2026-07-31'"),
+         " AND forecast_start >= '2026-06-01' AND forecast_start <= '2026-07-31'"),
         ("how many arrived last month", f"SELECT count(*) {M} AND actual_start >= '2026-05-01' AND actual_start < '2026-06-01'"),
         ("how many rentals have finished", f"SELECT count(*) {M} AND source = 'Rental' AND {FINISHED}"),
         ("how many are on site now", f"SELECT count(*) {M} AND is_actualized AND actual_end IS NULL"),

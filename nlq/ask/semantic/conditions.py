@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
-from nlq.ask.semantic.build import COST, DAY_MEASURES, FLIP, WORDS, Measure, col, compare, lit
+from nlq.ask.semantic.build import COST, DAY_MEASURES, FLIP, VIEW, WORDS, Measure, col, compare, lit
 from nlq.ask.semantic.dates import Span
 from nlq.ask.semantic.lexicon import Item
 
@@ -44,6 +44,7 @@ class Reader:
         self.notes: list[str] = []
         self.vs: list[tuple[str, list[str]]] = []  # compared values: grouped by that column
         self.grouped = False  # set by the grammar before conditions on groups are read
+        self.deferred: list[exp.Select] = []  # subqueries that take the question's row conditions at the end
 
     # -- navigation ---------------------------------------------------------------------------
     def live(self, i: int) -> Item | None:
@@ -130,10 +131,42 @@ class Reader:
         return self.grouped and self.kind(j) == "num"
 
     # -- flags --------------------------------------------------------------------------------
-    def read_flags(self) -> None:
+    def read_absence(self) -> None:
+        """'areas with no cancelled concrete equipment': groups where no record matches all of them."""
+        if not self.grouped:
+            return
+        for i, item in enumerate(self.items):
+            if item.used or item.kind != "neg" or item.surface.lower() not in ("no", "without", "zero"):
+                continue
+            run, j = [], i + 1
+            while j < len(self.items) and (self.items[j].kind in ("flag", "value", "stop", "record")
+                                            and not self.items[j].used):
+                if self.items[j].kind in ("flag", "value"):
+                    run.append(j)
+                j += 1
+            flags = self.flag_table()
+            if len(run) < 2 or any(self.items[x].kind == "flag" and self.items[x].value not in flags for x in run):
+                continue  # one value alone: read_values reads it ('classes with no Liebherr equipment')
+            parts = []
+            for x in run:
+                it = self.items[x]
+                if it.kind == "flag":
+                    parts.append(flags[it.value][0].copy())
+                else:
+                    column, values = it.value[0][0], [v for _, v in it.value]
+                    parts.append(exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else
+                                 exp.In(this=col(column), expressions=[lit(v) for v in values]))
+            condition = exp.and_(*parts)
+            counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
+            self.use(i, *run)
+            self.add(exp.EQ(this=counted, expression=lit(0)), i,
+                     f"'{self._words([i, *run])}' read as groups with no record that is "
+                     f"{' and '.join(self.items[x].surface for x in run)}", having=True)
+
+    def flag_table(self) -> dict[str, tuple[exp.Expression, str]]:
         today = lit(self.today)
         finished = exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null()))
-        flags = {
+        return {
             "on_site": (col("is_actualized"), "on site (is_actualized: actuals exist)"),
             "on_site_now": (exp.and_(col("is_actualized"), exp.Is(this=col("actual_end"), expression=exp.Null())),
                             "on site now (actualized and no actual end yet)"),
@@ -155,9 +188,14 @@ class Reader:
             "under_budget": (exp.LT(this=col("forecast_cost"), expression=col("plan_cost")),
                              "under budget (forecast cost < plan cost)"),
         }
+
+    def read_flags(self) -> None:
+        flags = self.flag_table()
         for i, item in enumerate(self.items):
             if item.used or item.kind != "flag":
                 continue
+            if item.value not in flags:
+                continue  # 'on hire' with no date: left for the leftover check
             expression, words = flags[item.value]
             neg = self.negated(i)
             self.use(i)
@@ -234,7 +272,7 @@ class Reader:
                 part = j
             elif target.kind == "qual" and qual is None:
                 qual = j
-            elif target.kind == "flag" and target.value in ("on_site", "on_site_now", "active") and flag is None \
+            elif target.kind == "flag" and target.value in ("on_site", "on_site_now", "active", "on_hire") and flag is None \
                     and part is None:
                 flag = j
             elif target.kind == "flag" and target.value == "finished" and part is None:
@@ -348,6 +386,55 @@ class Reader:
             self._amount(i, op, kind, left, key, qual, part, j, neg)
         elif right.kind in ("qual", "measure", "part") or (right.kind == "value" and right.value[0] == ("source", "Purchase")):
             self._columns(i, op, kind, left, key, qual, part, j, neg)
+        elif right.kind == "agg" and right.value == "avg" and kind in (None, "cost", "duration"):
+            self._versus_average(i, op, left, key, qual, part, j, neg)
+
+    def _versus_average(self, i, op, left, key, qual, part, j, neg) -> None:
+        """'costs more than the average forecast cost', 'areas whose total variance is above the average
+        area's': compared with one figure computed over the same records (a scalar subquery)."""
+        k = j + 1
+        while k < len(self.items) and self.items[k].kind in ("stop", "verb"):
+            k += 1
+        per_group = None
+        if k < len(self.items) and self.items[k].kind == "dim":
+            per_group = k  # 'the average area's variance': the average of the groups' totals
+        else:
+            k = j
+        k = self.next_content(k, 1, SKIP | {"value"})
+        r_idx, r_key, r_qual, r_part = self._right_operand(k)
+        if r_part is not None or not (r_key or r_qual):
+            return
+        rm = self._measure(r_key, r_qual)
+        lm = self._measure(key, qual) or rm
+        if part is not None or lm.key != rm.key:
+            return  # a figure compared with the average of another one: not read
+        func = self._agg_before(left) if self.grouped else None
+        if self.grouped and func is None:
+            func = "sum"
+        if per_group is not None:
+            column = self.items[per_group].value
+            if not self.grouped or func != "sum":
+                return
+            inner = exp.select(exp.alias_(exp.Sum(this=rm.sql()), "group_total")).from_(VIEW).group_by(col(column))
+            average = exp.select(exp.Avg(this=col("group_total"))).from_(
+                exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("per_group"))))
+            target_note = f"the average over {column} groups of their total {rm.name}"
+        else:
+            if self.grouped and func != "avg":
+                return  # a group's total against the average record: not a comparison people mean
+            inner = exp.select(exp.Avg(this=rm.sql())).from_(VIEW)
+            average = inner
+            target_note = f"the average {rm.name} over the same records"
+        self.deferred.append(inner)
+        left_sql = lm.sql() if func is None else {"sum": exp.Sum, "avg": exp.Avg}[func](this=lm.sql())
+        final = op if neg is None else FLIP[op]
+        used = [*left, i, j, *r_idx] + ([per_group] if per_group is not None and not self.items[per_group].used else []) \
+            + ([neg] if neg is not None else [])
+        self.use(*used)
+        show = (f"{func}_{lm.alias}", left_sql.copy()) if func else None
+        self.add(compare(final, left_sql, exp.Subquery(this=average)), min(used),
+                 f"'{self._words(used)}' read as {('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if func else ''}"
+                 f"{lm.name} {WORDS.get(final, final)} {target_note}", having=func is not None, show=show)
 
     def _right_operand(self, j: int) -> tuple[list[int], str | None, str | None, str | None]:
         indices, key, qual, part = [], None, None, None

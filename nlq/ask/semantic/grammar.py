@@ -34,6 +34,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     shape.read_groups()
     reader.read_dates()
     reader.read_amounts()
+    reader.read_absence()
     reader.read_values()
     reader.read_flags()
     shape.read_vs()
@@ -45,6 +46,12 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     decline_repeats(query, reader)
     numerator = {id(c) for c in shape.numerator}
     query.where = query.where + [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
+    scope = conjunction([c.expression for c in reader.conditions if not c.having and id(c) not in numerator])
+    for inner in reader.deferred:  # 'the average' is over the same records as the question's
+        own = [w for w in query.where if inner not in list(w.find_all(exp.Select))]
+        scope = conjunction(own)
+        if scope is not None:
+            inner.where(scope, copy=False)
     query.having += [c.expression for c in reader.conditions if c.having]
     return query, reader.notes
 
@@ -288,15 +295,30 @@ class Shape:
                 self._count(run, j)
                 i = j + 1
                 continue
+            several = self._qual_list(j)
+            if several is not None and all(f.kind == "agg" and f.value in ("sum", "avg", "median", "sum_default")
+                                           for f in funcs):
+                measures, used = several  # 'total plan, forecast and actual cost': one figure per qualifier
+                r.use(*run, *used)
+                for f in funcs:
+                    func = "sum" if f.value == "sum_default" else f.value
+                    for m in measures:
+                        self.q.selects.append((f"{func}_{m.alias}", aggregate(func, m.sql())))
+                    r.notes.append(f"'{f.surface}' as {FUNC_NAMES.get(func, func)} of each of "
+                                   f"{', '.join(m.name for m in measures)}")
+                i = j + 1
+                continue
             measure, m_used = self._measure_after(j)
-            noun = r.next_content(j, 1, {"stop"})
+            noun = self._next_raw(j)
             if len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] in ("cost", "duration", "date") \
-                    and r.kind(noun) in ("value", "record") and (measure is not None or funcs[0].value[1] == "date"):
+                    and noun < len(self.items) and self.items[noun].kind in ("value", "record") and (measure is not None or funcs[0].value[1] == "date"):
                 # 'the most expensive item (forecast cost) in each area': records ranked by that measure
                 if measure is None:
                     measure, m_used = Measure("forecast_start"), []
                 r.use(*run, *m_used)
                 plural = self.items[noun].plural
+                if self.items[noun].kind == "value" and not self.items[noun].used:
+                    r.use(*run, *m_used)  # the value is still read as a condition, by read_values (already ran)
                 self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
                             f"'{funcs[0].surface}' {measure.name}", records=True)
                 i = j + 1
@@ -308,7 +330,7 @@ class Shape:
                     m_used = [k]
             if measure is None and len(funcs) == 1 and funcs[0].kind == "agg" and funcs[0].value in ("sum", "avg", "median"):
                 shown = [a for a, _ in self.q.selects if a.startswith(funcs[0].value + "_")]
-                if shown:  # 'top 5 areas by average rate, with the average': the one already shown
+                if shown and self._refers_back(j):  # 'top 5 areas by average rate, with the average': the one already shown
                     r.use(*run)
                     r.notes.append(f"'{funcs[0].surface}' read as the {shown[0]} already shown")
                     i = j + 1
@@ -467,6 +489,42 @@ class Shape:
                 r.use(i)
                 self.n_hint = int(item.value.value)
 
+    def _qual_list(self, j: int) -> tuple[list[Measure], list[int]] | None:
+        """'plan, forecast and actual cost' after an aggregate: one measure per qualifier."""
+        r = self.r
+        k = r.next_content(j, 1, {"stop"})
+        quals, used = [], []
+        costs = {"plan_cost": "plan", "actual_cost": "actual"}
+        while r.kind(k) == "qual":
+            quals.append(self.items[k].value)
+            used.append(k)
+            sep = r.next_content(k, 1, {"stop"})
+            last = r.next_content(sep, 1, {"stop"})
+            if quals and r.kind(sep) == "and" and r.kind(last) == "measure" and self.items[last].value in costs:
+                quals.append(costs[self.items[last].value])  # '... and actual cost'
+                used += [sep, last]
+                return [r._measure("cost", q) for q in dict.fromkeys(quals)], used
+            if r.kind(sep) == "and" and r.kind(last) == "qual":
+                used.append(sep)
+                k = r.next_content(sep, 1, {"stop"})
+            else:
+                k = sep
+                break
+        if len(quals) < 2 or r.kind(k) != "measure" or self.items[k].value not in ("cost", "duration"):
+            return None
+        key = self.items[k].value
+        return [r._measure(key, q) for q in dict.fromkeys(quals)], used + [k]
+
+    def _refers_back(self, j: int) -> bool:
+        """'..., with the count' / 'show the totals': nothing of its own follows the aggregate, so it is
+        the figure already shown; 'the number that start this quarter' has conditions of its own."""
+        for item in self.items[j + 1:]:
+            if item.kind in ("agg", "super", "top", "share"):
+                return True
+            if item.kind not in SOFT and item.kind not in ("stop",) and not (item.used and item.kind == "dim"):
+                return False
+        return True
+
     def _next_raw(self, i: int) -> int:
         """The next item after i that is not a stop word, used or not."""
         j = i + 1
@@ -555,7 +613,8 @@ class Shape:
                            f"different {column} values")
             return
         r.use(*run)
-        if any(isinstance(e, exp.Count) and isinstance(e.this, exp.Star) for _, e in self.q.selects):
+        if any(isinstance(e, exp.Count) and isinstance(e.this, exp.Star) for _, e in self.q.selects) and \
+                self._refers_back(j):
             r.notes.append(f"'{self.items[run[0]].surface}' read as the count already shown")
             return
         self.q.selects.append(("records", exp.Count(this=exp.Star())))
@@ -607,8 +666,12 @@ class Shape:
         if not shares:
             return False
         i = shares[0]
-        r.use(i)
-        measure, m_used = self._measure_after(i, allow_values=False)
+        r.use(*shares)  # 'what share ..., in percent': one share, said twice
+        k = r.next_content(i, 1, SKIP | {"stop"})
+        after = k if r.kind(k) == "agg" and self.items[k].value == "sum" else i  # 'share of the total cost'
+        measure, m_used = self._measure_after(after, allow_values=False)
+        if after != i and measure is not None:
+            m_used = [after, *m_used]
         r.use(*m_used)
         verbs = [x for x, it in enumerate(self.items) if x > i and it.kind == "verb" and not it.used]
         split = verbs[0] if verbs else None

@@ -124,19 +124,23 @@ _add("dim", "dor", "dor", "payer", "payers", "who pays", "paid by whom", "fundin
 _add("dim", "manufacturer", "manufacturer", "manufacturers", "make", "makes", "maker", "makers", "brand",
      "brands", "vendor", "vendors", "oem", "supplier", "suppliers")
 _add("dim", "model", "model", "models")
+_add("dim", "manufacturer", "who makes", "who made", "who supplies", "who supplied", "who builds", "who manufactures")
 _add("unit", "day", "day", "days", "calendar days")
 _add("unit", "week", "week", "weeks", "wk", "wks")
 _add("unit", "month", "month", "months", "mo", "mos", "monthly")
 _add("unit", "quarter", "quarter", "quarters", "quarterly", "qtr")
 _add("unit", "year", "year", "years", "yearly", "annual", "annually", "yr", "yrs")
-_add("flag", "on_site", "on site", "onsite", "actualized", "actualised", "at site",
-     "mobilized on site", "in use")
+_add("flag", "on_site", "actualized", "actualised", "mobilized on site", "mobilised on site")
+# 'on site' is now: actualized and not yet left (the question set's convention)
+_add("flag", "on_site_now", "on site", "onsite", "at site", "in use")
 _add("flag", "on_site_now", "on site now", "currently on site", "still on site", "on site right now",
      "on site today", "now on site", "on site at the moment", "presently on site", "on site currently",
      "still there")
 _add("flag", "cancelled", "cancelled", "canceled", "discontinued", "cancel", "cancellation", "cancellations",
      "discontinue", "dropped")
 _add("flag", "active", "active", "live")
+# 'on hire' on a day or during a period: the forecast period overlaps it; with no date it is not read
+_add("flag", "on_hire", "on hire", "on rent")
 _add("flag", "draft", "draft", "drafts", "my changes", "edited", "i changed", "changed by me", "my edits",
      "unsaved", "i edited", "my draft", "my drafts", "pending changes")
 _add("flag", "transferable", "funds transferable", "transferable", "fund transferable", "can donate funds",
@@ -151,7 +155,7 @@ _add("flag", "over_budget", "over budget", "above budget", "overspent", "overrun
 _add("flag", "under_budget", "under budget", "below budget", "underspent", "under their budget")
 _add("flag", "not_on_site", "not on site", "not yet on site", "not actualized", "not arrived", "yet to arrive",
      "not yet arrived", "still to come", "awaiting arrival", "pending arrival", "not started")
-_add("value", ("source", "Rental"), "rental", "rentals", "rented", "hired", "hire", "hires", "on hire",
+_add("value", ("source", "Rental"), "rental", "rentals", "rented", "hired", "hire", "hires",
      "leased", "renting")
 _add("value", ("source", "Purchase"), "purchase", "purchases", "bought", "owned", "purchased", "buy", "buys",
      "buying", "purchasing")
