@@ -60,7 +60,8 @@ CASES = {
     "conditions on groups": [
         ("areas with fewer than 130 items", f"SELECT area, count(*) {M} GROUP BY 1 HAVING count(*) < 130"),
         ("classes whose forecast exceeds plan", f"SELECT class, count(*) {M} GROUP BY 1 HAVING sum(forecast_cost) > sum(plan_cost)"),
-        ("categories with more than 100 rentals", f"SELECT category, count(*) {M} GROUP BY 1"
+        ("categories with more than 100 rentals", f"SELECT category, count(*) FILTER (WHERE source = 'Rental')"
+         f" {M} GROUP BY 1"
          " HAVING count(*) FILTER (WHERE source = 'Rental') > 100"),
         ("which classes have no Liebherr equipment", f"SELECT class, count(*) {M} GROUP BY 1"
          " HAVING count(*) FILTER (WHERE manufacturer = 'Liebherr') = 0"),

@@ -44,7 +44,8 @@ class Reader:
         self.notes: list[str] = []
         self.vs: list[tuple[str, list[str]]] = []  # compared values: grouped by that column
         self.grouped = False  # set by the grammar before conditions on groups are read
-        self.deferred: list[exp.Select] = []  # subqueries that take the question's row conditions at the end
+        self.deferred: list[exp.Select] = []
+        self._flags: dict[str, tuple[exp.Expression, str]] | None = None  # subqueries that take the question's row conditions at the end
 
     # -- navigation ---------------------------------------------------------------------------
     def live(self, i: int) -> Item | None:
@@ -164,6 +165,12 @@ class Reader:
                      f"{' and '.join(self.items[x].surface for x in run)}", having=True)
 
     def flag_table(self) -> dict[str, tuple[exp.Expression, str]]:
+        if self._flags is None:
+            self._flags = self._flag_table()
+        return self._flags
+
+    def _flag_table(self) -> dict[str, tuple[exp.Expression, str]]:
+        """Only read when a question names a flag: building these trees is most of a short question's time."""
         today = lit(self.today)
         finished = exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null()))
         return {
@@ -190,15 +197,24 @@ class Reader:
         }
 
     def read_flags(self) -> None:
-        flags = self.flag_table()
         for i, item in enumerate(self.items):
             if item.used or item.kind != "flag":
                 continue
+            flags = self.flag_table()
             if item.value not in flags:
                 continue  # 'on hire' with no date: left for the leftover check
             expression, words = flags[item.value]
             neg = self.negated(i)
             self.use(i)
+            after = self.next_content(i, 1, {"stop"})
+            if neg is not None and item.value == "on_site_now" and self.kind(after) == "sofar" and \
+                    self.items[after].surface.lower() in ("yet", "already"):
+                self.use(after)  # 'not on site yet': not arrived at all
+                expression, words = flags["not_on_site"]
+                self.use(neg)
+                self.add(expression.copy(), neg, f"'{self.items[neg].surface} {item.surface} "
+                         f"{self.items[after].surface}' read as {words}")
+                continue
             if neg is not None:
                 self.use(neg)
                 expression = exp.Not(this=exp.Paren(this=expression.copy()))
@@ -353,6 +369,10 @@ class Reader:
                 part = item.value
             elif item.kind == "flag" and item.value == "over_budget" and measure is None:
                 measure = "cost_variance"
+            elif item.kind == "sofar" and not indices and item.surface.lower() in ("already", "yet"):
+                pass  # 'the actual cost has already gone past ...'
+            elif item.kind == "flag" and item.value == "finished" and part is None and measure is None:
+                part = ("end", "actual")  # 'finished earlier than their forecast end'
             elif item.kind == "agg" and item.value in ("sum", "avg", "median") and self.grouped:
                 pass  # 'areas where the average rate is above ...': the group's aggregate
             else:
@@ -527,6 +547,15 @@ class Reader:
         if measure is None and part is not None:
             return
         counted = self.live(k)
+        if measure is None and not unit and counted is not None and counted.kind == "flag" and self.grouped:
+            run = [k]  # 'areas with more than 6 cancelled items': count the records with those flags
+            m = self.next_content(k, 1, {"stop"})
+            while self.kind(m) in ("flag", "value"):
+                run.append(m)
+                m = self.next_content(m, 1, {"stop"})
+            if self.kind(m) == "record" or (0 <= m < len(self.items) and self.items[m].kind == "record"):
+                self._count_having(i, op, used + run[:-1], run[-1], value, neg, extra=run[:-1])
+                return
         if measure is None and not unit and counted is not None and counted.kind in ("record", "value") and self.grouped:
             self._count_having(i, op, used, k, value, neg)
             return
@@ -599,23 +628,30 @@ class Reader:
             return "avg"  # a length per group is its average
         return "sum" if any(self.items[x].kind == "measure" for x in left) else None
 
-    def _count_having(self, i, op, used, k, value, neg) -> None:
+    def _count_having(self, i, op, used, k, value, neg, extra: list[int] | None = None) -> None:
         counted = self.items[k]
-        condition = None
-        if counted.kind == "value":
-            column = counted.value[0][0]
-            values = [v for _, v in counted.value]
-            condition = exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else exp.In(
-                this=col(column), expressions=[lit(v) for v in values])
+        parts = []
+        for x in [*(extra or []), k]:
+            it = self.items[x]
+            if it.kind == "value":
+                column = it.value[0][0]
+                values = [v for _, v in it.value]
+                parts.append(exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else exp.In(
+                    this=col(column), expressions=[lit(v) for v in values]))
+            elif it.kind == "flag":
+                parts.append(self.flag_table()[it.value][0].copy())
+        condition = exp.and_(*parts) if parts else None
         count = exp.Count(this=exp.Star())
         if condition is not None:
             count = exp.Filter(this=count, expression=exp.Where(this=condition))
         final = op if neg is None else FLIP[op]
         used = used + [k] + ([neg] if neg is not None else [])
         self.use(*used)
+        named = " ".join(self.items[x].surface for x in [*(extra or []), k] if self.items[x].kind != "record")
         self.add(compare(final, count, lit(value)), min(used),
-                 f"'{self._words(used)}' read as groups with {WORDS[final]} {value:g} "
-                 f"{counted.surface if counted.kind == 'value' else 'records'}", having=True)
+                 f"'{self._words(used)}' read as groups with {WORDS[final]} {value:g} {named or 'records'}"
+                 + (" (that count shown)" if condition is not None else ""), having=True,
+                 show=("matching_records", count.copy()) if condition is not None else None)
 
     def _between(self, i: int) -> None:
         left, key, qual, part = self._left(i)

@@ -105,7 +105,7 @@ class Shape:
     def _subject(self) -> Item | None:
         """The first content item of a 'which ...' / 'show ...' question: what the rows are."""
         for item in self.items:
-            if item.kind in ("stop", "verb"):
+            if item.kind in ("stop", "verb", "num"):  # 'which 5 rentals ...'
                 continue
             return item if item.kind in ("value", "record", "dim", "flag") else None
         return None
@@ -177,9 +177,14 @@ class Shape:
         part = qual = None
         if r.kind(k) in ("prep",) or (self.items[k].kind == "stop" if k < len(self.items) else False):
             k = r.next_content(k, 1, {"stop"})
+        if r.kind(k) == "verb" and r.kind(r.next_content(k, 1, {"stop"})) in ("qual", "part"):
+            k = r.next_content(k, 1, {"stop"})  # 'the year they are planned to start'
+            used.append(r.next_content(j, 1, {"stop"}))
         m = k
         while r.kind(m) in ("qual", "part") or (0 <= m < len(self.items) and self.items[m].surface.lower() == "of"
-                                                and not self.items[m].used):
+                                                and not self.items[m].used) or (
+                r.kind(m) == "prep" and qual is not None and part is None
+                and r.kind(r.next_content(m, 1, {"stop"})) == "part"):  # 'planned to start'
             if r.kind(m) == "qual":
                 qual = self.items[m].value
             elif r.kind(m) == "part":
@@ -233,6 +238,15 @@ class Shape:
             self._plain_measure(i)
         if not self.q.selects and self.q.groups and not self.q.count_groups:
             self.q.selects.append(("records", exp.Count(this=exp.Star())))
+        for i, x in enumerate(self.items):
+            if x.used:
+                continue
+            if x.kind == "combo" and len(self.q.groups) >= 2:  # 'every category / area combination'
+                r.use(i)
+            elif x.kind == "unit" and x.value == "day" and any(
+                    a.endswith("_days") for a, _ in self.q.selects + self.q.columns):
+                r.use(i)  # 'show the days': the length in days already shown
+                r.notes.append(f"'{x.surface}' read as the days already shown")
             if self.q.having or self.q.order:
                 pass
         if not self.q.selects and not self.q.groups and not r.conditions and not self.q.order:
@@ -309,6 +323,10 @@ class Shape:
                 i = j + 1
                 continue
             measure, m_used = self._measure_after(j)
+            implied_by = [f.value[1] for f in funcs if f.kind == "super" and f.value[1] in ("duration", "date")]
+            if measure is not None and implied_by and all(self.items[x].kind == "qual" for x in m_used):
+                qual = self.items[m_used[0]].value  # 'the longest on the current forecast': whose duration
+                measure = Measure("duration", qual) if implied_by[0] == "duration" else Measure(f"{qual}_start")
             noun = self._next_raw(j)
             if len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] in ("cost", "duration", "date") \
                     and noun < len(self.items) and self.items[noun].kind in ("value", "record") and (measure is not None or funcs[0].value[1] == "date"):
@@ -546,6 +564,9 @@ class Shape:
             if r.kind(k) == "record" and r.kind(r.next_content(k, 1, {"stop"})) == "agg" and \
                     self.items[r.next_content(k, 1, {"stop"})].value == "count":
                 return None, [x, k, r.next_content(k, 1, {"stop"})], True  # 'by record count'
+            if r.kind(k) == "agg" and self.items[k].value == "sum_default" and \
+                    r.kind(r.next_content(k, 1, {"stop"})) == "record":  # 'by how much equipment'
+                return None, [x, k, r.next_content(k, 1, {"stop"})], True
             if r.kind(k) == "agg" and self.items[k].value == "count":
                 m = r.next_content(k, 1, {"stop"})
                 return None, [x, k] + ([m] if r.kind(m) == "record" else []), True  # 'by number of items'
@@ -613,7 +634,8 @@ class Shape:
                            f"different {column} values")
             return
         r.use(*run)
-        if any(isinstance(e, exp.Count) and isinstance(e.this, exp.Star) for _, e in self.q.selects) and \
+        if any((isinstance(e, exp.Count) and isinstance(e.this, exp.Star)) or a == "matching_records"
+               for a, e in self.q.selects) and \
                 self._refers_back(j):
             r.notes.append(f"'{self.items[run[0]].surface}' read as the count already shown")
             return
@@ -670,6 +692,8 @@ class Shape:
         k = r.next_content(i, 1, SKIP | {"stop"})
         after = k if r.kind(k) == "agg" and self.items[k].value == "sum" else i  # 'share of the total cost'
         measure, m_used = self._measure_after(after, allow_values=False)
+        if measure is None:  # 'split of welding spend by manufacturer': the value is a condition
+            measure, m_used = self._measure_after(after, allow_values=True)
         if after != i and measure is not None:
             m_used = [after, *m_used]
         r.use(*m_used)
@@ -689,7 +713,12 @@ class Shape:
             name = f"share of {measure.name}"
         else:
             part, whole, name = count_filter(num_cond), exp.Count(this=exp.Star()), "share of records"
-        if self.q.groups and not numerator:
+        within = [k.copy() for a, k, _ in self.q.groups if a in self.q.partition]
+        if self.q.groups and not numerator and within and len(within) < len(self.q.groups):
+            whole = exp.Window(this=exp.Sum(this=part.copy()), partition_by=within, over="OVER")
+            how = f"each group's part of its {' and '.join(self.q.partition)} (100% within each)"
+            self.q.partition = []  # a share within each, not a top N within each
+        elif self.q.groups and not numerator:
             whole = exp.Window(this=exp.Sum(this=part.copy()), partition_by=None, over="OVER")
             how = "each group's part of the whole (100% over all rows)"
         elif numerator and split is not None:

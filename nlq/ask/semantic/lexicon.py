@@ -56,7 +56,8 @@ _add("stop", None, "in total", "in all", "do we have", "we have", "are there", "
      "at some point", "at any point", "at any time", "at some stage", "the whole project", "whole project",
      "entire project", "across the whole project", "across the project", "project wide", "across the board",
      "flagged as", "marked as", "flagged", "marked", "listed as", "classed as", "do we use", "we use",
-     "are we using", "we're using", "we are using")
+     "are we using", "we're using", "we are using", "carried by", "borne by", "covered by", "account for",
+     "accounts for", "make up", "makes up", "take up", "takes up", "does each", "each take", "take", "takes")
 _add("agg", "count", "how many", "count", "number of", "no of", "count of", "tally", "counts", "number")
 _add("agg", "sum", "total", "sum", "sum of", "totals", "combined", "in sum", "aggregate", "add up to", "adds up to",
      "add up", "adds up", "amount to", "amounts to", "come to", "comes to")
@@ -77,7 +78,8 @@ _add("super", ("min", "count"), "fewest")
 _add("top", "desc", "top")
 _add("top", "asc", "bottom")
 _add("share", None, "percentage", "percent", "share", "proportion", "fraction", "%", "pct", "ratio", "in percent",
-     "in %", "as a percentage", "as percentages", "as a percent", "in percentages", "percentages")
+     "in %", "as a percentage", "as percentages", "as a percent", "in percentages", "percentages", "split of",
+     "breakdown of", "mix of")
 _add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "spent", "budget", "value", "money",
      "worth", "amount")
 _add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budgeted cost", "original cost")
@@ -124,6 +126,7 @@ _add("dim", "dor", "dor", "payer", "payers", "who pays", "paid by whom", "fundin
 _add("dim", "manufacturer", "manufacturer", "manufacturers", "make", "makes", "maker", "makers", "brand",
      "brands", "vendor", "vendors", "oem", "supplier", "suppliers")
 _add("dim", "model", "model", "models")
+_add("combo", None, "combination", "combinations", "combo", "pair", "pairs")
 _add("dim", "manufacturer", "who makes", "who made", "who supplies", "who supplied", "who builds", "who manufactures")
 _add("unit", "day", "day", "days", "calendar days")
 _add("unit", "week", "week", "weeks", "wk", "wks")
@@ -163,7 +166,7 @@ _add("value", ("dor", "BEO"), "overhead", "overheads", "beo", "paid by overhead"
      "overhead funded", "paid out of overhead", "paid from overhead", "out of overhead", "charged to overhead")
 _add("value", ("dor", "PROJECT"), "project paid", "paid by the project", "paid by project", "project funded",
      "project")
-_add("neg", None, "not", "no", "non", "without", "excluding", "exclude", "excludes", "except", "except for",
+_add("neg", None, "not", "no", "non", "neither", "without", "excluding", "exclude", "excludes", "except", "except for",
      "other than", "apart from", "isn't", "aren't", "don't", "doesn't", "haven't", "hasn't", "wasn't",
      "weren't", "never", "besides", "ignoring", "leaving out", "but not", "minus", "lacking", "missing",
      "excluded", "nor", "outside")
@@ -185,7 +188,7 @@ _add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely", "=")
 _add("cmp", "between", "between")
 _add("group", None, "by", "per", "for each", "each", "for every", "grouped by", "group by", "broken down by",
      "breakdown by", "split by", "by each", "in each", "across", "broken out by", "by their", "within each",
-     "for all")
+     "for all", "split into", "broken into", "split between")
 _add("vs", None, "vs", "versus", "compared to", "compared with", "against", "vs.", "v")
 _add("and", None, "and", "plus", "&", "as well as", ",", ";", "+", "but")
 _add("or", None, "or", "either")
@@ -209,6 +212,9 @@ _add("edit", None, "set", "change", "switch", "move", "convert", "update", "put"
 
 # Question words the grammar treats as stop words unless it finds a use for them.
 SOFT = {"stop", "verb", "and", "or", "prep", "record", "sofar"}
+# 'pay for' is spend; 'run the longest' is the longest duration
+_add("measure", "cost", "pay for")
+_add("super", ("max", "duration"), "run the longest", "runs the longest", "run longest", "running longest")
 MAX_PHRASE = 6
 
 
@@ -249,6 +255,10 @@ class Vocabulary:
                 if column == "manufacturer":
                     for t in tokens:
                         if len(t) >= 3:
+                            vocab.short.setdefault(t, []).append((column, value))
+                elif column in ("area", "category") and len(tokens) > 1:  # 'the laydown' is Laydown Yard
+                    for t in tokens:
+                        if len(t) >= 4 and t.isalpha():
                             vocab.short.setdefault(t, []).append((column, value))
         vocab.words = sorted({form[0] for form in vocab.phrases if len(form) == 1 and len(form[0]) >= 5
                               and form[0].isalpha()})
@@ -312,6 +322,14 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     for item in items:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
+    previous = None
+    for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
+        if item.kind == "stop":
+            continue
+        if previous is not None and item.kind == previous.kind == "measure" and item.value == previous.value:
+            item.kind, item.value = "stop", None
+            item.note = f"'{item.surface}' read as restating '{previous.surface}'"
+        previous = item
     return items
 
 
