@@ -132,7 +132,9 @@ class Shape:
                 else:
                     break
         for i, item in enumerate(self.items):  # 'monthly', 'quarterly' on their own
-            if not item.used and item.kind == "unit" and item.surface.lower().endswith("ly") and \
+            if not item.used and item.kind == "unit" and (
+                    item.surface.lower().endswith("ly") or " over " in item.surface.lower()
+                    or " on " in item.surface.lower() or item.surface.lower() in ("mom", "qoq", "yoy")) and \
                     r.kind(r.next_content(i, -1)) != "num":
                 self._group_bucket(None, i)
         # 'how many areas have more than 50 items': count the groups that pass
@@ -173,6 +175,30 @@ class Shape:
         if unit not in ("week", "month", "quarter", "year"):
             return j
         used = [j] + ([i] if i is not None else [])
+        if i is None:  # 'quarterly forecast spend by forecast start': the bucket's date comes after 'by'
+            for b in range(j + 1, len(self.items)):
+                if self.items[b].used or self.items[b].kind != "group" or self.items[b].surface.lower() != "by":
+                    continue
+                c, part, qual, taken = r.next_content(b, 1, {"stop"}), None, None, [b]
+                while r.kind(c) in ("qual", "part"):
+                    if r.kind(c) == "qual":
+                        qual = self.items[c].value
+                    else:
+                        part = self.items[c].value
+                    taken.append(c)
+                    c = r.next_content(c, 1, {"stop"})
+                if part is not None:
+                    which, implied = part
+                    column = f"{qual or whose(implied)}_{which}"
+                    r.use(*used, *taken)
+                    alias = f"{unit}_of_{column}"
+                    self.q.groups.append((alias, bucket(unit, column), True))
+                    self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
+                    r.notes.append(f"'{self.items[j].surface} ... {' '.join(self.items[t].surface for t in taken)}' "
+                                   f"read as one row per {unit} of {column.replace('_', ' ')} (records without a "
+                                   f"{column.replace('_', ' ')} left out)")
+                    return j
+                break
         k = r.next_content(j, 1, {"stop"})
         part = qual = None
         if r.kind(k) in ("prep",) or (self.items[k].kind == "stop" if k < len(self.items) else False):
@@ -229,8 +255,10 @@ class Shape:
     def read_output(self) -> None:
         r = self.r
         r.use(*self.bucket_words)
-        if self._read_share():
+        change = self._change_kind()
+        if change is None and self._read_share():
             return
+        self._read_rank()
         self._read_top()
         self._read_aggregates()
         leftover_measures = [i for i, x in enumerate(self.items) if not x.used and x.kind == "measure"]
@@ -238,6 +266,7 @@ class Shape:
             self._plain_measure(i)
         if not self.q.selects and self.q.groups and not self.q.count_groups:
             self.q.selects.append(("records", exp.Count(this=exp.Star())))
+        self._read_windows(change)
         for i, x in enumerate(self.items):
             if x.used:
                 continue
@@ -506,6 +535,87 @@ class Shape:
                         words=[self._words_from(before[-1], noun)], understood=list(r.notes))
                 r.use(i)
                 self.n_hint = int(item.value.value)
+
+    def _change_kind(self) -> str | None:
+        """'change' / 'growth' over a time bucket: 'abs', or 'pct' when it is asked in percent."""
+        changes = [x for x in self.items if not x.used and (x.kind == "change" or (
+            x.kind == "edit" and x.surface.lower() in ("change", "increase")))]
+        if not changes or not any(t for _, _, t in self.q.groups):
+            return None
+        shares = [x for x in self.items if not x.used and x.kind == "share"]
+        kind = "pct" if any(x.value == "pct" for x in changes if x.kind == "change") or shares else "abs"
+        self.r.use(*[self.items.index(x) for x in changes + shares])
+        return kind
+
+    def _read_windows(self, change: str | None) -> None:
+        """Rank numbers, running totals and the change from the previous period: window functions over
+        the groups the question named (or over records for a rank)."""
+        r = self.r
+        buckets = [k for _, k, t in self.q.groups if t]
+        others = [k for _, k, t in self.q.groups if not t]
+        value = next(((a, e) for a, e in self.q.selects if a not in ("share_pct",)), None)
+        if change is not None:
+            if len(buckets) != 1 or value is None:
+                raise NotUnderstood("A change from the previous period needs one time bucket and one figure per "
+                                    "period, e.g. \"month over month change in the number of items starting in 2027\".",
+                                    words=["change"], understood=list(r.notes))
+            order = exp.Order(expressions=[exp.Ordered(this=buckets[0].copy())])
+            lag = exp.Window(this=exp.Anonymous(this="lag", expressions=[value[1].copy()]),
+                             partition_by=[k.copy() for k in others] or None, order=order, over="OVER")
+            diff = exp.Sub(this=value[1].copy(), expression=lag)
+            prev = [i for i, x in enumerate(self.items) if not x.used and x.kind == "prev"]
+            r.use(*prev)
+            if change == "pct":
+                self.q.selects.append((f"change_pct_{value[0]}", share(exp.Paren(this=diff), lag.copy())))
+                r.notes.append(f"the change of {value[0]} from the previous period, in percent of the previous one")
+            else:
+                self.q.selects.append((f"change_{value[0]}", diff))
+                r.notes.append(f"the change of {value[0]} from the previous period (lag over the periods)")
+        runs = [i for i, x in enumerate(self.items) if not x.used and x.kind == "running"]
+        if runs:
+            if len(buckets) != 1 or value is None:
+                return  # left for the leftover check
+            order = exp.Order(expressions=[exp.Ordered(this=buckets[0].copy())])
+            self.q.selects.append((f"running_{value[0]}", exp.Window(
+                this=exp.Sum(this=value[1].copy()), partition_by=[k.copy() for k in others] or None,
+                order=order, over="OVER")))
+            r.use(*runs)
+            r.notes.append(f"'{self.items[runs[0]].surface}' read as the running total of {value[0]} over the periods")
+
+    def _read_rank(self) -> None:
+        """'rank the categories by forecast cost': rank() over the groups, or over records."""
+        r = self.r
+        buckets = [k for _, k, t in self.q.groups if t]
+        value = next(((a, e) for a, e in self.q.selects if a not in ("share_pct",)), None)
+        ranks = [i for i, x in enumerate(self.items) if not x.used and x.kind == "rank"]
+        if ranks:
+            measure, used, count = self._by_measure(ranks[0])
+            if measure is None and not count:
+                measure, used = self._measure_after(ranks[0], allow_values=False)
+            if self.q.groups and not buckets:
+                if count:
+                    expression = exp.Count(this=exp.Star())
+                elif measure is not None:
+                    func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
+                    expression = aggregate(func, measure.sql())
+                elif value is not None:
+                    expression = value[1]
+                else:
+                    return
+                alias = next((a for a, e in self.q.selects if e == expression), None)
+                if alias is None:
+                    self.q.selects.append((f"{expression.key}_{measure.alias}" if measure else "records", expression))
+            elif not self.q.groups and measure is not None and not count:
+                expression = measure.sql()
+                self.q.columns.append((measure.alias, expression))
+            else:
+                return
+            window = exp.Window(this=exp.Anonymous(this="rank"), order=exp.Order(expressions=[
+                exp.Ordered(this=expression.copy(), desc=True, nulls_first=False)]), over="OVER")
+            (self.q.selects if self.q.groups else self.q.columns).append(("rank", window))
+            r.use(*ranks, *used)
+            r.notes.append(f"'{self.items[ranks[0]].surface}' read as the rank by {expression.sql(dialect='postgres')}"
+                           ", highest first (ties share a rank)")
 
     def _qual_list(self, j: int) -> tuple[list[Measure], list[int]] | None:
         """'plan, forecast and actual cost' after an aggregate: one measure per qualifier."""

@@ -126,6 +126,21 @@ _add("dim", "dor", "dor", "payer", "payers", "who pays", "paid by whom", "fundin
 _add("dim", "manufacturer", "manufacturer", "manufacturers", "make", "makes", "maker", "makers", "brand",
      "brands", "vendor", "vendors", "oem", "supplier", "suppliers")
 _add("dim", "model", "model", "models")
+_add("rank", None, "rank", "ranks", "ranking", "rankings", "ranked", "rank number", "rank numbers", "position")
+_add("running", None, "running total", "running totals", "cumulative", "cumulative total", "running sum",
+     "cumulatively", "running count")
+_add("change", "abs", "change", "changes", "growth", "delta", "difference from", "increase or decrease")
+_add("change", "pct", "growth in %", "change in %", "% change", "percent change", "percentage change",
+     "% growth", "growth rate", "percentage growth")
+for _unit in ("month", "quarter", "year", "week"):
+    _add("unit", _unit, f"{_unit} over {_unit}", f"{_unit} on {_unit}")
+    _add("prev", _unit, f"vs the previous {_unit}", f"versus the previous {_unit}", f"compared to the previous {_unit}",
+         f"from the previous {_unit}", f"over the previous {_unit}", f"on the previous {_unit}",
+         f"vs the prior {_unit}", f"vs previous {_unit}", f"from the prior {_unit}", f"than the previous {_unit}",
+         f"on the {_unit} before", f"from the {_unit} before")
+_add("unit", "month", "mom")
+_add("unit", "quarter", "qoq")
+_add("unit", "year", "yoy")
 _add("combo", None, "combination", "combinations", "combo", "pair", "pairs")
 _add("dim", "manufacturer", "who makes", "who made", "who supplies", "who supplied", "who builds", "who manufactures")
 _add("unit", "day", "day", "days", "calendar days")
