@@ -179,3 +179,14 @@ def test_parsing_stays_fast(demo):  # noqa: F811
         except NotUnderstood:
             pass
     assert (time.perf_counter() - started) / len(CASES) < 0.1
+
+
+@pytest.mark.parametrize("question, example", [
+    ("how many generators start next quarter with a blue paint job", "how many rentals end next month"),
+    ("top 4 classes weighted by risk", "top 5 areas by forecast cost"),
+])
+def test_a_decline_offers_phrasings_about_what_it_read(demo, question, example):  # noqa: F811
+    with pytest.raises(NotUnderstood) as caught:
+        parse_question(question, demo[1], TODAY)
+    assert f'"{example}"' in caught.value.message
+    assert caught.value.message.count('"') == 6  # three example phrasings

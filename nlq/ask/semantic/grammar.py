@@ -56,6 +56,33 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     return query, reader.notes
 
 
+# Phrasings it reads, by what a declined question was about: the examples follow the question.
+EXAMPLES_BY_KIND = {
+    "date": "how many rentals end next month", "unit": "total plan cost per quarter of plan start",
+    "dim": "total forecast cost per area", "group": "number of cranes per manufacturer",
+    "top": "top 5 areas by forecast cost", "super": "the 3 longest rentals",
+    "share": "what percentage of cranes are rented", "cmp": "rentals shorter than 90 days",
+    "flag": "how many items are on site now", "neg": "how many rentals are not cancelled",
+    "rank": "rank the categories by forecast cost", "running": "running total of plan cost by quarter of plan start",
+    "change": "month over month change in the number of items starting in 2027",
+}
+
+
+def examples_for(items: list[Item]) -> list[str]:
+    """Two or three phrasings it does read, chosen by the kinds of words the question used."""
+    chosen: list[str] = []
+    for item in items:
+        example = EXAMPLES_BY_KIND.get(item.kind)
+        if example and example not in chosen:
+            chosen.append(example)
+    for example in EXAMPLES:
+        if len(chosen) >= 3:
+            break
+        if example not in chosen:
+            chosen.append(example)
+    return chosen[:3]
+
+
 def decline_leftovers(items: list[Item], reader: Reader, question: str) -> None:
     ambiguous = [i for i in items if i.kind == "ambiguous"]
     if ambiguous:
@@ -68,7 +95,7 @@ def decline_leftovers(items: list[Item], reader: Reader, question: str) -> None:
         quoted = ", ".join(f"'{w}'" for w in left)
         raise NotUnderstood(
             f"The offline reader did not understand {quoted}, so it does not answer rather than guess. "
-            f"It read: {understood}. Rephrase, e.g. " + "; ".join(f"\"{e}\"" for e in EXAMPLES[:3]) + ".",
+            f"It read: {understood}. Rephrase, e.g. " + "; ".join(f"\"{e}\"" for e in examples_for(items)) + ".",
             words=left, understood=list(reader.notes))
 
 
