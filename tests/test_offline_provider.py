@@ -21,7 +21,8 @@ CASES = [
     ("how many cranes are rented?", f"SELECT count(*) {M} AND category = 'Cranes' AND source = 'Rental'"),
     ("how many cranes do we have", f"SELECT count(*) {M} AND category = 'Cranes'"),
     ("count of purchases", f"SELECT count(*) {M} AND source = 'Purchase'"),
-    ("number of generators on site", f"SELECT count(*) {M} AND category = 'Generators' AND is_actualized"),
+    ("number of generators on site", f"SELECT count(*) {M} AND category = 'Generators' AND is_actualized"
+     " AND actual_end IS NULL"),
     ("how many items are not on site yet", f"SELECT count(*) {M} AND NOT is_actualized"),
     ("how many discontinued records", f"SELECT count(*) {M} AND is_discontinued"),
     ("count active rentals", f"SELECT count(*) {M} AND source = 'Rental' AND NOT is_discontinued"),
@@ -57,9 +58,9 @@ CASES = [
      f"{LIST} AND forecast_start >= '2026-01-01' AND forecast_start <= '2026-02-15'"),
     ("how many rentals end in june 2026", f"SELECT count(*) {M} AND source = 'Rental' AND forecast_end >= '2026-06-01' AND forecast_end < '2026-07-01'"),
     ("what starts in the next 6 weeks",
-     f"{LIST} AND forecast_start >= CURRENT_DATE AND forecast_start < CURRENT_DATE + interval '6 weeks'"),
+     f"{LIST} AND forecast_start >= CURRENT_DATE AND forecast_start <= CURRENT_DATE + 42"),
     ("how many items end in the next 30 days",
-     f"SELECT count(*) {M} AND forecast_end >= CURRENT_DATE AND forecast_end < CURRENT_DATE + interval '30 days'"),
+     f"SELECT count(*) {M} AND forecast_end >= CURRENT_DATE AND forecast_end <= CURRENT_DATE + 30"),
     ("count starting this year", f"SELECT count(*) {M} AND forecast_start >= date_trunc('year', CURRENT_DATE)::date"
      " AND forecast_start < date_trunc('year', CURRENT_DATE)::date + interval '1 year'"),
     ("count by month for rentals", f"SELECT date_trunc('month', forecast_start)::date, count(*) {M} AND source = 'Rental' GROUP BY 1"),

@@ -110,7 +110,9 @@ def share(numerator: exp.Expression, denominator: exp.Expression) -> exp.Express
 
 
 def bucket(unit: str, column: str) -> exp.Expression:
-    """date_trunc(unit, column)::date: the first day of the month / quarter / year / week."""
+    """date_trunc(unit, column)::date: the first day of the month / quarter / week; a year is its number."""
+    if unit == "year":
+        return exp.Extract(this=exp.var("YEAR"), expression=col(column))
     return exp.cast(exp.TimestampTrunc(this=col(column), unit=exp.var(unit.upper())), "date")
 
 
@@ -126,8 +128,18 @@ class Query:
     limit: int | None = None
     columns: list[tuple[str, exp.Expression]] = field(default_factory=list)  # extra list columns
     count_groups: bool = False
+    partition: list[str] = field(default_factory=list)  # aliases of 'in each X' groups: top N within each
+    rank_records: bool = False  # the top N within each group are records, not sub-groups
+
+    def ranked_within(self) -> bool:
+        """A top / bottom N within each group ('the 2 biggest classes in each category')."""
+        if not (self.partition and self.order and self.limit is not None and not self.count_groups):
+            return False
+        return self.rank_records or any(a not in self.partition for a, _, _ in self.groups)
 
     def statement(self) -> str:
+        if self.ranked_within():
+            return self._ranked_statement()
         select = exp.select()
         if not self.selects and not self.groups:  # a list of records
             names = list(LIST_COLUMNS)
@@ -165,3 +177,38 @@ class Query:
         if self.limit is not None:
             select = select.limit(self.limit)
         return select.sql(dialect="postgres")
+
+    def _ranked_statement(self) -> str:
+        """row_number() OVER (PARTITION BY the 'each' groups ORDER BY the measure), kept to the first N."""
+        keys = [(a, k) for a, k, _ in self.groups if a in self.partition]
+        order = [exp.Ordered(this=e.copy(), desc=d, nulls_first=False) for e, d in self.order]
+        inner = exp.select(*[exp.alias_(k.copy(), a) for a, k in keys])
+        if self.rank_records:
+            names = [a for a, _ in keys] + ["id"]
+            inner = inner.select("id")
+            for alias, expression in self.columns:
+                if alias not in names:
+                    inner = inner.select(exp.alias_(expression.copy(), alias))
+                    names.append(alias)
+            order.append(exp.Ordered(this=col("id")))
+        else:
+            names = [a for a, _, _ in self.groups] + [a for a, _ in self.selects]
+            inner = inner.select(*[exp.alias_(k.copy(), a) for a, k, _ in self.groups if a not in self.partition])
+            inner = inner.select(*[exp.alias_(e.copy(), a) for a, e in self.selects])
+            order += [exp.Ordered(this=k.copy()) for a, k, _ in self.groups if a not in self.partition]
+        window = exp.Window(this=exp.RowNumber(), partition_by=[k.copy() for _, k in keys],
+                            order=exp.Order(expressions=order), over="OVER")
+        inner = inner.select(exp.alias_(window, "rank_in_group")).from_(VIEW)
+        where = conjunction(self.where)
+        if where is not None:
+            inner = inner.where(where, copy=False)
+        if not self.rank_records:
+            inner = inner.group_by(*[k.copy() for _, k, _ in self.groups])
+            having = conjunction(self.having)
+            if having is not None:
+                inner = inner.having(having, copy=False)
+        outer = exp.select(*names, "rank_in_group").from_(
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked"))))
+        outer = outer.where(exp.LTE(this=col("rank_in_group"), expression=lit(self.limit)))
+        outer = outer.order_by(*[exp.Ordered(this=col(a)) for a, _ in keys], exp.Ordered(this=col("rank_in_group")))
+        return outer.sql(dialect="postgres")

@@ -11,11 +11,17 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
-from nlq.ask.semantic.build import COST, FLIP, WORDS, Measure, col, compare, lit
+from nlq.ask.semantic.build import COST, DAY_MEASURES, FLIP, VIEW, WORDS, Measure, col, compare, lit
 from nlq.ask.semantic.dates import Span
 from nlq.ask.semantic.lexicon import Item
 
 SKIP = {"stop", "verb", "record"}
+
+
+def whose(implied: str | None) -> str:
+    """The qualifier a date word implies: 'arrived' the actual date, anything else the forecast."""
+    return "actual" if implied == "actual" else "forecast"
+
 LISTS = {"and", "or", "vs"}
 FIXED_COLUMNS = {"source": "source", "dor": "who pays (dor)"}
 
@@ -25,6 +31,7 @@ class Condition:
     expression: exp.Expression
     pos: int  # index of its first item: which side of "are" in a share question
     having: bool = False
+    show: tuple[str, exp.Expression] | None = None  # a group's aggregate the condition tests, to show
 
 
 class Reader:
@@ -37,6 +44,8 @@ class Reader:
         self.notes: list[str] = []
         self.vs: list[tuple[str, list[str]]] = []  # compared values: grouped by that column
         self.grouped = False  # set by the grammar before conditions on groups are read
+        self.deferred: list[exp.Select] = []
+        self._flags: dict[str, tuple[exp.Expression, str]] | None = None  # subqueries that take the question's row conditions at the end
 
     # -- navigation ---------------------------------------------------------------------------
     def live(self, i: int) -> Item | None:
@@ -56,8 +65,9 @@ class Reader:
         for i in indices:
             self.items[i].used = True
 
-    def add(self, expression: exp.Expression, pos: int, note: str, having: bool = False) -> None:
-        self.conditions.append(Condition(expression, pos, having))
+    def add(self, expression: exp.Expression, pos: int, note: str, having: bool = False,
+            show: tuple[str, exp.Expression] | None = None) -> None:
+        self.conditions.append(Condition(expression, pos, having, show))
         self.notes.append(note)
 
     def negated(self, i: int) -> int | None:
@@ -122,11 +132,48 @@ class Reader:
         return self.grouped and self.kind(j) == "num"
 
     # -- flags --------------------------------------------------------------------------------
-    def read_flags(self) -> None:
+    def read_absence(self) -> None:
+        """'areas with no cancelled concrete equipment': groups where no record matches all of them."""
+        if not self.grouped:
+            return
+        for i, item in enumerate(self.items):
+            if item.used or item.kind != "neg" or item.surface.lower() not in ("no", "without", "zero"):
+                continue
+            run, j = [], i + 1
+            while j < len(self.items) and (self.items[j].kind in ("flag", "value", "stop", "record")
+                                            and not self.items[j].used):
+                if self.items[j].kind in ("flag", "value"):
+                    run.append(j)
+                j += 1
+            flags = self.flag_table()
+            if len(run) < 2 or any(self.items[x].kind == "flag" and self.items[x].value not in flags for x in run):
+                continue  # one value alone: read_values reads it ('classes with no Liebherr equipment')
+            parts = []
+            for x in run:
+                it = self.items[x]
+                if it.kind == "flag":
+                    parts.append(flags[it.value][0].copy())
+                else:
+                    column, values = it.value[0][0], [v for _, v in it.value]
+                    parts.append(exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else
+                                 exp.In(this=col(column), expressions=[lit(v) for v in values]))
+            condition = exp.and_(*parts)
+            counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
+            self.use(i, *run)
+            self.add(exp.EQ(this=counted, expression=lit(0)), i,
+                     f"'{self._words([i, *run])}' read as groups with no record that is "
+                     f"{' and '.join(self.items[x].surface for x in run)}", having=True)
+
+    def flag_table(self) -> dict[str, tuple[exp.Expression, str]]:
+        if self._flags is None:
+            self._flags = self._flag_table()
+        return self._flags
+
+    def _flag_table(self) -> dict[str, tuple[exp.Expression, str]]:
+        """Only read when a question names a flag: building these trees is most of a short question's time."""
         today = lit(self.today)
-        finished = exp.and_(exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null())),
-                            exp.LTE(this=col("actual_end"), expression=today.copy()))
-        flags = {
+        finished = exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null()))
+        return {
             "on_site": (col("is_actualized"), "on site (is_actualized: actuals exist)"),
             "on_site_now": (exp.and_(col("is_actualized"), exp.Is(this=col("actual_end"), expression=exp.Null())),
                             "on site now (actualized and no actual end yet)"),
@@ -135,10 +182,10 @@ class Reader:
             "active": (exp.Not(this=col("is_discontinued")), "not cancelled"),
             "draft": (col("has_draft"), "records with your unsaved draft"),
             "transferable": (col("is_funds_transferable"), "funds transferable"),
-            "finished": (finished, f"finished (actual end set and on or before today, {self.today})"),
-            "overdue": (exp.and_(exp.LT(this=col("forecast_end"), expression=today.copy()),
-                                 exp.Not(this=exp.Paren(this=finished.copy()))),
-                        f"overdue (forecast end before today, {self.today}, and not finished)"),
+            "finished": (finished, "finished (an actual end is recorded)"),
+            "overdue": (exp.and_(col("is_actualized"), exp.Is(this=col("actual_end"), expression=exp.Null()),
+                                 exp.LT(this=col("forecast_end"), expression=today.copy())),
+                        f"overdue (on site now and forecast end before today, {self.today})"),
             "late_arrival": (exp.GT(this=col("actual_start"), expression=col("plan_start")),
                              "arrived late (actual start after plan start)"),
             "tagged": (exp.Not(this=exp.Is(this=col("equipment_tag"), expression=exp.Null())), "with an equipment tag"),
@@ -148,12 +195,26 @@ class Reader:
             "under_budget": (exp.LT(this=col("forecast_cost"), expression=col("plan_cost")),
                              "under budget (forecast cost < plan cost)"),
         }
+
+    def read_flags(self) -> None:
         for i, item in enumerate(self.items):
             if item.used or item.kind != "flag":
                 continue
+            flags = self.flag_table()
+            if item.value not in flags:
+                continue  # 'on hire' with no date: left for the leftover check
             expression, words = flags[item.value]
             neg = self.negated(i)
             self.use(i)
+            after = self.next_content(i, 1, {"stop"})
+            if neg is not None and item.value == "on_site_now" and self.kind(after) == "sofar" and \
+                    self.items[after].surface.lower() in ("yet", "already"):
+                self.use(after)  # 'not on site yet': not arrived at all
+                expression, words = flags["not_on_site"]
+                self.use(neg)
+                self.add(expression.copy(), neg, f"'{self.items[neg].surface} {item.surface} "
+                         f"{self.items[after].surface}' read as {words}")
+                continue
             if neg is not None:
                 self.use(neg)
                 expression = exp.Not(this=exp.Paren(this=expression.copy()))
@@ -165,18 +226,20 @@ class Reader:
             else:
                 self.add(expression.copy(), i, f"'{item.surface}' read as {words}")
         for i, item in enumerate(self.items):  # 'arrived' / 'left' with no date: it happened
-            if not item.used and item.kind == "part" and item.value[1] == "actual":
-                column = f"actual_{item.value[0]}"
+            if not item.used and item.kind == "part" and item.value[1] in ("actual", "past"):
                 neg = self.negated(i)
                 self.use(i)
-                happened = exp.and_(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())),
-                                    exp.LTE(this=col(column), expression=lit(self.today)))
+                if item.value[0] == "start":
+                    happened, words = col("is_actualized"), "actualized (is_actualized)"
+                else:
+                    happened, words = (exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null())),
+                                       "an actual end is recorded")
                 if neg is not None:
                     self.use(neg)
                     self.add(exp.Not(this=exp.Paren(this=happened)), neg,
-                             f"'{self.items[neg].surface} {item.surface}' read as no {column} on or before today")
+                             f"'{self.items[neg].surface} {item.surface}' read as not {words}")
                 else:
-                    self.add(happened, i, f"'{item.surface}' read as {column} on or before today ({self.today})")
+                    self.add(happened, i, f"'{item.surface}' with no date read as {words}")
 
     # -- dates --------------------------------------------------------------------------------
     def read_dates(self) -> None:
@@ -190,6 +253,10 @@ class Reader:
         used = [i]
         op = "in"
         j = self.next_content(i, -1)
+        if self.kind(j) == "sofar":  # 'started so far this year'
+            used.append(j)
+            span = Span(span.start, min(span.end, self.today + timedelta(days=1)), f"{span.label} up to today")
+            j = self.next_content(j, -1)
         lead = self.live(j)
         if lead is not None and lead.kind in ("prep", "cmp", "group"):
             op = {"since": "since", "until": "until", "on": "on"}.get(lead.value, "in") if lead.kind == "prep" else (
@@ -221,7 +288,7 @@ class Reader:
                 part = j
             elif target.kind == "qual" and qual is None:
                 qual = j
-            elif target.kind == "flag" and target.value in ("on_site", "on_site_now", "active") and flag is None \
+            elif target.kind == "flag" and target.value in ("on_site", "on_site_now", "active", "on_hire") and flag is None \
                     and part is None:
                 flag = j
             elif target.kind == "flag" and target.value == "finished" and part is None:
@@ -244,7 +311,7 @@ class Reader:
             self._overlap(span, op, words, pos, on_site=flag is not None)
             return
         which, implied = self.items[part].value if part is not None else ("start", None)
-        q = self.items[qual].value if qual is not None else (implied or "forecast")
+        q = self.items[qual].value if qual is not None else whose(implied)
         column = f"{q}_{which}"
         note = "" if part is not None else " (the start, as no start or end was named)"
         self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')}{note}", pos)
@@ -269,19 +336,14 @@ class Reader:
 
     def _overlap(self, span: Span, op: str, words: str, pos: int, on_site: bool) -> None:
         """A date with no start or end named: the record's period covers (part of) it."""
-        if on_site:
-            start = exp.Coalesce(this=col("actual_start"), expressions=[col("forecast_start")])
-            end = exp.Coalesce(this=col("actual_end"), expressions=[col("forecast_end")])
-            whose = "the actual period where known, else the forecast period"
-        else:
-            start, end, whose = col("forecast_start"), col("forecast_end"), "the forecast period"
+        start, end, period = col("forecast_start"), col("forecast_end"), "the forecast period"
         if op not in ("in", "on", "between"):
             self.notes.append(f"'{words}' names no start or end")
             self.items[pos].used = False
             return
         self.add(exp.and_(exp.LTE(this=start, expression=lit(span.last)), exp.GTE(this=end, expression=lit(span.start))),
-                 pos, f"'{words}' read as {whose} overlapping {span.label} ({span.start} to {span.last})"
-                 if not span.day else f"'{words}' read as {whose} covering {span.label}")
+                 pos, f"'{words}' read as {period} overlapping {span.label} ({span.start} to {span.last})"
+                 if not span.day else f"'{words}' read as {period} covering {span.label}")
 
     # -- amounts and comparisons between columns ----------------------------------------------
     def read_amounts(self) -> None:
@@ -307,8 +369,12 @@ class Reader:
                 part = item.value
             elif item.kind == "flag" and item.value == "over_budget" and measure is None:
                 measure = "cost_variance"
-            elif item.kind == "agg" and item.value in ("sum", "avg", "median") and self.grouped and indices:
-                pass
+            elif item.kind == "sofar" and not indices and item.surface.lower() in ("already", "yet"):
+                pass  # 'the actual cost has already gone past ...'
+            elif item.kind == "flag" and item.value == "finished" and part is None and measure is None:
+                part = ("end", "actual")  # 'finished earlier than their forecast end'
+            elif item.kind == "agg" and item.value in ("sum", "avg", "median") and self.grouped:
+                pass  # 'areas where the average rate is above ...': the group's aggregate
             else:
                 break
             indices.append(j)
@@ -340,6 +406,55 @@ class Reader:
             self._amount(i, op, kind, left, key, qual, part, j, neg)
         elif right.kind in ("qual", "measure", "part") or (right.kind == "value" and right.value[0] == ("source", "Purchase")):
             self._columns(i, op, kind, left, key, qual, part, j, neg)
+        elif right.kind == "agg" and right.value == "avg" and kind in (None, "cost", "duration"):
+            self._versus_average(i, op, left, key, qual, part, j, neg)
+
+    def _versus_average(self, i, op, left, key, qual, part, j, neg) -> None:
+        """'costs more than the average forecast cost', 'areas whose total variance is above the average
+        area's': compared with one figure computed over the same records (a scalar subquery)."""
+        k = j + 1
+        while k < len(self.items) and self.items[k].kind in ("stop", "verb"):
+            k += 1
+        per_group = None
+        if k < len(self.items) and self.items[k].kind == "dim":
+            per_group = k  # 'the average area's variance': the average of the groups' totals
+        else:
+            k = j
+        k = self.next_content(k, 1, SKIP | {"value"})
+        r_idx, r_key, r_qual, r_part = self._right_operand(k)
+        if r_part is not None or not (r_key or r_qual):
+            return
+        rm = self._measure(r_key, r_qual)
+        lm = self._measure(key, qual) or rm
+        if part is not None or lm.key != rm.key:
+            return  # a figure compared with the average of another one: not read
+        func = self._agg_before(left) if self.grouped else None
+        if self.grouped and func is None:
+            func = "sum"
+        if per_group is not None:
+            column = self.items[per_group].value
+            if not self.grouped or func != "sum":
+                return
+            inner = exp.select(exp.alias_(exp.Sum(this=rm.sql()), "group_total")).from_(VIEW).group_by(col(column))
+            average = exp.select(exp.Avg(this=col("group_total"))).from_(
+                exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("per_group"))))
+            target_note = f"the average over {column} groups of their total {rm.name}"
+        else:
+            if self.grouped and func != "avg":
+                return  # a group's total against the average record: not a comparison people mean
+            inner = exp.select(exp.Avg(this=rm.sql())).from_(VIEW)
+            average = inner
+            target_note = f"the average {rm.name} over the same records"
+        self.deferred.append(inner)
+        left_sql = lm.sql() if func is None else {"sum": exp.Sum, "avg": exp.Avg}[func](this=lm.sql())
+        final = op if neg is None else FLIP[op]
+        used = [*left, i, j, *r_idx] + ([per_group] if per_group is not None and not self.items[per_group].used else []) \
+            + ([neg] if neg is not None else [])
+        self.use(*used)
+        show = (f"{func}_{lm.alias}", left_sql.copy()) if func else None
+        self.add(compare(final, left_sql, exp.Subquery(this=average)), min(used),
+                 f"'{self._words(used)}' read as {('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if func else ''}"
+                 f"{lm.name} {WORDS.get(final, final)} {target_note}", having=func is not None, show=show)
 
     def _right_operand(self, j: int) -> tuple[list[int], str | None, str | None, str | None]:
         indices, key, qual, part = [], None, None, None
@@ -371,9 +486,9 @@ class Reader:
         dates = kind == "date" or part is not None or r_part is not None
         if dates:
             which = (part or r_part or ("end", None))[0]
-            l_col = f"{qual or (part[1] if part and part[1] else 'forecast')}_{which}"
+            l_col = f"{qual or whose(part[1] if part else None)}_{which}"
             r_which = (r_part or part or ("end", None))[0]
-            r_col = f"{r_qual or (r_part[1] if r_part and r_part[1] else 'forecast')}_{r_which}"
+            r_col = f"{r_qual or whose(r_part[1] if r_part else None)}_{r_which}"
             if l_col == r_col:
                 return
             left_sql, right_sql, l_name, r_name = col(l_col), col(r_col), l_col, r_col
@@ -432,6 +547,15 @@ class Reader:
         if measure is None and part is not None:
             return
         counted = self.live(k)
+        if measure is None and not unit and counted is not None and counted.kind == "flag" and self.grouped:
+            run = [k]  # 'areas with more than 6 cancelled items': count the records with those flags
+            m = self.next_content(k, 1, {"stop"})
+            while self.kind(m) in ("flag", "value"):
+                run.append(m)
+                m = self.next_content(m, 1, {"stop"})
+            if self.kind(m) == "record" or (0 <= m < len(self.items) and self.items[m].kind == "record"):
+                self._count_having(i, op, used + run[:-1], run[-1], value, neg, extra=run[:-1])
+                return
         if measure is None and not unit and counted is not None and counted.kind in ("record", "value") and self.grouped:
             self._count_having(i, op, used, k, value, neg)
             return
@@ -473,43 +597,61 @@ class Reader:
         if neg is not None:
             used.append(neg)
         expression = measure.sql()
-        having = False
-        if self.grouped and not measure.days and self._agg_before(left) is not None:
+        having, show, func = False, None, None
+        if self.grouped:
             func = self._agg_before(left)
-            expression = {"sum": exp.Sum, "avg": exp.Avg, "median": exp.Avg}[func](this=expression)
+        if func is not None:
+            if func == "median":
+                return  # a median per group in a condition: not read
+            expression = {"sum": exp.Sum, "avg": exp.Avg}[func](this=expression)
             having = True
+            show = (f"{func}_{measure.alias}", expression.copy())
         self.use(*used)
         self.add(compare(final, expression, target), min(used),
-                 f"'{self._words(used)}' read as {'the group' + chr(39) + 's ' if having else ''}{measure.name} "
-                 f"{WORDS.get(final, final)} {words}{unit_note}", having=having)
+                 f"'{self._words(used)}' read as "
+                 f"{('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if having else ''}"
+                 f"{measure.name} {WORDS.get(final, final)} {words}{unit_note}", having=having, show=show)
 
     def _agg_before(self, left: list[int]) -> str | None:
+        """The aggregate a condition on groups applies to: named ('average rate above') or the total."""
         if not left:
             return None
+        named = [self.items[x].value for x in left if self.items[x].kind == "agg"]
+        if named:
+            return named[0]
         j = self.next_content(min(left), -1)
         item = self.live(j)
         if item is not None and item.kind == "agg" and item.value in ("sum", "avg", "median"):
             self.use(j)
             return item.value
+        if any(self.items[x].kind == "measure" and self.items[x].value in DAY_MEASURES | {"duration"} for x in left):
+            return "avg"  # a length per group is its average
         return "sum" if any(self.items[x].kind == "measure" for x in left) else None
 
-    def _count_having(self, i, op, used, k, value, neg) -> None:
+    def _count_having(self, i, op, used, k, value, neg, extra: list[int] | None = None) -> None:
         counted = self.items[k]
-        condition = None
-        if counted.kind == "value":
-            column = counted.value[0][0]
-            values = [v for _, v in counted.value]
-            condition = exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else exp.In(
-                this=col(column), expressions=[lit(v) for v in values])
+        parts = []
+        for x in [*(extra or []), k]:
+            it = self.items[x]
+            if it.kind == "value":
+                column = it.value[0][0]
+                values = [v for _, v in it.value]
+                parts.append(exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else exp.In(
+                    this=col(column), expressions=[lit(v) for v in values]))
+            elif it.kind == "flag":
+                parts.append(self.flag_table()[it.value][0].copy())
+        condition = exp.and_(*parts) if parts else None
         count = exp.Count(this=exp.Star())
         if condition is not None:
             count = exp.Filter(this=count, expression=exp.Where(this=condition))
         final = op if neg is None else FLIP[op]
         used = used + [k] + ([neg] if neg is not None else [])
         self.use(*used)
+        named = " ".join(self.items[x].surface for x in [*(extra or []), k] if self.items[x].kind != "record")
         self.add(compare(final, count, lit(value)), min(used),
-                 f"'{self._words(used)}' read as groups with {WORDS[final]} {value:g} "
-                 f"{counted.surface if counted.kind == 'value' else 'records'}", having=True)
+                 f"'{self._words(used)}' read as groups with {WORDS[final]} {value:g} {named or 'records'}"
+                 + (" (that count shown)" if condition is not None else ""), having=True,
+                 show=("matching_records", count.copy()) if condition is not None else None)
 
     def _between(self, i: int) -> None:
         left, key, qual, part = self._left(i)

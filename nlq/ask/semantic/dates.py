@@ -173,12 +173,12 @@ def _relative(tokens: list[Token], i: int, today: date) -> tuple[int, Span] | No
         n, unit = int(nxt.value), UNITS[tokens[i + 2].text]
         if unit in ("day", "week"):
             delta = timedelta(days=n * (7 if unit == "week" else 1))
-            end = today + delta if direction > 0 else today + timedelta(days=1)
+            end = today + delta + timedelta(days=1) if direction > 0 else today + timedelta(days=1)  # through today + N
             start = today if direction > 0 else today - delta
         elif unit == "month" or unit == "quarter" or unit == "year":
             months = n * {"month": 1, "quarter": 3, "year": 12}[unit]
             shifted = _shift_day(today, months * direction)
-            start, end = (today, shifted) if direction > 0 else (shifted, today + timedelta(days=1))
+            start, end = (today, shifted + timedelta(days=1)) if direction > 0 else (shifted, today + timedelta(days=1))
         else:
             return None
         label = f"the {word} {n} {unit}s ({start} to {end - timedelta(days=1)})"

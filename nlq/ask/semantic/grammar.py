@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
-from nlq.ask.semantic.conditions import SKIP, Reader
+from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 
 EXAMPLES = ("how many cranes in Silo 4 vs Silo 5", "total forecast cost per area for rentals ending next quarter",
@@ -21,26 +21,66 @@ DIM_NAMES = {"category": "category", "class": "class", "area": "area", "source":
              "manufacturer": "manufacturer", "model": "model"}
 FUNC_NAMES = {"sum": "the total", "avg": "the average", "median": "the median", "min": "the minimum",
               "max": "the maximum", "count": "the count"}
+EACH_WORDS = {"each", "for each", "in each", "within each", "for every", "by each", "per", "every", "in every"}
 LIST_WORDS = {"list", "show", "which", "what", "find", "display", "give", "name", "get", "all", "every", "everything"}
 
 
 def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
     items = tag(question, vocab, today)
     reader = Reader(items, today)
+    reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
     query = Query()
     shape = Shape(reader, query, question)
     shape.read_groups()
     reader.read_dates()
     reader.read_amounts()
+    reader.read_absence()
     reader.read_values()
     reader.read_flags()
     shape.read_vs()
+    for condition in reader.conditions:  # 'areas where the average rate is above 17k': show the average
+        if condition.show is not None and condition.show[0] not in [a for a, _ in query.selects]:
+            query.selects.append(condition.show)
     shape.read_output()
     decline_leftovers(items, reader, question)
+    decline_repeats(query, reader)
     numerator = {id(c) for c in shape.numerator}
-    query.where = [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
+    query.where = query.where + [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
+    scope = conjunction([c.expression for c in reader.conditions if not c.having and id(c) not in numerator])
+    for inner in reader.deferred:  # 'the average' is over the same records as the question's
+        own = [w for w in query.where if inner not in list(w.find_all(exp.Select))]
+        scope = conjunction(own)
+        if scope is not None:
+            inner.where(scope, copy=False)
     query.having += [c.expression for c in reader.conditions if c.having]
     return query, reader.notes
+
+
+# Phrasings it reads, by what a declined question was about: the examples follow the question.
+EXAMPLES_BY_KIND = {
+    "date": "how many rentals end next month", "unit": "total plan cost per quarter of plan start",
+    "dim": "total forecast cost per area", "group": "number of cranes per manufacturer",
+    "top": "top 5 areas by forecast cost", "super": "the 3 longest rentals",
+    "share": "what percentage of cranes are rented", "cmp": "rentals shorter than 90 days",
+    "flag": "how many items are on site now", "neg": "how many rentals are not cancelled",
+    "rank": "rank the categories by forecast cost", "running": "running total of plan cost by quarter of plan start",
+    "change": "month over month change in the number of items starting in 2027",
+}
+
+
+def examples_for(items: list[Item]) -> list[str]:
+    """Two or three phrasings it does read, chosen by the kinds of words the question used."""
+    chosen: list[str] = []
+    for item in items:
+        example = EXAMPLES_BY_KIND.get(item.kind)
+        if example and example not in chosen:
+            chosen.append(example)
+    for example in EXAMPLES:
+        if len(chosen) >= 3:
+            break
+        if example not in chosen:
+            chosen.append(example)
+    return chosen[:3]
 
 
 def decline_leftovers(items: list[Item], reader: Reader, question: str) -> None:
@@ -55,8 +95,23 @@ def decline_leftovers(items: list[Item], reader: Reader, question: str) -> None:
         quoted = ", ".join(f"'{w}'" for w in left)
         raise NotUnderstood(
             f"The offline reader did not understand {quoted}, so it does not answer rather than guess. "
-            f"It read: {understood}. Rephrase, e.g. " + "; ".join(f"\"{e}\"" for e in EXAMPLES[:3]) + ".",
+            f"It read: {understood}. Rephrase, e.g. " + "; ".join(f"\"{e}\"" for e in examples_for(items)) + ".",
             words=left, understood=list(reader.notes))
+
+
+def decline_repeats(query: Query, reader: Reader) -> None:
+    """The same figure asked twice ('the number that start last quarter and the number that start this
+    quarter') means each one has conditions of its own, which one statement here cannot tell apart."""
+    seen: dict[str, str] = {}
+    for alias, expression in query.selects:
+        text = expression.sql(dialect="postgres")
+        if text in seen:
+            raise NotUnderstood(
+                f"The question asks for {alias.replace('_', ' ')} twice, each with its own conditions; the offline "
+                "reader does not split conditions between figures, so it does not answer rather than guess. "
+                "Ask one question per figure, e.g. \"how many items start last quarter\".",
+                words=[alias], understood=list(reader.notes))
+        seen[text] = alias
 
 
 class Shape:
@@ -67,6 +122,9 @@ class Shape:
         self.q = query
         self.items = reader.items
         self.numerator: list = []
+        self.by_func: str | None = None  # the aggregate a grouped ranking names ('by average rate')
+        self.n_hint: int | None = None
+        self.bucket_words: list[int] = []  # 'which 3 areas have the highest ...': the N of a ranking further on
         words = question.lower().split()
         self.listing = bool(words) and words[0].strip("?,.") in LIST_WORDS
         self.subject = self._subject()
@@ -74,7 +132,7 @@ class Shape:
     def _subject(self) -> Item | None:
         """The first content item of a 'which ...' / 'show ...' question: what the rows are."""
         for item in self.items:
-            if item.kind in ("stop", "verb"):
+            if item.kind in ("stop", "verb", "num"):  # 'which 5 rentals ...'
                 continue
             return item if item.kind in ("value", "record", "dim", "flag") else None
         return None
@@ -90,16 +148,20 @@ class Shape:
                 if r.kind(j) == "dim":
                     self._group_dim(j)
                     r.use(i)
+                    if " ".join(item.surface.lower().split()) in EACH_WORDS:
+                        self.q.partition.append(self.items[j].value)
                 else:
                     j = self._group_bucket(i, j)
                 k = r.next_content(j, 1, {"stop"})
-                if r.kind(k) in ("and", "group") and r.kind(r.next_content(k, 1, {"stop"})) in ("dim", "unit"):
+                if r.kind(k) in ("and", "group") and r.kind(k + 1) in ("dim", "unit"):
                     r.use(k)
                     j = r.next_content(k, 1, {"stop"})
                 else:
                     break
         for i, item in enumerate(self.items):  # 'monthly', 'quarterly' on their own
-            if not item.used and item.kind == "unit" and item.surface.lower().endswith("ly") and \
+            if not item.used and item.kind == "unit" and (
+                    item.surface.lower().endswith("ly") or " over " in item.surface.lower()
+                    or " on " in item.surface.lower() or item.surface.lower() in ("mom", "qoq", "yoy")) and \
                     r.kind(r.next_content(i, -1)) != "num":
                 self._group_bucket(None, i)
         # 'how many areas have more than 50 items': count the groups that pass
@@ -140,13 +202,42 @@ class Shape:
         if unit not in ("week", "month", "quarter", "year"):
             return j
         used = [j] + ([i] if i is not None else [])
+        if i is None:  # 'quarterly forecast spend by forecast start': the bucket's date comes after 'by'
+            for b in range(j + 1, len(self.items)):
+                if self.items[b].used or self.items[b].kind != "group" or self.items[b].surface.lower() != "by":
+                    continue
+                c, part, qual, taken = r.next_content(b, 1, {"stop"}), None, None, [b]
+                while r.kind(c) in ("qual", "part"):
+                    if r.kind(c) == "qual":
+                        qual = self.items[c].value
+                    else:
+                        part = self.items[c].value
+                    taken.append(c)
+                    c = r.next_content(c, 1, {"stop"})
+                if part is not None:
+                    which, implied = part
+                    column = f"{qual or whose(implied)}_{which}"
+                    r.use(*used, *taken)
+                    alias = f"{unit}_of_{column}"
+                    self.q.groups.append((alias, bucket(unit, column), True))
+                    self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
+                    r.notes.append(f"'{self.items[j].surface} ... {' '.join(self.items[t].surface for t in taken)}' "
+                                   f"read as one row per {unit} of {column.replace('_', ' ')} (records without a "
+                                   f"{column.replace('_', ' ')} left out)")
+                    return j
+                break
         k = r.next_content(j, 1, {"stop"})
         part = qual = None
         if r.kind(k) in ("prep",) or (self.items[k].kind == "stop" if k < len(self.items) else False):
             k = r.next_content(k, 1, {"stop"})
+        if r.kind(k) == "verb" and r.kind(r.next_content(k, 1, {"stop"})) in ("qual", "part"):
+            k = r.next_content(k, 1, {"stop"})  # 'the year they are planned to start'
+            used.append(r.next_content(j, 1, {"stop"}))
         m = k
         while r.kind(m) in ("qual", "part") or (0 <= m < len(self.items) and self.items[m].surface.lower() == "of"
-                                                and not self.items[m].used):
+                                                and not self.items[m].used) or (
+                r.kind(m) == "prep" and qual is not None and part is None
+                and r.kind(r.next_content(m, 1, {"stop"})) == "part"):  # 'planned to start'
             if r.kind(m) == "qual":
                 qual = self.items[m].value
             elif r.kind(m) == "part":
@@ -155,11 +246,14 @@ class Shape:
             m = r.next_content(m, 1, {"stop"})
         if part is None and qual is None and i is not None:  # 'rentals ending per month': the date just named
             back = r.next_content(i, -1, {"stop", "record", "value", "verb"})
-            while 0 <= back < len(self.items) and self.items[back].kind in ("part", "qual"):
+            while 0 <= back < len(self.items) and self.items[back].kind in ("part", "qual") and not self.items[back].used:
                 if self.items[back].kind == "part" and part is None:
                     part = self.items[back].value
                 elif self.items[back].kind == "qual" and qual is None:
                     qual = self.items[back].value
+                else:
+                    break
+                self.bucket_words.append(back)  # used once the dates had their turn ('ending per month in 2027')
                 back -= 1
         if part is None and qual is None:
             used = [u for u in used if u < k]
@@ -168,12 +262,13 @@ class Shape:
             column, how = f"{q}_start", f" (no date named: {q} start)"
         else:
             which, implied = part or ("start", None)
-            column, how = f"{qual or implied or 'forecast'}_{which}", ""
+            column, how = f"{qual or whose(implied)}_{which}", ""
         r.use(*used)
         alias = f"{unit}_of_{column}"
         self.q.groups.append((alias, bucket(unit, column), True))
+        self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
         r.notes.append(f"'{' '.join(self.items[u].surface for u in sorted(used))}' read as one row per {unit} "
-                       f"of {column.replace('_', ' ')}{how}")
+                       f"of {column.replace('_', ' ')}{how} (records without a {column.replace('_', ' ')} left out)")
         return m if m != k else j
 
     # -- compared values ----------------------------------------------------------------------
@@ -186,8 +281,11 @@ class Shape:
     # -- aggregates, ordering, shares ---------------------------------------------------------
     def read_output(self) -> None:
         r = self.r
-        if self._read_share():
+        r.use(*self.bucket_words)
+        change = self._change_kind()
+        if change is None and self._read_share():
             return
+        self._read_rank()
         self._read_top()
         self._read_aggregates()
         leftover_measures = [i for i, x in enumerate(self.items) if not x.used and x.kind == "measure"]
@@ -195,6 +293,16 @@ class Shape:
             self._plain_measure(i)
         if not self.q.selects and self.q.groups and not self.q.count_groups:
             self.q.selects.append(("records", exp.Count(this=exp.Star())))
+        self._read_windows(change)
+        for i, x in enumerate(self.items):
+            if x.used:
+                continue
+            if x.kind == "combo" and len(self.q.groups) >= 2:  # 'every category / area combination'
+                r.use(i)
+            elif x.kind == "unit" and x.value == "day" and any(
+                    a.endswith("_days") for a, _ in self.q.selects + self.q.columns):
+                r.use(i)  # 'show the days': the length in days already shown
+                r.notes.append(f"'{x.surface}' read as the days already shown")
             if self.q.having or self.q.order:
                 pass
         if not self.q.selects and not self.q.groups and not r.conditions and not self.q.order:
@@ -225,7 +333,7 @@ class Shape:
             return None, []
         if isinstance(key, tuple):
             which, implied = key[1]
-            return Measure(f"{qual or implied or 'forecast'}_{which}"), used
+            return Measure(f"{qual or whose(implied)}_{which}"), used
         return self.r._measure(key, qual), used
 
     def _read_aggregates(self) -> None:
@@ -257,12 +365,50 @@ class Shape:
                 self._count(run, j)
                 i = j + 1
                 continue
+            several = self._qual_list(j)
+            if several is not None and all(f.kind == "agg" and f.value in ("sum", "avg", "median", "sum_default")
+                                           for f in funcs):
+                measures, used = several  # 'total plan, forecast and actual cost': one figure per qualifier
+                r.use(*run, *used)
+                for f in funcs:
+                    func = "sum" if f.value == "sum_default" else f.value
+                    for m in measures:
+                        self.q.selects.append((f"{func}_{m.alias}", aggregate(func, m.sql())))
+                    r.notes.append(f"'{f.surface}' as {FUNC_NAMES.get(func, func)} of each of "
+                                   f"{', '.join(m.name for m in measures)}")
+                i = j + 1
+                continue
             measure, m_used = self._measure_after(j)
+            implied_by = [f.value[1] for f in funcs if f.kind == "super" and f.value[1] in ("duration", "date")]
+            if measure is not None and implied_by and all(self.items[x].kind == "qual" for x in m_used):
+                qual = self.items[m_used[0]].value  # 'the longest on the current forecast': whose duration
+                measure = Measure("duration", qual) if implied_by[0] == "duration" else Measure(f"{qual}_start")
+            noun = self._next_raw(j)
+            if len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] in ("cost", "duration", "date") \
+                    and noun < len(self.items) and self.items[noun].kind in ("value", "record") and (measure is not None or funcs[0].value[1] == "date"):
+                # 'the most expensive item (forecast cost) in each area': records ranked by that measure
+                if measure is None:
+                    measure, m_used = Measure("forecast_start"), []
+                r.use(*run, *m_used)
+                plural = self.items[noun].plural
+                if self.items[noun].kind == "value" and not self.items[noun].used:
+                    r.use(*run, *m_used)  # the value is still read as a condition, by read_values (already ran)
+                self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
+                            f"'{funcs[0].surface}' {measure.name}", records=True)
+                i = j + 1
+                continue
             if measure is None:  # 'rate on average': the measure before
                 k = r.next_content(i, -1, SKIP | {"stop"})
                 if r.kind(k) == "measure":
                     measure = r._measure(self.items[k].value, None)
                     m_used = [k]
+            if measure is None and len(funcs) == 1 and funcs[0].kind == "agg" and funcs[0].value in ("sum", "avg", "median"):
+                shown = [a for a, _ in self.q.selects if a.startswith(funcs[0].value + "_")]
+                if shown and self._refers_back(j):  # 'top 5 areas by average rate, with the average': the one already shown
+                    r.use(*run)
+                    r.notes.append(f"'{funcs[0].surface}' read as the {shown[0]} already shown")
+                    i = j + 1
+                    continue
             if measure is None:
                 implied = [f.value[1] for f in funcs if f.kind == "super" and f.value[1]]
                 if funcs[0].value == "sum_default" or (funcs[0].value in ("sum", "avg", "median") and not implied):
@@ -280,7 +426,7 @@ class Shape:
                         plural = (nxt.plural if nxt is not None and nxt.kind in ("value", "record")
                                   else self.subject.plural)
                         self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
-                                    f"'{funcs[0].surface}'")
+                                    f"'{funcs[0].surface}'", records=True)
                         i = j + 1
                         continue
                 elif implied and implied[0] == "count" or (funcs[0].kind == "super" and self.q.groups):
@@ -299,6 +445,8 @@ class Shape:
                 self.q.order.append((expression.copy(), funcs[0].value[0] == "max"))
                 subject = self.subject
                 self.q.limit = 10 if subject is not None and subject.plural else 1
+                if self.n_hint is not None:
+                    self.q.limit, self.n_hint = self.n_hint, None
                 r.notes.append(f"'{funcs[0].surface} {funcs[1].surface}' {measure.name}: the {self.q.limit} "
                                f"group(s) with the {'highest' if funcs[0].value[0] == 'max' else 'lowest'} {func}")
                 i = j + 1
@@ -329,17 +477,30 @@ class Shape:
         self.r.use(*run, *m_used)
         desc = funcs[0].value[0] == "max"
         n = 10 if subject is not None and subject.plural else 1
-        self._order(measure, desc, n, f"'{funcs[0].surface}' {measure.name}")
+        self._order(measure, desc, n, f"'{funcs[0].surface}' {measure.name}",
+                    records=subject is not None and subject.kind in ("record", "value"))
         return True
 
-    def _order(self, measure: Measure | None, desc: bool, n: int, words: str) -> None:
+    def _order(self, measure: Measure | None, desc: bool, n: int, words: str, records: bool = False) -> None:
+        if self.n_hint is not None:
+            n, self.n_hint = self.n_hint, None
+        if records and self.q.partition and all(a in self.q.partition for a, _, _ in self.q.groups) \
+                and measure is not None:
+            self.q.rank_records = True
+            self.q.columns.append((measure.alias, measure.sql()))
+            self.q.order.append((measure.sql(), desc))
+            self.q.limit = n
+            self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} record(s) by {measure.name} "
+                                f"within each {' and '.join(self.q.partition)}")
+            return
         if self.q.groups:
             if measure is None:
                 expression, alias, name = exp.Count(this=exp.Star()), "records", "record count"
             else:
                 expression, alias = exp.Sum(this=measure.sql()), f"sum_{measure.alias}"
                 name = f"total {measure.name}"
-                if measure.days or measure.key == "monthly_rate":
+                if self.by_func in ("avg", "median") or (self.by_func is None and (
+                        measure.days or measure.key in ("monthly_rate", "purchase_price"))):
                     expression, alias, name = exp.Avg(this=measure.sql()), f"avg_{measure.alias}", f"average {measure.name}"
             if alias not in [a for a, _ in self.q.selects]:
                 self.q.selects.append((alias, expression))
@@ -349,7 +510,12 @@ class Shape:
             self.q.columns.append((measure.alias, measure.sql()))
             self.q.order.append((measure.sql(), desc))
         self.q.limit = n
-        self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} by {name}")
+        within = [a for a, _, _ in self.q.groups if a not in self.q.partition]
+        if self.q.partition and within and self.q.groups:
+            self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} {' and '.join(within)} by "
+                                f"{name} within each {' and '.join(self.q.partition)}")
+        else:
+            self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} by {name}")
 
     def _top_by_count(self, run, func) -> None:
         self.r.use(*run)
@@ -365,50 +531,231 @@ class Shape:
             if item.kind == "top":
                 j = r.next_content(i, 1, {"stop"})
                 n, used = 10, [i]
-                if r.kind(j) == "num" and self.items[j].value.value.is_integer():
+                if r.kind(j) == "num" and _count_number(self.items[j]):
                     n = int(self.items[j].value.value)
                     used.append(j)
                 desc = item.value == "desc"
                 self._ordering(used, n, desc, explicit=len(used) > 1)
-            elif item.kind == "num" and r.kind(r.next_content(i, 1, {"stop"})) == "super" and \
-                    item.value.value.is_integer() and not item.value.money:
-                j = r.next_content(i, 1, {"stop"})
+            elif item.kind == "num" and r.kind(self._next_raw(i)) == "super" and _count_number(item):
                 self._ordering([i], int(item.value.value), None, explicit=True)
+            elif item.kind == "super" and r.kind(r.next_content(i, 1, {"stop"})) == "num" and \
+                    _count_number(self.items[r.next_content(i, 1, {"stop"})]):
+                k = r.next_content(i, 1, {"stop"})  # 'the biggest 5 overruns', 'lowest 3 classes by rate'
+                self._ordering([k], int(self.items[k].value.value), None, explicit=True, sup_at=i)
+        for i, item in enumerate(self.items):  # 'which 3 areas have the highest ...': N of the ranking
+            if item.used or item.kind != "num" or not _count_number(item):
+                continue
+            noun = i + 1
+            while noun < len(self.items) and self.items[noun].kind == "stop":
+                noun += 1
+            later = [x for x in range(noun + 1, len(self.items)) if r.kind(x) == "super"]
+            if noun < len(self.items) and self.items[noun].kind in ("dim", "record", "value") and \
+                    self.items[noun].plural and later:
+                before = [x for x in range(i) if self.items[x].kind not in ("stop",) or
+                          self.items[x].surface.lower() == "of"]
+                if before and self.items[before[-1]].surface.lower() == "of" and any(
+                        self.items[x].kind in ("agg", "measure") for x in before):
+                    raise NotUnderstood(
+                        f"'{self._words_from(before[-1], noun)}' asks for a figure over a ranked set of groups, "
+                        "which the offline reader does not compute; ask for the ranking itself, e.g. "
+                        f"\"top {int(item.value.value)} {self.items[noun].surface} by record count\".",
+                        words=[self._words_from(before[-1], noun)], understood=list(r.notes))
+                r.use(i)
+                self.n_hint = int(item.value.value)
 
-    def _ordering(self, used: list[int], n: int, desc: bool | None, explicit: bool) -> None:
+    def _change_kind(self) -> str | None:
+        """'change' / 'growth' over a time bucket: 'abs', or 'pct' when it is asked in percent."""
+        changes = [x for x in self.items if not x.used and (x.kind == "change" or (
+            x.kind == "edit" and x.surface.lower() in ("change", "increase")))]
+        if not changes or not any(t for _, _, t in self.q.groups):
+            return None
+        shares = [x for x in self.items if not x.used and x.kind == "share"]
+        kind = "pct" if any(x.value == "pct" for x in changes if x.kind == "change") or shares else "abs"
+        self.r.use(*[self.items.index(x) for x in changes + shares])
+        return kind
+
+    def _read_windows(self, change: str | None) -> None:
+        """Rank numbers, running totals and the change from the previous period: window functions over
+        the groups the question named (or over records for a rank)."""
         r = self.r
-        j = r.next_content(max(used), 1, {"stop"})
-        measure = None
+        buckets = [k for _, k, t in self.q.groups if t]
+        others = [k for _, k, t in self.q.groups if not t]
+        value = next(((a, e) for a, e in self.q.selects if a not in ("share_pct",)), None)
+        if change is not None:
+            if len(buckets) != 1 or value is None:
+                raise NotUnderstood("A change from the previous period needs one time bucket and one figure per "
+                                    "period, e.g. \"month over month change in the number of items starting in 2027\".",
+                                    words=["change"], understood=list(r.notes))
+            order = exp.Order(expressions=[exp.Ordered(this=buckets[0].copy())])
+            lag = exp.Window(this=exp.Anonymous(this="lag", expressions=[value[1].copy()]),
+                             partition_by=[k.copy() for k in others] or None, order=order, over="OVER")
+            diff = exp.Sub(this=value[1].copy(), expression=lag)
+            prev = [i for i, x in enumerate(self.items) if not x.used and x.kind == "prev"]
+            r.use(*prev)
+            if change == "pct":
+                self.q.selects.append((f"change_pct_{value[0]}", share(exp.Paren(this=diff), lag.copy())))
+                r.notes.append(f"the change of {value[0]} from the previous period, in percent of the previous one")
+            else:
+                self.q.selects.append((f"change_{value[0]}", diff))
+                r.notes.append(f"the change of {value[0]} from the previous period (lag over the periods)")
+        runs = [i for i, x in enumerate(self.items) if not x.used and x.kind == "running"]
+        if runs:
+            if len(buckets) != 1 or value is None:
+                return  # left for the leftover check
+            order = exp.Order(expressions=[exp.Ordered(this=buckets[0].copy())])
+            self.q.selects.append((f"running_{value[0]}", exp.Window(
+                this=exp.Sum(this=value[1].copy()), partition_by=[k.copy() for k in others] or None,
+                order=order, over="OVER")))
+            r.use(*runs)
+            r.notes.append(f"'{self.items[runs[0]].surface}' read as the running total of {value[0]} over the periods")
+
+    def _read_rank(self) -> None:
+        """'rank the categories by forecast cost': rank() over the groups, or over records."""
+        r = self.r
+        buckets = [k for _, k, t in self.q.groups if t]
+        value = next(((a, e) for a, e in self.q.selects if a not in ("share_pct",)), None)
+        ranks = [i for i, x in enumerate(self.items) if not x.used and x.kind == "rank"]
+        if ranks:
+            measure, used, count = self._by_measure(ranks[0])
+            if measure is None and not count:
+                measure, used = self._measure_after(ranks[0], allow_values=False)
+            if self.q.groups and not buckets:
+                if count:
+                    expression = exp.Count(this=exp.Star())
+                elif measure is not None:
+                    func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
+                    expression = aggregate(func, measure.sql())
+                elif value is not None:
+                    expression = value[1]
+                else:
+                    return
+                alias = next((a for a, e in self.q.selects if e == expression), None)
+                if alias is None:
+                    self.q.selects.append((f"{expression.key}_{measure.alias}" if measure else "records", expression))
+            elif not self.q.groups and measure is not None and not count:
+                expression = measure.sql()
+                self.q.columns.append((measure.alias, expression))
+            else:
+                return
+            window = exp.Window(this=exp.Anonymous(this="rank"), order=exp.Order(expressions=[
+                exp.Ordered(this=expression.copy(), desc=True, nulls_first=False)]), over="OVER")
+            (self.q.selects if self.q.groups else self.q.columns).append(("rank", window))
+            r.use(*ranks, *used)
+            r.notes.append(f"'{self.items[ranks[0]].surface}' read as the rank by {expression.sql(dialect='postgres')}"
+                           ", highest first (ties share a rank)")
+
+    def _qual_list(self, j: int) -> tuple[list[Measure], list[int]] | None:
+        """'plan, forecast and actual cost' after an aggregate: one measure per qualifier."""
+        r = self.r
+        k = r.next_content(j, 1, {"stop"})
+        quals, used = [], []
+        costs = {"plan_cost": "plan", "actual_cost": "actual"}
+        while r.kind(k) == "qual":
+            quals.append(self.items[k].value)
+            used.append(k)
+            sep = r.next_content(k, 1, {"stop"})
+            last = r.next_content(sep, 1, {"stop"})
+            if quals and r.kind(sep) == "and" and r.kind(last) == "measure" and self.items[last].value in costs:
+                quals.append(costs[self.items[last].value])  # '... and actual cost'
+                used += [sep, last]
+                return [r._measure("cost", q) for q in dict.fromkeys(quals)], used
+            if r.kind(sep) == "and" and r.kind(last) == "qual":
+                used.append(sep)
+                k = r.next_content(sep, 1, {"stop"})
+            else:
+                k = sep
+                break
+        if len(quals) < 2 or r.kind(k) != "measure" or self.items[k].value not in ("cost", "duration"):
+            return None
+        key = self.items[k].value
+        return [r._measure(key, q) for q in dict.fromkeys(quals)], used + [k]
+
+    def _refers_back(self, j: int) -> bool:
+        """'..., with the count' / 'show the totals': nothing of its own follows the aggregate, so it is
+        the figure already shown; 'the number that start this quarter' has conditions of its own."""
+        for item in self.items[j + 1:]:
+            if item.kind in ("agg", "super", "top", "share"):
+                return True
+            if item.kind not in SOFT and item.kind not in ("stop",) and not (item.used and item.kind == "dim"):
+                return False
+        return True
+
+    def _next_raw(self, i: int) -> int:
+        """The next item after i that is not a stop word, used or not."""
+        j = i + 1
+        while j < len(self.items) and self.items[j].kind == "stop":
+            j += 1
+        return j
+
+    def _words_from(self, start: int, end: int) -> str:
+        return " ".join(self.items[x].surface for x in range(start, end + 1))
+
+    def _by_measure(self, after: int) -> tuple[Measure | None, list[int], bool]:
+        """'... by forecast cost' / '... by record count' after a ranking: (measure, items, is a count)."""
+        r = self.r
+        for x in range(after + 1, len(self.items)):
+            it = self.items[x]
+            if it.used or it.kind != "group" or it.surface.lower() != "by":
+                continue
+            k = r.next_content(x, 1, {"stop"})
+            if r.kind(k) == "record" and r.kind(r.next_content(k, 1, {"stop"})) == "agg" and \
+                    self.items[r.next_content(k, 1, {"stop"})].value == "count":
+                return None, [x, k, r.next_content(k, 1, {"stop"})], True  # 'by record count'
+            if r.kind(k) == "agg" and self.items[k].value == "sum_default" and \
+                    r.kind(r.next_content(k, 1, {"stop"})) == "record":  # 'by how much equipment'
+                return None, [x, k, r.next_content(k, 1, {"stop"})], True
+            if r.kind(k) == "agg" and self.items[k].value == "count":
+                m = r.next_content(k, 1, {"stop"})
+                return None, [x, k] + ([m] if r.kind(m) == "record" else []), True  # 'by number of items'
+            agg_used = []
+            if r.kind(k) == "agg" and self.items[k].value in ("sum", "avg", "median"):
+                agg_used, self.by_func = [k], self.items[k].value  # 'by average rental rate'
+            following, m_used = self._measure_after(agg_used[0] if agg_used else x, allow_values=False)
+            if following is not None:
+                return following, [x, *agg_used, *m_used], False
+            self.by_func = None
+            return None, [], False
+        return None, [], False
+
+    def _ordering(self, used: list[int], n: int, desc: bool | None, explicit: bool, sup_at: int | None = None) -> None:
+        r = self.r
+        j = sup_at if sup_at is not None else r.next_content(max(used), 1, {"stop"})
+        measure, implied, count = None, None, False
         if r.kind(j) == "super":
             sup = self.items[j]
             desc = sup.value[0] == "max" if desc is None or desc else not (sup.value[0] == "max")
             used.append(j)
-            following, m_used = self._measure_after(j)
+            following, m_used = self._measure_after(max(used))
             if following is not None:
                 measure = following
                 used += m_used
             elif sup.value[1] == "cost":
-                measure = Measure("forecast_cost")
+                implied = Measure("forecast_cost")
             elif sup.value[1] == "duration":
-                measure = Measure("duration")
-        by = [x for x, it in enumerate(self.items) if not it.used and it.kind == "group" and x > max(used)
-              and it.surface.lower() == "by"]
-        if measure is None and by:
-            following, m_used = self._measure_after(by[0], allow_values=False)
-            if following is not None:
-                measure = following
-                used += [by[0], *m_used]
+                implied = Measure("duration")
+            elif sup.value[1] == "count" or (sup.value[1] is None and
+                                             r.kind(r.next_content(max(used), 1, {"stop"})) == "record"):
+                count = True  # 'the 3 areas with the most items'
+                if r.kind(r.next_content(max(used), 1, {"stop"})) == "record":
+                    used.append(r.next_content(max(used), 1, {"stop"}))
         if measure is None:
-            free = [x for x, it in enumerate(self.items) if not it.used and it.kind == "measure"]
-            if free:
-                measure = r._measure(self.items[free[0]].value, None)
-                used.append(free[0])
-            elif not self.q.groups:
-                measure = Measure("forecast_cost")
-                r.notes.append("no measure named for the ranking: forecast cost")
+            by_measure, by_used, by_count = self._by_measure(max(used))
+            if by_measure is not None or by_count:
+                measure, count = by_measure, by_count
+                used += by_used
+        if measure is None and implied is not None:
+            measure = implied
+        if measure is None and not count and not self.q.groups:
+            measure = Measure("forecast_cost")
+            r.notes.append("no measure named for the ranking: forecast cost")
+        if count and not self.q.groups:
+            return  # a count of single records ranks nothing: left for the leftover check
+        noun = r.next_content(max(used), 1, {"stop"}) if sup_at is None else r.next_content(max(used), 1, {"stop"})
+        first = [x for x in range(min(used) + 1, len(self.items)) if self.items[x].kind not in ("stop", "num", "super")]
+        records = bool(first) and self.items[first[0]].kind in ("record", "value")
         r.use(*used)
         self._order(measure, True if desc is None else desc, n,
-                    f"'{' '.join(self.items[u].surface for u in sorted(used))}'")
+                    f"'{' '.join(self.items[u].surface for u in sorted(used))}'", records=records)
 
     def _count(self, run: list[int], j: int) -> None:
         """'how many' (count of records) or 'how many areas' (count of distinct values)."""
@@ -424,6 +771,11 @@ class Shape:
                            f"different {column} values")
             return
         r.use(*run)
+        if any((isinstance(e, exp.Count) and isinstance(e.this, exp.Star)) or a == "matching_records"
+               for a, e in self.q.selects) and \
+                self._refers_back(j):
+            r.notes.append(f"'{self.items[run[0]].surface}' read as the count already shown")
+            return
         self.q.selects.append(("records", exp.Count(this=exp.Star())))
 
     def _distinct(self, run: list[int], j: int) -> bool:
@@ -446,6 +798,15 @@ class Shape:
         measure = r._measure(item.value, qual)
         used = [i] + ([qual_index] if qual is not None else [])
         r.use(*used)
+        shown = [a for a, _ in self.q.selects + self.q.columns]
+        if any(a.endswith(measure.alias) and (a == measure.alias or a[:a.index("_") + 1] in
+                                              ("sum_", "avg_", "median_", "min_", "max_")) for a in shown):
+            r.notes.append(f"'{item.surface}' read as the {measure.name} already shown")
+            return
+        if self.q.order and not self.q.groups and not self.q.selects:  # 'top 5 rentals by slip, with their rate'
+            self.q.columns.append((measure.alias, measure.sql()))
+            r.notes.append(f"'{item.surface}' shown as {measure.name} per record")
+            return
         if self.q.groups or self.q.selects:
             func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
@@ -464,8 +825,14 @@ class Shape:
         if not shares:
             return False
         i = shares[0]
-        r.use(i)
-        measure, m_used = self._measure_after(i, allow_values=False)
+        r.use(*shares)  # 'what share ..., in percent': one share, said twice
+        k = r.next_content(i, 1, SKIP | {"stop"})
+        after = k if r.kind(k) == "agg" and self.items[k].value == "sum" else i  # 'share of the total cost'
+        measure, m_used = self._measure_after(after, allow_values=False)
+        if measure is None:  # 'split of welding spend by manufacturer': the value is a condition
+            measure, m_used = self._measure_after(after, allow_values=True)
+        if after != i and measure is not None:
+            m_used = [after, *m_used]
         r.use(*m_used)
         verbs = [x for x, it in enumerate(self.items) if x > i and it.kind == "verb" and not it.used]
         split = verbs[0] if verbs else None
@@ -483,7 +850,12 @@ class Shape:
             name = f"share of {measure.name}"
         else:
             part, whole, name = count_filter(num_cond), exp.Count(this=exp.Star()), "share of records"
-        if self.q.groups and not numerator:
+        within = [k.copy() for a, k, _ in self.q.groups if a in self.q.partition]
+        if self.q.groups and not numerator and within and len(within) < len(self.q.groups):
+            whole = exp.Window(this=exp.Sum(this=part.copy()), partition_by=within, over="OVER")
+            how = f"each group's part of its {' and '.join(self.q.partition)} (100% within each)"
+            self.q.partition = []  # a share within each, not a top N within each
+        elif self.q.groups and not numerator:
             whole = exp.Window(this=exp.Sum(this=part.copy()), partition_by=None, over="OVER")
             how = "each group's part of the whole (100% over all rows)"
         elif numerator and split is not None:
@@ -500,3 +872,10 @@ class Shape:
         if split is not None:
             r.use(split)
         return True
+
+
+def _count_number(item: Item) -> bool:
+    """A number that can be the N of a top N: a whole, plain number of at most 1,000."""
+    token = item.value
+    return token is not None and token.value is not None and token.value.is_integer() and not token.money \
+        and not token.percent and 1 <= token.value <= 1000

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from nlq.ask.semantic.dates import Span, match_date
 from nlq.ask.semantic.tokens import Token, root, stem, tokenize
@@ -34,9 +35,10 @@ class Item:
 
 STOP = """a an the of is are was were be been being do does did have has had there their its it they them
 we our us i me you your show list give tell get find display please can could would will shall all any every
-that those these with for at so just only also both currently still yet right now what which who whose where
-when how here about to on much whole entire overall altogether in total including included incl ones
-whats what's that's there's let see know want need like look up presently as some being using"""
+that those these with for at so just only also both currently still yet right now what which whose where
+when how here about to on whole entire overall altogether in total including included incl ones
+whats what's that's there's let see know want need like look up presently as some being using
+we're we've they're it's i'm let's everything anything stuff pls thanks"""
 # `to`, `on`, `in`, `as` are stop words unless the grammar reads them as part of a date or a change.
 
 PHRASES: dict[str, tuple[str, object]] = {}
@@ -50,11 +52,17 @@ def _add(kind: str, value: object, *phrases: str) -> None:
 for _w in STOP.split():
     _add("stop", None, _w)
 _add("stop", None, "in total", "in all", "do we have", "we have", "are there", "is there", "right now", "as of now",
-     "at the moment", "how about", "of them", "on record", "we've got", "have we got", "in days")
+     "at the moment", "how about", "of them", "on record", "we've got", "have we got", "in days",
+     "at some point", "at any point", "at any time", "at some stage", "the whole project", "whole project",
+     "entire project", "across the whole project", "across the project", "project wide", "across the board",
+     "flagged as", "marked as", "flagged", "marked", "listed as", "classed as", "do we use", "we use",
+     "are we using", "we're using", "we are using", "carried by", "borne by", "covered by", "account for",
+     "accounts for", "make up", "makes up", "take up", "takes up", "does each", "each take", "take", "takes")
 _add("agg", "count", "how many", "count", "number of", "no of", "count of", "tally", "counts", "number")
-_add("agg", "sum", "total", "sum", "sum of", "totals", "combined", "in sum", "aggregate")
+_add("agg", "sum", "total", "sum", "sum of", "totals", "combined", "in sum", "aggregate", "add up to", "adds up to",
+     "add up", "adds up", "amount to", "amounts to", "come to", "comes to")
 _add("agg", "sum_default", "how much")
-_add("agg", "avg", "average", "avg", "mean", "on average", "averages")
+_add("agg", "avg", "average", "avg", "mean", "on average", "averages", "averaging", "averaged")
 _add("agg", "median", "median", "typical", "typically", "usual", "usually", "normal", "middle")
 _add("agg", "distinct", "distinct", "different", "unique", "separate")
 _add("super", ("min", None), "minimum", "min", "smallest", "lowest", "least")
@@ -69,13 +77,15 @@ _add("super", ("max", "date"), "latest", "last to")
 _add("super", ("min", "count"), "fewest")
 _add("top", "desc", "top")
 _add("top", "asc", "bottom")
-_add("share", None, "percentage", "percent", "share", "proportion", "fraction", "%", "pct", "ratio")
+_add("share", None, "percentage", "percent", "share", "proportion", "fraction", "%", "pct", "ratio", "in percent",
+     "in %", "as a percentage", "as percentages", "as a percent", "in percentages", "percentages", "split of",
+     "breakdown of", "mix of")
 _add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "spent", "budget", "value", "money",
      "worth", "amount")
 _add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budgeted cost", "original cost")
 _add("measure", "actual_cost", "actual cost", "actual spend", "actuals", "spent so far")
 _add("measure", "cost_variance", "variance", "cost variance", "overrun", "overruns", "cost overrun",
-     "variance to plan", "difference to plan")
+     "variance to plan", "difference to plan", "forecast minus plan", "forecast less plan", "forecast over plan")
 _add("measure", "monthly_rate", "rate", "rates", "monthly rate", "rental rate", "monthly rental rate", "hire rate",
      "monthly cost", "rent", "monthly rent", "monthly hire")
 _add("measure", "purchase_price", "price", "purchase price", "purchase cost", "buying price", "purchase value",
@@ -84,7 +94,7 @@ _add("measure", "duration", "duration", "length", "how long", "long", "lasting",
      "rental period", "period", "days on hire", "time on site")
 _add("measure", "slip", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
      "schedule slip", "slipping", "slips")
-_add("measure", "start_slip", "start slip", "start delay", "start slipped", "start later")
+_add("measure", "start_slip", "start slip", "start delay", "start slipped")
 _add("measure", "arrival_delay", "arrival delay", "arrival slip", "arrival delays")
 _add("flag", "late_arrival", "arrived late", "late arrival", "late arrivals", "late to arrive", "arrived after plan",
      "arrived later than planned")
@@ -95,12 +105,18 @@ _add("part", ("start", None), "start", "starts", "starting", "begin", "begins", 
      "arriving", "arrival", "mobilise", "mobilize", "mobilising", "mobilizing", "mobilisation",
      "mobilization", "start date", "coming", "come", "comes", "due to arrive", "due on site", "commence",
      "commencing", "onboarding", "kick off")
-_add("part", ("start", "actual"), "started", "arrived", "delivered", "mobilised", "mobilized", "came")
+_add("part", ("start", "actual"), "arrived", "delivered", "mobilised", "mobilized", "came", "arrived on site",
+     "arrived at site", "delivered to site", "arrived on the site")
+# Plain past tense: with a date it is the forecast date (the convention for dates with no qualifier);
+# with no date it says the event happened.
+_add("part", ("start", "past"), "started", "began", "kicked off")
+_add("part", ("end", "past"), "ended", "finished up")
 _add("part", ("end", None), "end", "ends", "ending", "finish", "finishes", "finishing", "due back", "due",
      "return", "returns", "returning", "leave", "leaves", "leaving", "off hire", "off hiring", "demobilise",
      "demobilize", "demob", "demobilising", "release", "releases", "expire", "expires", "expiring",
-     "end date", "finish date", "completion", "wrap up", "go off hire", "due off hire")
-_add("part", ("end", "actual"), "ended", "left", "off hired", "demobilised", "demobilized", "released")
+     "end date", "finish date", "completion", "wrap up", "go off hire", "due off hire", "come off hire",
+     "comes off hire", "coming off hire", "goes off hire", "going off hire")
+_add("part", ("end", "actual"), "left", "left site", "left the site", "off hired", "demobilised", "demobilized", "released")
 _add("dim", "category", "category", "categories", "type", "types", "equipment type", "kind", "kinds")
 _add("dim", "class", "class", "classes", "equipment class", "subcategory", "sub category")
 _add("dim", "area", "area", "areas", "silo", "silos", "zone", "zones", "location", "locations", "site area",
@@ -110,19 +126,39 @@ _add("dim", "dor", "dor", "payer", "payers", "who pays", "paid by whom", "fundin
 _add("dim", "manufacturer", "manufacturer", "manufacturers", "make", "makes", "maker", "makers", "brand",
      "brands", "vendor", "vendors", "oem", "supplier", "suppliers")
 _add("dim", "model", "model", "models")
+_add("rank", None, "rank", "ranks", "ranking", "rankings", "ranked", "rank number", "rank numbers", "position")
+_add("running", None, "running total", "running totals", "cumulative", "cumulative total", "running sum",
+     "cumulatively", "running count")
+_add("change", "abs", "change", "changes", "growth", "delta", "difference from", "increase or decrease")
+_add("change", "pct", "growth in %", "change in %", "% change", "percent change", "percentage change",
+     "% growth", "growth rate", "percentage growth")
+for _unit in ("month", "quarter", "year", "week"):
+    _add("unit", _unit, f"{_unit} over {_unit}", f"{_unit} on {_unit}")
+    _add("prev", _unit, f"vs the previous {_unit}", f"versus the previous {_unit}", f"compared to the previous {_unit}",
+         f"from the previous {_unit}", f"over the previous {_unit}", f"on the previous {_unit}",
+         f"vs the prior {_unit}", f"vs previous {_unit}", f"from the prior {_unit}", f"than the previous {_unit}",
+         f"on the {_unit} before", f"from the {_unit} before")
+_add("unit", "month", "mom")
+_add("unit", "quarter", "qoq")
+_add("unit", "year", "yoy")
+_add("combo", None, "combination", "combinations", "combo", "pair", "pairs")
+_add("dim", "manufacturer", "who makes", "who made", "who supplies", "who supplied", "who builds", "who manufactures")
 _add("unit", "day", "day", "days", "calendar days")
 _add("unit", "week", "week", "weeks", "wk", "wks")
 _add("unit", "month", "month", "months", "mo", "mos", "monthly")
 _add("unit", "quarter", "quarter", "quarters", "quarterly", "qtr")
 _add("unit", "year", "year", "years", "yearly", "annual", "annually", "yr", "yrs")
-_add("flag", "on_site", "on site", "onsite", "actualized", "actualised", "arrived on site", "at site",
-     "mobilized on site", "in use")
+_add("flag", "on_site", "actualized", "actualised", "mobilized on site", "mobilised on site")
+# 'on site' is now: actualized and not yet left (the question set's convention)
+_add("flag", "on_site_now", "on site", "onsite", "at site", "in use")
 _add("flag", "on_site_now", "on site now", "currently on site", "still on site", "on site right now",
      "on site today", "now on site", "on site at the moment", "presently on site", "on site currently",
      "still there")
 _add("flag", "cancelled", "cancelled", "canceled", "discontinued", "cancel", "cancellation", "cancellations",
      "discontinue", "dropped")
 _add("flag", "active", "active", "live")
+# 'on hire' on a day or during a period: the forecast period overlaps it; with no date it is not read
+_add("flag", "on_hire", "on hire", "on rent")
 _add("flag", "draft", "draft", "drafts", "my changes", "edited", "i changed", "changed by me", "my edits",
      "unsaved", "i edited", "my draft", "my drafts", "pending changes")
 _add("flag", "transferable", "funds transferable", "transferable", "fund transferable", "can donate funds",
@@ -130,26 +166,28 @@ _add("flag", "transferable", "funds transferable", "transferable", "fund transfe
 _add("flag", "finished", "finished", "completed", "returned", "done", "over and done", "already ended",
      "already finished", "have ended", "has ended", "off site")
 _add("flag", "overdue", "overdue", "late", "past due", "running late", "past their end", "past end")
-_add("flag", "tagged", "tag", "tagged", "tags", "equipment tag", "asset tag", "tag number", "tag assigned")
+_add("flag", "tagged", "tag", "tagged", "tags", "equipment tag", "asset tag", "tag number", "tag assigned",
+     "equipment tag assigned", "asset tag assigned", "tag number assigned", "assigned a tag")
 _add("flag", "untagged", "untagged", "no tag", "unassigned")
 _add("flag", "over_budget", "over budget", "above budget", "overspent", "overrunning", "over their budget")
 _add("flag", "under_budget", "under budget", "below budget", "underspent", "under their budget")
 _add("flag", "not_on_site", "not on site", "not yet on site", "not actualized", "not arrived", "yet to arrive",
      "not yet arrived", "still to come", "awaiting arrival", "pending arrival", "not started")
-_add("value", ("source", "Rental"), "rental", "rentals", "rented", "hired", "hire", "hires", "on hire",
+_add("value", ("source", "Rental"), "rental", "rentals", "rented", "hired", "hire", "hires",
      "leased", "renting")
 _add("value", ("source", "Purchase"), "purchase", "purchases", "bought", "owned", "purchased", "buy", "buys",
      "buying", "purchasing")
 _add("value", ("dor", "BEO"), "overhead", "overheads", "beo", "paid by overhead", "overhead paid",
-     "overhead funded")
+     "overhead funded", "paid out of overhead", "paid from overhead", "out of overhead", "charged to overhead")
 _add("value", ("dor", "PROJECT"), "project paid", "paid by the project", "paid by project", "project funded",
      "project")
-_add("neg", None, "not", "no", "non", "without", "excluding", "exclude", "excludes", "except", "except for",
+_add("neg", None, "not", "no", "non", "neither", "without", "excluding", "exclude", "excludes", "except", "except for",
      "other than", "apart from", "isn't", "aren't", "don't", "doesn't", "haven't", "hasn't", "wasn't",
      "weren't", "never", "besides", "ignoring", "leaving out", "but not", "minus", "lacking", "missing",
      "excluded", "nor", "outside")
 _add("cmp", "gt", "more than", "over", "above", "greater than", "exceeds", "exceed", "exceeding", "exceeded",
-     "higher than", "bigger than", "larger than", "beyond", "in excess of", "upwards of", "north of", "more")
+     "higher than", "bigger than", "larger than", "beyond", "in excess of", "upwards of", "north of", "more",
+     "gone past", "gone over", "gone above", "went over", "gone beyond", ">")
 _add("cmp", "gt_cost", "more expensive than", "costlier than", "dearer than", "pricier than")
 _add("cmp", "lt_cost", "cheaper than", "less expensive than")
 _add("cmp", "gt_duration", "longer than", "lasting more than", "lasting over", "lasting longer than")
@@ -157,17 +195,17 @@ _add("cmp", "lt_duration", "shorter than", "lasting less than", "lasting under")
 _add("cmp", "gt_date", "later than", "after", "past", "beyond the")
 _add("cmp", "lt_date", "earlier than", "before", "sooner than", "ahead of", "prior to")
 _add("cmp", "gte", "at least", "no less than", "not less than", "or more", "minimum of", "and up", "and above",
-     "or above", "or longer", "or higher")
-_add("cmp", "lt", "less than", "under", "below", "fewer than", "lower than", "smaller than", "less")
+     "or above", "or longer", "or higher", ">=")
+_add("cmp", "lt", "less than", "under", "below", "fewer than", "lower than", "smaller than", "less", "<")
 _add("cmp", "lte", "at most", "no more than", "not more than", "up to", "or less", "or fewer", "maximum of",
-     "or under", "or below", "not over", "no later than", "or shorter")
-_add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely")
+     "or under", "or below", "not over", "no later than", "or shorter", "<=")
+_add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely", "=")
 _add("cmp", "between", "between")
 _add("group", None, "by", "per", "for each", "each", "for every", "grouped by", "group by", "broken down by",
      "breakdown by", "split by", "by each", "in each", "across", "broken out by", "by their", "within each",
-     "for all")
+     "for all", "split into", "broken into", "split between")
 _add("vs", None, "vs", "versus", "compared to", "compared with", "against", "vs.", "v")
-_add("and", None, "and", "plus", "&", "as well as", ",", ";")
+_add("and", None, "and", "plus", "&", "as well as", ",", ";", "+", "but")
 _add("or", None, "or", "either")
 _add("prep", "in", "in", "during", "within", "throughout", "inside", "over the course of")
 _add("prep", "on", "on", "as at", "as of", "at")
@@ -189,6 +227,9 @@ _add("edit", None, "set", "change", "switch", "move", "convert", "update", "put"
 
 # Question words the grammar treats as stop words unless it finds a use for them.
 SOFT = {"stop", "verb", "and", "or", "prep", "record", "sofar"}
+# 'pay for' is spend; 'run the longest' is the longest duration
+_add("measure", "cost", "pay for")
+_add("super", ("max", "duration"), "run the longest", "runs the longest", "run longest", "running longest")
 MAX_PHRASE = 6
 
 
@@ -229,6 +270,10 @@ class Vocabulary:
                 if column == "manufacturer":
                     for t in tokens:
                         if len(t) >= 3:
+                            vocab.short.setdefault(t, []).append((column, value))
+                elif column in ("area", "category") and len(tokens) > 1:  # 'the laydown' is Laydown Yard
+                    for t in tokens:
+                        if len(t) >= 4 and t.isalpha():
                             vocab.short.setdefault(t, []).append((column, value))
         vocab.words = sorted({form[0] for form in vocab.phrases if len(form) == 1 and len(form[0]) >= 5
                               and form[0].isalpha()})
@@ -292,13 +337,70 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     for item in items:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
+    previous = None
+    for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
+        if item.kind == "stop":
+            continue
+        if previous is not None and item.kind == previous.kind == "measure" and item.value == previous.value:
+            item.kind, item.value = "stop", None
+            item.note = f"'{item.surface}' read as restating '{previous.surface}'"
+        previous = item
     return items
 
 
+_TYPO_KINDS = {"agg", "super", "measure", "qual", "part", "dim", "unit", "flag", "record", "share", "value", "cmp"}
+_TYPO_WORDS: dict[str, tuple[str, object]] = {}
+
+
+def _typo_words() -> dict[str, tuple[str, object]]:
+    if not _TYPO_WORDS:
+        _TYPO_WORDS.update({key: entry for key, entry in PHRASES.items()
+                            if " " not in key and key.isalpha() and len(key) >= 4 and entry[0] in _TYPO_KINDS})
+    return _TYPO_WORDS
+
+
+def close_word(word: str) -> str | None:
+    """The one lexicon word a misspelt word stands for ('forcast' -> 'forecast'), or None.
+
+    A typo here is one dropped, added, changed or swapped letter (two in words of 8 letters or more),
+    never in the first letter, and never a shorter word ('plant' is not 'plan'). If two words are that
+    close, it is not a typo the reader can resolve, and the word stays unknown.
+
+    >>> [close_word(w) for w in ("forcast", "catagory", "quater", "equipmnet", "plant", "zorblax")]
+    ['forecast', 'category', 'quarter', 'equipment', None, None]
+    """
+    if len(word) < 4 or not word.isalpha():
+        return None
+    limit = 2 if len(word) >= 8 else 1
+    best: list[tuple[int, str]] = []
+    for key in _typo_words():
+        if key[0] != word[0] or len(key) < len(word) or len(key) > len(word) + limit:
+            continue
+        distance = OSA.distance(word, key, score_cutoff=limit)
+        if distance <= limit:
+            best.append((distance, key))
+    if not best:
+        return None
+    best.sort()
+    ties = [k for d, k in best if d == best[0][0]]
+    if len({_typo_words()[k] for k in ties}) > 1:
+        return None
+    return ties[0]
+
+
 def _unknown(tokens: list[Token], i: int, question: str, vocab: Vocabulary) -> Item:
-    """A word no phrase covers: a manufacturer's short name, a close spelling of a value, or unknown."""
+    """A word no phrase covers: a manufacturer's short name, a close spelling of a word or a value, or unknown."""
     token = tokens[i]
     surface = question[token.start:token.end]
+    if token.kind == "word" and len(token.text) >= 4 and not any(key.startswith(root(token.text))
+                                                                  for key in vocab.short):
+        known = close_word(token.stem)
+        if known is not None:
+            kind, value = PHRASES[known]
+            if kind == "value":
+                value = [value]
+            return Item(kind, value, i, i + 1, surface, plural=token.text != token.stem,
+                        note=f"'{surface}' read as '{known}' (close spelling)")
     if token.kind == "word" and len(token.text) >= 3:
         word = root(token.text)
         short = [e for key, entries in vocab.short.items() if key.startswith(word) for e in entries]

@@ -23,6 +23,7 @@ _TOKEN = re.compile(
     r"(?:\s?(?P<pct>%|percent\b|per cent\b))?(?![a-z0-9]))"
     r"|(?P<ord>\d{1,2})(?:st|nd|rd|th)\b"
     r"|(?P<word>[a-z0-9]+(?:'[a-z]+)?)"
+    r"|(?P<sym>[%&+=<>])"
     r"|(?P<punct>[,;?])")
 _SPLIT = re.compile(r"/|(?<![0-9])-|-(?![0-9])")  # hyphens between digits stay: 2026-03-01
 
@@ -86,6 +87,8 @@ def tokenize(text: str) -> list[Token]:
                                 money=bool(m.group("cur") or m.group("scale")), percent=bool(m.group("pct"))))
         elif m.group("ord"):
             tokens.append(Token("num", str(int(m.group("ord"))), surface, m.start(), m.end(), float(m.group("ord"))))
+        elif m.group("sym"):  # '%', '&', '+', '<', '>' carry meaning: never silently dropped
+            tokens.append(Token("word", m.group("sym"), surface, m.start(), m.end()))
         elif m.group("word"):
             word = m.group("word")
             if word.endswith("'s"):
