@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 from typing_extensions import Annotated
 
-from nlq.ask.service import AskDeps, stream_answer
+from nlq.ask.conversations import open_turn, stream_in_conversation
+from nlq.ask.service import AskDeps
 from nlq.auth.deps import ROLE_RANK, UserDep
 from nlq.db import jsonable
 from nlq.errors import Forbidden, check_text
+from nlq.openapi import errors
+from store.conversations import Owner
 
 router = APIRouter(prefix="/api/ai", tags=["ask"])
 
@@ -31,19 +35,28 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     question: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
+    conversation_id: UUID | None = Field(default=None, description="continue this conversation; absent: start one")
 
 
-@router.post("/query")
+@router.post("/query", responses=errors(404, 409))
 async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceResponse:
     """Stream the answer: `status`, `sql`, `explanation` (deltas), `rows` (columns, then batches),
-    `summary` (row count, truncated, timings, audit id), `done`; or `error` with a code and reasons."""
+    `summary` (row count, truncated, timings, audit id), `done`; or `error` with a code and reasons.
+
+    Every question is a turn of a conversation: the one named by `conversation_id` (the caller's
+    own in this organization, else 404) or a new one. The first event carries `conversation`
+    (`id`, `title`, `new`, `turn_id`, `position`); earlier questions of the conversation and their
+    SQL (never their rows) go with the prompt, so a follow-up can refine them."""
     role = user.role_in(body.org_id)
     if role is None or ROLE_RANK[role] < ROLE_RANK["viewer"]:
         raise Forbidden(f"This needs the viewer role in organization {body.org_id}.")
     deps: AskDeps = request.app.state.ask
+    owner, question = Owner(body.org_id, user.id), body.question.strip()
+    conversation_id = str(body.conversation_id) if body.conversation_id else None
+    turn, conversation = await open_turn(deps.app_pool, owner, question, conversation_id)
 
     async def events():
-        async for item in stream_answer(deps, body.org_id, user.id, body.question.strip()):
+        async for item in stream_in_conversation(deps, owner, question, turn, conversation):
             yield {"event": item["event"], "data": json.dumps(item["data"], default=_json_value)}
 
     return EventSourceResponse(events(), ping=15)

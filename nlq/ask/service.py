@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from guardrails import Verdict
 from nlq.ask.catalog import Catalog
+from nlq.ask.turns import Turn, prompt_context
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
@@ -72,6 +73,7 @@ class AuditEntry:
     truncated: bool | None = None
     timings: dict = field(default_factory=dict)
     detail: dict = field(default_factory=dict)
+    conversation_id: str | None = None
 
     def params(self) -> dict:
         values = dict(self.__dict__)
@@ -97,19 +99,24 @@ async def _timed(timings: dict, stage: str, awaitable):
         timings[stage] = round(timings.get(stage, 0) + (time.perf_counter() - started) * 1000, 2)
 
 
-async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str) -> AsyncIterator[dict]:
-    """The events of one answer, in order: status, sql, explanation, rows, summary, done (or error)."""
+async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
+                        conversation: Turn | None = None) -> AsyncIterator[dict]:
+    """The events of one answer, in order: status, sql, explanation, rows, summary, done (or error).
+
+    In a conversation (`nlq/ask/conversations.py`), prompts carry its earlier questions and their
+    SQL, and the audit entry names the conversation."""
     entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question,
-                       provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None))
+                       provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None),
+                       conversation_id=conversation.conversation_id if conversation else None)
     started = time.perf_counter()
     written = False
     try:
         yield event("status", {"stage": "writing_sql"})
         budget = {"repairs": MAX_REPAIRS}
-        prompt = render("sql", catalog=deps.catalog, question=question)
+        prompt = render("sql", catalog=deps.catalog, question=question, **prompt_context(conversation))
         while True:
             verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
-                                                                           budget)
+                                                                           budget, conversation)
             yield event("sql", {"sql": verdict.sql, "scope": entry.scope})
             yield event("status", {"stage": "explaining"})
             async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict):
@@ -143,7 +150,7 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
                 entry.attempts[-1]["database_error"] = reason
                 yield event("status", {"stage": "repairing", "reason": reason})
                 prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=reply_sql,
-                                reasons=[reason])
+                                reasons=[reason], **prompt_context(conversation))
                 continue
             break
         if not sent_columns:
@@ -179,14 +186,15 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
 
 
 async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, question: str, prompt: Prompt,
-                           budget: dict) -> tuple[Verdict, str, str]:
+                           budget: dict, conversation: Turn | None = None) -> tuple[Verdict, str, str]:
     """Ask for SQL and check it, repairing with the guardrails' reasons (never rows) while the
     shared repair budget lasts."""
     while True:
         _note_prompt(entry, prompt)
         try:
             reply = await _timed(entry.timings, "llm_ms",
-                                 deps.provider.generate(prompt, org_id=org_id, question=question))
+                                 deps.provider.generate(prompt, org_id=org_id, question=question,
+                                                        conversation=conversation))
         except LlmBadOutput as exc:
             entry.llm_outputs.append({"error": exc.message})
             reasons = [f"llm_bad_output: {exc.message}"]
@@ -209,7 +217,8 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
             raise Rejected("No statement the guardrails accept could be written for this question.",
                            reasons=reasons)
         budget["repairs"] -= 1
-        prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=failed_sql, reasons=reasons)
+        prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=failed_sql, reasons=reasons,
+                        **prompt_context(conversation))
 
 
 async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str, reply_explanation: str,
