@@ -212,7 +212,8 @@
     }
   }
 
-  async function ask(question, mode) {
+  // `replayed`: a stored answer's events (nlq/web/static/conversations.js), drawn like a live one.
+  async function ask(question, mode, replayed) {
     const answer = newAnswer(question);
     answer.stage.textContent = "Sending…";
     const sqlBox = answer.part(".sql-box");
@@ -223,10 +224,12 @@
     });
     let note = "no answer";
     try {
-      const response = await fetch(mode === "bulk" ? "/api/ai/bulk" : "/api/ai/query", {
+      const conversation = window.VanguardConversations;
+      const response = replayed || await fetch(mode === "bulk" ? "/api/ai/bulk" : "/api/ai/query", {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRF-Token": Vanguard.csrf()},
-        body: JSON.stringify(mode === "bulk" ? {org_id: org, request: question} : {org_id: org, question}),
+        body: JSON.stringify(mode === "bulk" ? {org_id: org, request: question}
+          : {org_id: org, question, ...(conversation ? conversation.fields() : {})}),
       });
       if (response.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
       if (!response.ok) {
@@ -236,6 +239,7 @@
         return;
       }
       for await (const {name, data} of events(response)) {
+        if (conversation && !replayed) conversation.observe(name, data);
         if (name === "status") answer.stage.textContent = STAGES[data.stage] || data.stage;
         else if (name === "sql" || name === "plan") {
           answer.part(".sql").innerHTML = Vanguard.highlightSql(data.sql || data.target || "");
@@ -274,7 +278,7 @@
       showError(answer, {message: "The connection was interrupted: " + err.message});
       note = "interrupted";
     } finally {
-      remember(question, note);
+      if (!replayed) remember(question, note);
     }
   }
 
@@ -299,4 +303,6 @@
   });
 
   drawHistory();
+  window.VanguardChat = {replay: (question, response) => ask(question, "query", response),
+                         clear: () => answers.replaceChildren()};
 })();
