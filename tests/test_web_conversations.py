@@ -73,3 +73,17 @@ def test_another_user_sees_none_of_it(page, site):
     expect(page.locator("#conversations-empty")).to_be_visible()
     expect(page.locator(".answer")).to_have_count(0)
     expect(page).not_to_have_url(re.compile(r"[?&]c="))
+
+
+def test_the_audit_page_links_each_entry_to_its_conversation(page, site):
+    with psycopg.connect(site.urls.app) as conn:
+        conversation = conn.execute("SELECT id::text FROM vanguard.conversations").fetchone()[0]
+    log_in(page, "admin")
+    page.goto(f"/o/{ORG}/admin/audit")
+    links = page.locator("#audit a.conversation")
+    expect(links).to_have_count(3)
+    links.first.click()
+    expect(page).to_have_url(re.compile(rf"conversation={conversation}"))
+    expect(page.locator("#audit tbody tr")).to_have_count(3)
+    page.locator("#audit tbody tr").first.locator("th a").click()
+    expect(page.locator("#conversation")).to_have_text(conversation)

@@ -80,8 +80,8 @@ def read_followup(question: str, previous: str | None, parse: Parse) -> Reading:
     """The question to parse for `question` asked after the reading `previous`.
 
     A question that is not a refinement form, or has no previous reading, is read as it is. A
-    refinement that cannot be combined raises `NotUnderstood`, unless the question reads whole
-    on its own.
+    refinement that cannot be combined raises `NotUnderstood` (even if its words would read on
+    their own: that reading would drop the rest of the conversation's question).
     """
     form = refinement(question) if previous else None
     if form is None:
@@ -92,14 +92,11 @@ def read_followup(question: str, previous: str | None, parse: Parse) -> Reading:
         combined, how = _COMBINE[kind](base, phrase, parse)
         parse(combined)
     except NotUnderstood as exc:
-        try:
-            parse(question)
-        except NotUnderstood:
-            raise NotUnderstood(
-                f"The offline reader could not combine \u201c{_plain(question)}\u201d with the previous question "
-                f"\u201c{base}\u201d, so it does not answer rather than guess. {exc.message}",
-                words=exc.details.get("words", []), previous=base) from None
-        return Reading(question)
+        # Never read alone instead: "only Silo 4" without its cranes would drop half the question.
+        raise NotUnderstood(
+            f"The offline reader could not combine \u201c{_plain(question)}\u201d with the previous question "
+            f"\u201c{base}\u201d, so it does not answer rather than guess. {exc.message}",
+            words=exc.details.get("words", []), previous=base) from None
     return Reading(combined, f"Follow-up of \u201c{base}\u201d: {how}; read as \u201c{combined}\u201d.")
 
 
