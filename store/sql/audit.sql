@@ -18,7 +18,7 @@ RETURNING id;
 
 -- name: list_audit
 SELECT a.id, a.created_at, a.user_id, u.username, a.kind, a.question, a.provider, a.model, a.verdict,
-       a.error_code, a.row_count, a.truncated, a.timings, a.executed_sql, a.conversation_id,
+       a.error_code, a.row_count, a.truncated, a.timings, a.executed_sql, a.conversation_id::text,
        (SELECT coalesce(jsonb_agg(DISTINCT r -> 'code'), '[]') FROM jsonb_array_elements(a.attempts) AS t(att),
                jsonb_array_elements(att -> 'reasons') AS r) AS reason_codes
 FROM vanguard.nlq_audit AS a
@@ -58,7 +58,7 @@ TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
 -- name: export_audit_csv
 -- Rows, not COPY ... CSV: every cell goes through nlq.csv_export.safe_cell (no spreadsheet formulas).
 SELECT id, created_at, organization_id, user_id, kind, question, provider, model, verdict, error_code,
-       row_count, truncated, executed_sql, timings::text AS timings, conversation_id, row_hash
+       row_count, truncated, executed_sql, timings::text AS timings, conversation_id::text, row_hash
 FROM vanguard.nlq_audit WHERE organization_id = %(org)s ORDER BY id;
 
 -- name: lock_audit_sealing
