@@ -173,9 +173,11 @@ class TurnRecord:
             self.rows_cut = True  # the answer itself had more rows than were kept
         return {"state": self.state, "audit_id": self.audit_id, "reading": reading if answered else None,
                 "executed_sql": self.executed_sql, "explanation": "".join(self.explanation) or None,
-                "summary": self.summary, "columns": self.columns, "rows": self.rows if self.columns else None,
-                "rows_kept": len(self.rows) if self.columns else None,
-                "rows_cut": self.rows_cut if self.columns else None, "error": self.error, "notes": self.notes}
+                "summary": self.summary, "columns": self.columns,
+                "rows": self.rows if self.columns is not None else None,
+                "rows_kept": len(self.rows) if self.columns is not None else None,
+                "rows_cut": self.rows_cut if self.columns is not None else None, "error": self.error,
+                "notes": self.notes}
 
 
 def replay_events(turn: dict) -> list[dict]:
