@@ -17,10 +17,10 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from guardrails import Verdict
 from nlq.ask.catalog import Catalog
-from nlq.ask.turns import Turn, prompt_context
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
+from nlq.ask.turns import Turn, prompt_context
 from nlq.errors import NlqError
 from nlq.guard import guard
 from prompts.render import Prompt, render
