@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from nlq import audit_routes, examples_routes, health, kpis, metrics, sync_routes
 from nlq.audit_key import load_audit_key
 from nlq.audit_sealer import AuditSealer
-from nlq.ask import routes as ask_routes
+from nlq.ask import conversation_routes, routes as ask_routes
 from nlq.bulk import routes as bulk_routes
 from nlq.web import install_pages
 from nlq.ask.catalog import build_catalog
@@ -128,6 +128,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(sync_routes.router)
     app.include_router(sync_routes.all_router)
     app.include_router(ask_routes.router)
+    app.include_router(conversation_routes.router)
     app.include_router(audit_routes.router)
     app.include_router(examples_routes.router)
     app.include_router(bulk_routes.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Literal
+from uuid import UUID
 
 import psycopg
 from fastapi import APIRouter, Query, Request
@@ -23,7 +24,7 @@ from store.audit_seal import InvalidHead, check_head, current_head, parse_head
 router = APIRouter(prefix="/api/pfa/{org_id}/audit", tags=["audit"])
 _Q = queries.load("audit")
 LIST_FIELDS = ("id", "created_at", "user_id", "username", "kind", "question", "provider", "model", "verdict",
-               "error_code", "row_count", "truncated", "timings", "executed_sql", "reason_codes")
+               "error_code", "row_count", "truncated", "timings", "executed_sql", "conversation_id", "reason_codes")
 CSV_BATCH = 500
 
 
@@ -37,6 +38,7 @@ async def list_audit(
     q: Annotated[str | None, Query(max_length=200)] = None,
     before_id: QueryId | None = None,
     limit: Annotated[int, Query(ge=1, le=500), DIGITS] = 100,
+    conversation: Annotated[UUID | None, Query(description="only the entries of this conversation")] = None,
 ) -> dict:
     """Newest first; page with `before_id` (the last id of the previous page)."""
     for name, value in (("error_code", error_code), ("user", user), ("q", q)):
@@ -44,7 +46,7 @@ async def list_audit(
             check_text(value, name)
     params = {"org": access.org_id, "verdict": verdict, "error_code": error_code, "username": user,
               "since": since, "until": until, "text": f"%{q}%" if q else None, "before_id": before_id,
-              "limit": limit}
+              "limit": limit, "conversation": conversation}
     async with pool.connection() as conn:
         rows = await (await conn.execute(_Q["list_audit"], params)).fetchall()
     items = [{k: jsonable(v) for k, v in zip(LIST_FIELDS, row)} for row in rows]

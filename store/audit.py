@@ -13,7 +13,7 @@ from decimal import Decimal
 import psycopg
 
 from store import queries
-from store.audit_seal import MAC_FIELDS, entry_mac
+from store.audit_seal import MAC_FIELDS, SEALED_FIELDS, entry_mac
 
 _Q = queries.load("audit")
 
@@ -22,7 +22,8 @@ _Q = queries.load("audit")
 # entry, which the trigger never writes.
 TIME_ORDER_TOLERANCE_SECONDS = 60
 
-_N = len(MAC_FIELDS)
+_N = len(SEALED_FIELDS)
+_CHAIN_VERSION = MAC_FIELDS.index("chain_version")
 
 
 @dataclass
@@ -90,7 +91,7 @@ def _walk(rows, key: bytes, organization_id: str | None, report: ChainReport) ->
         problems = []
         if present:
             report.checked += 1
-            if values[-1] is None:
+            if values[_CHAIN_VERSION] is None:
                 report.legacy += 1
             if position is None:
                 problems.append("unchained")
@@ -99,7 +100,7 @@ def _walk(rows, key: bytes, organization_id: str | None, report: ChainReport) ->
             if position is not None and (position != prev_position + 1 or row_prev_hash != prev_hash):
                 problems.append("link")
             created = Decimal(values[1])
-            if (values[-1] is not None and prev_time is not None
+            if (values[_CHAIN_VERSION] is not None and prev_time is not None
                     and created < prev_time - TIME_ORDER_TOLERANCE_SECONDS):
                 problems.append("time_order")
             prev_hash, prev_time = row_hash, max(created, prev_time or created)

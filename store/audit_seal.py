@@ -34,6 +34,10 @@ MAC_FIELDS = ("id", "created_at", "organization_id", "user_id", "kind", "questio
               "prompt_template", "prompt_hash", "prompt_tokens", "llm_outputs", "attempts", "executed_sql",
               "scope", "explain_estimate", "verdict", "error_code", "row_count", "truncated", "timings",
               "detail", "chain_version")
+# Sealed only where set (after MAC_FIELDS in the queries): entries sealed before these fields
+# existed, and entries that leave them empty, keep the MAC they always had.
+OPTIONAL_MAC_FIELDS = ("conversation_id",)
+SEALED_FIELDS = MAC_FIELDS + OPTIONAL_MAC_FIELDS
 SEAL_SCHEME = "vanguard-audit-seal-v1"
 HEAD_SCHEME = "vanguard-audit-head-v1"
 SEAL_BATCH = 1000
@@ -52,8 +56,13 @@ def entry_mac(key: bytes, position: int, prev_mac: str, values: Sequence) -> str
     >>> entry_mac(b"k" * 32, 1, "", [1, "1700000000.000000"] + [None] * 21)[:16]
     '7bc1b00a24af0084'
     """
-    content = json.dumps(dict(zip(MAC_FIELDS, values, strict=True)), sort_keys=True, separators=(",", ":"),
-                         ensure_ascii=False)
+    if len(values) not in (len(MAC_FIELDS), len(SEALED_FIELDS)):
+        raise ValueError(f"an entry has {len(MAC_FIELDS)} or {len(SEALED_FIELDS)} sealed values, not {len(values)}")
+    named = dict(zip(SEALED_FIELDS, values))
+    for name in OPTIONAL_MAC_FIELDS:
+        if named.get(name) is None:
+            named.pop(name, None)
+    content = json.dumps(named, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     message = f"{SEAL_SCHEME}\n{position}\n{prev_mac}\n{content}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 

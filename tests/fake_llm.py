@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -88,3 +89,60 @@ def fake_llm():
         yield llm
     finally:
         server.stop()
+
+
+_QUESTION = re.compile(r"^Question: (?P<q>.+)$", re.MULTILINE)
+_EARLIER_SQL = re.compile(r"^  Statement: (?P<sql>.+)$", re.MULTILINE)
+
+
+@dataclass
+class FollowUpModel:
+    """A small model for conversation tests: it answers the questions in `answers`, and refines
+    the last earlier statement its prompt carries for the follow-ups it knows. Without that
+    statement in the prompt it cannot answer a follow-up (it says so with a statement that reads
+    no records), so a test that gets the right rows proves the prompt carried the conversation.
+
+    Follow-ups: "and for purchases?" / "and for rentals?", "only <area>", "sort by cost",
+    "as a chart by month". Explanations (streamed requests) are a fixed sentence.
+    """
+
+    answers: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, body: dict) -> str:
+        if body.get("stream"):
+            return "Explains the statement."
+        prompt = body["messages"][-1]["content"]
+        question = _QUESTION.findall(prompt)[-1].strip()
+        if question in self.answers:
+            return json.dumps({"sql": self.answers[question], "explanation": "Answers the question."})
+        earlier = _EARLIER_SQL.findall(prompt)
+        if not earlier:
+            return json.dumps({"sql": "SELECT 'no earlier statement' AS answer", "explanation": "No context."})
+        return json.dumps({"sql": refine(earlier[-1], question), "explanation": "Refines the last statement."})
+
+
+def refine(sql: str, question: str) -> str:
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="postgres")
+    text = question.lower().rstrip("?").strip()
+    if text in ("and for purchases", "and for rentals"):
+        wanted = "Purchase" if "purchases" in text else "Rental"
+        for literal in tree.find_all(exp.Literal):
+            if literal.is_string and literal.this in ("Rental", "Purchase"):
+                literal.replace(exp.Literal.string(wanted))
+    elif text.startswith("only "):
+        area = question.strip().rstrip("?")[5:].strip()
+        tree = tree.where(exp.EQ(this=exp.column("area"), expression=exp.Literal.string(area)))
+    elif text == "sort by cost":
+        tree = tree.order_by("sum(forecast_cost) DESC", "1", append=False) if tree.args.get("group") else \
+            tree.order_by("forecast_cost DESC", "id", append=False)
+    elif text == "as a chart by month":
+        month = "CAST(date_trunc('month', forecast_start) AS date)"
+        tree.set("expressions", [sqlglot.parse_one(f"{month} AS month", read="postgres")]
+                 + [e for e in tree.expressions if e.find(exp.AggFunc)])
+        tree = tree.group_by(month, append=False).order_by("1", append=False)
+    else:
+        return "SELECT 'unknown follow-up' AS answer"
+    return tree.sql(dialect="postgres")

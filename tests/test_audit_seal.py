@@ -300,3 +300,18 @@ def test_entries_chained_before_sealing_still_verify_as_legacy(empty_db, server_
     tamper(empty_db, f"UPDATE vanguard.nlq_audit SET question = 'edited' WHERE id = {old[1]}")
     with psycopg.connect(empty_db.app, autocommit=True) as conn:
         assert broken(verify_chain(conn, audit_key)) == [(old[1], ["content", "mac"])]
+
+
+def test_an_entrys_conversation_is_hashed_and_sealed(db, app_conn, audit_key, ledger):
+    """The conversation link is covered where it is set: moving an entry to another conversation,
+    or clearing or adding the link, breaks both the database's hash and the seal."""
+    linked = [app_conn.execute("INSERT INTO vanguard.nlq_audit (organization_id, kind, question, verdict,"
+                               " conversation_id) VALUES ('ORG_A', 'query', %s, 'allowed', gen_random_uuid())"
+                               " RETURNING id", (q,)).fetchone()[0] for q in ("in a conversation", "also")]
+    assert seal_pending(app_conn, audit_key) == 2
+    assert verify_chain(app_conn, audit_key).intact
+    tamper(db, f"UPDATE vanguard.nlq_audit SET conversation_id = gen_random_uuid() WHERE id = {linked[0]}",
+           f"UPDATE vanguard.nlq_audit SET conversation_id = NULL WHERE id = {linked[1]}",
+           f"UPDATE vanguard.nlq_audit SET conversation_id = gen_random_uuid() WHERE id = {ledger[0]}")
+    assert sorted(broken(verify_chain(app_conn, audit_key))) == sorted(
+        [(linked[0], ["content", "mac"]), (linked[1], ["content", "mac"]), (ledger[0], ["content", "mac"])])

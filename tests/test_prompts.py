@@ -54,3 +54,21 @@ def test_the_bulk_prompt_lists_every_editable_field_with_its_operations():
     assert "- monthlyRate (numeric): rental rate per month; ops: set, add, scale_pct" in prompt.system
     assert "ops: set; one of Rental, Purchase" in prompt.system
     assert prompt.user == "Request: extend all concrete by 2 weeks"
+
+
+def test_a_conversation_block_carries_earlier_questions_and_their_sql_only():
+    from dataclasses import fields
+
+    from nlq.ask.turns import EarlierTurn, Turn, prompt_context
+    earlier = (EarlierTurn("how many rentals per area", "SELECT area, count(*)\nFROM pfa_merged GROUP BY 1"),
+               EarlierTurn("only Silo 4", None))
+    turn = Turn(conversation_id="c", turn_id=1, position=3, earlier=earlier)
+    for name, extra in (("sql", {}), ("repair", {"failed_sql": "SELECT 1", "reasons": ["r"]})):
+        prompt = render(name, catalog=build_catalog(), question="and for purchases?", **extra, **prompt_context(turn))
+        assert prompt.user.startswith("Earlier in this conversation (oldest first).")
+        assert ("- Question: how many rentals per area\n  Statement: SELECT area, count(*) FROM pfa_merged GROUP BY 1\n"
+                "- Question: only Silo 4\n\nQuestion: and for purchases?") in prompt.user
+        plain = render(name, catalog=build_catalog(), question="and for purchases?", **extra, **prompt_context(None))
+        assert "Earlier" not in plain.user and prompt.system == plain.system
+    # A turn's rows have no way into a prompt: the prompt's view of a turn has no field for them.
+    assert [f.name for f in fields(EarlierTurn)] == ["question", "sql"]

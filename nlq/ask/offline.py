@@ -13,8 +13,10 @@ from datetime import date
 
 from psycopg_pool import AsyncConnectionPool
 
+from nlq.ask.followup import read_followup
 from nlq.ask.providers import LlmReply, NotUnderstood
 from nlq.ask.semantic import Vocabulary, parse_question
+from nlq.ask.turns import Turn
 from prompts.render import Prompt
 from store import queries
 
@@ -54,6 +56,18 @@ class OfflineProvider:
         """The organization's values indexed for matching (built once per refresh)."""
         return (await self._load(org_id))[1]
 
-    async def generate(self, prompt: Prompt, *, org_id: str, question: str) -> LlmReply:
-        sql, explanation = parse_question(question, await self.index(org_id), date.today())
+    async def generate(self, prompt: Prompt, *, org_id: str, question: str, conversation: Turn | None = None) -> LlmReply:
+        """In a conversation, a refinement of the previous reading ("only Silo 4") is read
+        combined with it (`nlq/ask/followup.py`); the turn records the reading for the next one."""
+        index, today = await self.index(org_id), date.today()
+
+        def parse(text: str) -> tuple[str, str]:
+            return parse_question(text, index, today)
+
+        reading = read_followup(question, conversation.previous_reading if conversation else None, parse)
+        sql, explanation = parse(reading.question)
+        if conversation is not None:
+            conversation.reading = reading.question
+        if reading.how:
+            explanation = f"{reading.how} {explanation}"
         return LlmReply(sql=sql, explanation=explanation, raw=sql)

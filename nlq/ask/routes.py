@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 from typing_extensions import Annotated
 
+from nlq.ask.conversations import open_turn, stream_in_conversation
 from nlq.ask.grounding import MAX_BINDINGS, Binding, check_bindings
-from nlq.ask.service import AskDeps, stream_answer
+from nlq.ask.service import AskDeps
 from nlq.auth.deps import ROLE_RANK, UserDep
 from nlq.db import jsonable
 from nlq.errors import Forbidden, check_text
+from nlq.openapi import errors
+from store.conversations import Owner
 
 router = APIRouter(prefix="/api/ai", tags=["ask"])
 
@@ -47,14 +51,20 @@ class AskRequest(BaseModel):
     org_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     question: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
     bindings: list[BindingIn] = Field(default_factory=list, max_length=MAX_BINDINGS)
+    conversation_id: UUID | None = Field(default=None, description="continue this conversation; absent: start one")
 
 
-@router.post("/query")
+@router.post("/query", responses=errors(404, 409))
 async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceResponse:
     """Stream the answer: `status`, `sql`, `grounding` (literals matched to stored values),
     `explanation` (deltas), `rows` (columns, then batches), `summary` (row count, truncated,
     timings, audit id), `done`; or `clarify` (choices for a literal, nothing ran) and `done`; or
-    `error` with a code and reasons. `bindings` re-run a question with the user's choices."""
+    `error` with a code and reasons. `bindings` re-run a question with the user's choices.
+
+    Every question is a turn of a conversation: the one named by `conversation_id` (the caller's
+    own in this organization, else 404) or a new one. The first event carries `conversation`
+    (`id`, `title`, `new`, `turn_id`, `position`); earlier questions of the conversation and their
+    SQL (never their rows) go with the prompt, so a follow-up can refine them."""
     role = user.role_in(body.org_id)
     if role is None or ROLE_RANK[role] < ROLE_RANK["viewer"]:
         raise Forbidden(f"This needs the viewer role in organization {body.org_id}.")
@@ -62,10 +72,13 @@ async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceR
     bindings = [Binding(b.column, b.source, b.target) for b in body.bindings]
     if bindings:  # refused before the stream starts: a 422, never a half-answered question
         check_bindings(bindings, await deps.vocabulary.for_user(body.org_id, user.id))
+    owner, question = Owner(body.org_id, user.id), body.question.strip()
+    conversation_id = str(body.conversation_id) if body.conversation_id else None
+    turn, conversation = await open_turn(deps.app_pool, owner, question, conversation_id)
 
     async def events():
-        async for item in stream_answer(deps, body.org_id, user.id, body.question.strip(), bindings,
-                                        sees_costs=user.sees_costs(body.org_id)):
+        async for item in stream_in_conversation(deps, owner, question, turn, conversation, bindings=bindings,
+                                                 sees_costs=user.sees_costs(body.org_id)):
             yield {"event": item["event"], "data": json.dumps(item["data"], default=_json_value)}
 
     return EventSourceResponse(events(), ping=15)

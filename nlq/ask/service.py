@@ -23,6 +23,7 @@ from nlq.ask.fairshare import Busy, FairShare
 from nlq.ask.grounding import Binding, clarify_message, ground_answer
 from nlq.ask.replica import Answered, ReplicaReads, routed_query
 from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
+from nlq.ask.turns import Turn, prompt_context
 from nlq.ask.vocabulary import VocabularyCache
 from nlq.errors import NlqError
 from nlq.guard import guard
@@ -87,6 +88,7 @@ class AuditEntry:
     truncated: bool | None = None
     timings: dict = field(default_factory=dict)
     detail: dict = field(default_factory=dict)
+    conversation_id: str | None = None
 
     def params(self) -> dict:
         values = dict(self.__dict__)
@@ -113,16 +115,19 @@ async def _timed(timings: dict, stage: str, awaitable):
 
 
 async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
-                        bindings: list[Binding] = (), *, sees_costs: bool = True) -> AsyncIterator[dict]:
+                        conversation: Turn | None = None, *, bindings: list[Binding] = (),
+                        sees_costs: bool = True) -> AsyncIterator[dict]:
     """The events of one answer, in order: status, sql, grounding (when a literal was matched to a
     stored value), explanation, rows, summary, done; or clarify and done (a literal matched no
     stored value or several: nothing ran); or error. `bindings` are the user's clarification choices.
 
-    A member who may not see costs gets a catalog without the money columns, and the guardrails
-    hide those columns from their statements (`nlq.guard`)."""
+    In a conversation (`nlq/ask/conversations.py`), prompts carry its earlier questions and their
+    SQL, and the audit entry names the conversation. A member who may not see costs gets a catalog
+    without the money columns, and the guardrails hide those columns from their statements."""
     catalog = deps.catalog if sees_costs else deps.catalog.without(COST_MASKED_COLUMNS)
     entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question,
-                       provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None))
+                       provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None),
+                       conversation_id=conversation.conversation_id if conversation else None)
     started = time.perf_counter()
     written = False
     try:
@@ -131,10 +136,11 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
         examples = await _timed(entry.timings, "examples_ms", examples_for_question(
             deps.app_pool, org_id, question, sees_costs=sees_costs))
         entry.detail["examples"] = [e.id for e in examples]  # which verified examples the prompt carried
-        prompt = with_examples(render("sql", catalog=catalog, question=question), examples)
+        prompt = with_examples(render("sql", catalog=catalog, question=question,
+                                     **prompt_context(conversation)), examples)
         while True:
             verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
-                                                                           budget, catalog, sees_costs)
+                                                                           budget, catalog, sees_costs, conversation)
             grounding = await _timed(entry.timings, "grounding_ms", ground_answer(
                 deps.vocabulary, deps.provider, reply_sql, verdict, org_id=org_id, user_id=user_id,
                 max_rows=deps.limits.max_rows + 1, bindings=bindings, sees_costs=sees_costs))
@@ -188,7 +194,7 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
                 entry.attempts[-1]["database_error"] = reason
                 yield event("status", {"stage": "repairing", "reason": reason})
                 prompt = render("repair", catalog=catalog, question=question, failed_sql=reply_sql,
-                                reasons=[reason])
+                                reasons=[reason], **prompt_context(conversation))
                 continue
             break
         if not sent_columns:
@@ -228,7 +234,8 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
 
 
 async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, question: str, prompt: Prompt,
-                           budget: dict, catalog: Catalog, sees_costs: bool) -> tuple[Verdict, str, str]:
+                           budget: dict, catalog: Catalog, sees_costs: bool,
+                           conversation: Turn | None = None) -> tuple[Verdict, str, str]:
     """Ask for SQL and check it, repairing with the guardrails' reasons (never rows) while the
     shared repair budget lasts. A statement that reads a hidden money column ends the request at
     once: no rewording makes a cost visible, so a repair round would only burn time."""
@@ -236,7 +243,8 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
         _note_prompt(entry, prompt)
         try:
             reply = await _timed(entry.timings, "llm_ms",
-                                 deps.provider.generate(prompt, org_id=org_id, question=question))
+                                 deps.provider.generate(prompt, org_id=org_id, question=question,
+                                                        conversation=conversation))
         except LlmBadOutput as exc:
             entry.llm_outputs.append({"error": exc.message})
             reasons = [f"llm_bad_output: {exc.message}"]
@@ -263,7 +271,8 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
             raise Rejected("No statement the guardrails accept could be written for this question.",
                            reasons=reasons)
         budget["repairs"] -= 1
-        prompt = render("repair", catalog=catalog, question=question, failed_sql=failed_sql, reasons=reasons)
+        prompt = render("repair", catalog=catalog, question=question, failed_sql=failed_sql, reasons=reasons,
+                        **prompt_context(conversation))
 
 
 async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str, reply_explanation: str,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import Annotated
 from urllib.parse import quote, urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -349,19 +350,21 @@ async def audit_page(
     user: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     since: date | None = None, until: date | None = None,
-    before_id: int | None = None,
+    before_id: int | None = None, conversation: UUID | None = None,
 ):
     verdict = verdict if verdict in ("allowed", "rejected", "declined", "error") else None
     start = datetime.combine(since, time.min, timezone.utc) if since else None
     end = datetime.combine(until, time.max, timezone.utc) if until else None  # the whole last day
     page = await audit_routes.list_audit(access, pool, verdict=verdict, error_code=None, user=user or None,
-                                         since=start, until=end, q=q or None, before_id=before_id, limit=50)
+                                         since=start, until=end, q=q or None, before_id=before_id, limit=50,
+                                         conversation=conversation)
     chain = await audit_routes.verify(access, request)
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "before_id"]
     older = f"?{urlencode([*params, ('before_id', page['next_before_id'])])}" if page["next_before_id"] else None
     return render(request, "audit.html", **_nav(request, access), entries=page["items"], chain=chain,
                   filters={"verdict": verdict or "", "user": user or "", "q": q or "",
-                           "since": since.isoformat() if since else "", "until": until.isoformat() if until else ""},
+                           "since": since.isoformat() if since else "", "until": until.isoformat() if until else "",
+                           "conversation": str(conversation) if conversation else ""},
                   older_url=older)
 
 

@@ -240,7 +240,7 @@
         b.addEventListener("click", () => {
           box.querySelectorAll("button").forEach((x) => { x.disabled = true; });
           const chosen = bindings.filter((x) => !(x.column === item.column && x.from === item.from));
-          ask(question, "query", [...chosen, {column: item.column, from: item.from, to: choice}]);
+          ask(question, "query", undefined, [...chosen, {column: item.column, from: item.from, to: choice}]);
         });
         row.append(b);
       }
@@ -249,7 +249,9 @@
     answer.stage.textContent = "Waiting for your choice.";
   }
 
-  async function ask(question, mode, bindings = []) {
+  // `replayed`: a stored answer's events (nlq/web/static/conversations.js), drawn like a live one;
+  // `bindings`: the user's choices of a clarification, re-run with the question.
+  async function ask(question, mode, replayed, bindings = []) {
     const answer = newAnswer(question);
     answer.stage.textContent = "Sending…";
     const sqlBox = answer.part(".sql-box");
@@ -260,11 +262,13 @@
     });
     let note = "no answer";
     try {
-      const response = await fetch(mode === "bulk" ? "/api/ai/bulk" : "/api/ai/query", {
+      const conversation = window.VanguardConversations;
+      const response = replayed || await fetch(mode === "bulk" ? "/api/ai/bulk" : "/api/ai/query", {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRF-Token": Vanguard.csrf()},
         body: JSON.stringify(mode === "bulk" ? {org_id: org, request: question}
-          : bindings.length ? {org_id: org, question, bindings} : {org_id: org, question}),
+          : {org_id: org, question, ...(bindings.length ? {bindings} : {}),
+             ...(conversation ? conversation.fields() : {})}),
       });
       if (response.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
       if (!response.ok) {
@@ -274,6 +278,7 @@
         return;
       }
       for await (const {name, data} of events(response)) {
+        if (conversation && !replayed) conversation.observe(name, data);
         if (name === "status") answer.stage.textContent = STAGES[data.stage] || data.stage;
         else if (name === "sql" || name === "plan") {
           answer.part(".sql").innerHTML = Vanguard.highlightSql(data.sql || data.target || "");
@@ -322,7 +327,7 @@
       showError(answer, {message: "The connection was interrupted: " + err.message});
       note = "interrupted";
     } finally {
-      remember(question, note);
+      if (!replayed) remember(question, note);
     }
   }
 
@@ -347,4 +352,6 @@
   });
 
   drawHistory();
+  window.VanguardChat = {replay: (question, response) => ask(question, "query", response),
+                         clear: () => answers.replaceChildren()};
 })();
