@@ -1,4 +1,5 @@
-"""`stream_answer`: question -> prompt -> LLM -> guardrails (with repairs) -> executor -> events -> audit.
+"""`stream_answer`: question -> prompt -> LLM -> guardrails (with repairs) -> executor -> explanation
+-> events -> audit.
 
 Never holds a pooled connection across an LLM call; after the first event every failure is an
 `error` event; every request leaves exactly one audit row, written in a `finally`.
@@ -17,9 +18,11 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from guardrails import Verdict
 from nlq.ask.catalog import Catalog
+from nlq.ask.conventions import columns_in, conventions_for
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
-from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
+from nlq.ask.fallback import ProviderChoice
+from nlq.ask.providers import LlmBadOutput, LlmDeclined, LlmReply, LlmUnavailable, NotUnderstood
 from nlq.errors import NlqError
 from nlq.guard import guard
 from prompts.render import Prompt, render
@@ -48,6 +51,7 @@ class AskDeps:
     limits: ExecutionLimits
     bulk_max_records: int = 5000
     fair_share: FairShare = field(default_factory=FairShare)
+    fallback: object | None = None  # the offline provider, when VANGUARD_LLM_FALLBACK=offline
 
 
 @dataclass
@@ -98,22 +102,25 @@ async def _timed(timings: dict, stage: str, awaitable):
 
 
 async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str) -> AsyncIterator[dict]:
-    """The events of one answer, in order: status, sql, explanation, rows, summary, done (or error)."""
-    entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question,
-                       provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None))
+    """The events of one answer, in order: status, [fallback], sql, status, rows, status, explanation,
+    summary, done; or declined, done (the model says the records cannot answer); or error.
+
+    The explanation is asked for after the statement ran, so it is about the statement that ran.
+    """
+    llm = ProviderChoice(deps.provider, deps.fallback)
+    entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question, provider=llm.name, model=llm.model)
     started = time.perf_counter()
     written = False
     try:
         yield event("status", {"stage": "writing_sql"})
         budget = {"repairs": MAX_REPAIRS}
-        prompt = render("sql", catalog=deps.catalog, question=question)
+        conventions = conventions_for(deps.limits.max_rows)
+        prompt = render("sql", catalog=deps.catalog, conventions=conventions, question=question)
         while True:
-            verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
-                                                                           budget)
+            verdict, reply = await _write_statement(deps, llm, entry, org_id, question, prompt, budget)
+            if fallback := _note_fallback(llm, entry):
+                yield fallback
             yield event("sql", {"sql": verdict.sql, "scope": entry.scope})
-            yield event("status", {"stage": "explaining"})
-            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict):
-                yield event("explanation", {"delta": piece})
             yield event("status", {"stage": "running"})
             outcome = Outcome()
             sent_columns = False
@@ -142,8 +149,8 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
                           f"{exc.details.get('reason')}")
                 entry.attempts[-1]["database_error"] = reason
                 yield event("status", {"stage": "repairing", "reason": reason})
-                prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=reply_sql,
-                                reasons=[reason])
+                prompt = render("repair", catalog=deps.catalog, conventions=conventions, question=question,
+                                failed_sql=reply.sql, reasons=[reason])
                 continue
             break
         if not sent_columns:
@@ -151,13 +158,29 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
         entry.timings["execute_ms"] = round((time.perf_counter() - run_started) * 1000, 2)
         entry.explain_estimate = outcome.estimate.as_dict() if outcome.estimate else None
         entry.verdict, entry.row_count, entry.truncated = "allowed", outcome.row_count, outcome.truncated
+        yield event("status", {"stage": "explaining"})
+        async for piece in _explain(deps, llm, entry, reply, verdict):
+            yield event("explanation", {"delta": piece})
         entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
         audit_id = await _write_audit(deps, entry)
         written = True
         yield event("summary", {"row_count": outcome.row_count, "truncated": outcome.truncated,
                                 "timings": entry.timings, "audit_id": audit_id})
         yield event("done", {})
+    except LlmDeclined as exc:  # the model's own "these records cannot answer that": an answer, not a failure
+        if fallback := _note_fallback(llm, entry):
+            yield fallback
+        entry.verdict, entry.error_code = "declined", exc.code
+        entry.detail["decline"] = exc.details.get("reason", "")
+        entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        audit_id = await _write_audit(deps, entry)
+        written = True
+        yield event("declined", {"code": exc.code, "message": exc.message, "reason": exc.details.get("reason", ""),
+                                 "audit_id": audit_id})
+        yield event("done", {})
     except (NlqError, QueryError) as exc:
+        if fallback := _note_fallback(llm, entry):
+            yield fallback
         entry.error_code = exc.code
         entry.verdict = "rejected" if isinstance(exc, Rejected) else "declined" if isinstance(
             exc, NotUnderstood) else "error"
@@ -178,19 +201,32 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str)
             await asyncio.shield(_write_audit(deps, entry))
 
 
-async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, question: str, prompt: Prompt,
-                           budget: dict) -> tuple[Verdict, str, str]:
+def _note_fallback(llm: ProviderChoice, entry: AuditEntry) -> dict | None:
+    """The `fallback` event, once, when this answer moved to the offline parser; the audit row
+    then names the provider that answered and keeps what failed."""
+    announcement = llm.announcement()
+    if announcement is None:
+        return None
+    entry.provider, entry.model = llm.name, llm.model
+    entry.detail["fallback"] = llm.fell_back
+    return event("fallback", announcement)
+
+
+async def _write_statement(deps: AskDeps, llm: ProviderChoice, entry: AuditEntry, org_id: str, question: str,
+                           prompt: Prompt, budget: dict) -> tuple[Verdict, LlmReply]:
     """Ask for SQL and check it, repairing with the guardrails' reasons (never rows) while the
-    shared repair budget lasts."""
+    shared repair budget lasts. A decline (LlmDeclined) ends the answer, never a repair."""
     while True:
         _note_prompt(entry, prompt)
         try:
-            reply = await _timed(entry.timings, "llm_ms",
-                                 deps.provider.generate(prompt, org_id=org_id, question=question))
+            reply = await _timed(entry.timings, "llm_ms", llm.generate(prompt, org_id=org_id, question=question))
         except LlmBadOutput as exc:
             entry.llm_outputs.append({"error": exc.message})
             reasons = [f"llm_bad_output: {exc.message}"]
             failed_sql = "(no statement)"
+        except LlmDeclined as exc:
+            entry.llm_outputs.append({"decline": exc.details.get("reason", "")})
+            raise
         else:
             entry.llm_outputs.append({"raw": reply.raw[:20_000]})
             started = time.perf_counter()
@@ -202,35 +238,46 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
                                    "scope": verdict.to_dict()["scope"]})
             if verdict.allowed:
                 entry.executed_sql, entry.scope = verdict.sql, verdict.to_dict()["scope"]
-                return verdict, reply.sql, reply.explanation
+                return verdict, reply
             reasons = [f"{r.code}: {r.message}" for r in verdict.reasons]
             failed_sql = reply.sql
         if budget["repairs"] == 0:
             raise Rejected("No statement the guardrails accept could be written for this question.",
                            reasons=reasons)
         budget["repairs"] -= 1
-        prompt = render("repair", catalog=deps.catalog, question=question, failed_sql=failed_sql, reasons=reasons)
+        prompt = render("repair", catalog=deps.catalog, conventions=conventions_for(deps.limits.max_rows),
+                        question=question, failed_sql=failed_sql, reasons=reasons)
 
 
-async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str, reply_explanation: str,
+async def _explain(deps: AskDeps, llm: ProviderChoice, entry: AuditEntry, reply: LlmReply,
                    verdict: Verdict) -> AsyncIterator[str]:
-    """The model's plain-words account (from the SQL and schema only), then what actually ran."""
-    stream = getattr(deps.provider, "stream_explanation", None)
+    """What ran, in plain words: a fallback note, the model's account of the statement that ran
+    (asked once, from that statement and the columns it names), then the deterministic part.
+
+    The model is shown its own statement, not the rewritten one: what the service changed (scope,
+    row cap) is described locally, and nothing the service added ever travels to the model.
+    """
+    if llm.fell_back:
+        yield llm.note() + "\n\n"
+    stream = llm.stream_explanation
     if stream is None:
-        if reply_explanation:
-            yield reply_explanation + "\n\n"
+        if reply.explanation:
+            yield reply.explanation + "\n\n"
     else:
-        prompt = render("explain", catalog=deps.catalog, question=question, sql=original_sql)
+        prompt = render("explain", catalog=deps.catalog, sql=reply.sql, used=columns_in(reply.sql, deps.catalog))
         _note_prompt(entry, prompt)
         started = time.perf_counter()
+        said = False
         try:
             async for piece in stream(prompt):
+                said = True
                 yield piece
-            yield "\n\n"
         except LlmUnavailable:
             pass  # the deterministic part below always explains what ran
+        if said:
+            yield "\n\n"
         entry.timings["explain_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    yield describe(original_sql, verdict, deps.limits.max_rows)
+    yield describe(reply.sql, verdict, deps.limits.max_rows)
 
 
 async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int | None:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import psycopg
 
 from nlq.ask.catalog import editable_fields
+from nlq.ask.conventions import conventions_for
 from nlq.ask.providers import LlmUnavailable, NotUnderstood
 from nlq.ask.service import AskDeps, AuditEntry, _write_audit, event
 from nlq.bulk.plan import (TARGET_NOT_IDS, BulkPlan, PlanRefused, check_target, offline_plan, read_plan,
@@ -53,7 +54,8 @@ async def _plan(deps: AskDeps, entry: AuditEntry, org_id: str, request: str) -> 
         plan = offline_plan(request, await provider.index(org_id))
         entry.llm_outputs.append({"raw": plan.model_dump_json()})
         return plan
-    prompt = render("bulk", catalog=deps.catalog, editable=editable_fields(), request=request)
+    prompt = render("bulk", catalog=deps.catalog, conventions=conventions_for(deps.limits.max_rows),
+                    editable={f.column: f for f in editable_fields()}, request=request)
     entry.prompt_template, entry.prompt_hash, entry.prompt_tokens = prompt.template, prompt.sha256, prompt.estimated_tokens
     raw = await provider.complete_text(prompt)
     entry.llm_outputs.append({"raw": storable_copy(raw[:20_000])})

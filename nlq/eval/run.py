@@ -102,7 +102,7 @@ async def ask(client: httpx.AsyncClient, headers: dict, org: str, question: str)
             answer.table = Table(columns=columns, rows=rows, truncated=bool(data.get("truncated")))
             answer.timings = data.get("timings") or {}
             finished = True
-        elif name == "error":
+        elif name in ("error", "declined"):  # declined: the model says the records cannot answer
             answer.error_code = data.get("code") or "error"
             reasons = data.get("reasons") or []
             answer.error_message = (data.get("message") or "") + ("" if not reasons else " (" + "; ".join(map(str, reasons)) + ")")
