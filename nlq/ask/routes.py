@@ -35,8 +35,11 @@ class AskRequest(BaseModel):
 
 @router.post("/query")
 async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceResponse:
-    """Stream the answer: `status`, `sql`, `explanation` (deltas), `rows` (columns, then batches),
-    `summary` (row count, truncated, timings, audit id), `done`; or `error` with a code and reasons."""
+    """Stream the answer: `status`, `sql`, `rows` (columns, then batches), `explanation` (deltas, asked
+    for once the statement ran), `summary` (row count, truncated, timings, audit id), `done`; or
+    `declined` (the model says the records cannot answer; message, its reason, audit id) and `done`;
+    or `error` with a code and reasons. `fallback` comes first when the offline parser answered
+    for an unavailable model (VANGUARD_LLM_FALLBACK=offline)."""
     role = user.role_in(body.org_id)
     if role is None or ROLE_RANK[role] < ROLE_RANK["viewer"]:
         raise Forbidden(f"This needs the viewer role in organization {body.org_id}.")
