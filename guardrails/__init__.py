@@ -7,7 +7,7 @@
 
 from guardrails.check import DEFAULT_MAX_ROWS, check
 from guardrails.errors import GuardrailError
-from guardrails.policy import ColumnPolicy
+from guardrails.column_policy import ColumnPolicy
 from guardrails.verdict import Reason, Scope, Verdict
 
 __all__ = ["check", "ColumnPolicy", "Verdict", "Reason", "Scope", "GuardrailError", "DEFAULT_MAX_ROWS"]

@@ -18,6 +18,7 @@ from nlq.bulk import routes as bulk_routes
 from nlq.web import install_pages
 from nlq.ask.catalog import build_catalog
 from nlq.ask.fairshare import FairShare
+from nlq.ask.llm_client import endpoint_host
 from nlq.ask.offline import OfflineProvider
 from nlq.ask.providers import OpenAIProvider
 from nlq.ask.replica import ReplicaReads, is_replica
@@ -78,11 +79,12 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         app.state.tokens = TokenSigner(await _signing_key(settings, app_pool), settings.token_minutes * 60)
         app.state.login_limiter = LoginLimiter(app_pool)
         provider = make_provider(settings, app_pool)
+        fallback = OfflineProvider(app_pool) if settings.llm_fallback == "offline" and provider.name != "offline" else None
         app.state.ask = AskDeps(app_pool=app_pool, reader_pool=reader_pool, provider=provider,
                                 catalog=build_catalog(), limits=settings.execution_limits(),
                                 bulk_max_records=settings.bulk_max_records,
                                 fair_share=FairShare(settings.share_limits()), replica=replica,
-                                vocabulary=VocabularyCache(app_pool))
+                                vocabulary=VocabularyCache(app_pool), fallback=fallback)
         app.state.app_pool = app_pool
         app.state.reader_pool = reader_pool
         scheduler_task = None
@@ -144,8 +146,20 @@ def make_provider(settings: Settings, app_pool: AsyncConnectionPool):
     """`openai` when an endpoint or key is configured (or asked for), else the offline parser."""
     if settings.use_openai():
         return OpenAIProvider(settings.llm_base_url, Settings.secret(settings.llm_api_key), settings.llm_model,
-                              timeout_seconds=settings.llm_timeout_seconds)
+                              timeout_seconds=settings.llm_timeout_seconds,
+                              connect_timeout_seconds=settings.llm_connect_timeout_seconds,
+                              first_token_seconds=settings.llm_first_token_seconds)
     return OfflineProvider(app_pool)
+
+
+def describe_llm(settings: Settings) -> str:
+    """Which provider and model answer questions, for `vanguard serve` to print: the endpoint by
+    its host only (its path or query may carry a key)."""
+    fallback = " (falls back to the offline parser when it cannot answer)" if settings.llm_fallback == "offline" else ""
+    if settings.use_openai():
+        return (f"LLM: model {settings.llm_model} at {endpoint_host(settings.llm_base_url)} "
+                f"(OpenAI-compatible){fallback}")
+    return "LLM: offline parser (no model endpoint configured: set VANGUARD_LLM_BASE_URL or VANGUARD_LLM_API_KEY)"
 
 
 async def _signing_key(settings: Settings, pool: AsyncConnectionPool) -> str:

@@ -99,7 +99,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from nlq.app import create_app
+    from nlq.app import create_app, describe_llm
     from nlq.cli_options import uvicorn_level
     from nlq.lifecycle import claim_port, serve_until_signalled
     from nlq.pems import open_pems
@@ -129,6 +129,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             _sync_due(urls.app, pems.settings, settings)
         else:
             print(f"PEMS: {pems.settings.base_url}")
+        print(describe_llm(settings))
         print(f"PFA Vanguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
         if settings.demo:
             print("demo logins: " + ", ".join(f"{u.username} / {u.password} ({u.role}{'' if u.sees_costs else ', costs hidden'})"
@@ -372,6 +373,11 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
                         print(f"SQL: {data['sql']}\n")
                     elif name == "explanation":
                         print(data["delta"], end="", flush=True)
+                    elif name == "fallback":
+                        print(f"vanguard: {data['message']}", file=sys.stderr)
+                    elif name == "declined":
+                        print(f"vanguard: declined: {data['message']} {data['reason']}".rstrip(), file=sys.stderr)
+                        status = 1
                     elif name == "rows":
                         columns = data.get("columns", columns)
                         rows.extend(data.get("rows", []))

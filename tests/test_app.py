@@ -63,3 +63,15 @@ async def test_openapi_is_served(client):
     response = await client.get("/openapi.json")
     assert response.status_code == 200
     assert "/health" in response.json()["paths"]
+
+
+def test_the_llm_line_names_provider_model_and_host_only():
+    from nlq.app import describe_llm
+
+    remote = Settings(llm_base_url="https://planner:pw@llm.example.com/deployments/s3cr3t/v1?key=abc",
+                      llm_model="qwen2.5-coder", llm_fallback="offline")
+    line = describe_llm(remote)
+    assert line == ("LLM: model qwen2.5-coder at llm.example.com:443 (OpenAI-compatible)"
+                    " (falls back to the offline parser when it cannot answer)")
+    assert describe_llm(Settings(llm_provider="openai")) == "LLM: model gpt-4o-mini at api.openai.com:443 (OpenAI-compatible)"
+    assert describe_llm(Settings(llm_provider="offline")).startswith("LLM: offline parser")

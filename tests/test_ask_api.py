@@ -76,7 +76,9 @@ async def test_an_answer_streams_its_events_in_order_and_rows_equal_a_direct_que
     events = await events_of(client, "how many records per category?")
     names = [n for n, _ in events]
     assert names[:3] == ["status", "sql", "status"] and names[-2:] == ["summary", "done"]
-    assert names.index("explanation") < names.index("rows")
+    last_rows = max(i for i, n in enumerate(names) if n == "rows")
+    assert names.index("explanation") > last_rows  # explained after it ran
+    assert [d["stage"] for n, d in events if n == "status"] == ["writing_sql", "running", "explaining"]
     assert "organization_id = 'ORG_A'" in dict(events)["sql"]["sql"]
     explanation = "".join(d["delta"] for n, d in events if n == "explanation")
     assert explanation.startswith("Counts the records in each category.") and "Restricted to organization ORG_A" in explanation
@@ -155,8 +157,8 @@ async def test_no_row_data_ever_reaches_the_llm(db, ask, fake_llm):
                     '{"sql": "SELECT count(*) FROM pfa_merged"}', Scripted(chunks=["Counts."]))
     await events_of(client, "force an error that mentions a value")
     sent = fake_llm.all_text()
-    assert len(fake_llm.requests) == 6
-    repair = fake_llm.requests[4]["messages"][1]["content"]
+    assert len(fake_llm.requests) == 6  # question 2: statement, two repairs, one explanation after it ran
+    repair = fake_llm.requests[3]["messages"][1]["content"]
     assert "database error 22P02 (data_exception): a text value could not be converted" in repair
     for canary in CANARIES:
         assert canary not in sent
@@ -292,11 +294,12 @@ async def test_numbers_from_rows_in_error_text_never_reach_the_llm_or_the_user(d
     probes = ["SELECT make_date(2000, monthly_rate::int, 1) FROM pfa_merged WHERE id = 'PFA-0000009'",
               "SELECT to_date(monthly_rate::text || '-99-99', 'YYYY-MM-DD') FROM pfa_merged WHERE id = 'PFA-0000009'",
               "SELECT 1 / (monthly_rate::int % 1) FROM pfa_merged WHERE id = 'PFA-0000009'"]
-    for probe in probes:  # each allowed statement is explained (one request) before it runs
-        fake_llm.answer(json.dumps({"sql": probe}), Scripted(chunks=["Reads a date."]))
+    for probe in probes:  # none runs to the end, so none is explained
+        fake_llm.answer(json.dumps({"sql": probe}))
     events = await events_of(client, "force errors that quote a rate")
     assert events[-1][0] == "error" and events[-1][1]["code"] == "db_error"
-    repairs = [r["messages"][1]["content"] for r in fake_llm.requests if not r.get("stream")][1:]
+    assert len(fake_llm.requests) == 3 and "explanation" not in [n for n, _ in events]
+    repairs = [r["messages"][1]["content"] for r in fake_llm.requests][1:]
     assert len(repairs) == 2 and all("database error 22" in r and "(data_exception)" in r for r in repairs)
     assert "68157" not in fake_llm.all_text()
     assert "68157" not in json.dumps(events)

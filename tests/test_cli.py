@@ -159,6 +159,7 @@ def test_serve_with_zero_configuration(tmp_path: Path):
     assert proc.returncode == 0, output
     assert "demo logins: admin / vanguard-admin (admin)" in output
     assert "PEMS: built-in simulator" in output
+    assert "LLM: offline parser (no model endpoint configured" in output
     assert output.count("full sync succeeded: 200 read, 200 inserted") == 3
     pgdata = tmp_path / ".vanguard" / "pgdata"
     assert (pgdata / "PG_VERSION").exists()

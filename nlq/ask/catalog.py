@@ -11,18 +11,15 @@ from store.fields import FIELDS, Field
 
 VIEW = "pfa_merged"
 
+# Words for the domain's fixed values; what time, money and status words mean is in
+# `nlq/ask/conventions.py` (one place, agreeing with the accuracy set's gold SQL).
 GLOSSARY: dict[str, str] = {
     "rental, rentals, rented, hired": "source = 'Rental'",
     "purchase, purchases, bought, owned": "source = 'Purchase'",
-    "on site, arrived, actualized": "is_actualized = true",
-    "cancelled, canceled, discontinued": "is_discontinued = true",
     "overhead": "dor = 'BEO'",
     "project-paid": "dor = 'PROJECT'",
     "my changes, my drafts, edited": "has_draft = true",
     "silo, area, zone": "area",
-    "cost, spend, budget (unqualified)": "forecast_cost",
-    "variance, overrun": "cost_variance (forecast_cost - plan_cost)",
-    "slip, delay": "forecast_end - plan_end (days)",
 }
 
 
@@ -68,9 +65,10 @@ class EditableField:
     meaning: str
     ops: tuple[str, ...]
     allowed: tuple[str, ...] | None
+    column: str = ""
 
 
 def editable_fields() -> tuple[EditableField, ...]:
     """The fields a bulk plan may change, with the operations that fit each type."""
-    return tuple(EditableField(f.key, f.type.value, f.meaning, OPS_BY_TYPE[f.type.value], f.allowed)
+    return tuple(EditableField(f.key, f.type.value, f.meaning, OPS_BY_TYPE[f.type.value], f.allowed, f.column)
                  for f in FIELDS if f.editable and f.key)

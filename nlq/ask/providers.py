@@ -13,20 +13,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import openai
-from openai import AsyncOpenAI
 
+from nlq.ask.llm_client import LlmTimeouts, LlmUnavailable, build_client, complete_chat, endpoint_host, stream_chat
 from nlq.errors import NlqError
 from prompts.render import Prompt
 
+__all__ = ["LlmBadOutput", "LlmDeclined", "LlmReply", "LlmUnavailable", "NotUnderstood", "OpenAIProvider",
+           "parse_reply"]
+
 MAX_SQL_CHARS = 20_000
+MAX_DECLINE_CHARS = 500
 _FENCE = re.compile(r"```(?P<lang>[A-Za-z]*)\s*\n?(?P<body>.*?)```", re.DOTALL)
-
-
-class LlmUnavailable(NlqError):
-    """The language model could not be reached or refused to answer."""
-
-    code = "llm_unavailable"
-    status_code = 503
 
 
 class LlmBadOutput(NlqError):
@@ -47,6 +44,17 @@ class NotUnderstood(NlqError):
     status_code = 422
 
 
+class LlmDeclined(NlqError):
+    """The model says the question cannot be answered from the equipment records.
+
+    Its own reason is in `details["reason"]`. Not a failure and never a repair round: the answer
+    is a polite `declined` event.
+    """
+
+    code = "declined"
+    status_code = 422
+
+
 @dataclass(frozen=True)
 class LlmReply:
     sql: str
@@ -59,6 +67,9 @@ def _from_json(text: str) -> tuple[str, str] | None:
         value = json.loads(text)
     except ValueError:
         return None
+    if isinstance(value, dict) and value.get("sql") is None and isinstance(value.get("decline"), str):
+        reason = " ".join(value["decline"].split())[:MAX_DECLINE_CHARS]
+        raise LlmDeclined("This question cannot be answered from the equipment records.", reason=reason)
     if isinstance(value, dict) and isinstance(value.get("sql"), str):
         explanation = value.get("explanation")
         return value["sql"], explanation if isinstance(explanation, str) else ""
@@ -72,6 +83,8 @@ def parse_reply(text: str) -> tuple[str, str]:
     ('SELECT 1', 'one')
     >>> parse_reply("Here you go:\\n```sql\\nSELECT 2\\n```")
     ('SELECT 2', 'Here you go:')
+
+    A decline (`{"sql": null, "decline": "..."}`) raises LlmDeclined with the model's reason.
     """
     text = (text or "").strip()
     candidates = [text] + [m.group("body").strip() for m in _FENCE.finditer(text)]
@@ -101,18 +114,21 @@ class OpenAIProvider:
 
     name = "openai"
 
-    def __init__(self, base_url: str | None, api_key: str | None, model: str, *, timeout_seconds: float = 30.0,
-                 max_retries: int = 2) -> None:
+    def __init__(self, base_url: str | None, api_key: str | None, model: str, *, timeout_seconds: float = 60.0,
+                 connect_timeout_seconds: float = 3.0, first_token_seconds: float = 20.0, max_retries: int = 2) -> None:
         self.model = model
-        self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout_seconds,
-                                  max_retries=max_retries)
+        self.host = endpoint_host(base_url)
+        self.timeouts = LlmTimeouts(connect=connect_timeout_seconds, first_token=min(first_token_seconds, timeout_seconds),
+                                    total=timeout_seconds)
+        self.client = build_client(base_url, api_key, self.timeouts, max_retries)
         self._json_mode = True
 
     async def close(self) -> None:
         await self.client.close()
 
     async def generate(self, prompt: Prompt, **_context) -> LlmReply:
-        """One statement for the prompt (retries on 429 / 5xx / timeouts are the client's)."""
+        """One statement for the prompt (retries on 429 / 5xx / connection errors are the client's,
+        within the first-token deadline)."""
         text = await self._complete(prompt)
         sql, explanation = parse_reply(text)
         return LlmReply(sql=sql, explanation=explanation, raw=text)
@@ -124,26 +140,22 @@ class OpenAIProvider:
     async def _complete(self, prompt: Prompt) -> str:
         options = {"response_format": {"type": "json_object"}} if self._json_mode else {}
         try:
-            response = await self.client.chat.completions.create(
-                model=self.model, messages=prompt.messages(), temperature=0, **options)
+            text = await complete_chat(self.client, self.host, self.timeouts, model=self.model,
+                                       messages=prompt.messages(), temperature=0, **options)
         except openai.BadRequestError:
             if not self._json_mode:
-                raise LlmUnavailable("The model endpoint refused the request.") from None
+                raise LlmUnavailable(f"The language model at {self.host} refused the request (HTTP 400).",
+                                     host=self.host, reason="http_400") from None
             self._json_mode = False  # some servers do not know response_format; ask in plain text
             return await self._complete(prompt)
-        except openai.APIError as exc:
-            raise LlmUnavailable(f"The model endpoint failed: {type(exc).__name__}.") from None
-        if not response.choices:
-            raise LlmBadOutput("The model returned no answer.")
-        return response.choices[0].message.content or ""
+        return text
 
     async def stream_explanation(self, prompt: Prompt) -> AsyncIterator[str]:
         """Explanation text as the model writes it."""
         try:
-            stream = await self.client.chat.completions.create(
-                model=self.model, messages=prompt.messages(), temperature=0, stream=True)
-            async for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-        except openai.APIError as exc:
-            raise LlmUnavailable(f"The model endpoint failed: {type(exc).__name__}.") from None
+            async for piece in stream_chat(self.client, self.host, self.timeouts, model=self.model,
+                                           messages=prompt.messages(), temperature=0):
+                yield piece
+        except openai.BadRequestError:
+            raise LlmUnavailable(f"The language model at {self.host} refused the request (HTTP 400).",
+                                 host=self.host, reason="http_400") from None

@@ -56,10 +56,14 @@ class AskRequest(BaseModel):
 
 @router.post("/query", responses=errors(404, 409))
 async def ask(body: AskRequest, user: UserDep, request: Request) -> EventSourceResponse:
-    """Stream the answer: `status`, `sql`, `grounding` (literals matched to stored values),
-    `explanation` (deltas), `rows` (columns, then batches), `summary` (row count, truncated,
-    timings, audit id), `done`; or `clarify` (choices for a literal, nothing ran) and `done`; or
-    `error` with a code and reasons. `bindings` re-run a question with the user's choices.
+    """Stream the answer: `status`, `sql`, `grounding` (literals matched to stored values), `rows`
+    (columns, then batches), `notice` (the primary answered for the replica), `explanation`
+    (deltas, asked for once the statement ran), `summary` (row count, truncated, timings, audit id,
+    answered_by), `done`; or `clarify` (choices for a literal, nothing ran) and `done`; or
+    `declined` (the model says the records cannot answer; message, its reason, audit id) and
+    `done`; or `error` with a code and reasons. `fallback` comes first when the offline parser
+    answered for an unavailable model (VANGUARD_LLM_FALLBACK=offline). `bindings` re-run a
+    question with the user's choices.
 
     Every question is a turn of a conversation: the one named by `conversation_id` (the caller's
     own in this organization, else 404) or a new one. The first event carries `conversation`

@@ -1,4 +1,5 @@
-"""`stream_answer`: question -> prompt -> LLM -> guardrails (with repairs) -> executor -> events -> audit.
+"""`stream_answer`: question -> prompt -> LLM -> guardrails (with repairs) -> executor -> explanation
+-> events -> audit.
 
 Never holds a pooled connection across an LLM call; after the first event every failure is an
 `error` event; every request leaves exactly one audit row, written in a `finally`.
@@ -17,12 +18,14 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from guardrails import Verdict
 from nlq.ask.catalog import Catalog
+from nlq.ask.conventions import columns_in, conventions_for
 from nlq.ask.examples import examples_for_question
 from nlq.ask.explain import describe
 from nlq.ask.fairshare import Busy, FairShare
-from nlq.ask.grounding import Binding, clarify_message, ground_answer
+from nlq.ask.fallback import ProviderChoice
+from nlq.ask.grounding import Binding, Grounding, clarify_message, ground_answer
+from nlq.ask.providers import LlmBadOutput, LlmDeclined, LlmReply, LlmUnavailable, NotUnderstood
 from nlq.ask.replica import Answered, ReplicaReads, routed_query
-from nlq.ask.providers import LlmBadOutput, LlmUnavailable, NotUnderstood
 from nlq.ask.turns import Turn, prompt_context
 from nlq.ask.vocabulary import VocabularyCache
 from nlq.errors import NlqError
@@ -64,6 +67,7 @@ class AskDeps:
     fair_share: FairShare = field(default_factory=FairShare)
     replica: ReplicaReads | None = None  # NL answers on a hot standby (nlq/ask/replica.py)
     vocabulary: VocabularyCache | None = None  # value grounding (None: off)
+    fallback: object | None = None  # the offline provider, when VANGUARD_LLM_FALLBACK=offline
 
 
 @dataclass
@@ -117,32 +121,38 @@ async def _timed(timings: dict, stage: str, awaitable):
 async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
                         conversation: Turn | None = None, *, bindings: list[Binding] = (),
                         sees_costs: bool = True) -> AsyncIterator[dict]:
-    """The events of one answer, in order: status, sql, grounding (when a literal was matched to a
-    stored value), explanation, rows, summary, done; or clarify and done (a literal matched no
-    stored value or several: nothing ran); or error. `bindings` are the user's clarification choices.
+    """The events of one answer, in order: status, [fallback], sql, [grounding], status, rows,
+    [notice], status, explanation, summary, done; or clarify, done (a literal matched no stored
+    value or several: nothing ran); or declined, done (the model says the records cannot answer);
+    or error. `bindings` are the user's clarification choices.
 
+    The explanation is asked for after the statement ran, so it is about the statement that ran.
     In a conversation (`nlq/ask/conversations.py`), prompts carry its earlier questions and their
     SQL, and the audit entry names the conversation. A member who may not see costs gets a catalog
-    without the money columns, and the guardrails hide those columns from their statements."""
+    without the money columns, and the guardrails hide those columns from their statements.
+    """
     catalog = deps.catalog if sees_costs else deps.catalog.without(COST_MASKED_COLUMNS)
-    entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question,
-                       provider=getattr(deps.provider, "name", "unknown"), model=getattr(deps.provider, "model", None),
+    llm = ProviderChoice(deps.provider, deps.fallback)
+    entry = AuditEntry(organization_id=org_id, user_id=user_id, question=question, provider=llm.name, model=llm.model,
                        conversation_id=conversation.conversation_id if conversation else None)
     started = time.perf_counter()
     written = False
     try:
         yield event("status", {"stage": "writing_sql"})
         budget = {"repairs": MAX_REPAIRS}
+        conventions = conventions_for(deps.limits.max_rows)
         examples = await _timed(entry.timings, "examples_ms", examples_for_question(
             deps.app_pool, org_id, question, sees_costs=sees_costs))
         entry.detail["examples"] = [e.id for e in examples]  # which verified examples the prompt carried
-        prompt = with_examples(render("sql", catalog=catalog, question=question,
-                                     **prompt_context(conversation)), examples)
+        prompt = with_examples(render("sql", catalog=catalog, conventions=conventions, question=question,
+                                      **prompt_context(conversation)), examples)
         while True:
-            verdict, reply_sql, reply_explanation = await _write_statement(deps, entry, org_id, question, prompt,
-                                                                           budget, catalog, sees_costs, conversation)
+            verdict, reply = await _write_statement(deps, llm, entry, org_id, question, prompt, budget, catalog,
+                                                    sees_costs, conversation)
+            if fallback := _note_fallback(llm, entry):
+                yield fallback
             grounding = await _timed(entry.timings, "grounding_ms", ground_answer(
-                deps.vocabulary, deps.provider, reply_sql, verdict, org_id=org_id, user_id=user_id,
+                deps.vocabulary, llm, reply.sql, verdict, org_id=org_id, user_id=user_id,
                 max_rows=deps.limits.max_rows + 1, bindings=bindings, sees_costs=sees_costs))
             entry.detail["grounding"] = grounding.audit(bindings)
             if grounding.clarify:  # never a silent empty answer: ask, and run nothing
@@ -159,11 +169,6 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
             yield event("sql", {"sql": verdict.sql, "scope": entry.scope})
             if grounding.rewrites:
                 yield event("grounding", [{k: r[k] for k in ("column", "from", "to")} for r in grounding.rewrites])
-                yield event("explanation", {"delta": grounding.lines() + "\n\n"})
-            yield event("status", {"stage": "explaining"})
-            async for piece in _explain(deps, entry, question, reply_sql, reply_explanation, verdict, catalog,
-                                        grounding.sql):
-                yield event("explanation", {"delta": piece})
             yield event("status", {"stage": "running"})
             outcome = Outcome()
             answered = Answered()
@@ -193,8 +198,8 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
                           f"{exc.details.get('reason')}")
                 entry.attempts[-1]["database_error"] = reason
                 yield event("status", {"stage": "repairing", "reason": reason})
-                prompt = render("repair", catalog=catalog, question=question, failed_sql=reply_sql,
-                                reasons=[reason], **prompt_context(conversation))
+                prompt = render("repair", catalog=catalog, conventions=conventions, question=question,
+                                failed_sql=reply.sql, reasons=[reason], **prompt_context(conversation))
                 continue
             break
         if not sent_columns:
@@ -206,13 +211,29 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
         entry.timings["execute_ms"] = round((time.perf_counter() - run_started) * 1000, 2)
         entry.explain_estimate = outcome.estimate.as_dict() if outcome.estimate else None
         entry.verdict, entry.row_count, entry.truncated = "allowed", outcome.row_count, outcome.truncated
+        yield event("status", {"stage": "explaining"})
+        async for piece in _explain(deps, llm, entry, reply, verdict, catalog, grounding):
+            yield event("explanation", {"delta": piece})
         entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
         audit_id = await _write_audit(deps, entry)
         written = True
         yield event("summary", {"row_count": outcome.row_count, "truncated": outcome.truncated,
                                 "timings": entry.timings, "audit_id": audit_id, "answered_by": answered.by})
         yield event("done", {})
+    except LlmDeclined as exc:  # the model's own "these records cannot answer that": an answer, not a failure
+        if fallback := _note_fallback(llm, entry):
+            yield fallback
+        entry.verdict, entry.error_code = "declined", exc.code
+        entry.detail["decline"] = exc.details.get("reason", "")
+        entry.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        audit_id = await _write_audit(deps, entry)
+        written = True
+        yield event("declined", {"code": exc.code, "message": exc.message, "reason": exc.details.get("reason", ""),
+                                 "audit_id": audit_id})
+        yield event("done", {})
     except (NlqError, QueryError) as exc:
+        if fallback := _note_fallback(llm, entry):
+            yield fallback
         entry.error_code = exc.code
         entry.verdict = "rejected" if isinstance(exc, Rejected) else "declined" if isinstance(
             exc, NotUnderstood) else "error"
@@ -233,22 +254,35 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
             await asyncio.shield(_write_audit(deps, entry))
 
 
-async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, question: str, prompt: Prompt,
-                           budget: dict, catalog: Catalog, sees_costs: bool,
-                           conversation: Turn | None = None) -> tuple[Verdict, str, str]:
+def _note_fallback(llm: ProviderChoice, entry: AuditEntry) -> dict | None:
+    """The `fallback` event, once, when this answer moved to the offline parser; the audit row
+    then names the provider that answered and keeps what failed."""
+    announcement = llm.announcement()
+    if announcement is None:
+        return None
+    entry.provider, entry.model = llm.name, llm.model
+    entry.detail["fallback"] = llm.fell_back
+    return event("fallback", announcement)
+
+
+async def _write_statement(deps: AskDeps, llm: ProviderChoice, entry: AuditEntry, org_id: str, question: str,
+                           prompt: Prompt, budget: dict, catalog: Catalog, sees_costs: bool,
+                           conversation: Turn | None = None) -> tuple[Verdict, LlmReply]:
     """Ask for SQL and check it, repairing with the guardrails' reasons (never rows) while the
-    shared repair budget lasts. A statement that reads a hidden money column ends the request at
-    once: no rewording makes a cost visible, so a repair round would only burn time."""
+    shared repair budget lasts. A decline (LlmDeclined) ends the answer, never a repair; so does a
+    statement that reads a hidden money column: no rewording makes a cost visible."""
     while True:
         _note_prompt(entry, prompt)
         try:
-            reply = await _timed(entry.timings, "llm_ms",
-                                 deps.provider.generate(prompt, org_id=org_id, question=question,
-                                                        conversation=conversation))
+            reply = await _timed(entry.timings, "llm_ms", llm.generate(prompt, org_id=org_id, question=question,
+                                                                       conversation=conversation))
         except LlmBadOutput as exc:
             entry.llm_outputs.append({"error": exc.message})
             reasons = [f"llm_bad_output: {exc.message}"]
             failed_sql = "(no statement)"
+        except LlmDeclined as exc:
+            entry.llm_outputs.append({"decline": exc.details.get("reason", "")})
+            raise
         else:
             entry.llm_outputs.append({"raw": reply.raw[:20_000]})
             started = time.perf_counter()
@@ -260,7 +294,7 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
                                    "scope": verdict.to_dict()["scope"]})
             if verdict.allowed:
                 entry.executed_sql, entry.scope = verdict.sql, verdict.to_dict()["scope"]
-                return verdict, reply.sql, reply.explanation
+                return verdict, reply
             reasons = [f"{r.code}: {r.message}" for r in verdict.reasons]
             failed_sql = reply.sql
             if any(r.code == "hidden_column" for r in verdict.reasons):
@@ -271,30 +305,43 @@ async def _write_statement(deps: AskDeps, entry: AuditEntry, org_id: str, questi
             raise Rejected("No statement the guardrails accept could be written for this question.",
                            reasons=reasons)
         budget["repairs"] -= 1
-        prompt = render("repair", catalog=catalog, question=question, failed_sql=failed_sql, reasons=reasons,
-                        **prompt_context(conversation))
+        prompt = render("repair", catalog=catalog, conventions=conventions_for(deps.limits.max_rows),
+                        question=question, failed_sql=failed_sql, reasons=reasons, **prompt_context(conversation))
 
 
-async def _explain(deps: AskDeps, entry: AuditEntry, question: str, original_sql: str, reply_explanation: str,
-                   verdict: Verdict, catalog: Catalog, ran_sql: str | None = None) -> AsyncIterator[str]:
-    """The model's plain-words account (from its own SQL and the schema only: never a grounded
-    value), then what actually ran (`ran_sql`, the statement after grounding)."""
-    stream = getattr(deps.provider, "stream_explanation", None)
+async def _explain(deps: AskDeps, llm: ProviderChoice, entry: AuditEntry, reply: LlmReply, verdict: Verdict,
+                   catalog: Catalog, grounding: Grounding) -> AsyncIterator[str]:
+    """What ran, in plain words: a fallback note, the values grounding matched, the model's account
+    of the statement that ran (asked once, from that statement and the columns it names), then the
+    deterministic part.
+
+    The model is shown its own statement, not the rewritten one: what the service changed (scope,
+    row cap, grounded values) is described locally, and nothing the service added ever travels to
+    the model.
+    """
+    if llm.fell_back:
+        yield llm.note() + "\n\n"
+    if grounding.rewrites:
+        yield grounding.lines() + "\n\n"
+    stream = llm.stream_explanation
     if stream is None:
-        if reply_explanation:
-            yield reply_explanation + "\n\n"
+        if reply.explanation:
+            yield reply.explanation + "\n\n"
     else:
-        prompt = render("explain", catalog=catalog, question=question, sql=original_sql)
+        prompt = render("explain", catalog=catalog, sql=reply.sql, used=columns_in(reply.sql, catalog))
         _note_prompt(entry, prompt)
         started = time.perf_counter()
+        said = False
         try:
             async for piece in stream(prompt):
+                said = True
                 yield piece
-            yield "\n\n"
         except LlmUnavailable:
             pass  # the deterministic part below always explains what ran
+        if said:
+            yield "\n\n"
         entry.timings["explain_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    yield describe(ran_sql or original_sql, verdict, deps.limits.max_rows)
+    yield describe(grounding.sql or reply.sql, verdict, deps.limits.max_rows)
 
 
 async def _write_audit(deps: AskDeps, entry: AuditEntry) -> int | None:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import psycopg
 
 from nlq.ask.catalog import editable_fields
+from nlq.ask.conventions import conventions_for
 from nlq.ask.providers import LlmUnavailable, NotUnderstood
 from nlq.ask.service import AskDeps, AuditEntry, _write_audit, event
 from nlq.bulk.plan import (TARGET_NOT_IDS, BulkPlan, PlanRefused, check_target, offline_plan, read_plan,
@@ -55,8 +56,9 @@ async def _plan(deps: AskDeps, entry: AuditEntry, org_id: str, request: str, see
         entry.llm_outputs.append({"raw": plan.model_dump_json()})
         return plan
     catalog = deps.catalog if sees_costs else deps.catalog.without(COST_MASKED_COLUMNS)
-    editable = tuple(f for f in editable_fields() if sees_costs or f.key not in FINANCIAL_KEYS)
-    prompt = render("bulk", catalog=catalog, editable=editable, request=request)
+    editable = {f.column: f for f in editable_fields() if sees_costs or f.key not in FINANCIAL_KEYS}
+    prompt = render("bulk", catalog=catalog, conventions=conventions_for(deps.limits.max_rows),
+                    editable=editable, request=request)
     entry.prompt_template, entry.prompt_hash, entry.prompt_tokens = prompt.template, prompt.sha256, prompt.estimated_tokens
     raw = await provider.complete_text(prompt)
     entry.llm_outputs.append({"raw": storable_copy(raw[:20_000])})

@@ -105,7 +105,7 @@ async def ask(client: httpx.AsyncClient, headers: dict, org: str, question: str)
         elif name == "clarify":  # value grounding asked which stored value was meant: nothing ran
             answer.error_code, answer.error_message = "clarify", data.get("message")
             finished = True
-        elif name == "error":
+        elif name in ("error", "declined"):  # declined: the model says the records cannot answer
             answer.error_code = data.get("code") or "error"
             reasons = data.get("reasons") or []
             answer.error_message = (data.get("message") or "") + ("" if not reasons else " (" + "; ".join(map(str, reasons)) + ")")

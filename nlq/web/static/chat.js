@@ -8,6 +8,8 @@
   const form = document.getElementById("ask-form");
   const box = document.getElementById("question");
   const button = document.getElementById("ask-button");
+  const stopButton = document.getElementById("stop-button");
+  let running = null;  // the AbortController of the answer being streamed
   const formError = document.getElementById("ask-error");
   const answers = document.getElementById("answers");
   const historyList = document.getElementById("history");
@@ -261,10 +263,14 @@
       setTimeout(() => { e.target.textContent = "Copy SQL"; }, 1500);
     });
     let note = "no answer";
+    const controller = new AbortController();
+    running = controller;
     try {
       const conversation = window.VanguardConversations;
+      // Stop aborts the request: the server sees the client go away and cancels the model call
+      // and the running statement.
       const response = replayed || await fetch(mode === "bulk" ? "/api/ai/bulk" : "/api/ai/query", {
-        method: "POST", credentials: "same-origin",
+        method: "POST", credentials: "same-origin", signal: controller.signal,
         headers: {"Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRF-Token": Vanguard.csrf()},
         body: JSON.stringify(mode === "bulk" ? {org_id: org, request: question}
           : {org_id: org, question, ...(bindings.length ? {bindings} : {}),
@@ -321,15 +327,33 @@
         } else if (name === "error") {
           showError(answer, data);
           note = "refused";
+        } else if (name === "declined") {
+          const el = answer.part(".declined");
+          el.hidden = false;
+          el.textContent = data.message + (data.reason ? " " + data.reason : "");
+          answer.stage.textContent = "Declined.";
+          note = "declined";
+        } else if (name === "fallback") {
+          const el = answer.part(".fallback");
+          el.hidden = false;
+          el.textContent = data.message;
         }
       }
     } catch (err) {
-      showError(answer, {message: "The connection was interrupted: " + err.message});
-      note = "interrupted";
+      if (controller.signal.aborted) {
+        answer.stage.textContent = "Stopped: the question and its query were cancelled.";
+        note = "stopped";
+      } else {
+        showError(answer, {message: "The connection was interrupted: " + err.message});
+        note = "interrupted";
+      }
     } finally {
+      if (running === controller) running = null;
       if (!replayed) remember(question, note);
     }
   }
+
+  stopButton.addEventListener("click", () => { if (running) running.abort(); });
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -343,8 +367,9 @@
     }
     const mode = (form.querySelector('input[name="mode"]:checked') || {value: "query"}).value;
     button.disabled = true;
+    stopButton.hidden = false;
     box.value = "";
-    try { await ask(question, mode); } finally { button.disabled = false; box.focus(); }
+    try { await ask(question, mode); } finally { button.disabled = false; stopButton.hidden = true; box.focus(); }
   });
 
   box.addEventListener("keydown", (e) => {
