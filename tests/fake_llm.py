@@ -116,6 +116,11 @@ _QUESTION = re.compile(r"^Question: (?P<q>.+)$", re.MULTILINE)
 _EARLIER_SQL = re.compile(r"^  Statement: (?P<sql>.+)$", re.MULTILINE)
 
 
+def is_explanation(body: dict) -> bool:
+    """Whether a request asks to explain a statement (every call streams; the system prompt tells)."""
+    return body["messages"][0]["content"].lstrip().startswith("You explain SQL")
+
+
 @dataclass
 class FollowUpModel:
     """A small model for conversation tests: it answers the questions in `answers`, and refines
@@ -124,13 +129,13 @@ class FollowUpModel:
     no records), so a test that gets the right rows proves the prompt carried the conversation.
 
     Follow-ups: "and for purchases?" / "and for rentals?", "only <area>", "sort by cost",
-    "as a chart by month". Explanations (streamed requests) are a fixed sentence.
+    "as a chart by month". Explanations are a fixed sentence.
     """
 
     answers: dict[str, str] = field(default_factory=dict)
 
     def __call__(self, body: dict) -> str:
-        if body.get("stream"):
+        if is_explanation(body):
             return "Explains the statement."
         prompt = body["messages"][-1]["content"]
         question = _QUESTION.findall(prompt)[-1].strip()

@@ -185,12 +185,13 @@ async def test_no_row_data_reaches_the_llm_on_the_grounding_and_clarify_paths(db
     bound = await events_of(client, "how many in the canary area?",
                             bindings=[{"column": "area", "from": "Canary area", "to": CANARIES[0]}])
     assert [r for n, d in bound if n == "rows" for r in d.get("rows", [])] == [[1]]
+    # The statement fails in the database, the repair is written, and only the one that ran is explained.
     fake_llm.answer('{"sql": "SELECT area::int FROM pfa_merged WHERE area = \'canary area 5f1e9b\'"}',
-                    Scripted(chunks=["Reads a number."]), '{"sql": "SELECT count(*) FROM pfa_merged"}',
-                    Scripted(chunks=["Counts."]))
+                    '{"sql": "SELECT count(*) FROM pfa_merged"}', Scripted(chunks=["Counts."]))
     repaired = await events_of(client, "the canary area as a number")
     assert repaired[-1][0] == "done"
-    repair = [r for r in fake_llm.requests if not r.get("stream")][-1]["messages"][1]["content"]
+    repair = [r["messages"][-1]["content"] for r in fake_llm.requests
+              if "database error" in r["messages"][-1]["content"]][-1]
     assert "database error 22P02" in repair and "canary area 5f1e9b" in repair
     sent = fake_llm.all_text()
     for canary in CANARIES:

@@ -11,7 +11,7 @@ import pytest
 from nlq.ask.conversations import STORED_ROWS
 from store import accounts
 from tests.api_fixtures import PASSWORD
-from tests.fake_llm import FollowUpModel
+from tests.fake_llm import FollowUpModel, is_explanation
 from tests.test_ask_api import CANARIES, ask, audit_rows  # noqa: F401 - the fixture
 
 FIRST = "how many rentals per category"
@@ -81,7 +81,7 @@ async def test_follow_ups_refine_the_previous_statement_through_the_llm(db, ask,
         db, f"SELECT date_trunc('month', forecast_start)::date, count(*) FROM {MERGED} AND source = 'Purchase'"
             " AND area = 'Silo 4' GROUP BY 1 ORDER BY 1 NULLS FIRST")]
 
-    prompts = [user_prompt(r) for r in fake_llm.requests if not r.get("stream")]
+    prompts = [user_prompt(r) for r in fake_llm.requests if not is_explanation(r)]
     assert "Earlier in this conversation" not in prompts[0]
     assert f"- Question: {FIRST}\n  Statement: {FIRST_SQL}" in prompts[1]
     assert prompts[1].rstrip().endswith("Question: and for purchases?")
@@ -98,7 +98,7 @@ async def test_the_prompt_carries_at_most_the_last_four_turns(db, ask, fake_llm)
     for i in range(6):
         events = await turn(client, f"question {i}", cid)
         cid = events[0][1]["conversation"]["id"]
-    last = [user_prompt(r) for r in fake_llm.requests if not r.get("stream")][-1]
+    last = [user_prompt(r) for r in fake_llm.requests if not is_explanation(r)][-1]
     assert [line for line in last.splitlines() if line.startswith("- Question:")] == [
         f"- Question: question {i}" for i in (1, 2, 3, 4)]
 
@@ -116,7 +116,7 @@ async def test_no_row_value_reaches_the_llm_on_the_follow_up_path(db, ask, fake_
     follow = await turn(client, "only Silo 4", cid)
     assert follow[-1][0] == "done"
     await turn(client, "and for purchases?", cid)
-    follow_ups = [r for r in fake_llm.requests[2:] if not r.get("stream")]
+    follow_ups = [r for r in fake_llm.requests[2:] if not is_explanation(r)]
     assert len(follow_ups) == 3 and all("Earlier in this conversation" in user_prompt(r) for r in follow_ups)
     assert "Your previous statement could not be used" in user_prompt(follow_ups[1])
     sent = fake_llm.all_text()

@@ -22,16 +22,17 @@ from sqlglot import exp
 from nlq.config import Settings
 from nlq.eval import add_arguments, run_eval
 from nlq.eval.gold import run_gold
-from nlq.eval.questions import HARD_ONLY, KINDS, QuestionSetError, load_questions, select_questions
+from nlq.eval.questions import HARD_ONLY, KINDS, QuestionSetError, held_out_path, load_questions, select_questions
 from nlq.eval.demo import DEMO_ORGS, DEMO_RECORDS
 from nlq.eval.score import DECLINE_CODES, Answer, Table, score
 from nlq.seed import seed_demo
 from store import accounts
 from store.reader import ExecutionLimits, reset_reader_connection
 from store.scope import scope_statements
-from tests.fake_llm import Scripted
+from tests.fake_llm import Scripted, is_explanation
 
 QUESTIONS = load_questions()
+HELD_OUT = load_questions(held_out_path())
 ORG = "HOLNG"
 
 
@@ -48,6 +49,16 @@ def test_the_set_is_well_formed_and_covers_every_kind():
     for q in QUESTIONS:
         statement = sqlglot.parse_one(q.gold_sql, read="postgres")
         assert isinstance(statement, exp.Query), q.id
+
+
+def test_the_held_out_set_is_well_formed_and_shares_no_question_with_the_shipped_set():
+    levels = Counter(q.level for q in HELD_OUT)
+    assert levels["plain"] >= 70 and levels["hard"] >= 50, levels
+    assert len({q.id for q in HELD_OUT}) == len(HELD_OUT)
+    assert all(q.level == "hard" for q in HELD_OUT if q.kind in HARD_ONLY)
+    assert not {q.question.lower() for q in HELD_OUT} & {q.question.lower() for q in QUESTIONS}
+    for q in HELD_OUT:
+        assert isinstance(sqlglot.parse_one(q.gold_sql, read="postgres"), exp.Query), q.id
 
 
 @pytest.mark.parametrize("text, message", [
@@ -119,15 +130,16 @@ async def test_every_gold_statement_passes_the_guardrails_and_returns_rows_on_th
     with psycopg.connect(urls.reader) as reader:
         async with AsyncConnectionPool(urls.reader, min_size=1, max_size=1, open=False,
                                        reset=reset_reader_connection) as pool:
-            for q in QUESTIONS:
+            for where, q in [("", q) for q in QUESTIONS] + [("held-out ", q) for q in HELD_OUT]:
+                name = f"{where}{q.id}"
                 try:
                     gold = await run_gold(pool, q.gold_sql, org_id=ORG, user_id=user_id, limits=ExecutionLimits())
                 except Exception as exc:  # noqa: BLE001 - every failure is listed, not just the first
-                    failures.append(f"{q.id}: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
+                    failures.append(f"{name}: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
                     continue
                 if not gold.rows or gold.truncated:
-                    failures.append(f"{q.id}: {len(gold.rows)} rows{' (truncated)' if gold.truncated else ''}")
-                failures.extend(f"{q.id}: {tie}" for tie in _ties_at_cut_off(reader, user_id, q.gold_sql))
+                    failures.append(f"{name}: {len(gold.rows)} rows{' (truncated)' if gold.truncated else ''}")
+                failures.extend(f"{name}: {tie}" for tie in _ties_at_cut_off(reader, user_id, q.gold_sql))
     assert not failures, "\n".join(failures)
 
 
@@ -224,7 +236,7 @@ def _user_question(body: dict) -> str:
 def script_answers(fake_llm, statements: dict[str, str]) -> None:
     """The model answers each question (also in repair rounds) with its statement."""
     def respond(body: dict):
-        if body.get("stream"):
+        if is_explanation(body):
             return Scripted(chunks=["What the statement computes."])
         return json.dumps({"sql": statements[_user_question(body)], "explanation": "x"})
 

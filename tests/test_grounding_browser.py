@@ -14,7 +14,7 @@ from nlq.app import create_app
 from nlq.config import Settings
 from store.pems.background import BackgroundServer
 from tests.api_fixtures import PASSWORD, seed
-from tests.fake_llm import Scripted
+from tests.fake_llm import Scripted, is_explanation
 from tests.web_fixtures import log_in
 
 
@@ -35,7 +35,7 @@ def chat(db, fake_llm, browser):
 
 def test_a_clarification_shows_the_choices_and_a_choice_re_runs_the_question(db, fake_llm, chat):
     def respond(body):
-        if body.get("stream"):
+        if is_explanation(body):
             return Scripted(chunks=["Counts the records in the area."])
         return json.dumps({"sql": "SELECT count(*) AS n FROM pfa_merged WHERE area = 'Silo'"})
 
@@ -63,4 +63,4 @@ def test_a_clarification_shows_the_choices_and_a_choice_re_runs_the_question(db,
     expect(page.locator(".answer").nth(1).locator(".clarify button").first).to_be_disabled()  # asked once
     # The question was asked of the model twice (the choice re-ran it); the choice itself went to the
     # service only (the egress canary tests in test_ask_api.py prove that no stored value is sent).
-    assert len([r for r in fake_llm.requests if not r.get("stream")]) == 2
+    assert len([r for r in fake_llm.requests if not is_explanation(r)]) == 2

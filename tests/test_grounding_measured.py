@@ -15,7 +15,7 @@ from nlq.app import create_app
 from nlq.config import Settings
 from store import mirror
 from tests.api_fixtures import PASSWORD, seed
-from tests.fake_llm import Scripted
+from tests.fake_llm import Scripted, is_explanation
 
 COUNT = "SELECT count(*) AS n FROM pfa_merged WHERE "
 BY_AREA = "SELECT area, sum(forecast_cost) AS cost FROM pfa_merged WHERE {} GROUP BY area ORDER BY area"
@@ -83,7 +83,7 @@ async def test_literals_as_phrased_become_right_answers_or_clarifications_and_no
     current = {}
 
     def respond(body):
-        if body.get("stream"):
+        if is_explanation(body):
             return Scripted(chunks=["Answers the question."])
         return json.dumps({"sql": current["sql"]})
 

@@ -211,11 +211,13 @@ def test_a_conversation_block_carries_earlier_questions_and_their_sql_only():
                EarlierTurn("only Silo 4", None))
     turn = Turn(conversation_id="c", turn_id=1, position=3, earlier=earlier)
     for name, extra in (("sql", {}), ("repair", {"failed_sql": "SELECT 1", "reasons": ["r"]})):
-        prompt = render(name, catalog=build_catalog(), question="and for purchases?", **extra, **prompt_context(turn))
+        prompt = render(name, catalog=build_catalog(), conventions=conventions_for(1000), question="and for purchases?",
+                        **extra, **prompt_context(turn))
         assert prompt.user.startswith("Earlier in this conversation (oldest first).")
         assert ("- Question: how many rentals per area\n  Statement: SELECT area, count(*) FROM pfa_merged GROUP BY 1\n"
                 "- Question: only Silo 4\n\nQuestion: and for purchases?") in prompt.user
-        plain = render(name, catalog=build_catalog(), question="and for purchases?", **extra, **prompt_context(None))
+        plain = render(name, catalog=build_catalog(), conventions=conventions_for(1000), question="and for purchases?",
+                       **extra, **prompt_context(None))
         assert "Earlier" not in plain.user and prompt.system == plain.system
     # A turn's rows have no way into a prompt: the prompt's view of a turn has no field for them.
     assert [f.name for f in fields(EarlierTurn)] == ["question", "sql"]

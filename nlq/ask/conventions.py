@@ -71,9 +71,12 @@ class Conventions:
     draft_rules: tuple[str, ...]
 
 
-def conventions_for(max_rows: int, today: date | None = None) -> Conventions:
-    """The conventions of one request: today's date and the service's row cap."""
-    return Conventions(today=today or date.today(), max_rows=max_rows, meanings=MEANINGS,
+def conventions_for(max_rows: int, today: date | None = None, hidden: frozenset[str] = frozenset()) -> Conventions:
+    """The conventions of one request: today's date and the service's row cap. `hidden`: columns
+    the caller may not read (costs); a meaning that names one is left out, so no prompt invites a
+    statement the guardrails refuse for that caller."""
+    meanings = tuple(m for m in MEANINGS if not any(name in m for name in hidden))
+    return Conventions(today=today or date.today(), max_rows=max_rows, meanings=meanings,
                        functions=policy.allowed_functions(), casts=policy.allowed_casts(),
                        refusals=tuple(rule for _, rule in policy.refusals()),
                        refused_examples=policy.refused_examples(), draft_rules=DRAFT_RULES)

@@ -140,7 +140,7 @@ async def stream_answer(deps: AskDeps, org_id: str, user_id: int, question: str,
     try:
         yield event("status", {"stage": "writing_sql"})
         budget = {"repairs": MAX_REPAIRS}
-        conventions = conventions_for(deps.limits.max_rows)
+        conventions = conventions_for(deps.limits.max_rows, hidden=frozenset() if sees_costs else COST_MASKED_COLUMNS)
         examples = await _timed(entry.timings, "examples_ms", examples_for_question(
             deps.app_pool, org_id, question, sees_costs=sees_costs))
         entry.detail["examples"] = [e.id for e in examples]  # which verified examples the prompt carried
@@ -305,7 +305,8 @@ async def _write_statement(deps: AskDeps, llm: ProviderChoice, entry: AuditEntry
             raise Rejected("No statement the guardrails accept could be written for this question.",
                            reasons=reasons)
         budget["repairs"] -= 1
-        prompt = render("repair", catalog=catalog, conventions=conventions_for(deps.limits.max_rows),
+        prompt = render("repair", catalog=catalog, conventions=conventions_for(
+            deps.limits.max_rows, hidden=frozenset() if sees_costs else COST_MASKED_COLUMNS),
                         question=question, failed_sql=failed_sql, reasons=reasons, **prompt_context(conversation))
 
 

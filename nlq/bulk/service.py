@@ -57,7 +57,8 @@ async def _plan(deps: AskDeps, entry: AuditEntry, org_id: str, request: str, see
         return plan
     catalog = deps.catalog if sees_costs else deps.catalog.without(COST_MASKED_COLUMNS)
     editable = {f.column: f for f in editable_fields() if sees_costs or f.key not in FINANCIAL_KEYS}
-    prompt = render("bulk", catalog=catalog, conventions=conventions_for(deps.limits.max_rows),
+    prompt = render("bulk", catalog=catalog, conventions=conventions_for(
+        deps.limits.max_rows, hidden=frozenset() if sees_costs else COST_MASKED_COLUMNS),
                     editable=editable, request=request)
     entry.prompt_template, entry.prompt_hash, entry.prompt_tokens = prompt.template, prompt.sha256, prompt.estimated_tokens
     raw = await provider.complete_text(prompt)

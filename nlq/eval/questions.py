@@ -39,6 +39,12 @@ def default_path() -> Path:
     return Path(str(resources.files("nlq.eval").joinpath("questions.toml")))
 
 
+def held_out_path() -> Path:
+    """The held-out set (`nlq/eval/questions_heldout.toml`): written apart from the parser's
+    tuning, to measure whether what was tuned on the shipped set generalizes (docs/eval.md)."""
+    return Path(str(resources.files("nlq.eval").joinpath("questions_heldout.toml")))
+
+
 def load_questions(path: Path | str | None = None) -> list[Question]:
     """Every entry of the set, in file order; a malformed set raises QuestionSetError naming the entry."""
     path = Path(path) if path else default_path()
