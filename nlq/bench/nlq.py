@@ -31,9 +31,11 @@ STATEMENT = ("SELECT category, count(*) AS n, sum(forecast_cost) AS cost FROM pf
 def _instant_llm() -> Starlette:
     async def completions(request):
         body = await request.json()
-        if body.get("stream"):
+        if body.get("stream"):  # every call streams; the statement request is the one asking for JSON
+            text = json.dumps({"sql": STATEMENT}) if body.get("response_format") else "Totals per category."
+
             async def chunks():
-                chunk = {"choices": [{"index": 0, "delta": {"content": "Totals per category."}, "finish_reason": None}],
+                chunk = {"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
                          "id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m"}
                 yield f"data: {json.dumps(chunk)}\n\n"
                 yield "data: [DONE]\n\n"
