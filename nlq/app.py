@@ -67,10 +67,17 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         replica = None
         if urls.primary_reader and urls.primary_reader != urls.reader and await is_replica(reader_pool):
             # The reader URL is a hot standby: NL answers run there, everything else (and the
-            # fallback) on the reader role of the primary.
-            replica_pool, reader_pool = reader_pool, AsyncConnectionPool(
+            # fallback) on the reader role of the primary. A standby restarts on its own schedule,
+            # so its pool checks a connection before lending it (a dead one is replaced, not used).
+            await reader_pool.close()
+            replica_pool = AsyncConnectionPool(
+                urls.reader, min_size=1, max_size=settings.reader_pool_size, open=False, name="replica",
+                timeout=settings.pool_timeout_seconds, reset=reset_reader_connection,
+                check=AsyncConnectionPool.check_connection)
+            reader_pool = AsyncConnectionPool(
                 urls.primary_reader, min_size=1, max_size=settings.reader_pool_size, open=False, name="reader",
                 timeout=settings.pool_timeout_seconds, reset=reset_reader_connection)
+            await replica_pool.open(wait=True, timeout=15)
             await reader_pool.open(wait=True, timeout=15)
             replica = ReplicaReads(replica_pool=replica_pool, primary_pool=reader_pool, app_pool=app_pool,
                                    wait_seconds=settings.replica_wait_ms / 1000)

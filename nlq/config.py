@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     reader_pool_size: int = Field(default=5, ge=1, le=200, description="Connections the reader (NL query) pool holds at most (per API process).")
     pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120, description="How long a request waits for a pooled connection before it is answered 503 with Retry-After.")
 
+    @field_validator("database_url", "app_database_url", "reader_database_url", "pems_base_url", "llm_base_url",
+                     mode="before")
+    @classmethod
+    def _empty_url_is_unset(cls, value):
+        """`VANGUARD_PEMS_BASE_URL=` (as compose files write an unset variable) means unset."""
+        return None if value == "" else value
+
     _database_urls_parse = field_validator("database_url", "app_database_url", "reader_database_url")(
         lambda value: check_database_url(value))  # a malformed URL is a configuration error, not a traceback later
     _http_urls_parse = field_validator("pems_base_url", "llm_base_url")(lambda value: check_http_url(value))

@@ -7,6 +7,7 @@ import doctest
 import prompts.examples
 import store.examples
 from nlq.ask.catalog import build_catalog
+from nlq.ask.conventions import conventions_for
 from prompts.examples import with_examples
 from prompts.render import render
 from store.examples import Example
@@ -19,7 +20,7 @@ def test_doctests():
 
 
 def test_the_block_goes_before_the_question_and_the_system_message_stays_the_same():
-    plain = render("sql", catalog=build_catalog(), question="cranes per area")
+    plain = render("sql", catalog=build_catalog(), conventions=conventions_for(1000), question="cranes per area")
     examples = [Example(7, "cranes by area", "SELECT area, count(*) FROM pfa_merged GROUP BY area"),
                 Example(3, "rented cranes", "SELECT count(*) FROM pfa_merged WHERE source = 'Rental'")]
     carried = with_examples(plain, examples)

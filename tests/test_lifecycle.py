@@ -120,7 +120,8 @@ def test_a_busy_port_fails_first_in_one_line(tmp_path: Path):
 
 
 def test_an_address_that_cannot_be_listened_on_is_a_configuration_error(tmp_path: Path):
-    proc = start_serve(tmp_path, free_port(), VANGUARD_HOST="no-such-host.invalid")
+    # No demo users: on a non-loopback name they would be refused first, by the production guard.
+    proc = start_serve(tmp_path, free_port(), VANGUARD_HOST="no-such-host.invalid", VANGUARD_DEMO="false")
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2 and output.startswith("vanguard: cannot listen on no-such-host.invalid:"), output
     assert len(output.strip().splitlines()) == 1

@@ -162,7 +162,7 @@ def test_a_committed_draft_survives_restarts_and_syncs_from_every_process(tmp_pa
 def test_the_builtin_pems_of_a_configured_database_lives_in_its_own_database_beside_it(db):
     """With VANGUARD_DATABASE_URL, the state is a database beside the app's on that server, and
     `vanguard pems-sim --reset` puts it back to the seed."""
-    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "25"}
+    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "25", "VANGUARD_PEMS": "simulator"}
     name = sim_database_name(psycopg.conninfo.conninfo_to_dict(db.admin)["dbname"])
     with psycopg.connect(db.app, autocommit=True) as conn:
         add_org(conn, ORG)

@@ -15,7 +15,7 @@ import pytest
 import nlq.production_guard as guard
 from nlq.bootstrap import FIRST_ADMIN_STEPS, demo_logins_present, first_admin_hint
 from nlq.config import Settings
-from nlq.seed import seed_demo
+from nlq.seed import DEMO_USERS, seed_demo
 from tests.helpers import cli_env
 
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"  # any connection attempt would fail differently
@@ -91,15 +91,15 @@ def test_demo_users_left_in_the_database_are_refused_on_the_network(db):
         assert first_admin_hint(conn) == FIRST_ADMIN_STEPS
         seed_demo(conn, organizations=1, records=1, load_records=False)
         assert first_admin_hint(conn) is None
-        assert demo_logins_present(conn) == ["admin", "planner", "viewer"]
+        assert demo_logins_present(conn) == [u.username for u in DEMO_USERS]
         settings = Settings(demo=False)  # the demo is off now, but its users are still there
-        with pytest.raises(guard.DemoOnNetwork, match="admin, planner, viewer"):
+        with pytest.raises(guard.DemoOnNetwork, match=", ".join(u.username for u in DEMO_USERS)):
             guard.check_demo_logins(settings, "0.0.0.0", conn)
         guard.check_demo_logins(settings, "127.0.0.1", conn)
         guard.check_demo_logins(Settings(demo=False, demo_public=True), "0.0.0.0", conn)
 
     env = {"VANGUARD_DATABASE_URL": db.admin}
-    for name in ("admin", "planner"):
+    for name in [u.username for u in DEMO_USERS if u.username != "viewer"]:
         changed = vanguard("users", "set-password", name, "--password-stdin", env=env, stdin="a new long password\n")
         assert changed.returncode == 0 and f"password of {name} changed" in changed.stdout, changed.stderr
     with psycopg.connect(db.app) as conn:

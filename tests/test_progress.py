@@ -99,7 +99,8 @@ def _drain(fd: int, into: list[bytes]) -> None:
 
 
 def test_sync_counts_rows_read_only_when_asked_and_always_prints_the_result(db):
-    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "3000", "VANGUARD_PEMS_PAGE_SIZE": "500"}
+    env = {"VANGUARD_DATABASE_URL": db.admin, "VANGUARD_DEMO_RECORDS": "3000", "VANGUARD_PEMS_PAGE_SIZE": "500",
+           "VANGUARD_PEMS": "simulator"}
     assert vanguard("orgs", "add", "HOLNG", env=env).returncode == 0
     quiet = vanguard("sync", env=env)
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
