@@ -103,7 +103,11 @@ def log_in(page, username: str, password: str = WEB_PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    # The page's scripts (chat, conversations, ratings) must be running before a test types into
+    # it: a key pressed earlier reaches a bare textarea, as it would for a very fast user.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
 
 
 @pytest.hookimpl(hookwrapper=True)
