@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from decimal import Decimal
 
@@ -62,3 +63,19 @@ def org_vocabulary(conn: psycopg.Connection, org: str, columns: tuple[str, ...])
 def normal_rows(rows) -> list[str]:
     """Rows as comparable text, order-free, numbers to 4 decimals."""
     return sorted(repr(tuple(round(float(v), 4) if isinstance(v, (float, Decimal)) else v for v in r)) for r in rows)
+
+
+def sse_events(text: str) -> list[tuple[str, object]]:
+    """The (event, data) pairs of a Server-Sent Events body, in order (data parsed as JSON)."""
+    found, name = [], None
+    for line in text.splitlines():
+        if line.startswith("event:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            found.append((name, json.loads(line.split(":", 1)[1].strip())))
+    return found
+
+
+def rows_of(events) -> list[list]:
+    """Every row the `rows` events of an answer carried."""
+    return [r for n, d in events if n == "rows" for r in d.get("rows", [])]

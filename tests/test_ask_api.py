@@ -14,6 +14,7 @@ from store import mirror
 from tests.api_fixtures import PASSWORD, seed
 from tests.fake_llm import Scripted
 from tests.reader import wait_until_a_reader_is_active, wait_until_no_active_reader
+from tests.helpers import sse_events
 
 CANARIES = ("CANARY-area-5f1e9b", "CANARY-class-77ad02", "CANARY-model-c0ffee")
 
@@ -52,13 +53,7 @@ async def ask(db, fake_llm):
 async def events_of(client, question: str, org: str = "ORG_A", **body) -> list[tuple[str, dict]]:
     response = await client.post("/api/ai/query", json={"org_id": org, "question": question, **body})
     assert response.status_code == 200, response.text
-    found, name = [], None
-    for line in response.text.splitlines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            found.append((name, json.loads(line.split(":", 1)[1].strip())))
-    return found
+    return sse_events(response.text)
 
 
 def audit_rows(db) -> list[dict]:

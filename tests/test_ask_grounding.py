@@ -14,6 +14,7 @@ from nlq.config import Settings
 from store import mirror
 from tests.api_fixtures import PASSWORD, seed
 from tests.fake_llm import Scripted
+from tests.helpers import sse_events, rows_of
 
 
 @pytest.fixture
@@ -48,17 +49,8 @@ async def ask(db, fake_llm):
 async def events_of(client, question: str, org: str = "ORG_A", **body) -> list[tuple[str, object]]:
     response = await client.post("/api/ai/query", json={"org_id": org, "question": question, **body})
     assert response.status_code == 200, response.text
-    found, name = [], None
-    for line in response.text.splitlines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            found.append((name, json.loads(line.split(":", 1)[1].strip())))
-    return found
+    return sse_events(response.text)
 
-
-def rows_of(events) -> list[list]:
-    return [r for n, d in events if n == "rows" for r in d.get("rows", [])]
 
 
 def direct(db, where: str, params: tuple, org: str = "ORG_A") -> int:

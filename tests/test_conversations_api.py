@@ -13,6 +13,7 @@ from store import accounts
 from tests.api_fixtures import PASSWORD
 from tests.fake_llm import FollowUpModel, is_explanation
 from tests.test_ask_api import CANARIES, ask, audit_rows  # noqa: F401 - the fixture
+from tests.helpers import sse_events, rows_of
 
 FIRST = "how many rentals per category"
 FIRST_SQL = ("SELECT category, count(*) AS n FROM pfa_merged WHERE source = 'Rental' "
@@ -25,17 +26,8 @@ async def turn(client, question: str, conversation: str | None = None, org: str 
         body["conversation_id"] = conversation
     response = await client.post("/api/ai/query", json=body)
     assert response.status_code == 200, response.text
-    found, name = [], None
-    for line in response.text.splitlines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            found.append((name, json.loads(line.split(":", 1)[1].strip())))
-    return found
+    return sse_events(response.text)
 
-
-def rows_of(events) -> list[list]:
-    return [r for n, d in events if n == "rows" for r in d.get("rows", [])]
 
 
 def direct(db, sql: str) -> list[list]:

@@ -21,6 +21,7 @@ from nlq.guard import guard
 from store import accounts
 from store.fields import COST_MASKED_COLUMNS, FINANCIAL_KEYS, VIEW_COLUMNS
 from tests.api_fixtures import _HASH, PASSWORD, seed
+from tests.helpers import sse_events
 
 MONEY_COLUMNS = {"monthly_rate", "purchase_price", "plan_cost", "forecast_cost", "actual_cost", "cost_variance"}
 MONEY_KEYS = {"monthlyRate", "purchasePrice"}
@@ -179,13 +180,7 @@ async def test_a_masked_editor_can_edit_dates_but_not_money_and_sees_no_money_in
 async def _events(client, path: str, body: dict) -> list[tuple[str, dict]]:
     response = await client.post(path, json=body)
     assert response.status_code == 200, response.text
-    found, name = [], None
-    for line in response.text.splitlines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            found.append((name, json.loads(line.split(":", 1)[1].strip())))
-    return found
+    return sse_events(response.text)
 
 
 async def test_nl_answers_never_carry_money_and_the_prompt_leaves_it_out(masked, fake_llm):

@@ -16,6 +16,7 @@ from nlq.config import Settings
 from store import mirror
 from tests.api_fixtures import PASSWORD, seed
 from tests.fake_llm import Scripted, is_explanation
+from tests.helpers import sse_events, rows_of as _rows
 
 COUNT = "SELECT count(*) AS n FROM pfa_merged WHERE "
 BY_AREA = "SELECT area, sum(forecast_cost) AS cost FROM pfa_merged WHERE {} GROUP BY area ORDER BY area"
@@ -62,17 +63,8 @@ CASES = [
 async def _answer(client, question: str) -> list[tuple[str, object]]:
     response = await client.post("/api/ai/query", json={"org_id": "ORG_A", "question": question})
     assert response.status_code == 200, response.text
-    found, name = [], None
-    for line in response.text.splitlines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            found.append((name, json.loads(line.split(":", 1)[1].strip())))
-    return found
+    return sse_events(response.text)
 
-
-def _rows(events) -> list[list]:
-    return [r for n, d in events if n == "rows" for r in d.get("rows", [])]
 
 
 async def test_literals_as_phrased_become_right_answers_or_clarifications_and_none_wrong(db, fake_llm):

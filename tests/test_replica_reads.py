@@ -28,6 +28,7 @@ from store.embedded import EmbeddedPostgres
 from store.migrate import upgrade
 from store.roles import READER_ROLE
 from tests.api_fixtures import PASSWORD, seed
+from tests.helpers import rows_of, sse_events
 
 REPLICA_PORT = 54329  # a socket file name in the replica's own directory, not a TCP port
 
@@ -122,19 +123,11 @@ def _running(standby: Standby) -> bool:
 
 
 async def _ask(client, question: str) -> dict:
+    """An answer's events by name (the last of each), with `rows` holding every row."""
     response = await client.post("/api/ai/query", json={"org_id": "ORG_A", "question": question})
     assert response.status_code == 200, response.text
-    found, name = {}, None
-    for line in response.text.splitlines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            data = json.loads(line.split(":", 1)[1].strip())
-            if name == "rows":
-                found.setdefault("rows", []).extend(data.get("rows", []))
-            else:
-                found[name] = data
-    return found
+    events = sse_events(response.text)
+    return {**dict(events), "rows": rows_of(events)}
 
 
 def _audit_answered_by(urls, audit_id: int) -> str:
