@@ -134,52 +134,6 @@
     answer.part(".table-wrap").hidden = false;
   }
 
-  const compact = (n) => new Intl.NumberFormat(undefined, {notation: "compact", maximumFractionDigits: 1}).format(n);
-
-  const DATE = /^\d{4}-\d{2}(-\d{2})?/;
-
-  // A bar chart (label column) or line chart (date column) for one label plus one or two numbers.
-  function drawChart(answer) {
-    const {columns, rows} = answer;
-    if (columns.length < 2 || columns.length > 3 || rows.length < 2 || rows.length > 60) return;
-    const labels = rows.map((r) => r[0]);
-    if (!labels.every((v) => typeof v === "string" || v === null)) return;
-    const series = columns.slice(1).map((_, i) => rows.map((r) => r[i + 1]));
-    if (!series.every((s) => s.every((v) => typeof v === "number" || v === null))) return;
-    const isTime = labels.every((v) => v !== null && DATE.test(v));
-    const order = rows.map((_, i) => i);
-    if (isTime) order.sort((a, b) => (labels[a] < labels[b] ? -1 : 1));
-    const width = 640, height = 240, left = 70, bottom = 60, top = 16;
-    const max = Math.max(1, ...series.flat().filter((v) => v !== null));
-    const y = (v) => top + (height - top - bottom) * (1 - (v || 0) / max);
-    const step = (width - left - 10) / order.length;
-    const colours = ["#2563eb", "#f59e0b"];
-    let marks = "";
-    series.forEach((values, s) => {
-      if (isTime) {
-        const points = order.map((i, k) => `${left + step * (k + 0.5)},${y(values[i])}`).join(" ");
-        marks += `<polyline fill="none" stroke="${colours[s]}" stroke-width="2" points="${points}"/>`;
-      } else {
-        const w = (step * 0.8) / series.length;
-        order.forEach((i, k) => {
-          const x = left + step * k + step * 0.1 + w * s;
-          marks += `<rect x="${x}" y="${y(values[i])}" width="${w}" height="${height - bottom - y(values[i])}" fill="${colours[s]}"><title>${Vanguard.escapeHtml(labels[i] ?? "")}: ${cellText(values[i])}</title></rect>`;
-        });
-      }
-    });
-    const ticks = order.map((i, k) => (order.length <= 20 || k % Math.ceil(order.length / 20) === 0)
-      ? `<text x="${left + step * (k + 0.5)}" y="${height - bottom + 14}" transform="rotate(35 ${left + step * (k + 0.5)} ${height - bottom + 14})" class="tick">${Vanguard.escapeHtml(String(labels[i] ?? "").slice(0, 16))}</text>` : "").join("");
-    const legend = columns.slice(1).map((c, s) => `<tspan fill="${colours[s]}">■</tspan> ${Vanguard.escapeHtml(c)}`).join("  ");
-    const chart = answer.part(".chart");
-    chart.innerHTML = `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${isTime ? "Line" : "Bar"} chart of ${Vanguard.escapeHtml(columns.slice(1).join(" and "))} by ${Vanguard.escapeHtml(columns[0])}">
-      <line x1="${left}" y1="${height - bottom}" x2="${width - 10}" y2="${height - bottom}" stroke="#94a3b8"/>
-      <text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${compact(max)}</text>
-      <text x="${left - 6}" y="${height - bottom}" text-anchor="end" class="tick">0</text>
-      ${marks}${ticks}<text x="${left}" y="${height - 4}" class="legend">${legend}</text></svg>`;
-    chart.dataset.kind = isTime ? "line" : "bar";
-    chart.hidden = false;
-  }
-
   function showBulk(answer, data) {
     const box = answer.part(".bulk");
     box.hidden = false;
@@ -319,7 +273,9 @@
               t.textContent = ` — the first ${data.row_count.toLocaleString()} of more: narrow the question or ask for totals to see the rest.`;
               summary.append(t);
             }
-            drawChart(answer);
+            // Sorting, CSV and the chart (answer_table.js, answer_chart.js) work on the rows received.
+            VanguardAnswerTable.attach(answer, question, data);
+            VanguardAnswerChart.draw(answer.part(".chart"), answer.columns, answer.rows, question);
             note = `${data.row_count} row${data.row_count === 1 ? "" : "s"}`;
             if (window.VanguardRating) VanguardRating.attach(answer.node, org, data.audit_id);
           }

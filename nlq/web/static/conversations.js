@@ -76,6 +76,7 @@
         note.className = "muted kept";
         note.textContent = ` — the first ${turn.rows_kept.toLocaleString()} rows are kept with the conversation; ask again to see them all.`;
         answer.querySelector(".summary").append(note);
+        VanguardAnswerTable.noteKept(answer, turn.rows_kept);
       }
     }
     await refresh();
