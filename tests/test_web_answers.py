@@ -257,3 +257,21 @@ def test_the_chart_library_is_vendored_minified_with_its_licence_and_needs_no_ev
     assert library.count("\n") < 20  # the minified build, not the readable one
     assert "eval(" not in library and "new Function" not in library
     assert "MIT License" in (VENDOR / "chart.js-LICENSE.md").read_text(encoding="utf-8")
+
+
+def test_a_reopened_answer_kept_in_part_says_its_csv_holds_only_the_kept_rows(page, site):
+    log_in(page, "planner")
+    total = direct(site, "SELECT count(*) FROM vanguard.pfa_mirror WHERE organization_id = %(org)s AND deleted_at IS NULL")[0][0]
+    assert total > 200  # more than a conversation keeps of one answer
+    answer = ask(page, "list all records")
+    expect(answer.locator("table.result tbody tr")).to_have_count(total)
+    expect(answer.locator(".csv-note")).to_have_text("")
+    page.reload()
+    answer = page.locator(".answer").first
+    expect(answer.locator(".stage")).to_have_text("Done.")
+    expect(answer.locator(".csv-note")).to_have_text(
+        "The CSV holds the 200 rows kept with the conversation, not the whole answer.")
+    with page.expect_download() as info:
+        answer.get_by_role("button", name="Download CSV").click()
+    with open(info.value.path(), newline="", encoding="utf-8") as handle:
+        assert len(list(csv.reader(handle))) == 1 + 200
