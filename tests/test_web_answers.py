@@ -275,3 +275,20 @@ def test_a_reopened_answer_kept_in_part_says_its_csv_holds_only_the_kept_rows(pa
         answer.get_by_role("button", name="Download CSV").click()
     with open(info.value.path(), newline="", encoding="utf-8") as handle:
         assert len(list(csv.reader(handle))) == 1 + 200
+
+
+def test_long_labels_turn_the_bars_on_their_side_and_every_label_is_written_whole(page, site):
+    log_in(page, "planner")
+    answer = ask(page, "total forecast cost per manufacturer")
+    names = [m or "(none)" for (m,) in direct(site, "SELECT DISTINCT manufacturer FROM vanguard.pfa_mirror"
+                                                    " WHERE organization_id = %(org)s AND deleted_at IS NULL")]
+    assert max(len(n) for n in names) > 14 and max(len(n) for n in names) <= 28
+    drawn = answer.locator(".chart canvas").evaluate("""(canvas) => {
+        const chart = Chart.getChart(canvas);
+        const labels = chart.scales.y;
+        return {axis: chart.options.indexAxis, written: labels.ticks.map((t) => t.label), left: labels.left,
+                rotation: labels.labelRotation, plot: chart.chartArea.bottom - chart.chartArea.top};
+    }""")
+    assert drawn["axis"] == "y" and drawn["rotation"] == 0 and drawn["left"] >= 0
+    assert sorted(drawn["written"]) == sorted(names)  # none skipped, none shortened
+    assert drawn["plot"] >= 20 * len(names)  # room for each bar and its label
