@@ -115,3 +115,14 @@ async def test_a_member_who_may_not_see_costs_gets_no_money(api):
     assert body["sees_costs"] is False and len(body["items"]) == 200
     assert not MONEY.search(response.text.replace('"sees_costs"', "")), response.text[:500]
     assert next(i for i in body["items"] if i["id"] == "PFA-0000009")["pems"] is not None
+
+
+async def test_the_page_checks_the_grids_filters_and_says_what_the_caller_may_do(api):
+    viewer = await api.get("viewer_a", "/o/ORG_A/timeline?source=Rental&group=area&zoom=quarter")
+    assert viewer.status_code == 200 and 'data-can-edit="false"' in viewer.text and 'data-zoom="quarter"' in viewer.text
+    assert 'id="tl-shift"' not in viewer.text and 'href="/o/ORG_A/records?source=Rental"' in viewer.text
+    editor = await api.get("editor_a", "/o/ORG_A/timeline")
+    assert 'data-can-edit="true"' in editor.text and 'id="tl-shift"' in editor.text
+    for bad in ("forecast_from=soon", "group=class", "zoom=week", "is_actualized=maybe"):
+        response = await api.get("viewer_a", f"/o/ORG_A/timeline?{bad}")
+        assert response.status_code == 422 and response.headers["content-type"].startswith("text/html"), bad
