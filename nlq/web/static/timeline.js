@@ -368,6 +368,7 @@
     if (!drag) return;
     const dx = event.clientX - drag.x0;
     if (Math.abs(dx) > 3) drag.moved = true;
+    if (!drag.record.forecast_start || !drag.record.forecast_end) return;  // half a forecast: the form sets it
     drag.days = Math.round(dx / px());
     drag.target.setAttribute("x", drag.left + Math.round(drag.days * px()));
     drag.target.classList.add("dragging");
@@ -381,7 +382,7 @@
     if (!drag) return;
     const {record, days, moved} = drag;
     drag = null;
-    if (!moved) { openForm(record); return; }
+    if (!moved || !record.forecast_start || !record.forecast_end) { openForm(record); return; }
     if (days === 0) { redrawRecord(record); return; }
     status.textContent = `Saving ${record.id}…`;
     const result = await save(record, addDays(record.forecast_start, days), addDays(record.forecast_end, days));
