@@ -1,7 +1,10 @@
-"""Rebuild docs/chat.png, the README's screenshot: `vanguard serve` with zero configuration in a
-scratch folder, the planner asks a question in Debian's Chromium, the page is captured.
+"""Rebuild the README's screenshots: `vanguard serve` with zero configuration in a scratch folder,
+the planner uses each page in Debian's Chromium, the page is captured.
 
-    python docs/screenshot.py [docs/chat.png]
+    python docs/screenshot.py [chat] [timeline]     (default: all of them, into docs/)
+
+chat.png: two questions answered. timeline.png: the timeline at year zoom after the planner
+dragged one forecast three months later (the draft bar and PEMS's forecast as its ghost).
 """
 
 from __future__ import annotations
@@ -23,7 +26,35 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 QUESTION = "total forecast cost by category for rentals"
 
 
-def main(target: Path) -> None:
+def shoot_chat(page, target: Path) -> None:
+    for question in ("how many cranes are rented?", QUESTION):
+        page.get_by_label("Ask a question", exact=False).fill(question)
+        page.keyboard.press("Enter")
+        expect(page.locator(".answer").first.locator(".stage")).to_have_text("Done.", timeout=30_000)
+    page.screenshot(path=str(target))
+
+
+def shoot_timeline(page, target: Path) -> None:
+    page.goto(page.url.rsplit("/", 1)[0] + "/timeline?zoom=year")
+    bar = page.locator(".tl-row:not(:has(rect.actual)) rect.forecast").nth(1)  # not on site: its start may move
+    expect(bar).to_be_attached(timeout=30_000)
+    box, area = bar.bounding_box(), page.locator(".tl-scroll").bounding_box()
+    left = max(box["x"], area["x"] + 270)  # right of the sticky label column
+    x, y = (left + min(box["x"] + box["width"], area["x"] + area["width"] - 20)) / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 41, y, steps=8)  # 0.45 px a day at year zoom: about three months later
+    page.mouse.up()
+    expect(page.locator("#tl-status")).to_contain_text("Draft saved", timeout=30_000)
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(target))
+
+
+SHOTS = {"chat": shoot_chat, "timeline": shoot_timeline}
+
+
+def main(names: list[str]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -50,17 +81,20 @@ def main(target: Path) -> None:
                 page.get_by_label("Username").fill("planner")
                 page.get_by_label("Password").fill("vanguard-planner")
                 page.get_by_role("button", name="Log in").click()
-                for question in ("how many cranes are rented?", QUESTION):
-                    page.get_by_label("Ask a question", exact=False).fill(question)
-                    page.keyboard.press("Enter")
-                    expect(page.locator(".answer").first.locator(".stage")).to_have_text("Done.", timeout=30_000)
-                page.screenshot(path=str(target))
+                expect(page.get_by_label("Ask a question", exact=False)).to_be_visible()
+                home = page.url
+                for name in names:
+                    page.goto(home)
+                    SHOTS[name](page, Path(__file__).parent / f"{name}.png")
+                    print(f"wrote docs/{name}.png")
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"wrote {target}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "chat.png"))
+    unknown = sorted(set(sys.argv[1:]) - set(SHOTS))
+    if unknown:
+        raise SystemExit(f"unknown screenshot {unknown[0]!r}; choose from {', '.join(SHOTS)}")
+    main(sys.argv[1:] or list(SHOTS))

@@ -258,7 +258,8 @@ def test_bench_smoke_run_measures_every_item(tmp_path):
     expected = ["guardrails.check (benign corpus)", "sync: full ingest of 5,000 records over HTTP",
                 "NL overhead to first rows (20,000 records)", "page of 100, two filters (with drafts)",
                 "filtered count (two filters, with drafts)", "one-month forecast range, page of 100",
-                "KPIs with drafts", "timeline bounds with drafts", "save one draft", "batch of 1,000 drafts",
+                "KPIs with drafts", "timeline bounds with drafts", "timeline first screen by category",
+                "timeline first screen by area", "save one draft", "batch of 1,000 drafts",
                 "commit of 1,000 drafts (local part, 3 runs)", "export of one organization (JSON lines)",
                 "load: page reads", "load: draft saves", "load: NL questions (offline model)"]
     for name in expected:

@@ -15,6 +15,7 @@ from psycopg import sql
 from nlq.app import create_app
 from nlq.bench import Result, p95
 from nlq.bench.dataset import PASSWORD, Dataset
+from nlq.bench.timeline import TARGETS as TIMELINE_TARGETS, timeline_reads
 from nlq.config import Settings
 from nlq.records.query import ListQuery, count_statement, list_statement
 from store import demo_data, queries
@@ -23,7 +24,7 @@ from store.pems.background import BackgroundServer
 from store.scope import SET_SCOPE, scope_params
 
 TARGETS = {"page": 25.0, "count": 15.0, "range": 15.0, "kpis": 10.0, "timeline": 10.0, "save": 15.0,
-           "batch": 300.0, "commit": 1000.0}
+           "batch": 300.0, "commit": 1000.0, **TIMELINE_TARGETS}
 
 
 def _timed_sql(urls: DatabaseUrls, org: str, user: int, statement: str | sql.Composable, params: dict,
@@ -92,6 +93,7 @@ async def _measure(url: str, urls: DatabaseUrls, org: str, user: int, per_org: i
             ("KPIs with drafts", "kpis", "/kpis", kpis_q["kpis_with_drafts"], {"org": org, "user_id": user}),
             ("timeline bounds with drafts", "timeline", "/timeline", kpis_q["timeline_with_drafts"],
              {"org": org, "user_id": user}),
+            *timeline_reads(org, user),
         ]
         for name, key, suffix, statement, params in reads:
             http = await _timed_http(client, "GET", f"/api/pfa/{org}{suffix}", runs)
