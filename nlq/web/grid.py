@@ -22,7 +22,8 @@ COLUMNS = ("id", "category", "class", "area", "source", "dor", "monthly_rate", "
            "manufacturer", "model", "equipment_tag", "plan_start", "plan_end", "actual_start", "actual_end",
            "plan_cost", "actual_cost", "cost_variance", "is_discontinued", "is_funds_transferable")
 SHOWN_FIRST = frozenset(COLUMNS[:12])
-PICKERS = ("category", "class", "area", "manufacturer")  # filters chosen from the organization's values
+# Filters chosen from the organization's values (`/api/pfa/{org}/values/{field}`), with their labels.
+PICKERS = tuple((c, BY_COLUMN[c].label) for c in ("category", "class", "area", "manufacturer"))
 CURRENCY = "$"
 _SORT_STATES = {None: None, False: "ascending", True: "descending"}
 
