@@ -28,6 +28,7 @@ from nlq.metrics import install_request_metrics
 from nlq.drafts import routes as drafts_routes
 from nlq.records import routes as records_routes
 from nlq.timeline import routes as timeline_routes
+from nlq.records import values as records_values
 from nlq.auth import routes as auth_routes
 from nlq.auth.ratelimit import LoginLimiter
 from nlq.auth.tokens import TokenSigner
@@ -133,6 +134,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(metrics.router)
     app.include_router(auth_routes.router)
     app.include_router(records_routes.router)
+    app.include_router(records_values.router)
     app.include_router(drafts_routes.router)
     app.include_router(kpis.router)
     app.include_router(timeline_routes.router)

@@ -37,6 +37,11 @@ class Field:
     derived: bool = False
     financial: bool = False
 
+    @property
+    def label(self) -> str:
+        """The column's name for people (grid headers, choosers): `LABELS`, else the column in words."""
+        return LABELS.get(self.column) or self.column.replace("_", " ").capitalize()
+
 
 FIELDS: tuple[Field, ...] = (
     Field("id", FieldType.TEXT, "record id, unique within an organization", key="pfaId"),
@@ -78,6 +83,14 @@ FIELDS: tuple[Field, ...] = (
     Field("data", FieldType.JSONB, "the whole merged record as JSON (camelCase keys)", derived=True),
     Field("last_synced_at", FieldType.TIMESTAMP, "when the record was last read from PEMS", derived=True),
 )
+
+# Column names for people, where the column written in words would not do ("Monthly rate", not
+# `monthly_rate`); read through `Field.label`.
+LABELS: dict[str, str] = {
+    "id": "Record", "organization_id": "Organization", "dor": "DOR", "is_actualized": "On site",
+    "is_discontinued": "Discontinued", "is_funds_transferable": "Funds transferable",
+    "pems_version": "PEMS version", "has_draft": "My draft", "last_synced_at": "Last synced",
+}
 
 BY_COLUMN: dict[str, Field] = {f.column: f for f in FIELDS}
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS if f.key}

@@ -33,9 +33,9 @@ def test_the_grid_and_a_record_show_no_money_but_an_editor_still_edits_dates(pag
     page.goto(f"/o/{ORG}/records")
     expect(page.locator("table tbody tr").first).to_be_visible()
     headers = page.locator("table thead th").all_inner_texts()
-    assert "category" in [h.replace("\u200b", "") for h in headers]
+    assert "Category" in headers
     assert not MONEY.search(" ".join(headers)), headers
-    assert not MONEY.search(page.locator("select[name=sort]").inner_text())
+    assert not MONEY.search(page.locator("#column-chooser").inner_text())
     page.locator("table tbody tr th a").first.click()
     expect(page.locator("h1")).to_be_visible()
     assert not MONEY.search(_page_text(page)), _page_text(page)
@@ -63,5 +63,5 @@ def test_a_cost_question_in_the_chat_says_costs_are_hidden_and_others_answer(pag
 def test_an_ordinary_editor_still_sees_the_money_columns(page):
     log_in(page, "planner")
     page.goto(f"/o/{ORG}/records")
-    headers = " ".join(page.locator("table thead th").all_inner_texts()).replace("\u200b", "")
-    assert "monthly_rate" in headers and "forecast_cost" in headers
+    headers = page.locator("table thead th").all_inner_texts()
+    assert "Monthly rate" in headers and "Forecast cost" in headers

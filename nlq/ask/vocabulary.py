@@ -71,15 +71,8 @@ class VocabularyCache:
 
     async def for_user(self, org_id: str, user_id: int) -> Vocabulary:
         """The values `user_id` can see in `org_id`'s merged view, per grounded column."""
-        lock = self._locks.setdefault(org_id, asyncio.Lock())
-        async with lock, self.pool.connection() as conn:
-            version = (await (await conn.execute(_GROUNDING["vocabulary_version"], {"org": org_id})).fetchone())[0]
-            cached = self._cached.get(org_id)
-            if (cached is None or cached.version != version
-                    or time.monotonic() - cached.loaded_at > self.max_age_seconds):
-                rows = await (await conn.execute(_RECORDS["vocabulary"], {"org": org_id})).fetchall()
-                cached = _Cached(version, time.monotonic(), _columns(rows))
-                self._cached[org_id] = cached
+        async with self._lock(org_id), self.pool.connection() as conn:
+            cached = await self._stored(conn, org_id)
             drafts = await (await conn.execute(_GROUNDING["draft_vocabulary"],
                                                {"org": org_id, "user_id": user_id, "keys": DRAFT_KEYS})).fetchall()
         columns = dict(cached.columns)
@@ -88,6 +81,25 @@ class VocabularyCache:
             if value not in columns.get(column, ()):
                 columns[column] = (*columns.get(column, ()), value)
         return Vocabulary(org_id, columns)
+
+    async def stored(self, org_id: str) -> dict[str, tuple[str, ...]]:
+        """The organization's stored values per grounded column, without any user's drafts."""
+        async with self._lock(org_id), self.pool.connection() as conn:
+            return dict((await self._stored(conn, org_id)).columns)
+
+    def _lock(self, org_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(org_id, asyncio.Lock())
+
+    async def _stored(self, conn, org_id: str) -> _Cached:
+        """The cached stored values, reloaded when stale (the caller holds the organization's lock)."""
+        version = (await (await conn.execute(_GROUNDING["vocabulary_version"], {"org": org_id})).fetchone())[0]
+        cached = self._cached.get(org_id)
+        if (cached is None or cached.version != version
+                or time.monotonic() - cached.loaded_at > self.max_age_seconds):
+            rows = await (await conn.execute(_RECORDS["vocabulary"], {"org": org_id})).fetchall()
+            cached = _Cached(version, time.monotonic(), _columns(rows))
+            self._cached[org_id] = cached
+        return cached
 
 
 def _columns(rows) -> dict[str, tuple[str, ...]]:

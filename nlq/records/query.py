@@ -20,7 +20,7 @@ from store.fields import BY_COLUMN, FIELDS, FieldType
 
 LIST_COLUMNS = tuple(f.column for f in FIELDS if f.column != "data")
 SORTABLE = frozenset(f.column for f in FIELDS if f.type is not FieldType.JSONB)
-TEXT_FILTERS = ("category", "class", "source", "dor", "area")
+TEXT_FILTERS = ("category", "class", "source", "dor", "area", "manufacturer")
 BOOL_FILTERS = ("is_actualized", "is_discontinued", "has_draft")
 SEARCH_COLUMNS = ("id", "class", "manufacturer", "model")
 _CASTS = {FieldType.TEXT: "text", FieldType.NUMERIC: "numeric", FieldType.DATE: "date",
@@ -38,6 +38,10 @@ class ListQuery:
     descending: bool = False
     limit: int = 100
     after: tuple | None = None  # (sort value, id) from the cursor
+    # The text filters' values were widened to the organization's spellings in any case
+    # (`nlq.records.values.match_any_case`); the caller's drafts, which may hold new spellings, are
+    # then compared with lower() on the (small) draft half.
+    fold_drafts: bool = True
 
 
 def parse_sort(value: str) -> tuple[str, bool]:
@@ -126,14 +130,19 @@ def _named(column: str) -> sql.Composable:
     return sql.Identifier(column)
 
 
-def where_clause(q: ListQuery, col: Column = _named) -> tuple[sql.Composable, dict]:
-    """The filters (and keyset condition) with each column written by `col`."""
+def where_clause(q: ListQuery, col: Column = _named, fold: bool = False) -> tuple[sql.Composable, dict]:
+    """The filters (and keyset condition) with each column written by `col`; text compared in any
+    case when `fold`."""
     parts: list[sql.Composable] = []
     params: dict = {}
     for column, values in q.text.items():
-        key = f"t_{column}"
-        parts.append(sql.SQL("{} = ANY({})").format(col(column), sql.Placeholder(key)))
-        params[key] = values
+        key = f"{'f' if fold else 't'}_{column}"
+        if fold:
+            parts.append(sql.SQL("lower({}) = ANY({})").format(col(column), sql.Placeholder(key)))
+            params[key] = [v.lower() for v in values]
+        else:
+            parts.append(sql.SQL("{} = ANY({})").format(col(column), sql.Placeholder(key)))
+            params[key] = values
     for column, flag in q.flags.items():
         key = f"b_{column}"
         parts.append(sql.SQL("{} = {}").format(col(column), sql.Placeholder(key)))
@@ -203,7 +212,8 @@ def _select(col: Column) -> sql.Composable:
 def _halves(q: ListQuery, org_id: str, user_id: int, mirror_cols: sql.Composable,
             draft_cols: sql.Composable) -> tuple[sql.Composed, sql.Composed, dict]:
     mirror_where, params = where_clause(q, _mirror_column)
-    draft_where, _ = where_clause(q, _draft_column)
+    draft_where, draft_params = where_clause(q, _draft_column, fold=q.fold_drafts)
+    params.update(draft_params)
     params.update(org=org_id, user_id=user_id)
     mirror = sql.SQL("""SELECT {cols} FROM vanguard.pfa_mirror AS m
    {where} {glue} m.organization_id = %(org)s AND m.deleted_at IS NULL
@@ -236,3 +246,13 @@ def count_statement(q: ListQuery, org_id: str, user_id: int) -> tuple[sql.Compos
     """How many of the caller's merged records match: the two halves counted apart and added."""
     mirror, draft, params = _halves(q, org_id, user_id, sql.SQL("count(*)"), sql.SQL("count(*)"))
     return sql.SQL("SELECT ({}) + ({})").format(mirror, draft), params
+
+
+def export_statement(template: str, q: ListQuery, columns: list[str] | tuple[str, ...]) -> tuple[sql.Composed, dict]:
+    """Every merged record that matches the filters, in the sort of `q`, as `template` (one of the
+    `export_merged_*` queries) reads them. The scope is the view's: run it inside `nlq.db.scoped`."""
+    where, params = where_clause(ListQuery(text=q.text, flags=q.flags, forecast_from=q.forecast_from,
+                                           forecast_to=q.forecast_to, search=q.search))
+    statement = sql.SQL(template).format(columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+                                         where=where, order=_order(q, _named))
+    return statement, params

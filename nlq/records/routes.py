@@ -1,9 +1,9 @@
-"""GET /api/pfa/{org_id} (merged records), /records/{id} (one, with its draft), /export (JSON lines)."""
+"""GET /api/pfa/{org_id} (merged records), /records/{id} (one, with its draft), /export (JSON lines or CSV)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -13,40 +13,46 @@ from nlq import masking
 from nlq.auth.deps import Viewer
 from nlq.db import json_cursor, jsonable, row_dict, scoped
 from nlq.deps import AppPool, SettingsDep
-from nlq.errors import NotFound, check_text
+from nlq.csv_export import csv_chunk
+from nlq.errors import NotFound, ValidationFailed, check_text
 from nlq.openapi import errors
 from nlq.strict import QueryBool, QueryDate
+from nlq.records.values import VocabularyDep, match_any_case
 from nlq.records.query import (BOOL_FILTERS, LIST_COLUMNS, TEXT_FILTERS, ListQuery, count_statement, decode_cursor,
-                               encode_cursor, list_statement, parse_sort)
+                               encode_cursor, export_statement, list_statement, parse_sort)
 from store import queries
-from store.fields import BY_COLUMN, FieldType
+from store.fields import BY_COLUMN, COST_MASKED_COLUMNS, VIEW_COLUMNS, FieldType
 
 router = APIRouter(prefix="/api/pfa/{org_id}", tags=["records"])
 _Q = queries.load("records")
 Values = Annotated[list[str] | None, Query(max_length=50)]
 EXPORT_BLOCK = 256 * 1024
+CSV_BATCH = 2000
 
 
 async def record_filters(
+    access: Viewer, vocabulary: VocabularyDep,
     category: Values = None, klass: Annotated[list[str] | None, Query(alias="class", max_length=50)] = None,
-    source: Values = None, dor: Values = None, area: Values = None,
+    source: Values = None, dor: Values = None, area: Values = None, manufacturer: Values = None,
     is_actualized: QueryBool | None = None, is_discontinued: QueryBool | None = None,
     has_draft: QueryBool | None = None,
     forecast_from: QueryDate | None = None, forecast_to: QueryDate | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> ListQuery:
-    """The filters shared by the list and the count: repeated values are OR-ed, filters AND-ed."""
+    """The filters shared by the list and the count: repeated values are OR-ed, filters AND-ed, and
+    text values match in any case ("cranes" finds Cranes: `values.match_any_case`)."""
     for name, values in (("category", category), ("class", klass), ("source", source), ("dor", dor), ("area", area),
-                         ("q", [q] if q else None)):
+                         ("manufacturer", manufacturer), ("q", [q] if q else None)):
         for value in values or ():
             check_text(value, name)
     query = ListQuery(search=q or None, forecast_from=forecast_from, forecast_to=forecast_to)
-    for name, values in zip(TEXT_FILTERS, (category, klass, source, dor, area)):
+    for name, values in zip(TEXT_FILTERS, (category, klass, source, dor, area, manufacturer)):
         if values:
             query.text[name] = [v for v in values if v]
     for name, flag in zip(BOOL_FILTERS, (is_actualized, is_discontinued, has_draft)):
         if flag is not None:
             query.flags[name] = flag
+    await match_any_case(query, vocabulary, access.org_id, None)
     return query
 
 
@@ -130,18 +136,37 @@ def _masked_export() -> sql.Composed:
         columns=sql.SQL(", ").join(sql.Identifier(c) for c in masking.VISIBLE_COLUMNS))
 
 
-@router.get("/export", response_class=StreamingResponse,
-            responses={200: {"content": {"application/x-ndjson": {}}, "description": "One merged record per line."}})
-async def export_records(access: Viewer, pool: AppPool) -> StreamingResponse:
-    """Every merged record of the organization as JSON lines, streamed (PostgreSQL renders the JSON)."""
+@router.get("/export", response_class=StreamingResponse, responses={
+    200: {"content": {"application/x-ndjson": {}, "text/csv": {}}, "description": "One merged record per line."}})
+async def export_records(
+    access: Viewer, pool: AppPool, query: Filters, vocabulary: VocabularyDep,
+    sort: Annotated[str, Query(max_length=40)] = "id",
+    format: Literal["jsonl", "csv"] = "jsonl",
+    columns: Annotated[list[str] | None, Query(max_length=40)] = None,
+) -> StreamingResponse:
+    """The merged records that match the list's filters, in its sort, streamed: JSON lines (every
+    column, PostgreSQL renders the JSON) or CSV (the list's columns, or those asked for, with text
+    that a spreadsheet would run as a formula written as text: `nlq.csv_export`)."""
+    column, descending = parse_sort(sort)
+    if not access.sees_costs:
+        masking.refuse_money_sort(column, access.org_id)
+    query.sort, query.descending = column, descending
+    await match_any_case(query, vocabulary, access.org_id, access.user.id)  # the view has no draft half
+    chosen = _export_columns(access, columns)
+    whole = (not query.text and not query.flags and query.search is None and query.forecast_from is None
+             and query.forecast_to is None and sort == "id" and columns is None)
 
     async def lines():
         # COPY hands over about one row per chunk; sending each as its own body write costs more
         # than producing it, so rows are gathered into blocks of about 256 KB.
+        if whole:
+            statement, params = (_Q["export_merged"] if access.sees_costs else _masked_export()), None
+        else:
+            statement, params = export_statement(_Q["export_merged_filtered"], query,
+                                                 chosen if columns or not access.sees_costs else VIEW_COLUMNS)
         block = bytearray()
-        statement = _Q["export_merged"] if access.sees_costs else _masked_export()
         async with scoped(pool, access.org_id, access.user.id) as conn:
-            async with conn.cursor().copy(statement) as copy:
+            async with conn.cursor().copy(statement, params) as copy:
                 async for chunk in copy:
                     block += chunk
                     if len(block) >= EXPORT_BLOCK:
@@ -150,5 +175,30 @@ async def export_records(access: Viewer, pool: AppPool) -> StreamingResponse:
         if block:
             yield bytes(block)
 
-    return StreamingResponse(lines(), media_type="application/x-ndjson",
-                             headers={"Content-Disposition": f'attachment; filename="{access.org_id}.jsonl"'})
+    async def csv_rows():
+        statement, params = export_statement(_Q["export_merged_rows"], query, chosen)
+        yield csv_chunk([chosen])
+        async with scoped(pool, access.org_id, access.user.id) as conn:
+            cursor = conn.cursor(name="records_export")
+            await cursor.execute(statement, params)
+            while rows := await cursor.fetchmany(CSV_BATCH):
+                yield csv_chunk(rows)
+
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
+    return StreamingResponse(lines() if format == "jsonl" else csv_rows(), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{access.org_id}.{format}"'})
+
+
+def _export_columns(access, asked: list[str] | None) -> list[str]:
+    """The columns of an export the caller may read: the list's (no `data`), or those asked for."""
+    visible = [c for c in LIST_COLUMNS if access.sees_costs or c not in COST_MASKED_COLUMNS]
+    if not asked:
+        return visible
+    for name in asked:
+        check_text(name, "columns")
+        if name in COST_MASKED_COLUMNS and not access.sees_costs:
+            raise masking.CostsHidden(f"Cost fields are hidden for your membership in {access.org_id}.",
+                                      field="columns")
+        if name not in visible:
+            raise ValidationFailed(f"no column {name[:40]!r} to export", field="columns", allowed=visible)
+    return list(dict.fromkeys(asked))

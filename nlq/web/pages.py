@@ -31,31 +31,21 @@ from nlq.drafts.schemas import CommitRequest, DiscardRequest, ResolveRequest
 from nlq.errors import NlqError, Unauthorized, ValidationFailed, check_text
 from nlq.records import routes as records_routes
 from nlq.records.routes import Filters
+from nlq.web import grid
 from nlq.web.session import check_csrf, end_session, render, start_session
 from store import queries
 from store.drafts import DraftChange, DraftRejected, save_drafts
-from store.fields import BY_KEY, COST_MASKED_COLUMNS, FIELDS, FieldType
+from store.fields import BY_KEY, FIELDS, FieldType
 
 router = APIRouter(include_in_schema=False)
 _Q = queries.load("records")
 EDITABLE = [f for f in FIELDS if f.editable]
-GRID_COLUMNS = ["id", "category", "class", "area", "source", "dor", "monthly_rate", "purchase_price",
-                "forecast_start", "forecast_end", "forecast_cost", "is_actualized"]
-SORT_OPTIONS = ["id", "-forecast_cost", "forecast_start", "-monthly_rate", "category", "area"]
 Csrf = Annotated[str, Form(max_length=200)]
 
 
 def _editable(access) -> list:
     """The record form's fields: without money for a member who may not see costs."""
     return EDITABLE if access.sees_costs else [f for f in EDITABLE if not f.financial]
-
-
-def _grid_columns(access) -> list[str]:
-    return GRID_COLUMNS if access.sees_costs else [c for c in GRID_COLUMNS if c not in COST_MASKED_COLUMNS]
-
-
-def _sort_options(access) -> list[str]:
-    return [c for c in SORT_OPTIONS if access.sees_costs or c.lstrip("-") not in COST_MASKED_COLUMNS]
 
 
 def _body(model: type[BaseModel], **values) -> BaseModel:
@@ -161,7 +151,10 @@ async def records_page(
                for record_id, delta, base in rows}
     params = {k: v for k, v in request.query_params.multi_items() if k not in ("cursor", "notice")}
     next_url = f"?{urlencode([*params.items(), ('cursor', page['next_cursor'])])}" if page["next_cursor"] else None
-    return render(request, "records.html", **_nav(request, access), page=page, columns=_grid_columns(access), sort_options=_sort_options(access),
+    multi = list(request.query_params.multi_items())
+    return render(request, "records.html", **_nav(request, access), page=page,
+                  columns=grid.grid_columns(access.sees_costs, multi, sort), pickers=grid.PICKERS,
+                  export_url=grid.export_url(access.org_id, multi, sort), cell=grid.format_cell,
                   drafted=drafted, filters=request.query_params, sort=sort, next_url=next_url,
                   first_url=f"?{urlencode(list(params.items()))}", notice=NOTICES.get(notice or ""),
                   synced=_synced(page["meta"]))

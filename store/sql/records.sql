@@ -27,6 +27,16 @@ TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
 COPY (SELECT row_to_json(p) FROM (SELECT {columns} FROM nlq.pfa_merged ORDER BY id) AS p)
 TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
 
+-- name: export_merged_filtered
+-- The export of a filtered and sorted grid. The columns, filters and order are composed with
+-- psycopg.sql (`nlq.records.query.export_statement`): identifiers from the field registry, values bound.
+COPY (SELECT row_to_json(p) FROM (SELECT {columns} FROM nlq.pfa_merged {where} {order}) AS p)
+TO STDOUT (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
+
+-- name: export_merged_rows
+-- The same rows for a CSV export, read through a server-side cursor.
+SELECT {columns} FROM nlq.pfa_merged {where} {order};
+
 -- name: vocabulary
 SELECT 'category' AS kind, category AS value FROM vanguard.pfa_mirror
  WHERE organization_id = %(org)s AND deleted_at IS NULL AND category IS NOT NULL GROUP BY category
