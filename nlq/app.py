@@ -26,6 +26,7 @@ from nlq.ask.service import AskDeps
 from nlq.ask.vocabulary import VocabularyCache
 from nlq.metrics import install_request_metrics
 from nlq.drafts import routes as drafts_routes
+from nlq.drafts import commit_list
 from nlq.records import routes as records_routes
 from nlq.auth import routes as auth_routes
 from nlq.auth.ratelimit import LoginLimiter
@@ -133,6 +134,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(auth_routes.router)
     app.include_router(records_routes.router)
     app.include_router(drafts_routes.router)
+    app.include_router(commit_list.router)
     app.include_router(kpis.router)
     app.include_router(sync_routes.router)
     app.include_router(sync_routes.all_router)
