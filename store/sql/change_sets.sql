@@ -59,7 +59,8 @@ ORDER BY d.record_id
 FOR UPDATE OF d;
 
 -- name: accept_proposed
-UPDATE vanguard.pfa_draft SET state = 'draft', updated_at = now() WHERE id = %(id)s;
+-- One statement for every plain acceptance of a call, however many (a change set can hold thousands).
+UPDATE vanguard.pfa_draft SET state = 'draft', updated_at = now() WHERE id = ANY(%(ids)s::bigint[]);
 
 -- name: merge_into_working
 UPDATE vanguard.pfa_draft
