@@ -196,7 +196,8 @@ async def record_page(request: Request, record_id: str, access: Viewer, pool: Ap
                       notice: Annotated[str | None, Query(max_length=40)] = None,
                       from_commit: Annotated[int | None, Query(alias="from")] = None):
     record = await records_routes.get_record(record_id, access, pool)
-    kept = _kept_notice(notice, record_id, from_commit, None) if notice == "kept_draft" else None
+    is_draft = bool(record.get("draft") and record["draft"].get("state") == "draft")
+    kept = _kept_notice(notice, record_id, from_commit, None) if notice == "kept_draft" and is_draft else None
     return _record_view(request, access, record, errors={}, notice=None if kept else NOTICES.get(notice or ""), kept=kept)
 
 
@@ -327,11 +328,15 @@ async def commit_page(request: Request, commit_id: int, access: Editor, pool: Ap
 
 
 def _kept_notice(notice: str | None, record: str | None, from_commit: int | None, status: dict | None) -> dict | None:
-    """What "Keep mine" did, said plainly: committed (with the new commit's state) or back to a draft."""
+    """What "Keep mine" did, said plainly: committed (with the new commit's state) or back to a draft.
+
+    Only what the data bears out: a link naming a record this commit does not hold says nothing."""
     if notice not in ("kept_committed", "kept_draft") or not record:
         return None
     check_text(record, "record")
     state = next((i["state"] for i in (status or {}).get("items", []) if i["record_id"] == record), None)
+    if notice == "kept_committed" and state is None:
+        return None
     return {"kind": notice, "record": record, "from": from_commit, "state": state,
             "commit_id": (status or {}).get("commit_id")}
 
@@ -376,7 +381,8 @@ REVIEW_PAGE = 500
 async def review_page(request: Request, change_set_id: int, access: Editor, pool: AppPool,
                       notice: Annotated[str | None, Query(max_length=40)] = None,
                       page: Annotated[str, Query(max_length=20)] = "1",
-                      n: Annotated[int | None, Query(ge=0, le=1_000_000)] = None):
+                      n: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+                      skipped: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     """One page of a change set (500 items by record id); the counts and "all" actions cover every page."""
     number = _page_number(page)
     change_set = await bulk_routes.get_change_set(change_set_id, access, pool, limit=REVIEW_PAGE,
@@ -386,6 +392,8 @@ async def review_page(request: Request, change_set_id: int, access: Editor, pool
     shown = {"first": (number - 1) * REVIEW_PAGE + 1, "last": (number - 1) * REVIEW_PAGE + len(change_set["items"])}
     done = (REVIEW_NOTICES[notice].format(n=f"{n:,}", s="" if n == 1 else "s")
             if notice in REVIEW_NOTICES and n is not None else None)
+    if done and skipped:  # accepted ones that now break a rule stay proposed
+        done += f" {skipped:,} stay{'s' if skipped == 1 else ''} proposed: {'it breaks' if skipped == 1 else 'they break'} a rule now."
     return render(request, "review.html", **_nav(request, access), cs=change_set, proposed=counts.get("proposed", 0),
                   accepted=counts.get("draft", 0), notice=done or NOTICES.get(notice or ""), page=number,
                   pages=pages, shown=shown, past_end=number > pages)
@@ -407,16 +415,17 @@ async def review_submit(request: Request, change_set_id: int, access: Editor, po
     if action in ("accept_selected", "reject_selected") and not selected:
         raise ValidationFailed("Select at least one row first.")
     selection = _body(bulk_routes.Selection, record_ids=selected) if action.endswith("_selected") else None
-    which = "all" if selection is None else "some"
+    which, skipped = ("all" if selection is None else "some"), 0
     if action in ("accept_selected", "accept_all"):
         result = await bulk_routes.accept(change_set_id, access, pool, selection)
-        notice, n = f"accepted_{which}", len(result["accepted"]) + len(result["merged"])
+        notice, n, skipped = f"accepted_{which}", len(result["accepted"]) + len(result["merged"]), len(result["skipped"])
     elif action in ("reject_selected", "reject_all"):
         notice, n = f"rejected_{which}", len((await bulk_routes.reject(change_set_id, access, pool, selection))["rejected"])
     else:
         raise ValidationFailed("Unknown action.", field="action")
     page = request.query_params.get("page", "1")
-    back = urlencode({"notice": notice, "n": n, **({"page": page} if page.isdigit() and page != "1" else {})})
+    back = urlencode({"notice": notice, "n": n, **({"skipped": skipped} if skipped else {}),
+                      **({"page": page} if page.isdigit() and page != "1" else {})})
     return _see_other(f"/o/{quote(access.org_id)}/review/{change_set_id}?{back}")
 
 
