@@ -26,6 +26,7 @@ from nlq.ask.service import AskDeps
 from nlq.ask.vocabulary import VocabularyCache
 from nlq.metrics import install_request_metrics
 from nlq.drafts import routes as drafts_routes
+from nlq.drafts import commit_list
 from nlq.records import routes as records_routes
 from nlq.timeline import routes as timeline_routes
 from nlq.records import values as records_values
@@ -136,6 +137,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(records_routes.router)
     app.include_router(records_values.router)
     app.include_router(drafts_routes.router)
+    app.include_router(commit_list.router)
     app.include_router(kpis.router)
     app.include_router(timeline_routes.router)
     app.include_router(sync_routes.router)

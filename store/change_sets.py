@@ -55,6 +55,7 @@ async def accept(conn: AsyncConnection, org: str, user_id: int, change_set_id: i
     working = {row[0]: row[1:] for row in await (await conn.execute(
         _D["lock_working_drafts_of_records"], {"org": org, "user_id": user_id, "ids": ids})).fetchall()}
     result = AcceptResult()
+    plain: list[int] = []
     for draft_id, record_id, delta, base, pems in proposed:
         existing = working.get(record_id)
         combined = {**(existing[1] if existing else {}), **delta}
@@ -69,8 +70,10 @@ async def accept(conn: AsyncConnection, org: str, user_id: int, change_set_id: i
                                                       "detail": Jsonb({"merged_into": existing[0], "delta": combined})})
             result.merged.append(record_id)
         else:
-            await conn.execute(_Q["accept_proposed"], {"id": draft_id})
+            plain.append(draft_id)
             result.accepted.append(record_id)
+    if plain:
+        await conn.execute(_Q["accept_proposed"], {"ids": plain})
     return result
 
 

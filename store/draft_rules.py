@@ -73,16 +73,20 @@ def _check_value(record_id: str, key: str, value) -> RuleViolation | None:
 
 
 def check_draft(record_id: str, changes: dict, current: dict, pems: dict) -> list[RuleViolation]:
-    """Violations of applying `changes` to a record whose merged values are `current`.
+    """Every violation of applying `changes` to a record whose merged values are `current`.
 
-    `pems` is the record as PEMS has it (the mirror), which decides what is locked.
+    `pems` is the record as PEMS has it (the mirror), which decides what is locked. A value that
+    breaks its own field's rule is left out of the rules across fields (they see the current value
+    instead), so one save reports each field's problem and every other rule it breaks.
 
     >>> check_draft("P-1", {"forecastEnd": "2026-01-01"}, {"forecastStart": "2026-02-01"}, {})[0].rule
     'end_before_start'
+    >>> [v.rule for v in check_draft("P-1", {"monthlyRate": -1, "source": "Purchase"}, {}, {})]
+    ['non_negative', 'purchase_needs_price']
     """
     found = [v for v in (_check_value(record_id, k, val) for k, val in changes.items()) if v]
-    if found:
-        return found
+    bad = {v.field for v in found}
+    changes = {k: v for k, v in changes.items() if k not in bad}
     after = {**current, **changes}
     start, end = after.get("forecastStart"), after.get("forecastEnd")
     if start and end and end < start:

@@ -103,6 +103,19 @@ async def save_drafts(conn: AsyncConnection, org: str, user_id: int, items: list
     return result
 
 
+async def find_violations(conn: AsyncConnection, org: str, user_id: int, item: DraftChange) -> list[RuleViolation]:
+    """The rules one record's changes would break, saving nothing: a form that already refused some
+    fields still shows what the rules say about the others, all in one answer."""
+    pems = await (await conn.execute(_Q["lock_mirror_records"], {"org": org, "ids": [item.record_id]})).fetchone()
+    if pems is None:
+        return [RuleViolation(item.record_id, "record_id", "unknown_record",
+                              f"record {item.record_id[:100]} does not exist in {org}")]
+    draft = await (await conn.execute(_Q["lock_working_drafts_of_records"], {
+        "org": org, "user_id": user_id, "ids": [item.record_id]})).fetchone()
+    delta = draft[2] if draft else {}
+    return check_draft(item.record_id, item.changes, {**pems[1], **delta}, pems[1])
+
+
 async def _write(conn: AsyncConnection, org: str, user_id: int, change_set_id: int | None,
                  inserts: list[tuple[str, dict, dict]], updates: list[tuple[int, dict, dict]],
                  discards: list[int]) -> None:

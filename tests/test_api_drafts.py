@@ -245,3 +245,19 @@ async def test_text_the_database_cannot_hold_is_422_not_500(api, body):
                                                                    "Content-Type": "application/json"})
     assert response.status_code == 422, response.text
     assert drafts_in_db(api.urls) == []
+
+
+async def test_one_save_lists_every_rule_it_breaks_not_only_the_value_rules(api):
+    rid = find(api.urls, isActualized=False)
+    start = record(api.urls, rid)["forecastStart"]
+    assert start
+    response = await api.post("editor_a", DRAFTS, {"record_id": rid, "changes": {
+        "monthlyRate": -5, "area": "", "forecastEnd": "1990-01-01", "source": "Purchase", "purchasePrice": None}})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    rules = {(e["field"], e["rule"]) for e in error["details"]["errors"]}
+    assert rules == {("monthlyRate", "non_negative"), ("area", "type"), ("forecastEnd", "end_before_start"),
+                     ("purchasePrice", "purchase_needs_price")}
+    assert error["code"] == "validation_failed" and "(and 3 more)" in error["message"]
+    assert all(e["record_id"] == rid for e in error["details"]["errors"])
+    assert [d for d in drafts_in_db(api.urls) if d[1] == "draft"] == []

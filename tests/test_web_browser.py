@@ -78,7 +78,7 @@ def test_bulk_edit_is_reviewed_accepted_committed_and_synced(page, site):
     rejected_id = rows.first.get_attribute("value")
     rows.first.check()
     page.get_by_role("button", name="Reject selected").click()
-    expect(page.get_by_role("status")).to_have_text("Rejected.")
+    expect(page.get_by_role("status")).to_have_text("Rejected 1 selected change.")
     page.get_by_role("button", name="Accept all").click()
     expect(page.get_by_role("status")).to_contain_text("Accepted")
     expect(page.locator(f'#review-items tr[data-id="{rejected_id}"]').first).to_contain_text("rejected")

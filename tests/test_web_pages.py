@@ -220,7 +220,11 @@ async def test_commit_page_shows_a_conflict_and_keep_mine_reopens_the_draft(api)
     assert bad.status_code == 422
     kept = await api.client.post("/o/ORG_A/conflicts/PFA-0000009", data={"csrf": token, "strategy": "keep_mine",
                                                                           "commit_id": commit_id})
-    assert kept.status_code == 303 and kept.headers["location"].endswith("?notice=resolved")
+    # The commit held only this record, so the record's page says where the kept value is now.
+    assert kept.status_code == 303
+    assert kept.headers["location"] == f"/o/ORG_A/records/PFA-0000009?notice=kept_draft&record=PFA-0000009&from={commit_id}"
+    said = (await api.client.get(kept.headers["location"])).text
+    assert "is back as a draft, <strong>waiting for a commit</strong>" in said and "Commit PFA-0000009 now" in said
     draft = (await api.get("editor_a", "/api/pfa/ORG_A/records/PFA-0000009")).json()["draft"]
     assert draft["state"] == "draft" and draft["delta"] == {"area": "Mine"} and draft["base"] == {"area": "Theirs"}
 

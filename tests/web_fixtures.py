@@ -51,8 +51,13 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def site(database_factory) -> Iterator[Site]:
+    yield from run_site(database_factory, 300)
+
+
+def run_site(database_factory, records: int) -> Iterator[Site]:
+    """The site on a fresh database whose organization has `records` records in PEMS."""
     urls = database_factory()
-    sim = PemsSimulator([ORG], 300, seed=7)
+    sim = PemsSimulator([ORG], records, seed=7)
     sim_server = BackgroundServer(sim.app())
     sim_url = sim_server.start()
     pems = PemsSettings(sim_url, api_key=sim.api_key, page_size=1000)

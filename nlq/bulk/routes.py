@@ -68,13 +68,16 @@ async def list_change_sets(access: Editor, pool: AppPool) -> dict:
 async def get_change_set(change_set_id: QueryId, access: Editor, pool: AppPool,
                          limit: Annotated[int, Query(ge=1, le=1000), DIGITS] = 200,
                          offset: Annotated[int, Query(ge=0, le=1_000_000), DIGITS] = 0) -> dict:
-    """One change set and its items, per record and field: before and after."""
+    """One change set and one page of its items (by record id), per field: before and after.
+
+    `total` and `counts` (items per state) cover the whole change set, not only this page."""
     params = {"id": change_set_id, "org": access.org_id, "user_id": access.user.id}
     async with pool.connection() as conn:
         head = await (await conn.execute(_Q["get_change_set"], params)).fetchone()
         if head is None:
             raise NotFound(f"Change set {change_set_id} is not one of yours in {access.org_id}.")
         rows = await (await conn.execute(_Q["change_set_items"], {**params, "limit": limit, "offset": offset})).fetchall()
+        counts = dict(await (await conn.execute(_Q["change_set_counts"], params)).fetchall())
     items = []
     for record_id, state, delta, detail in rows:
         before = ((detail or {}).get("before") or {})
@@ -86,7 +89,7 @@ async def get_change_set(change_set_id: QueryId, access: Editor, pool: AppPool,
     change_set = {n: jsonable(v) for n, v in zip(names, head)}
     if not access.sees_costs:
         change_set["plan"] = masking.deep(change_set["plan"])
-    return {**change_set, "items": items}
+    return {**change_set, "total": sum(counts.values()), "counts": counts, "offset": offset, "items": items}
 
 
 async def _owned(conn, change_set_id: int, access) -> None:

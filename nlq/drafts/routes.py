@@ -81,12 +81,12 @@ async def discard_drafts(body: DiscardRequest, access: Editor, pool: AppPool) ->
 
 @router.post("/commit")
 async def commit(body: CommitRequest, access: Editor, request: Request) -> dict:
-    """Commit working drafts (all, or one change set): conflicts are listed, clean ones go to PEMS."""
+    """Commit working drafts (all, one change set, or `record_ids`): conflicts are listed, clean ones go to PEMS."""
     app_url = request.app.state.urls.app
 
     def run():
         with psycopg.connect(app_url, autocommit=True) as conn:
-            return commit_drafts(conn, access.org_id, access.user.id, body.change_set_id)
+            return commit_drafts(conn, access.org_id, access.user.id, body.change_set_id, body.record_ids)
 
     result = await asyncio.to_thread(run)
     scheduler = getattr(request.app.state, "scheduler", None)

@@ -55,8 +55,11 @@ class DiscardRequest(BaseModel):
 
 
 class CommitRequest(BaseModel):
+    """All working drafts, one change set's, or the given records' (both narrow: only those in it)."""
+
     model_config = ConfigDict(extra="forbid")
     change_set_id: Id | None = None
+    record_ids: list[RecordId] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
 
 
 class ResolveRequest(BaseModel):

@@ -26,15 +26,16 @@ from nlq.auth.revocation import revoke_token
 from nlq.auth.routes import authenticate
 from nlq.bulk import routes as bulk_routes
 from nlq.deps import AppPool, SettingsDep
+from nlq.drafts import commit_list
 from nlq.drafts import routes as drafts_routes
 from nlq.drafts.schemas import CommitRequest, DiscardRequest, ResolveRequest
-from nlq.errors import NlqError, Unauthorized, ValidationFailed, check_text
+from nlq.errors import NlqError, NotFound, Unauthorized, ValidationFailed, check_text
 from nlq.records import routes as records_routes
 from nlq.records.routes import Filters
 from nlq.web import grid
 from nlq.web.session import check_csrf, end_session, render, start_session
 from store import queries
-from store.drafts import DraftChange, DraftRejected, save_drafts
+from store.drafts import DraftChange, DraftRejected, find_violations, save_drafts
 from store.fields import BY_KEY, FIELDS, FieldType
 
 router = APIRouter(include_in_schema=False)
@@ -185,19 +186,23 @@ async def sync_now(request: Request, access: Admin, pool: AppPool):
 
 @router.get("/o/{org_id}/records/{record_id}")
 async def record_page(request: Request, record_id: str, access: Viewer, pool: AppPool,
-                      notice: Annotated[str | None, Query(max_length=40)] = None):
+                      notice: Annotated[str | None, Query(max_length=40)] = None,
+                      from_commit: Annotated[int | None, Query(alias="from")] = None):
     record = await records_routes.get_record(record_id, access, pool)
-    return _record_view(request, access, record, errors={}, notice=NOTICES.get(notice or ""))
+    is_draft = bool(record.get("draft") and record["draft"].get("state") == "draft")
+    kept = _kept_notice(notice, record_id, from_commit, None) if notice == "kept_draft" and is_draft else None
+    return _record_view(request, access, record, errors={}, notice=None if kept else NOTICES.get(notice or ""), kept=kept)
 
 
-def _record_view(request: Request, access, record: dict, errors: dict, notice=None, status: int = 200, form=None):
+def _record_view(request: Request, access, record: dict, errors: dict, notice=None, status: int = 200, form=None,
+                 kept=None, general=()):
     data = record.get("data") or {}
     fields = [{"key": f.key, "column": f.column, "type": f.type.value, "allowed": f.allowed, "meaning": f.meaning,
                "value": (form or {}).get(f.key, data.get(f.key)),
                "pems": (record["draft"] or {}).get("base", {}).get(f.key, data.get(f.key)),
                "drafted": bool(record["draft"] and f.key in record["draft"]["delta"])} for f in _editable(access)]
     return render(request, "record.html", status, **_nav(request, access), record=record, fields=fields,
-                  errors=errors, notice=notice)
+                  errors=errors, notice=notice, kept=kept, general=general)
 
 
 @router.post("/o/{org_id}/records/{record_id}")
@@ -210,18 +215,26 @@ async def record_save(request: Request, record_id: str, access: Editor, pool: Ap
     changes, errors = _changes(submitted, record.get("data") or {}, fields)
     if not errors and not changes:
         return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}")
-    if not errors:
-        try:
-            async with pool.connection() as conn, conn.transaction():
+    violations = []
+    try:
+        async with pool.connection() as conn, conn.transaction():
+            if errors:  # some fields were refused already: the rules still judge the others
+                violations = await find_violations(conn, access.org_id, access.user.id, DraftChange(record_id, changes))
+            else:
                 await save_drafts(conn, access.org_id, access.user.id, [DraftChange(record_id, changes)])
-            return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}?notice=saved")
-        except DraftRejected as exc:
-            errors = {v.field: v.message for v in exc.violations}
-    return _record_view(request, access, record, errors, status=422, form=submitted)
+                return _see_other(f"/o/{quote(access.org_id)}/records/{quote(record_id)}?notice=saved")
+    except DraftRejected as exc:
+        violations = exc.violations
+    for v in violations:
+        errors.setdefault(v.field, []).append(v.message)
+    shown = {f.key for f in fields}
+    general = [m for key, messages in errors.items() if key not in shown for m in messages]
+    return _record_view(request, access, record, errors, status=422, form=submitted, general=general)
 
 
-def _changes(submitted: dict[str, str], current: dict, fields: list) -> tuple[dict, dict]:
-    """Form text to typed draft changes: only the fields that differ from what the user sees now."""
+def _changes(submitted: dict[str, str], current: dict, fields: list) -> tuple[dict, dict[str, list[str]]]:
+    """Form text to typed draft changes: only the fields that differ from what the user sees now;
+    the errors are a list of messages per field."""
     changes, errors = {}, {}
     for f in fields:
         text = submitted[f.key].strip()
@@ -230,19 +243,19 @@ def _changes(submitted: dict[str, str], current: dict, fields: list) -> tuple[di
         try:
             check_text(text, f.key)
         except NlqError as exc:
-            errors[f.key] = exc.message
+            errors[f.key] = [exc.message]
             continue
         if f.type is FieldType.NUMERIC:
             try:
                 value = None if text == "" else float(text.replace(",", ""))
             except ValueError:
-                errors[f.key] = f"{f.key} must be a number"
+                errors[f.key] = [f"{f.key} must be a number"]
                 continue
             if value is not None and value.is_integer():
                 value = int(value)
         elif f.type is FieldType.BOOLEAN:
             if text not in ("true", "false"):
-                errors[f.key] = f"{f.key} must be yes or no"
+                errors[f.key] = [f"{f.key} must be yes or no"]
                 continue
             value = text == "true"
         else:
@@ -270,29 +283,80 @@ async def record_discard(record_id: str, access: Editor, pool: AppPool):
 # -- commits ----------------------------------------------------------------------------------------
 
 @router.post("/o/{org_id}/commit")
-async def commit_submit(request: Request, access: Editor, change_set_id: Annotated[int | None, Form()] = None):
-    result = await drafts_routes.commit(_body(CommitRequest, change_set_id=change_set_id), access, request)
+async def commit_submit(request: Request, access: Editor, change_set_id: Annotated[int | None, Form()] = None,
+                        record_id: Annotated[str | None, Form(max_length=100)] = None):
+    scope = {"change_set_id": change_set_id, "record_ids": [record_id] if record_id else None}
+    result = await drafts_routes.commit(_body(CommitRequest, **scope), access, request)
     if result["commit_id"] is None:
         return _see_other(f"/o/{quote(access.org_id)}/records?notice=nothing_to_commit")
     return _see_other(f"/o/{quote(access.org_id)}/commits/{result['commit_id']}")
 
 
+@router.get("/o/{org_id}/commits")
+async def commits_page(request: Request, access: Editor, pool: AppPool,
+                       page: Annotated[str, Query(max_length=20)] = "1"):
+    """The organization's commits, newest first, 50 a page; a page number that is not one says so."""
+    number = _page_number(page)
+    listing = await commit_list.commits(access, pool, page=number, per_page=50)
+    return render(request, "commits.html", **_nav(request, access), listing=listing,
+                  past_end=number > listing["pages"])
+
+
+def _page_number(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise ValidationFailed("The page must be a whole number from 1.", field="page")
+    return int(text)
+
+
 @router.get("/o/{org_id}/commits/{commit_id}")
 async def commit_page(request: Request, commit_id: int, access: Editor, pool: AppPool,
-                      notice: Annotated[str | None, Query(max_length=40)] = None):
+                      notice: Annotated[str | None, Query(max_length=40)] = None,
+                      record: Annotated[str | None, Query(max_length=100)] = None,
+                      from_commit: Annotated[int | None, Query(alias="from")] = None):
     status = await drafts_routes.commit_status(commit_id, access, pool)
     pending = status["counts"].get("committed", 0) > 0
+    kept = _kept_notice(notice, record, from_commit, status)
     return render(request, "commit.html", **_nav(request, access), status=status, pending=pending,
-                  notice=NOTICES.get(notice or ""))
+                  notice=None if kept else NOTICES.get(notice or ""), kept=kept)
+
+
+def _kept_notice(notice: str | None, record: str | None, from_commit: int | None, status: dict | None) -> dict | None:
+    """What "Keep mine" did, said plainly: committed (with the new commit's state) or back to a draft.
+
+    Only what the data bears out: a link naming a record this commit does not hold says nothing."""
+    if notice not in ("kept_committed", "kept_draft") or not record:
+        return None
+    check_text(record, "record")
+    state = next((i["state"] for i in (status or {}).get("items", []) if i["record_id"] == record), None)
+    if notice == "kept_committed" and state is None:
+        return None
+    return {"kind": notice, "record": record, "from": from_commit, "state": state,
+            "commit_id": (status or {}).get("commit_id")}
 
 
 @router.post("/o/{org_id}/conflicts/{record_id}")
-async def resolve_submit(record_id: str, access: Editor, pool: AppPool,
+async def resolve_submit(request: Request, record_id: str, access: Editor, pool: AppPool,
                          strategy: Annotated[str, Form(max_length=20)], commit_id: Annotated[int, Form()]):
-    if strategy not in ("keep_mine", "take_theirs"):
-        raise ValidationFailed("Choose keep mine or take theirs.", field="strategy")
-    await drafts_routes.resolve_conflict(record_id, _body(ResolveRequest, strategy=strategy), access, pool)
-    return _see_other(f"/o/{quote(access.org_id)}/commits/{commit_id}?notice=resolved")
+    """Keep mine (back to a draft, or committed at once through the normal commit) or take theirs."""
+    if strategy not in ("keep_mine", "keep_mine_commit", "take_theirs"):
+        raise ValidationFailed("Choose keep mine, keep mine and commit now, or take theirs.", field="strategy")
+    check_text(record_id, "record_id")
+    kept = strategy.startswith("keep_mine")
+    await drafts_routes.resolve_conflict(record_id, _body(ResolveRequest, strategy="keep_mine" if kept else strategy),
+                                         access, pool)
+    org, about = quote(access.org_id), urlencode({"record": record_id, "from": commit_id})
+    if strategy == "keep_mine_commit":
+        result = await drafts_routes.commit(_body(CommitRequest, record_ids=[record_id]), access, request)
+        if result["commit_id"] is not None:
+            return _see_other(f"/o/{org}/commits/{result['commit_id']}?notice=kept_committed&{about}")
+    if kept:  # the draft has left the old commit: go where it can still be seen
+        try:
+            still = bool(await drafts_routes.commit_status(commit_id, access, pool))
+        except NotFound:
+            still = False
+        target = f"/o/{org}/commits/{commit_id}" if still else f"/o/{org}/records/{quote(record_id)}"
+        return _see_other(f"{target}?notice=kept_draft&{about}")
+    return _see_other(f"/o/{org}/commits/{commit_id}?notice=resolved")
 
 
 # -- change-set review ------------------------------------------------------------------------------
@@ -303,14 +367,35 @@ async def review_list(request: Request, access: Editor, pool: AppPool):
     return render(request, "review_list.html", **_nav(request, access), sets=sets["items"])
 
 
+REVIEW_PAGE = 500
+
+
 @router.get("/o/{org_id}/review/{change_set_id}")
 async def review_page(request: Request, change_set_id: int, access: Editor, pool: AppPool,
-                      notice: Annotated[str | None, Query(max_length=40)] = None):
-    change_set = await bulk_routes.get_change_set(change_set_id, access, pool, limit=1000, offset=0)
-    proposed = sum(1 for item in change_set["items"] if item["state"] == "proposed")
-    accepted = sum(1 for item in change_set["items"] if item["state"] == "draft")
-    return render(request, "review.html", **_nav(request, access), cs=change_set, proposed=proposed,
-                  accepted=accepted, notice=NOTICES.get(notice or ""))
+                      notice: Annotated[str | None, Query(max_length=40)] = None,
+                      page: Annotated[str, Query(max_length=20)] = "1",
+                      n: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+                      skipped: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+    """One page of a change set (500 items by record id); the counts and "all" actions cover every page."""
+    number = _page_number(page)
+    change_set = await bulk_routes.get_change_set(change_set_id, access, pool, limit=REVIEW_PAGE,
+                                                  offset=(number - 1) * REVIEW_PAGE)
+    counts = change_set["counts"]
+    pages = commit_list.page_count(change_set["total"], REVIEW_PAGE)
+    shown = {"first": (number - 1) * REVIEW_PAGE + 1, "last": (number - 1) * REVIEW_PAGE + len(change_set["items"])}
+    done = (REVIEW_NOTICES[notice].format(n=f"{n:,}", s="" if n == 1 else "s")
+            if notice in REVIEW_NOTICES and n is not None else None)
+    if done and skipped:  # accepted ones that now break a rule stay proposed
+        done += f" {skipped:,} stay{'s' if skipped == 1 else ''} proposed: {'it breaks' if skipped == 1 else 'they break'} a rule now."
+    return render(request, "review.html", **_nav(request, access), cs=change_set, proposed=counts.get("proposed", 0),
+                  accepted=counts.get("draft", 0), notice=done or NOTICES.get(notice or ""), page=number,
+                  pages=pages, shown=shown, past_end=number > pages)
+
+
+REVIEW_NOTICES = {"accepted_all": "Accepted {n} change{s} on every page of this change set: now drafts of yours.",
+                  "rejected_all": "Rejected {n} change{s} on every page of this change set.",
+                  "accepted_some": "Accepted {n} selected change{s}: now drafts of yours.",
+                  "rejected_some": "Rejected {n} selected change{s}."}
 
 
 @router.post("/o/{org_id}/review/{change_set_id}")
@@ -323,15 +408,18 @@ async def review_submit(request: Request, change_set_id: int, access: Editor, po
     if action in ("accept_selected", "reject_selected") and not selected:
         raise ValidationFailed("Select at least one row first.")
     selection = _body(bulk_routes.Selection, record_ids=selected) if action.endswith("_selected") else None
+    which, skipped = ("all" if selection is None else "some"), 0
     if action in ("accept_selected", "accept_all"):
-        await bulk_routes.accept(change_set_id, access, pool, selection)
-        notice = "accepted"
+        result = await bulk_routes.accept(change_set_id, access, pool, selection)
+        notice, n, skipped = f"accepted_{which}", len(result["accepted"]) + len(result["merged"]), len(result["skipped"])
     elif action in ("reject_selected", "reject_all"):
-        await bulk_routes.reject(change_set_id, access, pool, selection)
-        notice = "rejected"
+        notice, n = f"rejected_{which}", len((await bulk_routes.reject(change_set_id, access, pool, selection))["rejected"])
     else:
         raise ValidationFailed("Unknown action.", field="action")
-    return _see_other(f"/o/{quote(access.org_id)}/review/{change_set_id}?notice={notice}")
+    page = request.query_params.get("page", "1")
+    back = urlencode({"notice": notice, "n": n, **({"skipped": skipped} if skipped else {}),
+                      **({"page": page} if page.isdigit() and page != "1" else {})})
+    return _see_other(f"/o/{quote(access.org_id)}/review/{change_set_id}?{back}")
 
 
 # -- admin: audit and sync --------------------------------------------------------------------------

@@ -40,8 +40,14 @@ FROM vanguard.change_sets WHERE id = %(id)s AND organization_id = %(org)s AND us
 SELECT d.record_id, d.state, d.delta, d.detail
 FROM vanguard.pfa_draft AS d
 WHERE d.change_set_id = %(id)s AND d.user_id = %(user_id)s
-ORDER BY d.record_id
+ORDER BY d.record_id, d.id
 LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: change_set_counts
+-- Items per state over the whole change set, whatever page is shown.
+SELECT d.state, count(*) FROM vanguard.pfa_draft AS d
+WHERE d.change_set_id = %(id)s AND d.user_id = %(user_id)s
+GROUP BY d.state;
 
 -- name: lock_proposed
 SELECT d.id, d.record_id, d.delta, d.base, m.data
@@ -53,7 +59,8 @@ ORDER BY d.record_id
 FOR UPDATE OF d;
 
 -- name: accept_proposed
-UPDATE vanguard.pfa_draft SET state = 'draft', updated_at = now() WHERE id = %(id)s;
+-- One statement for every plain acceptance of a call, however many (a change set can hold thousands).
+UPDATE vanguard.pfa_draft SET state = 'draft', updated_at = now() WHERE id = ANY(%(ids)s::bigint[]);
 
 -- name: merge_into_working
 UPDATE vanguard.pfa_draft

@@ -11,6 +11,7 @@ WHERE d.organization_id = %(org)s
   AND d.user_id = %(user_id)s
   AND d.state = 'draft'
   AND (%(change_set_id)s::bigint IS NULL OR d.change_set_id = %(change_set_id)s::bigint)
+  AND (%(record_ids)s::text[] IS NULL OR d.record_id = ANY(%(record_ids)s::text[]))
 ORDER BY d.id
 FOR UPDATE OF d;
 

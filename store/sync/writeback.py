@@ -57,15 +57,16 @@ def conflicting_fields(delta: dict, base: dict, current: dict) -> dict:
     return found
 
 
-def commit_drafts(conn: psycopg.Connection, org: str, user_id: int, change_set_id: int | None = None) -> CommitResult:
-    """Commit the user's working drafts (all, or one change set) in one transaction.
+def commit_drafts(conn: psycopg.Connection, org: str, user_id: int, change_set_id: int | None = None,
+                  record_ids: list[str] | None = None) -> CommitResult:
+    """Commit the user's working drafts (all, one change set, or the given records) in one transaction.
 
     Each draft is checked field by field against the current mirror: clean ones (including those
     where PEMS changed only other fields: they rebase) become `committed` with an outbox row;
     the others become `conflict`, holding both values per field.
     """
     with conn.transaction():
-        params = {"org": org, "user_id": user_id, "change_set_id": change_set_id}
+        params = {"org": org, "user_id": user_id, "change_set_id": change_set_id, "record_ids": record_ids}
         drafts = conn.execute(_Q["lock_working_drafts"], params).fetchall()
         if not drafts:
             return CommitResult(commit_id=None)
