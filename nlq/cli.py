@@ -31,6 +31,12 @@ class UnknownUser(StoreError):
     code = "unknown_user"
 
 
+class UnknownMembership(StoreError):
+    """The user is not a member of that organization."""
+
+    code = "unknown_membership"
+
+
 class UserExists(StoreError):
     """The user already exists."""
 
@@ -313,6 +319,29 @@ def cmd_users_set_role(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_remove_role(settings: Settings, args: argparse.Namespace) -> int:
+    from store import accounts
+
+    with _app_connection(settings) as conn:
+        user = accounts.find_user_by_username(conn, args.username)
+        if user is None:
+            raise UnknownUser(f"user {args.username} does not exist")
+        if not accounts.remove_membership(conn, user[0], args.org):
+            raise UnknownMembership(f"{args.username} is not a member of {args.org}")
+    print(f"{args.username} is no longer a member of {args.org}")
+    return 0
+
+
+def cmd_users_end_sessions(settings: Settings, args: argparse.Namespace) -> int:
+    from store import accounts
+
+    with _app_connection(settings) as conn:
+        if accounts.end_sessions(conn, args.username) is None:
+            raise UnknownUser(f"user {args.username} does not exist")
+    print(f"every session of {args.username} has ended; they must log in again")
+    return 0
+
+
 def _costs_note(args: argparse.Namespace) -> str:
     return {"hidden": ", costs hidden", "shown": ", costs shown"}.get(args.costs, "")
 
@@ -547,6 +576,13 @@ def build_parser() -> argparse.ArgumentParser:
     users_role.add_argument("--costs", choices=["shown", "hidden"],
                             help="also show or hide money in that organization (default: leave as it is)")
     users_role.set_defaults(handler=cmd_users_set_role)
+    users_remove = users_commands.add_parser("remove-role", help="take a user out of an organization")
+    users_remove.add_argument("username", type=_username)
+    users_remove.add_argument("org", type=_organization_code)
+    users_remove.set_defaults(handler=cmd_users_remove_role)
+    users_end = users_commands.add_parser("end-sessions", help="log a user out everywhere (every token they hold)")
+    users_end.add_argument("username", type=_username)
+    users_end.set_defaults(handler=cmd_users_end_sessions)
 
     ask = commands.add_parser("ask", help="ask a question as a user; prints the SQL, the explanation and the rows")
     ask.add_argument("question", help="the question, in plain words")
