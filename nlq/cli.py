@@ -112,6 +112,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from nlq import bootstrap, production_guard
     from nlq.seed import DEMO_USERS, database_is_empty, seed_demo
 
+    from nlq.metrics_dir import clear_metrics_dir
+
+    clear_metrics_dir()  # the API processes started below inherit (and share) the directory
     host = args.host or settings.host
     port = args.port or settings.port
     if (status := production_guard.refused(production_guard.check_serve, settings, host)) is not None:
