@@ -1,12 +1,14 @@
-"""In-process state that several API processes must agree on: each process's vocabulary cache sees
-another process's sync at its next question (the cache is keyed by the organization's last
-finished sync or write-back run, read from PostgreSQL), not after its own maximum age."""
+"""In-process state that several API processes must agree on: each process's vocabulary caches (the
+grounding one and the offline parser's) see another process's sync at their next question (they
+are keyed by the organization's last finished sync or write-back run, read from PostgreSQL), not
+after their own maximum age."""
 
 from __future__ import annotations
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from nlq.ask.offline import OfflineProvider
 from nlq.ask.vocabulary import VocabularyCache
 from tests.api_fixtures import seed
 
@@ -34,3 +36,15 @@ async def test_a_sync_of_another_process_reaches_every_processs_vocabulary_cache
             conn.execute("UPDATE vanguard.pfa_mirror SET data = jsonb_set(data, '{category}', '\"Zeppelin\"') "
                          "WHERE organization_id = 'ORG_A' AND id = 'PFA-0000002'")
         assert "Zeppelin" not in (await first.for_user("ORG_A", 1)).columns["category"]  # ... so it is cached
+
+
+async def test_a_sync_of_another_process_reaches_every_processs_offline_parser(db):
+    seed(db.app, records=20)
+    async with AsyncConnectionPool(db.app, min_size=1, max_size=2, open=False) as first_pool, \
+            AsyncConnectionPool(db.app, min_size=1, max_size=2, open=False) as second_pool:
+        first, second = OfflineProvider(first_pool), OfflineProvider(second_pool)
+        for provider in (first, second):
+            assert "Hovercraft" not in (await provider.vocabulary("ORG_A"))["category"]
+        sync_in_another_process(db.app, "Hovercraft")
+        for provider in (first, second):
+            assert "Hovercraft" in (await provider.vocabulary("ORG_A"))["category"]
