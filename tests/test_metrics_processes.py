@@ -98,3 +98,20 @@ def test_one_scrape_counts_the_requests_of_both_processes_even_after_one_stops(t
     assert httpx.get(f"{first}/metrics").status_code == 401
     assert httpx.get(f"{first}/metrics", headers={"Authorization": "Bearer wrong-token-0123456789abc"}).status_code == 401
     assert sample(httpx.get(f"{first}/metrics", headers=scrape).text, SERIES) == 5  # counted stays counted
+
+
+def test_serve_clears_a_configured_directory_and_a_child_without_one_gets_a_fresh_shared_one(tmp_path: Path):
+    configured = tmp_path / "configured"
+    configured.mkdir()
+    (configured / "histogram_99999.db").write_bytes(b"left by an earlier run")
+    (configured / "notes.txt").write_text("not ours")
+    probe = ("import os; from nlq.metrics_dir import clear_metrics_dir; print(clear_metrics_dir()); "
+             "print(os.environ['PROMETHEUS_MULTIPROC_DIR'])")
+    env = cli_env({"PROMETHEUS_MULTIPROC_DIR": str(configured)})
+    lines = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert lines == [str(configured)] * 2 and sorted(os.listdir(configured)) == ["notes.txt"]
+    lines = subprocess.run([sys.executable, "-c", probe], env=cli_env(), capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert lines[0] == lines[1] and "vanguard-metrics-" in lines[0]  # exported for the processes it starts
+    assert not Path(lines[0]).exists()  # and removed when the process that made it ended
