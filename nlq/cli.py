@@ -110,9 +110,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from nlq.lifecycle import claim_port, serve_until_signalled
     from nlq.pems import open_pems
     from nlq import bootstrap, production_guard
-    from nlq.seed import DEMO_USERS, database_is_empty, seed_demo
-
     from nlq.metrics_dir import clear_metrics_dir
+    from nlq.seed import DEMO_USERS, database_is_empty, seed_demo
 
     clear_metrics_dir()  # the API processes started below inherit (and share) the directory
     host = args.host or settings.host
@@ -566,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--costs", choices=["shown", "hidden"],
                            help="show or hide money (rates, prices, costs, variance) in --org (default: shown)")
     users_add.set_defaults(handler=cmd_users_add)
-    users_password = users_commands.add_parser("set-password", help="give a user a new password (asked, or read from stdin)")
+    users_password = users_commands.add_parser("set-password", help="give a user a new password (asked, or read from stdin); their open sessions end")
     users_password.add_argument("username", type=_username)
     users_password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     users_password.set_defaults(handler=cmd_users_set_password)
