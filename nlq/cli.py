@@ -31,6 +31,12 @@ class UnknownUser(StoreError):
     code = "unknown_user"
 
 
+class UnknownMembership(StoreError):
+    """The user is not a member of that organization."""
+
+    code = "unknown_membership"
+
+
 class UserExists(StoreError):
     """The user already exists."""
 
@@ -104,8 +110,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from nlq.lifecycle import claim_port, serve_until_signalled
     from nlq.pems import open_pems
     from nlq import bootstrap, production_guard
+    from nlq.metrics_dir import clear_metrics_dir
     from nlq.seed import DEMO_USERS, database_is_empty, seed_demo
 
+    clear_metrics_dir()  # the API processes started below inherit (and share) the directory
     host = args.host or settings.host
     port = args.port or settings.port
     if (status := production_guard.refused(production_guard.check_serve, settings, host)) is not None:
@@ -310,6 +318,29 @@ def cmd_users_set_role(settings: Settings, args: argparse.Namespace) -> int:
         if args.costs is not None:
             accounts.set_cost_visibility(conn, user[0], args.org, args.costs == "shown")
     print(f"{args.username} is {args.role} in {args.org}{_costs_note(args)}")
+    return 0
+
+
+def cmd_users_remove_role(settings: Settings, args: argparse.Namespace) -> int:
+    from store import accounts
+
+    with _app_connection(settings) as conn:
+        user = accounts.find_user_by_username(conn, args.username)
+        if user is None:
+            raise UnknownUser(f"user {args.username} does not exist")
+        if not accounts.remove_membership(conn, user[0], args.org):
+            raise UnknownMembership(f"{args.username} is not a member of {args.org}")
+    print(f"{args.username} is no longer a member of {args.org}")
+    return 0
+
+
+def cmd_users_end_sessions(settings: Settings, args: argparse.Namespace) -> int:
+    from store import accounts
+
+    with _app_connection(settings) as conn:
+        if accounts.end_sessions(conn, args.username) is None:
+            raise UnknownUser(f"user {args.username} does not exist")
+    print(f"every session of {args.username} has ended; they must log in again")
     return 0
 
 
@@ -534,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--costs", choices=["shown", "hidden"],
                            help="show or hide money (rates, prices, costs, variance) in --org (default: shown)")
     users_add.set_defaults(handler=cmd_users_add)
-    users_password = users_commands.add_parser("set-password", help="give a user a new password (asked, or read from stdin)")
+    users_password = users_commands.add_parser("set-password", help="give a user a new password (asked, or read from stdin); their open sessions end")
     users_password.add_argument("username", type=_username)
     users_password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     users_password.set_defaults(handler=cmd_users_set_password)
@@ -547,6 +578,13 @@ def build_parser() -> argparse.ArgumentParser:
     users_role.add_argument("--costs", choices=["shown", "hidden"],
                             help="also show or hide money in that organization (default: leave as it is)")
     users_role.set_defaults(handler=cmd_users_set_role)
+    users_remove = users_commands.add_parser("remove-role", help="take a user out of an organization")
+    users_remove.add_argument("username", type=_username)
+    users_remove.add_argument("org", type=_organization_code)
+    users_remove.set_defaults(handler=cmd_users_remove_role)
+    users_end = users_commands.add_parser("end-sessions", help="log a user out everywhere (every token they hold)")
+    users_end.add_argument("username", type=_username)
+    users_end.set_defaults(handler=cmd_users_end_sessions)
 
     ask = commands.add_parser("ask", help="ask a question as a user; prints the SQL, the explanation and the rows")
     ask.add_argument("question", help="the question, in plain words")
@@ -584,6 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="records read over HTTP by the sync benchmark (default 200,000)")
     bench.add_argument("--clients", type=_bounded(1, 500), default=50, help="concurrent clients of the load run (default 50)")
     bench.add_argument("--load-seconds", type=_bounded(1, 3600), default=60, help="length of the load run (default 60)")
+    bench.add_argument("--replica", action="store_true",
+                       help="load: run again with NL reads on a streaming standby, reported beside the primary-only run")
     bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
     bench.set_defaults(handler=cmd_bench)
 

@@ -1,4 +1,5 @@
-"""GET /metrics: Prometheus text format — request latency from a middleware, the rest read at scrape time.
+"""GET /metrics: Prometheus text format — request latency from a middleware (summed over every API
+process of the deployment, `nlq.metrics_dir`), the rest read from PostgreSQL at scrape time.
 
 Metrics name every organization and its volumes, so they are off unless VANGUARD_METRICS_TOKEN
 is set (404), and then need that token as a bearer token (compared in constant time).
@@ -6,62 +7,55 @@ is set (404), and then need that token as a bearer token (compared in constant t
 
 from __future__ import annotations
 
-import bisect
 import hmac
 import time
-from collections import defaultdict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from nlq.config import Settings
-from nlq.deps import AppPool, SettingsDep
-from nlq.errors import NotFound, Unauthorized
-from nlq.openapi import errors
-from store import queries
+from nlq.metrics_dir import ensure_metrics_dir
+
+ensure_metrics_dir()  # before prometheus_client is imported: it picks its storage on import
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest  # noqa: E402
+from prometheus_client import multiprocess  # noqa: E402
+from prometheus_client import values as _values  # noqa: E402
+
+from nlq.config import Settings  # noqa: E402
+from nlq.deps import AppPool, SettingsDep  # noqa: E402
+from nlq.errors import NotFound, Unauthorized  # noqa: E402
+from nlq.openapi import errors  # noqa: E402
+from store import queries  # noqa: E402
 
 router = APIRouter(tags=["health"])
 _Q = queries.load("metrics")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+if not getattr(_values.ValueClass, "_multiprocess", False):
+    raise RuntimeError("prometheus_client was imported before nlq.metrics could set PROMETHEUS_MULTIPROC_DIR")
 
-
-class RequestMetrics:
-    """A latency histogram per (method, route template, status class)."""
-
-    def __init__(self) -> None:
-        self.counts: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
-        self.sums: dict[tuple, float] = defaultdict(float)
-
-    def observe(self, key: tuple, seconds: float) -> None:
-        self.counts[key][bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.sums[key] += seconds
-
-    def render(self) -> list[str]:
-        lines = ["# HELP vanguard_http_request_seconds HTTP request latency.",
-                 "# TYPE vanguard_http_request_seconds histogram"]
-        for (method, route, status), counts in sorted(self.counts.items()):
-            labels = f'method="{method}",route="{route}",status="{status}"'
-            running = 0
-            for bound, count in zip((*map(str, BUCKETS), "+Inf"), counts):
-                running += count
-                lines.append(f'vanguard_http_request_seconds_bucket{{{labels},le="{bound}"}} {running}')
-            lines.append(f"vanguard_http_request_seconds_sum{{{labels}}} {self.sums[(method, route, status)]:.6f}")
-            lines.append(f"vanguard_http_request_seconds_count{{{labels}}} {running}")
-        return lines
+# One histogram per process (prometheus_client's registry is per process too); its values live in
+# this process's file in the shared directory, which every process's scrape reads.
+REQUEST_SECONDS = Histogram("vanguard_http_request_seconds", "HTTP request latency.",
+                            ("method", "route", "status"), buckets=BUCKETS, registry=None)
 
 
 def install_request_metrics(app) -> None:
-    app.state.request_metrics = RequestMetrics()
-
     @app.middleware("http")
     async def measure(request: Request, call_next):
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
-        key = (request.method, template, f"{response.status_code // 100}xx")
-        app.state.request_metrics.observe(key, time.perf_counter() - started)
+        REQUEST_SECONDS.labels(request.method, template, f"{response.status_code // 100}xx").observe(
+            time.perf_counter() - started)
         return response
+
+
+def render_request_metrics() -> str:
+    """The request histogram summed over every process that shares the metrics directory."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry).decode()
 
 
 def _escape(value: str) -> str:
@@ -82,7 +76,7 @@ def _check_scraper(request: Request, settings: Settings) -> None:
 async def metrics(request: Request, pool: AppPool, settings: SettingsDep) -> str:
     """Prometheus text; needs `Authorization: Bearer <VANGUARD_METRICS_TOKEN>` (404 when no token is set)."""
     _check_scraper(request, settings)
-    lines = request.app.state.request_metrics.render()
+    lines = render_request_metrics().splitlines()
     async with pool.connection() as conn:
         families = (
             ("vanguard_sync_runs_total", "counter", "Sync runs by direction, kind and status.", "sync_runs_by_status",

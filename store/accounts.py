@@ -36,6 +36,20 @@ def upsert_membership(conn: psycopg.Connection, user_id: int, organization_id: s
     conn.execute(_Q["upsert_membership"], {"user_id": user_id, "organization_id": organization_id, "role": role})
 
 
+def remove_membership(conn: psycopg.Connection, user_id: int, organization_id: str) -> bool:
+    """Take a user out of an organization; False when they were not in it."""
+    return conn.execute(_Q["remove_membership"], {"user_id": user_id, "organization_id": organization_id}).rowcount == 1
+
+
+def end_sessions(conn: psycopg.Connection, username: str) -> int | None:
+    """Refuse every token the user holds now (in every API process, on their next request).
+
+    Returns the user's new session generation, or None when there is no such user.
+    """
+    row = conn.execute(_Q["end_sessions"], {"username": username}).fetchone()
+    return row[0] if row else None
+
+
 def memberships_of(conn: psycopg.Connection, user_id: int) -> list[tuple[str, str, bool]]:
     """(organization, role, sees_costs) of each membership of the user."""
     return conn.execute(_Q["memberships_of"], {"user_id": user_id}).fetchall()

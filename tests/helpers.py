@@ -21,7 +21,9 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a `vanguard` subprocess: this one's without the developer's own VANGUARD_
     settings (they must not leak into a test), with the harness's role passwords, then `extra`."""
     # The suite's audit key stays: commands that write the ledger would otherwise make a key file here.
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("VANGUARD_") or k == "VANGUARD_AUDIT_KEY"}
+    # The suite's own metrics directory does not: a `vanguard serve` would clear it.
+    clean = {k: v for k, v in os.environ.items()
+             if (not k.startswith("VANGUARD_") or k == "VANGUARD_AUDIT_KEY") and k != "PROMETHEUS_MULTIPROC_DIR"}
     return {**clean, **HARNESS_ENV, **(extra or {})}
 
 

@@ -71,13 +71,30 @@ async def test_health_is_degraded_when_an_organization_never_synced(api):
     assert body["stale_organizations"] == ["ORG_B"] and body["sync_age_seconds"]["ORG_B"] > 80_000
 
 
+def sample(text: str, name_and_labels: str) -> float:
+    """The value of one sample line of a scrape (0 when the series is not there yet)."""
+    for line in text.splitlines():
+        if line.startswith(name_and_labels + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 async def test_metrics_are_prometheus_text(api):
     api.app.state.settings = Settings(metrics_token="scrape-token-0123456789")
+    scrape = {"Authorization": "Bearer scrape-token-0123456789"}
+    series = 'vanguard_http_request_seconds_count{method="GET",route="/api/pfa/{org_id}",status="2xx"}'
+    await api.login("viewer_a"), await api.login("editor_a")
+    # The histogram counts every request of the processes sharing the metrics directory (here the
+    # test process, which earlier tests' apps shared), so this measures what the requests add.
+    before = sample((await api.client.get("/metrics", headers=scrape)).text, series)
     await api.get("viewer_a", "/api/pfa/ORG_A")
     await api.post("editor_a", "/api/pfa/ORG_A/drafts", {"record_id": "PFA-0000001", "changes": {"area": "M"}})
-    text = (await api.client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})).text
+    text = (await api.client.get("/metrics", headers=scrape)).text
     assert '# TYPE vanguard_http_request_seconds histogram' in text
-    assert 'vanguard_http_request_seconds_count{method="GET",route="/api/pfa/{org_id}",status="2xx"} 1' in text
+    assert sample(text, series) == before + 1
+    assert sample(text, series.replace("_count{", '_bucket{le="+Inf",')) == before + 1
+    assert sample(text, 'vanguard_http_request_seconds_count{method="POST",route="/api/pfa/{org_id}/drafts",'
+                        'status="2xx"}') >= 1
     assert 'vanguard_drafts{organization="ORG_A",state="draft"} 1' in text
     assert 'vanguard_mirror_records{organization="ORG_A"} 200' in text
     for family in ("vanguard_sync_runs_total", "vanguard_records_synced_total", "vanguard_nlq_requests_total"):

@@ -23,6 +23,7 @@ from store import queries
 __all__ = ["CannotAnswerOffline", "OfflineProvider", "parse_question"]
 
 _Q = queries.load("records")
+_GROUNDING = queries.load("grounding")
 VOCABULARY_SECONDS = 300
 CannotAnswerOffline = NotUnderstood  # the former name
 
@@ -35,18 +36,21 @@ class OfflineProvider:
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
-        self._vocabulary: dict[str, tuple[float, dict[str, list[str]], Vocabulary]] = {}
+        self._vocabulary: dict[str, tuple[float, dict[str, list[str]], Vocabulary, object]] = {}
 
     async def _load(self, org_id: str) -> tuple[dict[str, list[str]], Vocabulary]:
-        cached = self._vocabulary.get(org_id)
-        if cached and time.monotonic() - cached[0] < VOCABULARY_SECONDS:
-            return cached[1], cached[2]
-        words: dict[str, list[str]] = {}
+        # Keyed by the organization's last finished sync or write-back run (read from PostgreSQL),
+        # so a sync that any process ran is read at the next question, not after VOCABULARY_SECONDS.
         async with self.pool.connection() as conn:
+            version = (await (await conn.execute(_GROUNDING["vocabulary_version"], {"org": org_id})).fetchone())[0]
+            cached = self._vocabulary.get(org_id)
+            if cached and cached[3] == version and time.monotonic() - cached[0] < VOCABULARY_SECONDS:
+                return cached[1], cached[2]
+            words: dict[str, list[str]] = {}
             for kind, value in await (await conn.execute(_Q["vocabulary"], {"org": org_id})).fetchall():
                 words.setdefault(kind, []).append(value)
         index = Vocabulary.build(words)
-        self._vocabulary[org_id] = (time.monotonic(), words, index)
+        self._vocabulary[org_id] = (time.monotonic(), words, index, version)
         return words, index
 
     async def vocabulary(self, org_id: str) -> dict[str, list[str]]:

@@ -78,6 +78,8 @@ async def current_user(request: Request, pool: AppPool) -> CurrentUser:
         raise Unauthorized("This account no longer exists or is disabled.")
     if row[5]:
         raise Unauthorized("This session was ended by logging out; log in again.")
+    if claims.generation != row[7]:
+        raise Unauthorized("This session was ended by an administrator or a password change; log in again.")
     request.state.token_claims = claims  # what POST /api/auth/logout revokes
     return CurrentUser(id=row[0], username=row[1], display_name=row[2], memberships=dict(row[4]),
                        costs_hidden_in=frozenset(row[6]))

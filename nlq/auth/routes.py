@@ -60,7 +60,7 @@ async def authenticate(request: Request, pool, username: str, password: str) -> 
     if row is None or not row[4] or not valid:
         raise Unauthorized("Wrong username or password.")
     await limiter.succeeded(username, address)
-    return request.app.state.tokens.issue(row[0], row[1])
+    return request.app.state.tokens.issue(row[0], row[1], row[5])
 
 
 @router.post("/login", response_model=TokenPublic, responses=errors(401, 429))

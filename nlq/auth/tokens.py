@@ -1,5 +1,6 @@
-"""Access tokens: HS256 JWTs carrying the user id and a token id (`jti`, what logging out revokes),
-signed with the database's own secret."""
+"""Access tokens: HS256 JWTs carrying the user id, a token id (`jti`, what logging out revokes) and
+the user's session generation (`gen`, what ending all of a user's sessions outdates), signed with
+the database's own secret."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class TokenClaims:
     user_id: int
     jti: str
     expires_at: datetime
+    generation: int = 0
 
 
 class TokenSigner:
@@ -28,10 +30,10 @@ class TokenSigner:
             raise ValueError("the token signing key must be at least 32 characters")
         self.key, self.lifetime_seconds = key, lifetime_seconds
 
-    def issue(self, user_id: int, username: str) -> str:
+    def issue(self, user_id: int, username: str, generation: int = 0) -> str:
         now = int(time.time())
         claims = {"sub": str(user_id), "name": username, "iat": now, "exp": now + self.lifetime_seconds,
-                  "jti": uuid.uuid4().hex}
+                  "jti": uuid.uuid4().hex, "gen": generation}
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> TokenClaims:
@@ -40,9 +42,11 @@ class TokenSigner:
             claims = jwt.decode(token, self.key, algorithms=[ALGORITHM],
                                 options={"require": ["exp", "sub", "iat"]})
             jti, user_id = claims.get("jti"), int(claims["sub"])  # no jti: not one of ours
-            if not isinstance(jti, str) or not 0 < len(jti) <= 64 or not 0 < user_id < 2**63:
+            generation = claims.get("gen", 0)  # none: issued before generations existed
+            if (not isinstance(jti, str) or not 0 < len(jti) <= 64 or not 0 < user_id < 2**63
+                    or type(generation) is not int or not 0 <= generation < 2**31):
                 raise ValueError
-            return TokenClaims(user_id=user_id, jti=jti,
+            return TokenClaims(user_id=user_id, jti=jti, generation=generation,
                                expires_at=datetime.fromtimestamp(int(claims["exp"]), timezone.utc))
         except jwt.ExpiredSignatureError:
             raise Unauthorized("Your session has expired; log in again.") from None

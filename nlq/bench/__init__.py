@@ -90,6 +90,10 @@ def run_benchmarks(args: argparse.Namespace) -> int:
                 results.extend(bench_api(dataset, runs=min(args.runs, 100)))
             if "load" in selected:
                 results.extend(bench_load(dataset, clients=args.clients, seconds=args.load_seconds))
+                if getattr(args, "replica", False):
+                    from nlq.bench.standby import bench_load_on_standby
+
+                    results.extend(bench_load_on_standby(dataset, clients=args.clients, seconds=args.load_seconds))
     print_table(results)
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as out:

@@ -151,12 +151,16 @@ def _add_users(dataset: Dataset, clients: int) -> None:
             accounts.upsert_membership(conn, user_id, dataset.org, "editor")
 
 
-def bench_load(dataset: Dataset, clients: int = 50, seconds: float = 60) -> list[Result]:
+def bench_load(dataset: Dataset, clients: int = 50, seconds: float = 60, *, reader_url: str | None = None,
+               label: str = "load") -> list[Result]:
+    """The load run; with `reader_url` (a hot standby, `nlq.bench.standby`) the NL reads run there."""
     if len(dataset.codes) < 2:
         raise ValueError("the load run syncs a second organization: use --orgs 2 or more")
     _add_users(dataset, clients)
     sim, sim_url = start_simulator(dataset.records_per_org, orgs=2)
     env = _environment(dataset, sim_url)
+    if reader_url:
+        env["VANGUARD_READER_DATABASE_URL"] = reader_url
     service, url = None, None
     stop, outcomes = threading.Event(), []
     syncing = threading.Thread(target=_sync_loop, daemon=True, args=(
@@ -176,12 +180,12 @@ def bench_load(dataset: Dataset, clients: int = 50, seconds: float = 60) -> list
     requests = sum(len(v) for v in tally.latencies.values()) + sum(tally.errors.values())
     failed_syncs = sum(1 for code in outcomes if code != 0)
     results = []
-    for kind, label in (("page", "page reads"), ("save", "draft saves"), ("nl", "NL questions (offline model)")):
+    for kind, what in (("page", "page reads"), ("save", "draft saves"), ("nl", "NL questions (offline model)")):
         samples = tally.latencies.get(kind) or [0.0]
-        results.append(Result(f"load: {label}", "ms", statistics.median(samples), p95(samples), "reference", None,
+        results.append(Result(f"{label}: {what}", "ms", statistics.median(samples), p95(samples), "reference", None,
                               f"{len(tally.latencies.get(kind, [])):,} ok, {tally.errors.get(kind, 0)} errors"))
     errors = sum(tally.errors.values())
-    results.append(Result(f"load: {clients} clients for {seconds:g} s, errors", "err", errors, errors, "0 errors",
+    results.append(Result(f"{label}: {clients} clients for {seconds:g} s, errors", "err", errors, errors, "0 errors",
                           errors == 0 and failed_syncs == 0,
                           f"{requests / elapsed:.0f} requests/s; {len(outcomes)} full syncs during the run, "
                           f"{failed_syncs} failed" + (f"; first errors: {tally.samples}" if tally.samples else "")))
