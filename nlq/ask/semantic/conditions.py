@@ -24,6 +24,7 @@ def whose(implied: str | None) -> str:
 
 LISTS = {"and", "or", "vs"}
 FIXED_COLUMNS = {"source": "source", "dor": "who pays (dor)"}
+ABSENCE = ("no", "without", "zero", "never")  # before a value or flag in a question about groups
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Reader:
         self.notes: list[str] = []
         self.vs: list[tuple[str, list[str]]] = []  # compared values: grouped by that column
         self.grouped = False  # set by the grammar before conditions on groups are read
+        self.bucketed: str | None = None  # the date column of a time bucket: what a bare date restricts
         self.deferred: list[exp.Select] = []
         self._flags: dict[str, tuple[exp.Expression, str]] | None = None  # subqueries that take the question's row conditions at the end
 
@@ -107,7 +109,7 @@ class Reader:
                 self.vs.append((column, values))
                 self.add(exp.In(this=col(column), expressions=[lit(v) for v in values]), i,
                          f"{surfaces} compared: one row per {label} ({', '.join(values)})")
-            elif neg is not None and self.grouped and self.items[neg].surface.lower() in ("no", "without", "zero"):
+            elif neg is not None and self.grouped and self.items[neg].surface.lower() in ABSENCE:
                 self.use(neg)
                 condition = exp.In(this=col(column), expressions=[lit(v) for v in values])
                 counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
@@ -137,7 +139,7 @@ class Reader:
         if not self.grouped:
             return
         for i, item in enumerate(self.items):
-            if item.used or item.kind != "neg" or item.surface.lower() not in ("no", "without", "zero"):
+            if item.used or item.kind != "neg" or item.surface.lower() not in ABSENCE:
                 continue
             run, j = [], i + 1
             while j < len(self.items) and (self.items[j].kind in ("flag", "value", "stop", "record")
@@ -215,6 +217,13 @@ class Reader:
                 self.add(expression.copy(), neg, f"'{self.items[neg].surface} {item.surface} "
                          f"{self.items[after].surface}' read as {words}")
                 continue
+            if neg is not None and self._group_absence(neg):
+                self.use(neg)  # 'which areas have never had anything cancelled': no such record in the group
+                counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=expression.copy()))
+                self.add(exp.EQ(this=counted, expression=lit(0)), neg,
+                         f"'{self.items[neg].surface} {item.surface}' read as groups with no record {words}",
+                         having=True)
+                continue
             if neg is not None:
                 self.use(neg)
                 expression = exp.Not(this=exp.Paren(this=expression.copy()))
@@ -240,6 +249,12 @@ class Reader:
                              f"'{self.items[neg].surface} {item.surface}' read as not {words}")
                 else:
                     self.add(happened, i, f"'{item.surface}' with no date read as {words}")
+
+    def _group_absence(self, neg: int) -> bool:
+        """'no' / 'never' / 'without' before a flag in a question whose rows are groups and that asks for
+        no figure: the groups where no record has it, not the records that lack it."""
+        return self.grouped and self.items[neg].surface.lower() in ABSENCE and not any(
+            x.kind in ("agg", "share", "measure", "super", "top", "rank") for x in self.items)
 
     # -- dates --------------------------------------------------------------------------------
     def read_dates(self) -> None:
@@ -307,6 +322,10 @@ class Reader:
                                                                               if p is not None])))
         self.use(*used, *[p for p in (part, qual, flag) if p is not None])
         pos = min(used + [p for p in (part, qual, flag) if p is not None])
+        if part is None and qual is None and flag is None and self.bucketed is not None:
+            self._range(self.bucketed, span, op, f"'{words}' read as {self.bucketed.replace('_', ' ')} "
+                        "(the date the rows are bucketed by)", pos)
+            return
         if part is None and (qual is None):
             self._overlap(span, op, words, pos, on_site=flag is not None)
             return
@@ -543,6 +562,13 @@ class Reader:
                 self.add(compare(final, lm.sql(), scaled), min(used),
                          f"'{self._words(used)}' read as {lm.name} {WORDS[final]} {rm.name} x {factor:g}")
                 return
+        if key is None and qual is None and part is None and not unit and self.kind(k) == "prep" and \
+                self.items[k].value == "in":  # 'add up to more than 10 million in purchase price'
+            r_indices, r_key, r_qual, r_part = self._right_operand(self.next_content(k, 1, {"stop"}))
+            if r_key is not None and r_part is None:
+                key, qual = r_key, r_qual
+                used += [k, *r_indices]
+                k = self.next_content(max(r_indices), 1, {"stop"})
         measure = self._measure(key, qual)
         if measure is None and part is not None:
             return
@@ -598,8 +624,8 @@ class Reader:
             used.append(neg)
         expression = measure.sql()
         having, show, func = False, None, None
-        if self.grouped:
-            func = self._agg_before(left)
+        if self.grouped and not (self._counts_records() and not self._named_aggregate(left)):
+            func = self._agg_before(left)  # 'per area, how many items slipped ...' stays a record's own figure
         if func is not None:
             if func == "median":
                 return  # a median per group in a condition: not read
@@ -611,6 +637,22 @@ class Reader:
                  f"'{self._words(used)}' read as "
                  f"{('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if having else ''}"
                  f"{measure.name} {WORDS.get(final, final)} {words}{unit_note}", having=having, show=show)
+
+    def _counts_records(self) -> bool:
+        """The question counts records ('how many items', 'the number of rentals that ...')."""
+        for i, item in enumerate(self.items):
+            if item.kind == "agg" and item.value == "count" and not item.used:
+                nxt = self.next_content(i, 1, {"stop"})
+                if self.kind(nxt) in ("record", "value", "verb"):
+                    return True
+        return False
+
+    def _named_aggregate(self, left: list[int]) -> bool:
+        """An aggregate said before the measure of a condition ('the average rate above ...')."""
+        if not left or any(self.items[x].kind == "agg" for x in left):
+            return bool(left)
+        item = self.live(self.next_content(min(left), -1))
+        return item is not None and item.kind == "agg" and item.value in ("sum", "avg", "median")
 
     def _agg_before(self, left: list[int]) -> str | None:
         """The aggregate a condition on groups applies to: named ('average rate above') or the total."""

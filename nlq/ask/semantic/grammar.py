@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
+from nlq.ask.semantic import constructions
 from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 
@@ -21,12 +22,14 @@ DIM_NAMES = {"category": "category", "class": "class", "area": "area", "source":
              "manufacturer": "manufacturer", "model": "model"}
 FUNC_NAMES = {"sum": "the total", "avg": "the average", "median": "the median", "min": "the minimum",
               "max": "the maximum", "count": "the count"}
-EACH_WORDS = {"each", "for each", "in each", "within each", "for every", "by each", "per", "every", "in every"}
+EACH_WORDS = {"each", "for each", "in each", "within each", "for every", "by each", "per", "every", "in every",
+              "across every", "at every", "within every", "across each", "at each"}
 LIST_WORDS = {"list", "show", "which", "what", "find", "display", "give", "name", "get", "all", "every", "everything"}
 
 
 def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
     items = tag(question, vocab, today)
+    frames = constructions.before(items)  # shapes the grammar does not hold: declined, never read in part
     reader = Reader(items, today)
     reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
     query = Query()
@@ -44,6 +47,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     shape.read_output()
     decline_leftovers(items, reader, question)
     decline_repeats(query, reader)
+    constructions.after(query, items, reader.notes, frames)
     numerator = {id(c) for c in shape.numerator}
     query.where = query.where + [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
     scope = conjunction([c.expression for c in reader.conditions if not c.having and id(c) not in numerator])
@@ -220,6 +224,7 @@ class Shape:
                     r.use(*used, *taken)
                     alias = f"{unit}_of_{column}"
                     self.q.groups.append((alias, bucket(unit, column), True))
+                    r.bucketed = r.bucketed or column
                     self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
                     r.notes.append(f"'{self.items[j].surface} ... {' '.join(self.items[t].surface for t in taken)}' "
                                    f"read as one row per {unit} of {column.replace('_', ' ')} (records without a "
@@ -266,6 +271,7 @@ class Shape:
         r.use(*used)
         alias = f"{unit}_of_{column}"
         self.q.groups.append((alias, bucket(unit, column), True))
+        r.bucketed = r.bucketed or column
         self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
         r.notes.append(f"'{' '.join(self.items[u].surface for u in sorted(used))}' read as one row per {unit} "
                        f"of {column.replace('_', ' ')}{how} (records without a {column.replace('_', ' ')} left out)")
@@ -809,6 +815,8 @@ class Shape:
             return
         if self.q.groups or self.q.selects:
             func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
+            if func == "avg" and self.q.groups and not self.q.selects:
+                constructions.unsaid_aggregate(item.surface, measure.name, r.notes)
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
             r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
         elif self.listing:
