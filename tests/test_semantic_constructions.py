@@ -46,6 +46,15 @@ DECLINED = [
     # a rate, price or length per group with no word for total or average
     ("purchase price of generators by area", ["purchase price"]),
     ("rental length per category", ["length"]),
+    # a figure over the groups' own figures
+    ("average number of rentals per class", ["average number of"]),
+    ("the median total plan cost by area", ["median total"]),
+    # a condition on every record of a group, not a filter on the records
+    ("manufacturers where every crane is rented", ["every crane"]),
+    ("which classes have all items on site", ["all items"]),
+    ("categories that have only purchases", ["that have only"]),
+    # groups that have some records and lack others: the filter would empty the absence
+    ("areas that have pumps but no cranes", ["no"]),
 ]
 
 
@@ -78,6 +87,9 @@ ANSWERED = [
     ("rentals per month of plan end, 2027 only",
      f"SELECT date_trunc('month', plan_end)::date, count(*) {M} AND source = 'Rental'"
      " AND plan_end >= '2027-01-01' AND plan_end < '2028-01-01' GROUP BY 1"),
+    # 'total number of' is the count
+    ("total number of generators in Silo 1",
+     f"SELECT count(*) {M} AND category = 'Generators' AND area = 'Silo 1'"),
     # 'rental period' is the length of rentals
     ("average rental period by manufacturer",
      f"SELECT manufacturer, avg(forecast_end - forecast_start) {M} AND source = 'Rental' GROUP BY 1"),

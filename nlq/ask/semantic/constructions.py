@@ -24,7 +24,8 @@ BACK_LEADS = {"of", "among", "amongst", "from", "out"}
 QUANTIFIERS = {"every", "all", "each", "any"}
 FRAME_PREPS = {"in", "for", "at", "within", "inside", "of", "among", "from", "across"}
 CHOSEN_BY = {"with", "having", "has", "have", "had", "that", "which", "whose"}
-SEQUENCE = {"then", "afterwards", "next,"}
+SEQUENCE = {"then", "afterwards"}
+VALUE_COLUMNS = {"category", "class", "area", "manufacturer", "model", "source", "dor"}
 
 
 def _decline(why: str, words: list[str], examples: list[str], understood: list[str] | None = None) -> NotUnderstood:
@@ -48,6 +49,8 @@ def before(items: list[Item]) -> list[int]:
     """Shapes visible in the tagged question, before any reading is built. Returns the items of the
     dimensions a superlative picks ('the area with the most rentals'), for `after` to check."""
     frames: list[int] = []
+    _aggregate_of_aggregate(items)
+    _quantified_groups(items)
     words = _words(items)
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""
@@ -98,6 +101,51 @@ def before(items: list[Item]) -> list[int]:
                            ["which manufacturer has the highest cost variance", "which area has the most cranes",
                             "top 3 areas by forecast cost"])
     return frames
+
+
+def _aggregate_of_aggregate(items: list[Item]) -> None:
+    """'total number of cranes' is the count; 'average number of items per area' or 'the average total cost
+    per category' is a figure over the groups' figures, which one statement here does not compute."""
+    for a, b in zip(items, items[1:]):
+        if a.kind != "agg" or b.kind != "agg" or a.value == b.value:
+            continue
+        if {a.value, b.value} == {"sum", "count"}:
+            total = a if a.value == "sum" else b
+            total.kind, total.value = "stop", None
+            total.note = f"'{total.surface}' read as part of '{a.surface} {b.surface}': the count"
+        elif a.value in ("avg", "median") and b.value in ("sum", "count", "sum_default"):
+            raise _decline("a figure over the groups' own figures", [f"{a.surface} {b.surface}"],
+                           ["number of items per area", "total forecast cost per category",
+                            "average forecast cost per category"])
+
+
+# 'classes where all items are on site', 'areas that only have rentals': a condition on every record of a
+# group, which a filter on the records would turn into a different question.
+ONLY_WORDS = {"only", "exclusively", "solely", "entirely", "purely", "just"}
+HAVE_WORDS = {"have", "has", "had", "contain", "contains", "hold", "holds", "are", "is"}
+
+
+def _quantified_groups(items: list[Item]) -> None:
+    if not any(x.kind == "dim" for x in items):
+        return
+    for i, item in enumerate(items):
+        word = item.surface.lower()
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        prev = items[i - 1].surface.lower().split()[-1] if i > 0 else ""
+        if word in ("every", "all", "each") and nxt is not None and nxt.kind in ("record", "value") and (
+                prev in HAVE_WORDS or any(x.kind == "verb" or x.surface.lower() in HAVE_WORDS
+                                          for x in items[i + 2:i + 4])):
+            raise _decline("a condition on every record of a group", [f"{item.surface} {nxt.surface}"],
+                           QUANTIFIED_EXAMPLES)
+        if word in ONLY_WORDS and ((nxt is not None and nxt.surface.lower().split()[0] in HAVE_WORDS)
+                                   or prev in HAVE_WORDS):
+            raise _decline("a condition on every record of a group",
+                           [f"{item.surface} {nxt.surface}" if nxt is not None and prev not in HAVE_WORDS
+                            else f"{items[i - 1].surface} {item.surface}"], QUANTIFIED_EXAMPLES)
+
+
+QUANTIFIED_EXAMPLES = ["which areas have no purchases", "which classes have no cancelled rentals",
+                       "number of rentals per area"]
 
 
 def _raw_before(items: list[Item], i: int) -> tuple[str, int, bool] | None:
@@ -164,6 +212,15 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
                        [x.surface for x in items if x.kind in ("top", "super")] or ["top"],
                        ["maximum monthly rate of rental compressors", "top 5 rentals by monthly rate",
                         "how many rental compressors are there"], notes)
+    for having in query.having:  # 'areas that have cranes but no generators': the filter empties the absence
+        if isinstance(having, exp.EQ) and isinstance(having.this, exp.Filter):
+            absent = {c.name for c in having.this.find_all(exp.Column)}
+            filtered = {c.name for w in query.where for c in w.find_all(exp.Column)}
+            if absent & filtered or (absent & VALUE_COLUMNS and filtered & VALUE_COLUMNS):
+                raise _decline("groups that have some records and lack others",
+                               [x.surface for x in items if x.kind == "neg"][:1] or ["no"],
+                               ["which areas have no generators", "number of cranes per area",
+                                "which classes have no cancelled rentals"], notes)
     plain = [a for a, _, bucketed in query.groups if not bucketed]
     if len(plain) >= 2 and query.order and query.limit is not None and not query.partition and \
             not query.count_groups and not any(x.kind == "combo" for x in items):

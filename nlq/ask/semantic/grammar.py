@@ -47,7 +47,6 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     shape.read_output()
     decline_leftovers(items, reader, question)
     decline_repeats(query, reader)
-    constructions.after(query, items, reader.notes, frames)
     numerator = {id(c) for c in shape.numerator}
     query.where = query.where + [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
     scope = conjunction([c.expression for c in reader.conditions if not c.having and id(c) not in numerator])
@@ -57,6 +56,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
         if scope is not None:
             inner.where(scope, copy=False)
     query.having += [c.expression for c in reader.conditions if c.having]
+    constructions.after(query, items, reader.notes, frames)
     return query, reader.notes
 
 
