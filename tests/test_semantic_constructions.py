@@ -55,6 +55,12 @@ DECLINED = [
     ("categories that have only purchases", ["that have only"]),
     # groups that have some records and lack others: the filter would empty the absence
     ("areas that have pumps but no cranes", ["no"]),
+    # 'late' after a date word: late against which date
+    ("which rentals finished late", ["finished late"]),
+    # 'what is the <figure> of ...': each record's figure or their total
+    ("what is the plan cost of generators in Silo 5", ["plan cost"]),
+    # a changed letter in a short word is another word, not a close spelling ('made' is not 'make')
+    ("how many rentals were made in 2027", ["made"]),
 ]
 
 
@@ -90,6 +96,10 @@ ANSWERED = [
     # 'total number of' is the count
     ("total number of generators in Silo 1",
      f"SELECT count(*) {M} AND category = 'Generators' AND area = 'Silo 1'"),
+    # a range with its year said once: both ends in that year
+    ("how many purchases start between April and June 2027",
+     f"SELECT count(*) {M} AND source = 'Purchase' AND forecast_start >= '2027-04-01'"
+     " AND forecast_start < '2027-07-01'"),
     # 'rental period' is the length of rentals
     ("average rental period by manufacturer",
      f"SELECT manufacturer, avg(forecast_end - forecast_start) {M} AND source = 'Rental' GROUP BY 1"),

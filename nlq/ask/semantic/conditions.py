@@ -35,6 +35,22 @@ class Condition:
     show: tuple[str, exp.Expression] | None = None  # a group's aggregate the condition tests, to show
 
 
+def _in_year_of(span: Span, end: Span) -> Span:
+    """The first date of a range moved to the year of the second, or the year before if it would come after."""
+    label = span.label[:-len(" (this year)")]
+    words = label.rsplit(" ", 1)
+    label = words[0] if len(words) == 2 and words[1].isdigit() else label
+    for year in (end.start.year, end.start.year - 1):
+        try:
+            start = span.start.replace(year=year)
+            stop = span.end.replace(year=year + (span.end.year - span.start.year))
+        except ValueError:  # 29 February
+            continue
+        if start <= end.start:
+            return Span(start, stop, f"{label} {year}", span.day, span.relative, span.open_end)
+    return span
+
+
 class Reader:
     """State shared by the condition readers and the grammar: the items, conditions, notes."""
 
@@ -287,6 +303,8 @@ class Reader:
         if op in ("between", "since") and self.kind(k) in ("and", "prep") and self.kind(k + 1) == "date" and (
                 op == "between" or self.items[k].value == "until"):
             end = self.items[k + 1].span
+            if span.label.endswith("(this year)") and not end.label.endswith("(this year)") and not end.relative:
+                span = _in_year_of(span, end)  # 'between March and May 2027': the year is said once
             span = Span(span.start, end.end, f"{span.label} to {end.label}")
             used += [k, k + 1]
             op = "in"

@@ -93,6 +93,13 @@ def before(items: list[Item]) -> list[int]:
             raise _decline("a set of values named by the word for the column", [f"{lead[0]} the {item.surface}"],
                            ["how many items are in Silo 4 or Silo 5", "total forecast cost per area",
                             "what percentage of cranes are rented"])
+    for a, b in zip(items, items[1:]):
+        # 'started late', 'ended late': late against which date is not said ('arrived late' is its own phrase)
+        if (a.kind == "part" or (a.kind == "flag" and a.value == "finished")) and b.kind == "flag" and \
+                b.value == "overdue":
+            raise _decline("a date said to be late without the date it is late against",
+                           [f"{a.surface} {b.surface}"], ["rentals that arrived late", "items whose forecast start is "
+                                                          "after their plan start", "how many rentals are overdue"])
     for i, item in enumerate(items):
         # 'is overrunning the most': a superlative with nothing after it ranks by a guess
         if item.kind == "super" and item.value[1] is None and _nothing_after(items, i) and \
@@ -237,3 +244,11 @@ def unsaid_aggregate(surface: str, name: str, notes: list[str]) -> None:
     raise _decline("a rate, price or length per group without saying total or average", [surface],
                    [f"average {surface} per category", f"total {surface} per category",
                     "top 5 rentals by monthly rate"], notes)
+
+
+def list_or_total(surface: str, notes: list[str]) -> None:
+    """'what is the forecast cost of cranes', 'what did we spend last quarter': each record's figure to
+    some and the total to others; 'list' / 'show' or 'total' says which."""
+    raise _decline("a figure asked with 'what' that may be each record's or their total", [surface],
+                   [f"total {surface} of cranes", f"list cranes with their {surface}",
+                    f"average {surface} of rentals"], notes)

@@ -131,6 +131,7 @@ class Shape:
         self.bucket_words: list[int] = []  # 'which 3 areas have the highest ...': the N of a ranking further on
         words = question.lower().split()
         self.listing = bool(words) and words[0].strip("?,.") in LIST_WORDS
+        self.asks_what = bool(words) and words[0].strip("?,.") == "what"  # 'what is the cost of ...': a list or a total
         self.subject = self._subject()
 
     def _subject(self) -> Item | None:
@@ -820,6 +821,8 @@ class Shape:
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
             r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
         elif self.listing:
+            if self.asks_what and not self.r.grouped:
+                constructions.list_or_total(item.surface, r.notes)
             self.q.columns.append((measure.alias, measure.sql()))
             r.notes.append(f"'{item.surface}' shown as {measure.name} per record")
         else:

@@ -364,7 +364,8 @@ def close_word(word: str) -> str | None:
     """The one lexicon word a misspelt word stands for ('forcast' -> 'forecast'), or None.
 
     A typo here is one dropped, added, changed or swapped letter (two in words of 8 letters or more),
-    never in the first letter, and never a shorter word ('plant' is not 'plan'). If two words are that
+    never in the first letter, and never a shorter word ('plant' is not 'plan'); in a word of 4 letters
+    or fewer only a dropped letter ('totl'), as a changed one mostly makes another word ('made', 'make'). If two words are that
     close, it is not a typo the reader can resolve, and the word stays unknown.
 
     >>> [close_word(w) for w in ("forcast", "catagory", "quater", "equipmnet", "plant", "zorblax")]
@@ -377,6 +378,8 @@ def close_word(word: str) -> str | None:
     for key in _typo_words():
         if key[0] != word[0] or len(key) < len(word) or len(key) > len(word) + limit:
             continue
+        if len(word) <= 4 and len(key) == len(word):
+            continue  # a changed letter in a short word is mostly another word ('made' is not 'make')
         distance = OSA.distance(word, key, score_cutoff=limit)
         if distance <= limit:
             best.append((distance, key))
