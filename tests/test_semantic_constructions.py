@@ -61,6 +61,10 @@ DECLINED = [
     ("what is the plan cost of generators in Silo 5", ["plan cost"]),
     # a changed letter in a short word is another word, not a close spelling ('made' is not 'make')
     ("how many rentals were made in 2027", ["made"]),
+    # a ranking of groups by a count nobody asked for, next to another figure
+    ("average monthly rate of the top 3 classes", ["top"]),
+    # 'than their purchases' names other records, not the record's own purchase price
+    ("classes whose rentals cost more than their purchases", ["more than"]),
 ]
 
 

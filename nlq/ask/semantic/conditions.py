@@ -511,8 +511,8 @@ class Reader:
     def _columns(self, i, op, kind, left, key, qual, part, j, neg) -> None:
         right = self.items[j]
         if right.kind == "value":  # "cost more than purchase would": the record's own purchase price
-            if key not in (None, "cost") or part:
-                return
+            if key not in (None, "cost") or part or right.plural:
+                return  # 'than their purchases' names other records, not this one's price
             measure = self._measure("cost", qual)
             self.use(i, j, *left)
             expression = compare(op if neg is None else FLIP[op], measure.sql(), col("purchase_price"))

@@ -228,6 +228,15 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
                                [x.surface for x in items if x.kind == "neg"][:1] or ["no"],
                                ["which areas have no generators", "number of cranes per area",
                                 "which classes have no cancelled rentals"], notes)
+    counted = any((x.kind == "agg" and x.value == "count") or (x.kind == "super" and x.value[1] in (None, "count"))
+                  for x in items)
+    figures = [a for a, e in query.selects if not isinstance(e, exp.Count)]
+    if query.groups and query.order and isinstance(query.order[0][0], exp.Count) and not counted and figures:
+        # 'total forecast cost of the top 5 areas': ranked by a count nobody asked for, next to another figure
+        raise _decline("a ranking that does not say what it ranks by, next to a figure",
+                       [x.surface for x in items if x.kind in ("top", "super")][:1] or ["top"],
+                       ["top 5 areas by forecast cost", "top 5 areas by number of items",
+                        "total forecast cost per area"], notes)
     plain = [a for a, _, bucketed in query.groups if not bucketed]
     if len(plain) >= 2 and query.order and query.limit is not None and not query.partition and \
             not query.count_groups and not any(x.kind == "combo" for x in items):
