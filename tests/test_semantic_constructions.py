@@ -65,6 +65,10 @@ DECLINED = [
     ("average monthly rate of the top 3 classes", ["top"]),
     # 'than their purchases' names other records, not the record's own purchase price
     ("classes whose rentals cost more than their purchases", ["more than"]),
+    # a superlative over a condition: how much over, or how many records
+    ("which manufacturer is most over budget", ["most over budget"]),
+    # a condition said of whole groups, not of their records
+    ("categories that are under budget", ["categories under budget"]),
 ]
 
 
@@ -104,6 +108,10 @@ ANSWERED = [
     ("how many purchases start between April and June 2027",
      f"SELECT count(*) {M} AND source = 'Purchase' AND forecast_start >= '2027-04-01'"
      " AND forecast_start < '2027-07-01'"),
+    # a rank 'within each' group ranks inside that group
+    ("rank the classes by plan cost within each area",
+     "SELECT area, class, sum(plan_cost), rank() OVER (PARTITION BY area ORDER BY sum(plan_cost) DESC NULLS LAST)"
+     f" {M} GROUP BY 1, 2"),
     # 'rental period' is the length of rentals
     ("average rental period by manufacturer",
      f"SELECT manufacturer, avg(forecast_end - forecast_start) {M} AND source = 'Rental' GROUP BY 1"),

@@ -101,6 +101,19 @@ def before(items: list[Item]) -> list[int]:
                            [f"{a.surface} {b.surface}"], ["rentals that arrived late", "items whose forecast start is "
                                                           "after their plan start", "how many rentals are overdue"])
     for i, item in enumerate(items):
+        # 'the category most over budget': how much over, not how many records are
+        if item.kind == "super" and item.value[1] is None and _flag_alone_after(items, i):
+            raise _decline("a superlative over a condition that does not say whether it counts records or money",
+                           [f"{item.surface} {items[_next(items, i)].surface}"],
+                           ["which category has the highest cost variance", "which category has the most "
+                            "over budget items", "top 3 areas by cost variance"])
+        # 'areas over budget', 'classes that are overdue': a condition said of the groups themselves
+        if item.kind == "dim" and item.plural and _flag_alone_after(items, i, skip=("stop", "verb")):
+            raise _decline("a condition said of whole groups",
+                           [f"{item.surface} {items[_next(items, i, ('stop', 'verb'))].surface}"],
+                           ["areas whose total forecast cost exceeds plan", "areas with over budget items",
+                            "number of overdue rentals per area"])
+    for i, item in enumerate(items):
         # 'is overrunning the most': a superlative with nothing after it ranks by a guess
         if item.kind == "super" and item.value[1] is None and _nothing_after(items, i) and \
                 not _measure_before(items, i):
@@ -181,6 +194,24 @@ def _chosen_by_superlative(items: list[Item], i: int) -> int | None:
             seen_link = True
         j += 1
     return j if seen_link and j < len(items) and items[j].kind in ("super", "top") else None
+
+
+def _next(items: list[Item], i: int, skip: tuple[str, ...] = ("stop",)) -> int:
+    j = i + 1
+    while j < len(items) and items[j].kind in skip:
+        j += 1
+    return j
+
+
+def _flag_alone_after(items: list[Item], i: int, skip: tuple[str, ...] = ("stop",)) -> bool:
+    """A flag right after item i that no record word or value follows ('most over budget', not 'most
+    cancelled items')."""
+    j = _next(items, i, skip)
+    if j >= len(items) or items[j].kind != "flag" or items[j].value not in ("over_budget", "under_budget", "overdue",
+                                                                            "late_arrival"):
+        return False
+    k = _next(items, j)
+    return not (k < len(items) and items[k].kind in ("record", "value", "flag"))
 
 
 def _nothing_after(items: list[Item], i: int) -> bool:

@@ -644,12 +644,15 @@ class Shape:
                 self.q.columns.append((measure.alias, expression))
             else:
                 return
-            window = exp.Window(this=exp.Anonymous(this="rank"), order=exp.Order(expressions=[
-                exp.Ordered(this=expression.copy(), desc=True, nulls_first=False)]), over="OVER")
+            within = [k.copy() for a, k, _ in self.q.groups if a in self.q.partition] \
+                if self.q.groups and len(self.q.partition) < len(self.q.groups) else []
+            window = exp.Window(this=exp.Anonymous(this="rank"), partition_by=within or None, order=exp.Order(
+                expressions=[exp.Ordered(this=expression.copy(), desc=True, nulls_first=False)]), over="OVER")
             (self.q.selects if self.q.groups else self.q.columns).append(("rank", window))
             r.use(*ranks, *used)
             r.notes.append(f"'{self.items[ranks[0]].surface}' read as the rank by {expression.sql(dialect='postgres')}"
-                           ", highest first (ties share a rank)")
+                           + (f" within each {' and '.join(self.q.partition)}" if within else "")
+                           + ", highest first (ties share a rank)")
 
     def _qual_list(self, j: int) -> tuple[list[Measure], list[int]] | None:
         """'plan, forecast and actual cost' after an aggregate: one measure per qualifier."""
