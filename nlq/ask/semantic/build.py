@@ -179,9 +179,9 @@ class Query:
         return select.sql(dialect="postgres")
 
     def _ranked_statement(self) -> str:
-        """row_number() OVER (PARTITION BY the 'each' groups ORDER BY the measure), kept to the first N."""
+        """rank() OVER (PARTITION BY the 'each' groups ORDER BY the measure), kept to the first N: groups or
+        records tied at the cut-off are all shown, as no one of them is the answer more than the others."""
         keys = [(a, k) for a, k, _ in self.groups if a in self.partition]
-        order = [exp.Ordered(this=e.copy(), desc=d, nulls_first=False) for e, d in self.order]
         inner = exp.select(*[exp.alias_(k.copy(), a) for a, k in keys])
         if self.rank_records:
             names = [a for a, _ in keys] + ["id"]
@@ -190,14 +190,15 @@ class Query:
                 if alias not in names:
                     inner = inner.select(exp.alias_(expression.copy(), alias))
                     names.append(alias)
-            order.append(exp.Ordered(this=col("id")))
+            then = ["id"]
         else:
             names = [a for a, _, _ in self.groups] + [a for a, _ in self.selects]
             inner = inner.select(*[exp.alias_(k.copy(), a) for a, k, _ in self.groups if a not in self.partition])
             inner = inner.select(*[exp.alias_(e.copy(), a) for a, e in self.selects])
-            order += [exp.Ordered(this=k.copy()) for a, k, _ in self.groups if a not in self.partition]
-        window = exp.Window(this=exp.RowNumber(), partition_by=[k.copy() for _, k in keys],
-                            order=exp.Order(expressions=order), over="OVER")
+            then = [a for a, _, _ in self.groups if a not in self.partition]
+        measure_order = [exp.Ordered(this=e.copy(), desc=d, nulls_first=False) for e, d in self.order]
+        window = exp.Window(this=exp.Anonymous(this="rank"), partition_by=[k.copy() for _, k in keys],
+                            order=exp.Order(expressions=measure_order), over="OVER")
         inner = inner.select(exp.alias_(window, "rank_in_group")).from_(VIEW)
         where = conjunction(self.where)
         if where is not None:
@@ -210,5 +211,6 @@ class Query:
         outer = exp.select(*names, "rank_in_group").from_(
             exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked"))))
         outer = outer.where(exp.LTE(this=col("rank_in_group"), expression=lit(self.limit)))
-        outer = outer.order_by(*[exp.Ordered(this=col(a)) for a, _ in keys], exp.Ordered(this=col("rank_in_group")))
+        outer = outer.order_by(*[exp.Ordered(this=col(a)) for a, _ in keys], exp.Ordered(this=col("rank_in_group")),
+                               *[exp.Ordered(this=col(a)) for a in then])
         return outer.sql(dialect="postgres")

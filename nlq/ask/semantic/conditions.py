@@ -24,6 +24,7 @@ def whose(implied: str | None) -> str:
 
 LISTS = {"and", "or", "vs"}
 FIXED_COLUMNS = {"source": "source", "dor": "who pays (dor)"}
+ABSENCE = ("no", "without", "zero", "never")  # before a value or flag in a question about groups
 
 
 @dataclass
@@ -32,6 +33,22 @@ class Condition:
     pos: int  # index of its first item: which side of "are" in a share question
     having: bool = False
     show: tuple[str, exp.Expression] | None = None  # a group's aggregate the condition tests, to show
+
+
+def _in_year_of(span: Span, end: Span) -> Span:
+    """The first date of a range moved to the year of the second, or the year before if it would come after."""
+    label = span.label[:-len(" (this year)")]
+    words = label.rsplit(" ", 1)
+    label = words[0] if len(words) == 2 and words[1].isdigit() else label
+    for year in (end.start.year, end.start.year - 1):
+        try:
+            start = span.start.replace(year=year)
+            stop = span.end.replace(year=year + (span.end.year - span.start.year))
+        except ValueError:  # 29 February
+            continue
+        if start <= end.start:
+            return Span(start, stop, f"{label} {year}", span.day, span.relative, span.open_end)
+    return span
 
 
 class Reader:
@@ -44,6 +61,7 @@ class Reader:
         self.notes: list[str] = []
         self.vs: list[tuple[str, list[str]]] = []  # compared values: grouped by that column
         self.grouped = False  # set by the grammar before conditions on groups are read
+        self.bucketed: str | None = None  # the date column of a time bucket: what a bare date restricts
         self.deferred: list[exp.Select] = []
         self._flags: dict[str, tuple[exp.Expression, str]] | None = None  # subqueries that take the question's row conditions at the end
 
@@ -107,7 +125,7 @@ class Reader:
                 self.vs.append((column, values))
                 self.add(exp.In(this=col(column), expressions=[lit(v) for v in values]), i,
                          f"{surfaces} compared: one row per {label} ({', '.join(values)})")
-            elif neg is not None and self.grouped and self.items[neg].surface.lower() in ("no", "without", "zero"):
+            elif neg is not None and self.grouped and self.items[neg].surface.lower() in ABSENCE:
                 self.use(neg)
                 condition = exp.In(this=col(column), expressions=[lit(v) for v in values])
                 counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
@@ -137,7 +155,7 @@ class Reader:
         if not self.grouped:
             return
         for i, item in enumerate(self.items):
-            if item.used or item.kind != "neg" or item.surface.lower() not in ("no", "without", "zero"):
+            if item.used or item.kind != "neg" or item.surface.lower() not in ABSENCE:
                 continue
             run, j = [], i + 1
             while j < len(self.items) and (self.items[j].kind in ("flag", "value", "stop", "record")
@@ -215,6 +233,13 @@ class Reader:
                 self.add(expression.copy(), neg, f"'{self.items[neg].surface} {item.surface} "
                          f"{self.items[after].surface}' read as {words}")
                 continue
+            if neg is not None and self._group_absence(neg):
+                self.use(neg)  # 'which areas have never had anything cancelled': no such record in the group
+                counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=expression.copy()))
+                self.add(exp.EQ(this=counted, expression=lit(0)), neg,
+                         f"'{self.items[neg].surface} {item.surface}' read as groups with no record {words}",
+                         having=True)
+                continue
             if neg is not None:
                 self.use(neg)
                 expression = exp.Not(this=exp.Paren(this=expression.copy()))
@@ -240,6 +265,12 @@ class Reader:
                              f"'{self.items[neg].surface} {item.surface}' read as not {words}")
                 else:
                     self.add(happened, i, f"'{item.surface}' with no date read as {words}")
+
+    def _group_absence(self, neg: int) -> bool:
+        """'no' / 'never' / 'without' before a flag in a question whose rows are groups and that asks for
+        no figure: the groups where no record has it, not the records that lack it."""
+        return self.grouped and self.items[neg].surface.lower() in ABSENCE and not any(
+            x.kind in ("agg", "share", "measure", "super", "top", "rank") for x in self.items)
 
     # -- dates --------------------------------------------------------------------------------
     def read_dates(self) -> None:
@@ -272,6 +303,8 @@ class Reader:
         if op in ("between", "since") and self.kind(k) in ("and", "prep") and self.kind(k + 1) == "date" and (
                 op == "between" or self.items[k].value == "until"):
             end = self.items[k + 1].span
+            if span.label.endswith("(this year)") and not end.label.endswith("(this year)") and not end.relative:
+                span = _in_year_of(span, end)  # 'between March and May 2027': the year is said once
             span = Span(span.start, end.end, f"{span.label} to {end.label}")
             used += [k, k + 1]
             op = "in"
@@ -307,6 +340,10 @@ class Reader:
                                                                               if p is not None])))
         self.use(*used, *[p for p in (part, qual, flag) if p is not None])
         pos = min(used + [p for p in (part, qual, flag) if p is not None])
+        if part is None and qual is None and flag is None and self.bucketed is not None:
+            self._range(self.bucketed, span, op, f"'{words}' read as {self.bucketed.replace('_', ' ')} "
+                        "(the date the rows are bucketed by)", pos)
+            return
         if part is None and (qual is None):
             self._overlap(span, op, words, pos, on_site=flag is not None)
             return
@@ -474,8 +511,8 @@ class Reader:
     def _columns(self, i, op, kind, left, key, qual, part, j, neg) -> None:
         right = self.items[j]
         if right.kind == "value":  # "cost more than purchase would": the record's own purchase price
-            if key not in (None, "cost") or part:
-                return
+            if key not in (None, "cost") or part or right.plural:
+                return  # 'than their purchases' names other records, not this one's price
             measure = self._measure("cost", qual)
             self.use(i, j, *left)
             expression = compare(op if neg is None else FLIP[op], measure.sql(), col("purchase_price"))
@@ -543,6 +580,13 @@ class Reader:
                 self.add(compare(final, lm.sql(), scaled), min(used),
                          f"'{self._words(used)}' read as {lm.name} {WORDS[final]} {rm.name} x {factor:g}")
                 return
+        if key is None and qual is None and part is None and not unit and self.kind(k) == "prep" and \
+                self.items[k].value == "in":  # 'add up to more than 10 million in purchase price'
+            r_indices, r_key, r_qual, r_part = self._right_operand(self.next_content(k, 1, {"stop"}))
+            if r_key is not None and r_part is None:
+                key, qual = r_key, r_qual
+                used += [k, *r_indices]
+                k = self.next_content(max(r_indices), 1, {"stop"})
         measure = self._measure(key, qual)
         if measure is None and part is not None:
             return
@@ -598,8 +642,8 @@ class Reader:
             used.append(neg)
         expression = measure.sql()
         having, show, func = False, None, None
-        if self.grouped:
-            func = self._agg_before(left)
+        if self.grouped and not (self._counts_records() and not self._named_aggregate(left)):
+            func = self._agg_before(left)  # 'per area, how many items slipped ...' stays a record's own figure
         if func is not None:
             if func == "median":
                 return  # a median per group in a condition: not read
@@ -611,6 +655,22 @@ class Reader:
                  f"'{self._words(used)}' read as "
                  f"{('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if having else ''}"
                  f"{measure.name} {WORDS.get(final, final)} {words}{unit_note}", having=having, show=show)
+
+    def _counts_records(self) -> bool:
+        """The question counts records ('how many items', 'the number of rentals that ...')."""
+        for i, item in enumerate(self.items):
+            if item.kind == "agg" and item.value == "count" and not item.used:
+                nxt = self.next_content(i, 1, {"stop"})
+                if self.kind(nxt) in ("record", "value", "verb"):
+                    return True
+        return False
+
+    def _named_aggregate(self, left: list[int]) -> bool:
+        """An aggregate said before the measure of a condition ('the average rate above ...')."""
+        if not left or any(self.items[x].kind == "agg" for x in left):
+            return bool(left)
+        item = self.live(self.next_content(min(left), -1))
+        return item is not None and item.kind == "agg" and item.value in ("sum", "avg", "median")
 
     def _agg_before(self, left: list[int]) -> str | None:
         """The aggregate a condition on groups applies to: named ('average rate above') or the total."""

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
+from nlq.ask.semantic import constructions
 from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 
@@ -21,12 +22,14 @@ DIM_NAMES = {"category": "category", "class": "class", "area": "area", "source":
              "manufacturer": "manufacturer", "model": "model"}
 FUNC_NAMES = {"sum": "the total", "avg": "the average", "median": "the median", "min": "the minimum",
               "max": "the maximum", "count": "the count"}
-EACH_WORDS = {"each", "for each", "in each", "within each", "for every", "by each", "per", "every", "in every"}
+EACH_WORDS = {"each", "for each", "in each", "within each", "for every", "by each", "per", "every", "in every",
+              "across every", "at every", "within every", "across each", "at each"}
 LIST_WORDS = {"list", "show", "which", "what", "find", "display", "give", "name", "get", "all", "every", "everything"}
 
 
 def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
     items = tag(question, vocab, today)
+    frames = constructions.before(items)  # shapes the grammar does not hold: declined, never read in part
     reader = Reader(items, today)
     reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
     query = Query()
@@ -53,6 +56,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
         if scope is not None:
             inner.where(scope, copy=False)
     query.having += [c.expression for c in reader.conditions if c.having]
+    constructions.after(query, items, reader.notes, frames)
     return query, reader.notes
 
 
@@ -127,6 +131,7 @@ class Shape:
         self.bucket_words: list[int] = []  # 'which 3 areas have the highest ...': the N of a ranking further on
         words = question.lower().split()
         self.listing = bool(words) and words[0].strip("?,.") in LIST_WORDS
+        self.asks_what = bool(words) and words[0].strip("?,.") == "what"  # 'what is the cost of ...': a list or a total
         self.subject = self._subject()
 
     def _subject(self) -> Item | None:
@@ -220,6 +225,7 @@ class Shape:
                     r.use(*used, *taken)
                     alias = f"{unit}_of_{column}"
                     self.q.groups.append((alias, bucket(unit, column), True))
+                    r.bucketed = r.bucketed or column
                     self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
                     r.notes.append(f"'{self.items[j].surface} ... {' '.join(self.items[t].surface for t in taken)}' "
                                    f"read as one row per {unit} of {column.replace('_', ' ')} (records without a "
@@ -266,6 +272,7 @@ class Shape:
         r.use(*used)
         alias = f"{unit}_of_{column}"
         self.q.groups.append((alias, bucket(unit, column), True))
+        r.bucketed = r.bucketed or column
         self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
         r.notes.append(f"'{' '.join(self.items[u].surface for u in sorted(used))}' read as one row per {unit} "
                        f"of {column.replace('_', ' ')}{how} (records without a {column.replace('_', ' ')} left out)")
@@ -637,12 +644,15 @@ class Shape:
                 self.q.columns.append((measure.alias, expression))
             else:
                 return
-            window = exp.Window(this=exp.Anonymous(this="rank"), order=exp.Order(expressions=[
-                exp.Ordered(this=expression.copy(), desc=True, nulls_first=False)]), over="OVER")
+            within = [k.copy() for a, k, _ in self.q.groups if a in self.q.partition] \
+                if self.q.groups and len(self.q.partition) < len(self.q.groups) else []
+            window = exp.Window(this=exp.Anonymous(this="rank"), partition_by=within or None, order=exp.Order(
+                expressions=[exp.Ordered(this=expression.copy(), desc=True, nulls_first=False)]), over="OVER")
             (self.q.selects if self.q.groups else self.q.columns).append(("rank", window))
             r.use(*ranks, *used)
             r.notes.append(f"'{self.items[ranks[0]].surface}' read as the rank by {expression.sql(dialect='postgres')}"
-                           ", highest first (ties share a rank)")
+                           + (f" within each {' and '.join(self.q.partition)}" if within else "")
+                           + ", highest first (ties share a rank)")
 
     def _qual_list(self, j: int) -> tuple[list[Measure], list[int]] | None:
         """'plan, forecast and actual cost' after an aggregate: one measure per qualifier."""
@@ -809,9 +819,13 @@ class Shape:
             return
         if self.q.groups or self.q.selects:
             func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
+            if func == "avg" and self.q.groups and not self.q.selects:
+                constructions.unsaid_aggregate(item.surface, measure.name, r.notes)
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
             r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
         elif self.listing:
+            if self.asks_what and not self.r.grouped:
+                constructions.list_or_total(item.surface, r.notes)
             self.q.columns.append((measure.alias, measure.sql()))
             r.notes.append(f"'{item.surface}' shown as {measure.name} per record")
         else:

@@ -59,7 +59,7 @@ _add("stop", None, "in total", "in all", "do we have", "we have", "are there", "
      "are we using", "we're using", "we are using", "carried by", "borne by", "covered by", "account for",
      "accounts for", "make up", "makes up", "take up", "takes up", "does each", "each take", "take", "takes")
 _add("agg", "count", "how many", "count", "number of", "no of", "count of", "tally", "counts", "number")
-_add("agg", "sum", "total", "sum", "sum of", "totals", "combined", "in sum", "aggregate", "add up to", "adds up to",
+_add("agg", "sum", "total", "sum", "sum of", "totals", "totalling", "totaling", "combined", "in sum", "aggregate", "add up to", "adds up to",
      "add up", "adds up", "amount to", "amounts to", "come to", "comes to")
 _add("agg", "sum_default", "how much")
 _add("agg", "avg", "average", "avg", "mean", "on average", "averages", "averaging", "averaged")
@@ -91,7 +91,7 @@ _add("measure", "monthly_rate", "rate", "rates", "monthly rate", "rental rate", 
 _add("measure", "purchase_price", "price", "purchase price", "purchase cost", "buying price", "purchase value",
      "buy price")
 _add("measure", "duration", "duration", "length", "how long", "long", "lasting", "last for", "lasts",
-     "rental period", "period", "days on hire", "time on site")
+     "period", "days on hire", "time on site")
 _add("measure", "slip", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
      "schedule slip", "slipping", "slips")
 _add("measure", "start_slip", "start slip", "start delay", "start slipped")
@@ -203,7 +203,8 @@ _add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely", "=")
 _add("cmp", "between", "between")
 _add("group", None, "by", "per", "for each", "each", "for every", "grouped by", "group by", "broken down by",
      "breakdown by", "split by", "by each", "in each", "across", "broken out by", "by their", "within each",
-     "for all", "split into", "broken into", "split between")
+     "for all", "split into", "broken into", "split between", "in every", "across every", "at every",
+     "within every", "across each", "at each")
 _add("vs", None, "vs", "versus", "compared to", "compared with", "against", "vs.", "v")
 _add("and", None, "and", "plus", "&", "as well as", ",", ";", "+", "but")
 _add("or", None, "or", "either")
@@ -363,7 +364,8 @@ def close_word(word: str) -> str | None:
     """The one lexicon word a misspelt word stands for ('forcast' -> 'forecast'), or None.
 
     A typo here is one dropped, added, changed or swapped letter (two in words of 8 letters or more),
-    never in the first letter, and never a shorter word ('plant' is not 'plan'). If two words are that
+    never in the first letter, and never a shorter word ('plant' is not 'plan'); in a word of 4 letters
+    or fewer only a dropped letter ('totl'), as a changed one mostly makes another word ('made', 'make'). If two words are that
     close, it is not a typo the reader can resolve, and the word stays unknown.
 
     >>> [close_word(w) for w in ("forcast", "catagory", "quater", "equipmnet", "plant", "zorblax")]
@@ -376,6 +378,8 @@ def close_word(word: str) -> str | None:
     for key in _typo_words():
         if key[0] != word[0] or len(key) < len(word) or len(key) > len(word) + limit:
             continue
+        if len(word) <= 4 and len(key) == len(word):
+            continue  # a changed letter in a short word is mostly another word ('made' is not 'make')
         distance = OSA.distance(word, key, score_cutoff=limit)
         if distance <= limit:
             best.append((distance, key))

@@ -1,0 +1,294 @@
+"""Constructions the grammar does not hold, declined by rule rather than read in part.
+
+Every word of such a question may be known, so the leftover check alone would let it through with
+a reading that misses part of its meaning: a figure for the group chosen by a superlative ("in the
+area with the highest spend, ..."), a word that refers back to an earlier step ("of those"), a
+ranking inside a per-group frame the grammar did not take as one ("in all categories, which class
+has the most"), a superlative with nothing to rank by ("overrunning the most"). Each rule is a
+shape of language, checked on the tagged items (`before`) or on the reading the grammar built
+(`after`); a match raises `NotUnderstood` naming the words and offering phrasings that work.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from nlq.ask.providers import NotUnderstood
+from nlq.ask.semantic.build import Query
+from nlq.ask.semantic.lexicon import Item
+
+# Words that point back to something the question named before: a second step the reader cannot take.
+BACK_WORDS = {"that", "those", "them", "these", "it", "which", "whom"}
+BACK_LEADS = {"of", "among", "amongst", "from", "out"}
+# A group frame whose quantifier the grammar keeps as a plain stop word.
+QUANTIFIERS = {"every", "all", "each", "any"}
+FRAME_PREPS = {"in", "for", "at", "within", "inside", "of", "among", "from", "across"}
+CHOSEN_BY = {"with", "having", "has", "have", "had", "that", "which", "whose"}
+SEQUENCE = {"then", "afterwards"}
+VALUE_COLUMNS = {"category", "class", "area", "manufacturer", "model", "source", "dor"}
+
+
+def _decline(why: str, words: list[str], examples: list[str], understood: list[str] | None = None) -> NotUnderstood:
+    quoted = ", ".join(f"'{w}'" for w in words)
+    return NotUnderstood(f"The offline reader does not read {why} ({quoted}), so it does not answer rather than "
+                         "guess. Rephrase, e.g. " + "; ".join(f"\"{e}\"" for e in examples) + ".",
+                         words=words, understood=list(understood or []))
+
+
+def _words(items: list[Item]) -> list[str]:
+    """Each item's words, lower case, in order (a phrase item gives several)."""
+    return [w for item in items for w in item.surface.lower().replace(",", " ").split()]
+
+
+FRAME_EXAMPLES = ["which area has the highest forecast cost", "total forecast cost of cranes per area",
+                  "top 3 areas by forecast cost"]
+CONDITION_KINDS = {"value", "flag", "date", "cmp", "neg", "num"}
+
+
+def before(items: list[Item]) -> list[int]:
+    """Shapes visible in the tagged question, before any reading is built. Returns the items of the
+    dimensions a superlative picks ('the area with the most rentals'), for `after` to check."""
+    frames: list[int] = []
+    _aggregate_of_aggregate(items)
+    _quantified_groups(items)
+    words = _words(items)
+    for k, word in enumerate(words):
+        nxt = words[k + 1] if k + 1 < len(words) else ""
+        if word in BACK_LEADS and (nxt in BACK_WORDS or (nxt == "of" and k + 2 < len(words)
+                                                         and words[k + 2] in BACK_WORDS)):
+            phrase = " ".join(words[k:k + (3 if nxt == "of" else 2)])
+            raise _decline("a second step that refers back to an earlier one", [phrase],
+                           ["total forecast cost of cranes per area", "how many rentals are in Silo 4",
+                            "top 3 areas by forecast cost"])
+        if word in SEQUENCE or (word == "and" and nxt == "then"):
+            raise _decline("two questions asked one after the other", [" ".join(words[k:k + 2])],
+                           ["how many cranes are rented", "total plan cost per area",
+                            "top 3 areas by forecast cost"])
+    semicolons = [i for i, item in enumerate(items) if item.surface == ";"]
+    if semicolons and any(item.kind not in ("stop", "and") for item in items[semicolons[0] + 1:]) and \
+            any(item.surface.lower() in ("what", "which", "how", "who", "where", "when")
+                for item in items[semicolons[0] + 1:]):
+        raise _decline("two questions joined by ';'", [";"], ["how many cranes are rented",
+                                                               "total plan cost per area",
+                                                               "top 3 areas by forecast cost"])
+    for i, item in enumerate(items):
+        if item.kind != "dim":
+            continue
+        lead = _raw_before(items, i)
+        # 'in the area with the highest spend, ...': a group chosen by a superlative, as the frame of a figure;
+        # read only when the figure and the choice are over the same records (checked again in `after`)
+        if lead is not None and lead[0] in FRAME_PREPS and (end := _chosen_by_superlative(items, i)) is not None:
+            if _conditions(items[:lead[1]]) != _conditions(items[end:]):
+                raise _decline("a figure with conditions of its own for the group a superlative picks",
+                               [f"{lead[0]} {item.surface}"], FRAME_EXAMPLES)
+            frames.append(i)
+        # 'in all categories' / 'every category' with the quantifier left a stop word
+        if lead is not None and lead[0] in QUANTIFIERS and items[lead[1]].kind == "stop" and \
+                any(x.kind in ("super", "top") for x in items):
+            raise _decline("a ranking within each group said this way", [f"{lead[0]} {item.surface}"],
+                           ["for each area, which category has the highest forecast cost",
+                            "top 3 classes by record count within each category", "top 3 areas by forecast cost"])
+        # 'is in the silos': a kind of place named by the dimension's own word, a subset not a grouping
+        if item.plural and lead is not None and lead[0] in ("in", "at", "inside") and lead[2]:
+            raise _decline("a set of values named by the word for the column", [f"{lead[0]} the {item.surface}"],
+                           ["how many items are in Silo 4 or Silo 5", "total forecast cost per area",
+                            "what percentage of cranes are rented"])
+    for a, b in zip(items, items[1:]):
+        # 'started late', 'ended late': late against which date is not said ('arrived late' is its own phrase)
+        if (a.kind == "part" or (a.kind == "flag" and a.value == "finished")) and b.kind == "flag" and \
+                b.value == "overdue":
+            raise _decline("a date said to be late without the date it is late against",
+                           [f"{a.surface} {b.surface}"], ["rentals that arrived late", "items whose forecast start is "
+                                                          "after their plan start", "how many rentals are overdue"])
+    for i, item in enumerate(items):
+        # 'the category most over budget': how much over, not how many records are
+        if item.kind == "super" and item.value[1] is None and _flag_alone_after(items, i):
+            raise _decline("a superlative over a condition that does not say whether it counts records or money",
+                           [f"{item.surface} {items[_next(items, i)].surface}"],
+                           ["which category has the highest cost variance", "which category has the most "
+                            "over budget items", "top 3 areas by cost variance"])
+        # 'areas over budget', 'classes that are overdue': a condition said of the groups themselves
+        if item.kind == "dim" and item.plural and _flag_alone_after(items, i, skip=("stop", "verb")):
+            raise _decline("a condition said of whole groups",
+                           [f"{item.surface} {items[_next(items, i, ('stop', 'verb'))].surface}"],
+                           ["areas whose total forecast cost exceeds plan", "areas with over budget items",
+                            "number of overdue rentals per area"])
+    for i, item in enumerate(items):
+        # 'is overrunning the most': a superlative with nothing after it ranks by a guess
+        if item.kind == "super" and item.value[1] is None and _nothing_after(items, i) and \
+                not _measure_before(items, i):
+            raise _decline("a superlative that does not say what it ranks by", [item.surface],
+                           ["which manufacturer has the highest cost variance", "which area has the most cranes",
+                            "top 3 areas by forecast cost"])
+    return frames
+
+
+def _aggregate_of_aggregate(items: list[Item]) -> None:
+    """'total number of cranes' is the count; 'average number of items per area' or 'the average total cost
+    per category' is a figure over the groups' figures, which one statement here does not compute."""
+    for a, b in zip(items, items[1:]):
+        if a.kind != "agg" or b.kind != "agg" or a.value == b.value:
+            continue
+        if {a.value, b.value} == {"sum", "count"}:
+            total = a if a.value == "sum" else b
+            total.kind, total.value = "stop", None
+            total.note = f"'{total.surface}' read as part of '{a.surface} {b.surface}': the count"
+        elif a.value in ("avg", "median") and b.value in ("sum", "count", "sum_default"):
+            raise _decline("a figure over the groups' own figures", [f"{a.surface} {b.surface}"],
+                           ["number of items per area", "total forecast cost per category",
+                            "average forecast cost per category"])
+
+
+# 'classes where all items are on site', 'areas that only have rentals': a condition on every record of a
+# group, which a filter on the records would turn into a different question.
+ONLY_WORDS = {"only", "exclusively", "solely", "entirely", "purely", "just"}
+HAVE_WORDS = {"have", "has", "had", "contain", "contains", "hold", "holds", "are", "is"}
+
+
+def _quantified_groups(items: list[Item]) -> None:
+    if not any(x.kind == "dim" for x in items):
+        return
+    for i, item in enumerate(items):
+        word = item.surface.lower()
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        prev = items[i - 1].surface.lower().split()[-1] if i > 0 else ""
+        if word in ("every", "all", "each") and nxt is not None and nxt.kind in ("record", "value") and (
+                prev in HAVE_WORDS or any(x.kind == "verb" or x.surface.lower() in HAVE_WORDS
+                                          for x in items[i + 2:i + 4])):
+            raise _decline("a condition on every record of a group", [f"{item.surface} {nxt.surface}"],
+                           QUANTIFIED_EXAMPLES)
+        if word in ONLY_WORDS and ((nxt is not None and nxt.surface.lower().split()[0] in HAVE_WORDS)
+                                   or prev in HAVE_WORDS):
+            raise _decline("a condition on every record of a group",
+                           [f"{item.surface} {nxt.surface}" if nxt is not None and prev not in HAVE_WORDS
+                            else f"{items[i - 1].surface} {item.surface}"], QUANTIFIED_EXAMPLES)
+
+
+QUANTIFIED_EXAMPLES = ["which areas have no purchases", "which classes have no cancelled rentals",
+                       "number of rentals per area"]
+
+
+def _raw_before(items: list[Item], i: int) -> tuple[str, int, bool] | None:
+    """The word right before item i, skipping 'the' / 'our': (word, its item, whether 'the' was skipped)."""
+    j, skipped = i - 1, False
+    while j >= 0 and items[j].surface.lower() in ("the", "our", "its", "their"):
+        j, skipped = j - 1, True
+    if j < 0:
+        return None
+    return items[j].surface.lower().split()[-1], j, skipped
+
+
+def _conditions(items: list[Item]) -> set[tuple[str, str]]:
+    """What restricts the records in a stretch of the question: values, flags, dates, amounts."""
+    return {(x.kind, str(x.value) if x.kind != "date" else x.surface.lower()) for x in items
+            if x.kind in CONDITION_KINDS}
+
+
+def _chosen_by_superlative(items: list[Item], i: int) -> int | None:
+    """'area with the highest ...', 'class that has the most ...' right after the dimension: the index of
+    the superlative, or None."""
+    j = i + 1
+    seen_link = False
+    while j < len(items) and (items[j].kind in ("stop", "verb") or items[j].surface.lower() in CHOSEN_BY):
+        if items[j].surface.lower().split()[0] in CHOSEN_BY:
+            seen_link = True
+        j += 1
+    return j if seen_link and j < len(items) and items[j].kind in ("super", "top") else None
+
+
+def _next(items: list[Item], i: int, skip: tuple[str, ...] = ("stop",)) -> int:
+    j = i + 1
+    while j < len(items) and items[j].kind in skip:
+        j += 1
+    return j
+
+
+def _flag_alone_after(items: list[Item], i: int, skip: tuple[str, ...] = ("stop",)) -> bool:
+    """A flag right after item i that no record word or value follows ('most over budget', not 'most
+    cancelled items')."""
+    j = _next(items, i, skip)
+    if j >= len(items) or items[j].kind != "flag" or items[j].value not in ("over_budget", "under_budget", "overdue",
+                                                                            "late_arrival"):
+        return False
+    k = _next(items, j)
+    return not (k < len(items) and items[k].kind in ("record", "value", "flag"))
+
+
+def _nothing_after(items: list[Item], i: int) -> bool:
+    return all(x.kind in ("stop", "and") and x.surface not in (",", ";") for x in items[i + 1:])
+
+
+def _measure_before(items: list[Item], i: int) -> bool:
+    """'which area spends the most': the measure comes before the superlative."""
+    j = i - 1
+    while j >= 0 and items[j].kind in ("stop", "verb"):
+        j -= 1
+    return j >= 0 and items[j].kind in ("measure", "value", "record")
+
+
+def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) -> None:
+    """Readings the grammar built that cannot be what was meant."""
+    groups = [alias for alias, _, _ in query.groups]
+    ranked = bool(query.order) and query.limit is not None
+    if frames and not ranked:
+        raise _decline("a figure for the group a superlative picks", [items[frames[0]].surface], FRAME_EXAMPLES, notes)
+    for i, item in enumerate(items):
+        # 'the area with the highest rate' read as each area's highest rate: the superlative picks a group
+        if item.kind == "super" and query.groups and not ranked and (lead := _raw_before(items, i)) is not None \
+                and lead[0] in CHOSEN_BY and any(isinstance(e, (exp.Max, exp.Min)) for _, e in query.selects):
+            raise _decline("a superlative that picks a group, read as a figure per group",
+                           [f"{lead[0]} the {item.surface}" if lead[2] else f"{lead[0]} {item.surface}"],
+                           FRAME_EXAMPLES, notes)
+    for alias, expression in query.selects:
+        distinct = expression.find(exp.Distinct)
+        if distinct is not None and any(isinstance(e, exp.Column) and e.name in groups for e in distinct.expressions):
+            raise _decline("a count of different values that is also a grouping", [alias.replace("_", " ")],
+                           ["how many different manufacturers make cranes", "number of cranes per manufacturer",
+                            "how many distinct areas have rentals"], notes)
+    if not query.groups and query.selects and query.order:
+        raise _decline("a ranking of records next to figures over all of them",
+                       [x.surface for x in items if x.kind in ("top", "super")] or ["top"],
+                       ["maximum monthly rate of rental compressors", "top 5 rentals by monthly rate",
+                        "how many rental compressors are there"], notes)
+    for having in query.having:  # 'areas that have cranes but no generators': the filter empties the absence
+        if isinstance(having, exp.EQ) and isinstance(having.this, exp.Filter):
+            absent = {c.name for c in having.this.find_all(exp.Column)}
+            filtered = {c.name for w in query.where for c in w.find_all(exp.Column)}
+            if absent & filtered or (absent & VALUE_COLUMNS and filtered & VALUE_COLUMNS):
+                raise _decline("groups that have some records and lack others",
+                               [x.surface for x in items if x.kind == "neg"][:1] or ["no"],
+                               ["which areas have no generators", "number of cranes per area",
+                                "which classes have no cancelled rentals"], notes)
+    counted = any((x.kind == "agg" and x.value == "count") or (x.kind == "super" and x.value[1] in (None, "count"))
+                  for x in items)
+    figures = [a for a, e in query.selects if not isinstance(e, exp.Count)]
+    if query.groups and query.order and isinstance(query.order[0][0], exp.Count) and not counted and figures:
+        # 'total forecast cost of the top 5 areas': ranked by a count nobody asked for, next to another figure
+        raise _decline("a ranking that does not say what it ranks by, next to a figure",
+                       [x.surface for x in items if x.kind in ("top", "super")][:1] or ["top"],
+                       ["top 5 areas by forecast cost", "top 5 areas by number of items",
+                        "total forecast cost per area"], notes)
+    plain = [a for a, _, bucketed in query.groups if not bucketed]
+    if len(plain) >= 2 and query.order and query.limit is not None and not query.partition and \
+            not query.count_groups and not any(x.kind == "combo" for x in items):
+        raise _decline("a ranking over two groupings without saying it is within each",
+                       [x.surface for x in items if x.kind in ("top", "super")][:1] or ["most"],
+                       ["for each area, which category has the highest forecast cost",
+                        "top 5 category and area combinations by forecast cost", "top 3 areas by forecast cost"],
+                       notes)
+
+
+def unsaid_aggregate(surface: str, name: str, notes: list[str]) -> None:
+    """'monthly rate of the overdue rentals, by category': a rate or a length per group with no word for
+    how to combine it is a total to some and an average to others."""
+    raise _decline("a rate, price or length per group without saying total or average", [surface],
+                   [f"average {surface} per category", f"total {surface} per category",
+                    "top 5 rentals by monthly rate"], notes)
+
+
+def list_or_total(surface: str, notes: list[str]) -> None:
+    """'what is the forecast cost of cranes', 'what did we spend last quarter': each record's figure to
+    some and the total to others; 'list' / 'show' or 'total' says which."""
+    raise _decline("a figure asked with 'what' that may be each record's or their total", [surface],
+                   [f"total {surface} of cranes", f"list cranes with their {surface}",
+                    f"average {surface} of rentals"], notes)
