@@ -13,8 +13,9 @@ import psycopg
 import pytest
 
 from nlq.matrix.service import add_months
-from store import accounts, mirror
+from store import accounts, mirror, queries
 from store.scope import SET_SCOPE, scope_params
+from store.sync.worker import sync_organization
 
 FIRST, MONTHS = date(2026, 3, 1), 18
 PERIODS = {"plan": ("plan_start", "plan_end"), "forecast": ("forecast_start", "forecast_end"),
@@ -189,3 +190,41 @@ async def test_a_member_who_may_not_see_costs_gets_403_and_no_figures(api):
 async def test_other_organizations_matrix_is_403(api):
     response = await api.get("editor_b", "/api/pfa/ORG_A/matrix")
     assert response.status_code == 403
+
+
+async def test_drafts_stay_exact_through_edits_discards_pems_changes_and_compaction(api, pems_factory):
+    ids = open_records(api.urls, 60)
+    await save(api, ids[0], {"area": "Brand New Area", "forecastEnd": "2027-02-14"})
+    items = [{"record_id": rid, "changes": {"area": "Batch", "monthlyRate": 1000 + n}} for n, rid in enumerate(ids[1:50])]
+    assert (await api.post("editor_a", "/api/pfa/ORG_A/drafts/batch", {"items": items})).status_code == 200
+    await save(api, ids[0], {"area": "Second Area", "forecastStart": "2026-06-03"})  # an existing draft moves again
+    discarded = await api.post("editor_a", "/api/pfa/ORG_A/drafts/discard", {"record_ids": [ids[5]]})
+    assert discarded.json()["discarded"] == [ids[5]]
+    assert_matches(await get_matrix(api, "editor_a", "area"), spread_by_day(api.urls, "editor_a", "area", FIRST, MONTHS),
+                   FIRST, MONTHS)
+
+    # PEMS changes records under drafts (the drafts' mirror side moves) and stops returning one.
+    pems = pems_factory(["ORG_A"], 200)
+    pems.control("change", org="ORG_A", count=80, seed=3)
+    pems.control("delete", org="ORG_A", ids=[ids[7]])
+    assert sync_organization(api.urls.app, pems.client(), "ORG_A", full=True).status == "succeeded"
+    for by in ("area", "class"):
+        assert_matches(await get_matrix(api, "editor_a", by), spread_by_day(api.urls, "editor_a", by, FIRST, MONTHS),
+                       FIRST, MONTHS)
+
+    with psycopg.connect(api.urls.app, autocommit=True) as conn:
+        count = "SELECT count(*) FROM vanguard.matrix_draft_delta WHERE user_id = (SELECT id FROM vanguard.users WHERE username = 'editor_a')"
+        before = conn.execute(count).fetchone()[0]
+        assert before > 0
+        user_id = conn.execute("SELECT id FROM vanguard.users WHERE username = 'editor_a'").fetchone()[0]
+        conn.execute(queries.load("matrix")["compact_matrix_deltas"], {"org": "ORG_A", "user_id": user_id})
+        assert conn.execute(count).fetchone()[0] <= before
+    assert_matches(await get_matrix(api, "editor_a", "area"), spread_by_day(api.urls, "editor_a", "area", FIRST, MONTHS),
+                   FIRST, MONTHS)
+
+    with psycopg.connect(api.urls.app, autocommit=True) as conn:
+        conn.execute("UPDATE vanguard.pfa_mirror SET pems_record_id = 1 WHERE organization_id = 'ORG_A'")
+    assert (await api.post("editor_a", "/api/pfa/ORG_A/commit", {})).json()["committed"]
+    after = await get_matrix(api, "editor_a", "area")
+    assert after["drafts_applied"] == 0  # committed drafts leave the matrix as they leave the merged view
+    assert_matches(after, spread_by_day(api.urls, "editor_a", "area", FIRST, MONTHS), FIRST, MONTHS)

@@ -17,6 +17,7 @@ COLUMNS = {"plan": "plan_cost", "forecast": "forecast_cost", "actual": "actual_c
 LENGTHS = (3, 6, 12, 18, 24, 36)
 MAX_MONTHS = 36  # three years of columns: wider is unreadable, and each month is a column of work
 DEFAULT_MONTHS = 12
+COMPACT_AFTER = 2000  # rows of draft moves per user before they are summed into one per group and month
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -104,6 +105,10 @@ def resolve_window(first: str | None, months: int | None, bounds: dict, today: d
 async def cost_matrix(conn, org_id: str, user_id: int, by: str, window: MatrixWindow) -> dict:
     """Every group's cost per month for all measures, with totals; groups with no cost in the window are left out."""
     params = {"org": org_id, "user_id": user_id, "by": by, "first": window.first, "last": window.last}
+    (moves,) = await (await conn.execute(_Q["matrix_delta_rows"], params)).fetchone()
+    if moves > COMPACT_AFTER:
+        await conn.execute(_Q["compact_matrix_deltas"], params)
+        await conn.commit()
     rows = await (await conn.execute(_Q["matrix_cells"], params)).fetchall()
     (drafts,) = await (await conn.execute(_Q["working_draft_count"], params)).fetchone()
     months = [m.isoformat()[:7] for m in window.month_starts()]

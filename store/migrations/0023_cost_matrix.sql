@@ -22,12 +22,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT e.month, e.slope, e.weight, e.lump
     FROM (VALUES
-        (date_trunc('month', starts)::date, monthly_rate, monthly_rate * (starts - DATE '1970-01-01'), 0::numeric),
-        (date_trunc('month', ends)::date, -monthly_rate, -monthly_rate * (ends - DATE '1970-01-01'), 0::numeric)
+        (date_trunc('month', starts::timestamp)::date, monthly_rate, monthly_rate * (starts - DATE '1970-01-01'), 0::numeric),
+        (date_trunc('month', ends::timestamp)::date, -monthly_rate, -monthly_rate * (ends - DATE '1970-01-01'), 0::numeric)
     ) AS e (month, slope, weight, lump)
     WHERE source = 'Rental' AND monthly_rate IS NOT NULL AND starts IS NOT NULL AND ends IS NOT NULL
     UNION ALL
-    SELECT date_trunc('month', starts)::date, 0, 0, purchase_price
+    SELECT date_trunc('month', starts::timestamp)::date, 0, 0, purchase_price
     WHERE source = 'Purchase' AND purchase_price IS NOT NULL AND starts IS NOT NULL;
 END;
 
