@@ -1,5 +1,6 @@
-"""Rebuild docs/chat.png, the README's screenshot: `vanguard serve` with zero configuration in a
-scratch folder, the planner asks a question in Debian's Chromium, the page is captured.
+"""Rebuild the README's screenshots: `vanguard serve` with zero configuration in a scratch folder,
+the planner asks a question in Debian's Chromium (docs/chat.png), saves one draft, and opens the
+cost matrix (docs/matrix.png) and the KPI page (docs/kpis.png) beside it.
 
     python docs/screenshot.py [docs/chat.png]
 """
@@ -55,11 +56,28 @@ def main(target: Path) -> None:
                     page.keyboard.press("Enter")
                     expect(page.locator(".answer").first.locator(".stage")).to_have_text("Done.", timeout=30_000)
                 page.screenshot(path=str(target))
+                capture_planning_pages(page, target.parent)
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
     print(f"wrote {target}")
+
+
+def capture_planning_pages(page, folder: Path) -> None:
+    """One draft (a higher rate on the first rental), then the matrix and the KPIs showing it."""
+    page.goto("/o/HOLNG/records?source=Rental")
+    page.locator("table tbody tr th a").first.click()
+    rate = page.locator("[name=monthlyRate]")
+    rate.fill(str(round(float(rate.input_value() or 0) * 3 + 5000)))
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("[role=status]").first).to_contain_text("Draft saved")
+    page.goto("/o/HOLNG/matrix")
+    expect(page.locator("#matrix tbody tr").first).to_be_visible()
+    page.screenshot(path=str(folder / "matrix.png"))
+    page.goto("/o/HOLNG/kpis")
+    expect(page.locator("#kpi-groups tbody tr").first).to_be_visible()
+    page.screenshot(path=str(folder / "kpis.png"))
 
 
 if __name__ == "__main__":

@@ -260,7 +260,8 @@ def test_bench_smoke_run_measures_every_item(tmp_path):
                 "filtered count (two filters, with drafts)", "one-month forecast range, page of 100",
                 "KPIs with drafts", "timeline bounds with drafts", "save one draft", "batch of 1,000 drafts",
                 "commit of 1,000 drafts (local part, 3 runs)", "export of one organization (JSON lines)",
-                "load: page reads", "load: draft saves", "load: NL questions (offline model)"]
+                "load: page reads", "load: draft saves", "load: NL questions (offline model)",
+                "matrix by category, 12 months (with drafts)", "matrix by area, 36 months (with drafts)"]
     for name in expected:
         assert name in results and results[name]["median"] > 0, name
     for name in ("page of 100, two filters (with drafts)", "KPIs with drafts"):

@@ -5,6 +5,7 @@ input are refused clearly."""
 from __future__ import annotations
 
 import csv
+import doctest
 import io
 from collections import defaultdict
 from datetime import date, timedelta
@@ -12,6 +13,8 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 
+import nlq.matrix.service
+import nlq.web.matrix_pages
 from nlq.matrix.service import add_months
 from store import accounts, mirror, queries
 from store.scope import SET_SCOPE, scope_params
@@ -228,3 +231,8 @@ async def test_drafts_stay_exact_through_edits_discards_pems_changes_and_compact
     after = await get_matrix(api, "editor_a", "area")
     assert after["drafts_applied"] == 0  # committed drafts leave the matrix as they leave the merged view
     assert_matches(after, spread_by_day(api.urls, "editor_a", "area", FIRST, MONTHS), FIRST, MONTHS)
+
+
+def test_doctests():
+    assert doctest.testmod(nlq.matrix.service).failed == 0
+    assert doctest.testmod(nlq.web.matrix_pages).failed == 0

@@ -4,7 +4,6 @@ change against PEMS, and a member who may not see costs meeting a refusal and co
 from __future__ import annotations
 
 import csv
-import io
 import re
 
 import psycopg

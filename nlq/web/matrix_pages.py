@@ -25,7 +25,7 @@ MEASURE_LABELS = {"plan": "Plan cost", "forecast": "Forecast cost", "actual": "A
 def money(value) -> str:
     """Whole currency units with thousands separators; the exact figure goes in the cell's title.
 
-    >>> money(1234567.891), money(-2500.5), money(0), money(None)
+    >>> money(1234567.891), money(-2500.7), money(0), money(None)
     ('1,234,568', '−2,501', '0', '')
     """
     if value is None:
