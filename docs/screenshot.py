@@ -1,10 +1,11 @@
 """Rebuild the README's screenshots: `vanguard serve` with zero configuration in a scratch folder,
 the planner uses each page in Debian's Chromium, the page is captured.
 
-    python docs/screenshot.py [chat] [timeline]     (default: all of them, into docs/)
+    python docs/screenshot.py [chat] [timeline] [planning]     (default: all of them, into docs/)
 
 chat.png: two questions answered. timeline.png: the timeline at year zoom after the planner
 dragged one forecast three months later (the draft bar and PEMS's forecast as its ghost).
+planning: matrix.png and kpis.png, after one draft raised the first rental's rate.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ def shoot_timeline(page, target: Path) -> None:
     page.screenshot(path=str(target))
 
 
-SHOTS = {"chat": shoot_chat, "timeline": shoot_timeline}
 
 
 def main(names: list[str]) -> None:
@@ -86,11 +86,34 @@ def main(names: list[str]) -> None:
                 for name in names:
                     page.goto(home)
                     SHOTS[name](page, Path(__file__).parent / f"{name}.png")
-                    print(f"wrote docs/{name}.png")
+                    print(f"wrote docs/{name}.png" if name != "planning" else "wrote docs/matrix.png, docs/kpis.png")
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def shoot_planning(page, target: Path) -> None:
+    capture_planning_pages(page, target.parent)
+
+
+def capture_planning_pages(page, folder: Path) -> None:
+    """One draft (a higher rate on the first rental), then the matrix and the KPIs showing it."""
+    page.goto("/o/HOLNG/records?source=Rental")
+    page.locator("table tbody tr th a").first.click()
+    rate = page.locator("[name=monthlyRate]")
+    rate.fill(str(round(float(rate.input_value() or 0) * 3 + 5000)))
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("[role=status]").first).to_contain_text("Draft saved")
+    page.goto("/o/HOLNG/matrix")
+    expect(page.locator("#matrix tbody tr").first).to_be_visible()
+    page.screenshot(path=str(folder / "matrix.png"))
+    page.goto("/o/HOLNG/kpis")
+    expect(page.locator("#kpi-groups tbody tr").first).to_be_visible()
+    page.screenshot(path=str(folder / "kpis.png"))
+
+
+SHOTS = {"chat": shoot_chat, "timeline": shoot_timeline, "planning": shoot_planning}
 
 
 if __name__ == "__main__":

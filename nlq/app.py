@@ -15,6 +15,7 @@ from nlq.audit_key import load_audit_key
 from nlq.audit_sealer import AuditSealer
 from nlq.ask import conversation_routes, routes as ask_routes
 from nlq.bulk import routes as bulk_routes
+from nlq.matrix import routes as matrix_routes
 from nlq.web import install_pages
 from nlq.ask.catalog import build_catalog
 from nlq.ask.fairshare import FairShare
@@ -140,6 +141,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
     app.include_router(commit_list.router)
     app.include_router(kpis.router)
     app.include_router(timeline_routes.router)
+    app.include_router(matrix_routes.router)
     app.include_router(sync_routes.router)
     app.include_router(sync_routes.all_router)
     app.include_router(ask_routes.router)

@@ -609,7 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_verify.set_defaults(handler=cmd_audit_verify)
 
     bench = commands.add_parser("bench", help="measure performance and print a table of targets")
-    bench.add_argument("--only", choices=["guard", "sync", "faults", "nlq", "fair", "api", "load"], action="append",
+    bench.add_argument("--only", choices=["guard", "sync", "faults", "nlq", "fair", "api", "load", "matrix"], action="append",
                        help="run only these benchmarks (repeatable); default: all")
     bench.add_argument("--runs", type=_bounded(5, 100_000), default=200,
                        help="timed runs per item, and sync runs of the fault campaign (default 200)")

@@ -21,7 +21,7 @@ async def kpis(access: Viewer, pool: AppPool) -> dict:
 
     The baseline comes from materialized views refreshed after each sync; the caller's working
     drafts are applied as the moves triggers recorded when they were saved (migration 0013), so
-    no draft is read here.
+    no draft is read here. `pems` holds the same figures without drafts, to show drafts as a change.
     The timeline's forecast bounds widen with drafts; they never narrow below the baseline.
     """
     params = {"org": access.org_id, "user_id": access.user.id}
@@ -31,12 +31,19 @@ async def kpis(access: Viewer, pool: AppPool) -> dict:
             await conn.execute(_Q["compact_draft_deltas"], params)
             await conn.commit()
         rows = await (await conn.execute(_Q["kpis_with_drafts"], params)).fetchall()
+        baseline = await (await conn.execute(_Q["kpis_baseline"], params)).fetchall()
         timeline = await (await conn.execute(_Q["timeline_with_drafts"], params)).fetchone()
+    groups, totals = _groups(rows)
+    pems_groups, pems_totals = _groups(baseline)
+    payload = {"groups": groups, "totals": totals, "timeline": _bounds(timeline),
+               "pems": {"groups": pems_groups, "totals": pems_totals}}
+    return payload if access.sees_costs else masking.kpis(payload)
+
+
+def _groups(rows: list[tuple]) -> tuple[list[dict], dict]:
     names = ("category", "source", "records", "plan_cost", "forecast_cost", "actual_cost", "cost_variance")
     groups = [{n: jsonable(v) for n, v in zip(names, row)} for row in rows]
-    totals = {n: jsonable(sum(g[n] or 0 for g in groups)) for n in names[2:]}
-    payload = {"groups": groups, "totals": totals, "timeline": _bounds(timeline)}
-    return payload if access.sees_costs else masking.kpis(payload)
+    return groups, {n: jsonable(sum(g[n] or 0 for g in groups)) for n in names[2:]}
 
 
 @router.get("/timeline")

@@ -56,8 +56,11 @@ def list_item(values: dict) -> dict:
 def kpis(payload: dict) -> dict:
     """KPI groups and totals keep their counts; every money figure is gone."""
     strip = lambda d: {k: v for k, v in d.items() if k not in MONEY_KPIS}  # noqa: E731
-    return {**payload, "groups": [strip(g) for g in payload.get("groups", [])],
-            "totals": strip(payload.get("totals", {}))}
+    masked = {**payload, "groups": [strip(g) for g in payload.get("groups", [])],
+              "totals": strip(payload.get("totals", {}))}
+    if "pems" in payload:
+        masked["pems"] = kpis(payload["pems"])
+    return masked
 
 
 def refuse_money_changes(changes: dict, org_id: str) -> None:

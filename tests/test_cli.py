@@ -261,7 +261,8 @@ def test_bench_smoke_run_measures_every_item(tmp_path):
                 "KPIs with drafts", "timeline bounds with drafts", "timeline first screen by category",
                 "timeline first screen by area", "save one draft", "batch of 1,000 drafts",
                 "commit of 1,000 drafts (local part, 3 runs)", "export of one organization (JSON lines)",
-                "load: page reads", "load: draft saves", "load: NL questions (offline model)"]
+                "load: page reads", "load: draft saves", "load: NL questions (offline model)",
+                "matrix by category, 12 months (with drafts)", "matrix by area, 36 months (with drafts)"]
     for name in expected:
         assert name in results and results[name]["median"] > 0, name
     for name in ("page of 100, two filters (with drafts)", "KPIs with drafts"):

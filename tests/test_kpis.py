@@ -98,3 +98,16 @@ async def test_many_small_saves_are_compacted_without_changing_the_figures(api):
 async def test_the_reader_role_cannot_see_the_draft_moves(api):
     with psycopg.connect(api.urls.reader) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("SELECT * FROM vanguard.kpi_draft_delta")
+
+
+async def test_pems_figures_beside_the_drafts_are_the_baseline_without_them(api):
+    before = (await api.get("editor_a", "/api/pfa/ORG_A/kpis")).json()
+    assert before["pems"] == {"groups": before["groups"], "totals": before["totals"]}
+    await save(api, "PFA-0000001", {"category": "Brand New Category"})
+    await save(api, "PFA-0000002", {"monthlyRate": 123456})
+    after = (await api.get("editor_a", "/api/pfa/ORG_A/kpis")).json()
+    assert after["pems"] == before["pems"]  # PEMS has not changed
+    assert after["groups"] != after["pems"]["groups"]
+    assert "Brand New Category" in {g["category"] for g in after["groups"]}
+    assert "Brand New Category" not in {g["category"] for g in after["pems"]["groups"]}
+    assert after["totals"]["records"] == after["pems"]["totals"]["records"]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 
-ITEMS = ("guard", "sync", "faults", "nlq", "fair", "api", "load")
+ITEMS = ("guard", "sync", "faults", "nlq", "fair", "api", "load", "matrix")
 
 
 @dataclass
@@ -63,6 +63,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
     from nlq.bench.faults_writes import bench_faults_writes
     from nlq.bench.guard import bench_guard
     from nlq.bench.load import bench_load
+    from nlq.bench.matrix import bench_matrix
     from nlq.bench.nlq import bench_nlq
     from nlq.bench.sync import bench_sync
 
@@ -79,13 +80,15 @@ def run_benchmarks(args: argparse.Namespace) -> int:
     if "faults" in selected:
         results.extend(bench_faults(args.runs))
         results.extend(bench_faults_writes(args.runs))
-    if selected & {"nlq", "fair", "api", "load"}:
+    if selected & {"nlq", "fair", "api", "load", "matrix"}:
         # One dataset for these three; the read-only item first, then the ones that write.
         with bench_dataset(args.records, args.orgs, args.drafts) as dataset:
             if "nlq" in selected:
                 results.extend(bench_nlq(dataset, runs=min(args.runs, 100)))
             if "fair" in selected:
                 results.extend(bench_fairshare(dataset, runs=min(args.runs, 30)))
+            if "matrix" in selected:
+                results.extend(bench_matrix(dataset, runs=min(args.runs, 100)))
             if "api" in selected:
                 results.extend(bench_api(dataset, runs=min(args.runs, 100)))
             if "load" in selected:

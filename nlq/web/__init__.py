@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from nlq.web import examples_pages, pages, timeline_pages
+from nlq.web import examples_pages, matrix_pages, pages, timeline_pages
 from nlq.web.session import render
 
 PAGE_PREFIXES = ("/o/", "/login", "/logout")
@@ -35,5 +35,6 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(examples_pages.router)
     app.include_router(timeline_pages.router)
+    app.include_router(matrix_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.state.page_error = page_error

@@ -40,3 +40,10 @@ FULL JOIN (SELECT min(plan_start) AS plan_start, max(plan_end) AS plan_end,
            FROM vanguard.pfa_draft
            WHERE organization_id = %(org)s AND user_id = %(user_id)s AND state = 'draft' AND NOT record_deleted) AS d
   ON true;
+
+-- name: kpis_baseline
+-- The same figures as PEMS has them (the materialized baseline alone), to show drafts as a change.
+SELECT category, source, records::bigint, plan_cost, forecast_cost, actual_cost, forecast_cost - plan_cost
+FROM vanguard.kpi_category_source
+WHERE organization_id = %(org)s
+ORDER BY category, source;

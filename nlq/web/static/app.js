@@ -29,7 +29,7 @@ const Vanguard = (() => {
         const path = switcher.dataset.path;
         const current = "/o/" + encodeURIComponent(switcher.dataset.org) + "/";
         const section = path.startsWith(current) ? path.slice(current.length).split("/")[0] : "chat";
-        const keep = ["chat", "records", "timeline", "review", "admin"].includes(section) ? section : "chat";
+        const keep = ["chat", "records", "timeline", "matrix", "kpis", "review", "admin"].includes(section) ? section : "chat";
         window.location.href = "/o/" + encodeURIComponent(switcher.value) + "/" + (keep === "admin" ? "admin/audit" : keep);
       });
     }

@@ -1,0 +1,1 @@
+"""The cost matrix: plan / forecast / actual cost by group and month, with the caller's drafts."""
