@@ -28,6 +28,16 @@ pytest_plugins = ["tests.api_fixtures", "tests.pems_fixtures", "tests.fake_llm",
                   "tests.web_fixtures", "tests.reader_fixtures"]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """One server shared by several test processes would see each set its own passwords for the
+    same roles, so with VANGUARD_TEST_DATABASE_URL the suite runs in one process (and says so)."""
+    if os.environ.get("VANGUARD_TEST_DATABASE_URL") and getattr(config.option, "numprocesses", None):
+        print("VANGUARD_TEST_DATABASE_URL is set: running the tests in one process, not in parallel")
+        config.option.numprocesses = 0
+        config.option.dist = "no"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def audit_key() -> Iterator[bytes]:
     """Apps built by tests seal the audit ledger with this key instead of writing `audit.key`
