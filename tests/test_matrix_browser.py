@@ -10,19 +10,14 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from nlq.auth.passwords import hash_password
-from store import accounts
-from tests.web_fixtures import ORG, WEB_PASSWORD, log_in
+from tests.web_fixtures import ORG, add_masked_member, log_in
 
 MONEY_HEADERS = re.compile(r"cost|rate|price|variance", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def masked_member(site):
-    with psycopg.connect(site.urls.app, autocommit=True) as conn:
-        user_id = accounts.insert_user(conn, "foreman", hash_password(WEB_PASSWORD), "Fay Foreman")
-        accounts.upsert_membership(conn, user_id, ORG, "editor")
-        accounts.set_cost_visibility(conn, user_id, ORG, False)
+    add_masked_member(site, "editor")
 
 
 def exact(cells) -> list[float]:

@@ -11,9 +11,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from nlq.auth.passwords import hash_password
-from store import accounts
-from tests.web_fixtures import ORG, WEB_PASSWORD, log_in
+from tests.web_fixtures import ORG, add_masked_member, log_in
 
 MONEY = re.compile(r"monthly_rate|purchase_price|plan_cost|forecast_cost|actual_cost|cost_variance|monthlyRate|"
                    r"purchasePrice|\bcost\b", re.IGNORECASE)
@@ -21,10 +19,7 @@ MONEY = re.compile(r"monthly_rate|purchase_price|plan_cost|forecast_cost|actual_
 
 @pytest.fixture(scope="module", autouse=True)
 def masked_member(site):
-    with psycopg.connect(site.urls.app, autocommit=True) as conn:
-        user_id = accounts.insert_user(conn, "foreman", hash_password(WEB_PASSWORD), "Fay Foreman")
-        accounts.upsert_membership(conn, user_id, ORG, "editor")
-        accounts.set_cost_visibility(conn, user_id, ORG, False)
+    add_masked_member(site, "editor")
 
 
 def working_draft(site, username: str, record_id: str) -> dict | None:

@@ -104,6 +104,14 @@ def page(browser, site) -> Iterator:
         context.close()
 
 
+def add_masked_member(site: Site, role: str) -> None:
+    """The user `foreman` with `role` in ORG, who may not see costs (the pages' masking tests)."""
+    with psycopg.connect(site.urls.app, autocommit=True) as conn:
+        user_id = accounts.insert_user(conn, "foreman", hash_password(WEB_PASSWORD), "Fay Foreman")
+        accounts.upsert_membership(conn, user_id, ORG, role)
+        accounts.set_cost_visibility(conn, user_id, ORG, False)
+
+
 def log_in(page, username: str, password: str = WEB_PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Username").fill(username)
