@@ -245,3 +245,28 @@ async def test_change_sets_and_commits_show_no_money_to_a_masked_member(masked, 
     assert drafts[0]["delta"] == {"forecastEnd": "2031-02-02"}
     record = (await now_masked.get(f"/api/pfa/ORG_A/records/{record_id}")).json()
     assert not _money_in(record)
+
+
+
+async def test_a_change_set_read_after_the_mask_shows_its_items_without_money(db):
+    """A change set that moves a rate, proposed while the editor saw costs: once the mask is set it
+    still opens (not a server error), with every item and no money."""
+    seed(db.app)
+    app = create_app(Settings(), db)  # the offline provider proposes the change set
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=30) as client:
+            token = (await client.post("/api/auth/login", json={"username": "editor_a", "password": PASSWORD})).json()
+            client.headers["Authorization"] = f"Bearer {token['access_token']}"
+            events = await _events(client, "/api/ai/bulk", {"org_id": "ORG_A",
+                                                           "request": "scale the monthly rate of all cranes by 10%"})
+            change_set_id = next(d for n, d in events if n == "summary")["change_set_id"]
+            path = f"/api/pfa/ORG_A/change-sets/{change_set_id}"
+            before = (await client.get(path)).json()
+            assert any(f["field"] == "monthlyRate" for item in before["items"] for f in item["fields"])
+            with psycopg.connect(db.app, autocommit=True) as conn:
+                editor = accounts.find_user_by_username(conn, "editor_a")
+                accounts.set_cost_visibility(conn, editor[0], "ORG_A", False)
+            response = await client.get(path)
+            assert response.status_code == 200, response.text
+            after = response.json()
+            assert len(after["items"]) == len(before["items"]) and not _money_in(after)

@@ -20,6 +20,7 @@ from nlq.errors import Forbidden, NotFound, check_text
 from nlq.openapi import errors
 from nlq.strict import DIGITS, QueryId
 from store import change_sets, queries
+from store.fields import FINANCIAL_KEYS
 
 router = APIRouter(tags=["bulk"])
 _Q = queries.load("change_sets")
