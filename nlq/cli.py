@@ -625,6 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="records read over HTTP by the sync benchmark (default 200,000)")
     bench.add_argument("--clients", type=_bounded(1, 500), default=50, help="concurrent clients of the load run (default 50)")
     bench.add_argument("--load-seconds", type=_bounded(1, 3600), default=60, help="length of the load run (default 60)")
+    bench.add_argument("--workers", type=_bounded(1, 16), default=1,
+                       help="load: also run the mix against this many API processes (+ a worker), side by side with one")
     bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
     bench.set_defaults(handler=cmd_bench)
 

@@ -33,6 +33,7 @@ from store.pems.client import PemsSettings
 
 SPEC_ENV = "VANGUARD_PROCESS_SPEC"
 APP_FACTORY = "nlq.procs:create_process_app"
+HEALTHCHECK_SECONDS = 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +99,10 @@ def serve_processes(settings: Settings, urls: DatabaseUrls, sock, *, workers: in
     os.environ[SPEC_ENV] = ProcessSpec(urls, scheduler_pems.display_name if scheduler_pems else remote_pems).to_env()
     config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, log_level=log_level, proxy_headers=False,
                             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+    # The supervisor pings each child and replaces one that does not answer in time; a child still
+    # importing the app on a busy machine is slow, not hung (uvicorn's default of 5 s killed them
+    # over and over on a loaded 2-core machine).
+    config.timeout_worker_healthcheck = HEALTHCHECK_SECONDS
     stopped = Stopped()
     previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     scheduler = SchedulerThread(urls.app, scheduler_pems, settings) if scheduler_pems else contextlib.nullcontext()

@@ -89,7 +89,8 @@ def run_benchmarks(args: argparse.Namespace) -> int:
             if "api" in selected:
                 results.extend(bench_api(dataset, runs=min(args.runs, 100)))
             if "load" in selected:
-                results.extend(bench_load(dataset, clients=args.clients, seconds=args.load_seconds))
+                results.extend(bench_load(dataset, clients=args.clients, seconds=args.load_seconds,
+                                          workers=getattr(args, "workers", 1)))
     print_table(results)
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as out:
