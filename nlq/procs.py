@@ -25,6 +25,7 @@ from collections.abc import Callable
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from nlq.audit_key import load_audit_key
 from nlq.config import Settings
 from nlq.lifecycle import GRACEFUL_SHUTDOWN_SECONDS, STOP_SIGNALS, ServiceDidNotStart, Stopped
 from nlq.scheduler import SyncScheduler
@@ -96,6 +97,7 @@ def serve_processes(settings: Settings, urls: DatabaseUrls, sock, *, workers: in
     With `scheduler_pems`, the one scheduler runs here, in a thread of the parent, for as long as
     the children serve; `remote_pems` names the PEMS a scheduler elsewhere uses.
     """
+    load_audit_key(settings)  # a bad key file stops the start here, in one line, before any child starts
     os.environ[SPEC_ENV] = ProcessSpec(urls, scheduler_pems.display_name if scheduler_pems else remote_pems).to_env()
     config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, log_level=log_level, proxy_headers=False,
                             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)

@@ -208,8 +208,8 @@ def test_each_outbox_item_is_written_to_pems_once(cluster):
     assert cluster.sim.writes - writes_before == 16
     assert {key: n for key, n in cluster.sim.write_counts.items()} == {
         (org, record): 1 for org, ids in records.items() for record in ids}
-    outbox = query(cluster.urls, "SELECT status, attempts FROM vanguard.writeback_outbox")
-    assert outbox == [("done", 1)] * 16
+    # (A row may change hands if its lease ran out while its batch was sent: still written once.)
+    assert query(cluster.urls, "SELECT status FROM vanguard.writeback_outbox") == [("done",)] * 16
     schedulers = {cluster.procs[name].pid for name in ("w1", "w2", "multi")}
     claimers = {int(c.split(":")[1]) for (c,) in query(cluster.urls, "SELECT claimed_by FROM vanguard.writeback_outbox")}
     assert claimers <= schedulers  # never an API process of `serve --workers 2`
@@ -323,7 +323,8 @@ def test_a_killed_workers_sync_and_outbox_claims_are_taken_over_after_the_lease(
         assert saved.status_code == 200, saved.text
         assert httpx.post(f"{cluster.url('api1')}/api/pfa/PC/commit", json={}, headers=headers,
                           timeout=30).status_code == 200
-        claimed = wait_for(lambda: query(urls, "SELECT claimed_by FROM vanguard.writeback_outbox WHERE record_id = %s"
+        claimed = wait_for(lambda: query(urls, "SELECT claimed_by FROM vanguard.writeback_outbox"
+                                               " WHERE organization_id = 'PC' AND record_id = %s"
                                                " AND status = 'in_flight' AND key_sent_at IS NOT NULL", (record,)),
                            "a worker to send the write")
         pid = int(claimed[0][0].split(":")[1])
@@ -334,7 +335,8 @@ def test_a_killed_workers_sync_and_outbox_claims_are_taken_over_after_the_lease(
         sim.faults.latency_ms = 0
     wait_for(lambda: query(urls, "SELECT state FROM vanguard.pfa_draft WHERE record_id = %s AND organization_id = 'PC'",
                            (record,)) == [("synced",)], "the other worker to deliver the write")
-    (row,) = query(urls, "SELECT claimed_by, attempts, status FROM vanguard.writeback_outbox WHERE record_id = %s", (record,))
+    (row,) = query(urls, "SELECT claimed_by, attempts, status FROM vanguard.writeback_outbox"
+                         " WHERE organization_id = 'PC' AND record_id = %s", (record,))
     other = ({"w1", "w2"} - {sender}).pop()
     assert int(row[0].split(":")[1]) == cluster.procs[other].pid and row[1:] == (2, "done"), row
     assert sim.write_counts[("PC", record)] == 1
