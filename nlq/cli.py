@@ -135,7 +135,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if settings.demo:
             print("demo logins: " + ", ".join(f"{u.username} / {u.password} ({u.role}{'' if u.sees_costs else ', costs hidden'})"
                                            for u in DEMO_USERS))
-        on_stop = lambda name: print(f"stopping ({name}) ...", flush=True)  # noqa: E731
+
+        def on_stop(name: str) -> None:
+            print(f"stopping ({name}) ...", flush=True)
+
         if args.workers == 1:
             app = create_app(settings, urls, None if args.no_scheduler else pems.settings,
                              remote_scheduler=pems.settings if args.no_scheduler else None)

@@ -228,11 +228,15 @@ def test_login_limits_are_shared_by_the_api_processes(cluster):
         thread.start()
     for thread in threads:
         thread.join()
-    # A burst on three processes at once: the password is verified the allowed number of times in
-    # all, not that number per process; each port refuses some.
-    assert sorted(statuses.values()) == [401] * free + [429] * (guesses - free), statuses
+    # A burst on three processes at once. Counted per process, each port would verify at least
+    # `free` guesses; counted once for all, the free attempts are shared (plus one per doubling
+    # delay that ran out while the burst lasted, on a slow machine), and each port refuses some.
+    verified = [n for n, status in statuses.items() if status == 401]
+    assert set(statuses.values()) == {401, 429} and free <= len(verified) < 2 * free, statuses
     for api in (0, 1):
         assert 429 in [status for n, status in statuses.items() if n % 2 == api], statuses
+    (counted,) = query(cluster.urls, "SELECT failures FROM vanguard.login_attempts WHERE kind = 'user' AND key = 'watcher'")
+    assert counted == (len(verified),)
 
 
 def test_a_token_revoked_through_one_process_is_refused_by_the_others_at_once(cluster):

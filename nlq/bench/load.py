@@ -203,7 +203,7 @@ class _CpuMeter:
 
 
 def _postmaster(dataset: Dataset) -> int | None:
-    with psycopg.connect(dataset.urls.app) as conn:
+    with psycopg.connect(dataset.urls.admin) as conn:  # the app role may not call pg_backend_pid()
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
     with contextlib.suppress(psutil.Error):
         return psutil.Process(backend).ppid()
