@@ -67,7 +67,7 @@ def _start_service(env: dict[str, str], processes: int = 1) -> tuple[subprocess.
     proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "serve", "--port", str(port), *more], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # N processes each import the app: minutes on a loaded machine
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code in (200, 503):
