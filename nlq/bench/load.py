@@ -186,6 +186,8 @@ class _CpuMeter:
         total = 0.0
         try:
             root = psutil.Process(pid)
+            times = root.cpu_times()  # with what its children that already ended used (PostgreSQL backends)
+            total += times.children_user + times.children_system
             for proc in [root, *root.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
                     times = proc.cpu_times()
@@ -205,8 +207,8 @@ class _CpuMeter:
 def _postmaster(dataset: Dataset) -> int | None:
     with psycopg.connect(dataset.urls.admin) as conn:  # the app role may not call pg_backend_pid()
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    with contextlib.suppress(psutil.Error):
-        return psutil.Process(backend).ppid()
+        with contextlib.suppress(psutil.Error):
+            return psutil.Process(backend).ppid()  # while the backend lives
     return None
 
 
