@@ -41,6 +41,7 @@ from nlq.forwarded import ForwardedHeadersMiddleware
 from nlq.openapi import install_openapi
 from nlq.security_headers import SecurityHeadersMiddleware
 from nlq.scheduler import SyncScheduler
+from nlq.wake import RemoteScheduler
 from store.database import DatabaseUrls
 from store import queries
 from store.reader import reset_reader_connection
@@ -49,11 +50,13 @@ from store.pems.client import PemsSettings
 _ACCOUNTS = queries.load("accounts")
 
 
-def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None = None) -> FastAPI:
+def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None = None, *,
+               remote_scheduler: PemsSettings | None = None) -> FastAPI:
     """Build the application for an already migrated database.
 
     Pools are created closed and opened in the lifespan, so importing or building the app never
-    touches the network. With `pems`, the sync scheduler runs in the lifespan too.
+    touches the network. With `pems`, the sync scheduler runs in the lifespan too; with
+    `remote_scheduler` instead, another process runs it and this one wakes it (nlq/wake.py).
     """
 
     @asynccontextmanager
@@ -100,8 +103,11 @@ def create_app(settings: Settings, urls: DatabaseUrls, pems: PemsSettings | None
         app.state.reader_pool = reader_pool
         scheduler_task = None
         if pems is not None and settings.sync_enabled:
-            app.state.scheduler = SyncScheduler(urls.app, pems, settings.schedule())
+            app.state.scheduler = SyncScheduler(urls.app, pems, settings.schedule(),
+                                                tick_seconds=settings.worker_tick_seconds)
             scheduler_task = asyncio.create_task(app.state.scheduler.run())
+        elif remote_scheduler is not None:
+            app.state.scheduler = RemoteScheduler(app_pool, remote_scheduler)
         app.state.audit_key = audit_key
         sealer = AuditSealer(urls.app, audit_key)
         sealer_task = asyncio.create_task(sealer.run())

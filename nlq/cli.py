@@ -134,7 +134,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 print(hint)
         if pems.simulated_organizations is not None:
             print(f"PEMS: {pems.name} (on {pems.settings.base_url})")
-            _sync_due(urls.app, pems.settings, settings)
+            if not args.no_scheduler:
+                _sync_due(urls.app, pems.settings, settings)
         else:
             print(f"PEMS: {pems.settings.base_url}")
         print(describe_llm(settings))
@@ -142,10 +143,45 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if settings.demo:
             print("demo logins: " + ", ".join(f"{u.username} / {u.password} ({u.role}{'' if u.sees_costs else ', costs hidden'})"
                                            for u in DEMO_USERS))
-        stopped = serve_until_signalled(create_app(settings, urls, pems.settings), sock,
-                                        log_level=uvicorn_level(args.log_level),
-                                        on_stop=lambda name: print(f"stopping ({name}) ...", flush=True))
+
+        def on_stop(name: str) -> None:
+            print(f"stopping ({name}) ...", flush=True)
+
+        if args.workers == 1:
+            app = create_app(settings, urls, None if args.no_scheduler else pems.settings,
+                             remote_scheduler=pems.settings if args.no_scheduler else None)
+            stopped = serve_until_signalled(app, sock, log_level=uvicorn_level(args.log_level), on_stop=on_stop)
+        else:
+            from nlq.procs import serve_processes
+
+            print(f"{args.workers} API processes" + ("" if args.no_scheduler else ", one sync scheduler"), flush=True)
+            here = None if args.no_scheduler or not settings.sync_enabled else pems.settings
+            stopped = serve_processes(settings, urls, sock, workers=args.workers, log_level=uvicorn_level(args.log_level),
+                                      scheduler_pems=here, remote_pems=pems.name if args.no_scheduler else None,
+                                      on_stop=on_stop)
     print(f"PFA Vanguard stopped ({stopped.name})", flush=True)
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """The sync scheduler and the write-back without HTTP; any number of them share the work."""
+    from nlq import production_guard
+    from nlq.cli_errors import ConfigurationError
+    from nlq.pems import open_pems
+    from nlq.procs import run_worker
+
+    if not settings.sync_enabled:
+        raise ConfigurationError("VANGUARD_SYNC_ENABLED is false: a worker would have nothing to do")
+    if (status := production_guard.refused(production_guard.check_pems, settings)) is not None:
+        return status
+    with _open(settings) as urls, open_pems(settings, urls) as pems:
+        _upgrade(settings, urls)
+        print(f"PEMS: {pems.name}")
+        print(f"PFA Vanguard worker: syncs every {settings.sync_interval_minutes:g} min, write-back every "
+              f"{settings.worker_tick_seconds:g} s (and when an API process asks)", flush=True)
+        stopped = run_worker(urls.app, pems.settings, settings,
+                             on_stop=lambda name: print(f"stopping ({name}) ...", flush=True))
+    print(f"PFA Vanguard worker stopped ({stopped.name})", flush=True)
     return 0
 
 
@@ -508,7 +544,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the service (embedded database and demo data by default)")
     serve.add_argument("--host", help="listen address (default: VANGUARD_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default: VANGUARD_PORT or 8000)")
+    serve.add_argument("--workers", type=_bounded(1, 64), default=1,
+                       help="API processes on the one port (default 1); the sync scheduler still runs once")
+    serve.add_argument("--no-scheduler", action="store_true",
+                       help="no sync scheduler or write-back in this service: `vanguard worker` processes do that")
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run the sync scheduler and the write-back only (no HTTP); "
+                                                "several may run on one database")
+    worker.set_defaults(handler=cmd_worker)
 
     db = commands.add_parser("db", help="database administration")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
@@ -624,6 +668,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--load-seconds", type=_bounded(1, 3600), default=60, help="length of the load run (default 60)")
     bench.add_argument("--replica", action="store_true",
                        help="load: run again with NL reads on a streaming standby, reported beside the primary-only run")
+    bench.add_argument("--workers", type=_bounded(1, 16), default=1,
+                       help="load: also run the mix against this many API processes (+ a worker), side by side with one")
     bench.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
     bench.set_defaults(handler=cmd_bench)
 

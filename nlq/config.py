@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     sync_max_delete_share: float = Field(default=0.5, gt=0, le=1, description="A full sync that would mark more than this share deleted fails instead.")
     sync_overlap_seconds: float = Field(default=60, ge=0, le=86_400, description="An incremental sync also reads changes stamped this long before the previous run began (late commits, clock steps).")
     sync_enabled: bool = Field(default=True, description="Run the sync scheduler and write-back inside `vanguard serve`.")
+    worker_tick_seconds: float = Field(default=5.0, gt=0, le=3600, description="How often the scheduler (in `vanguard serve` or `vanguard worker`) looks for due syncs and write-backs; a commit or a sync request wakes it at once.")
+    writeback_lease_seconds: float = Field(default=120.0, ge=1, le=86_400, description="An outbox row in flight this long without a sign of life from its worker (killed, stalled) is taken over by another worker.")
+    sync_lease_seconds: float = Field(default=120.0, ge=1, le=86_400, description="A read sync unfinished this long whose process is gone (its database session ended) is taken over by another process.")
     app_pool_size: int = Field(default=10, ge=1, le=200, description="Connections the app role's pool holds at most (per API process).")
     replica_wait_ms: int = Field(default=500, ge=0, le=10_000, description="When VANGUARD_READER_DATABASE_URL is a hot standby: how long an NL answer waits for it to replay the asker's latest drafts before the primary answers.")
     reader_pool_size: int = Field(default=5, ge=1, le=200, description="Connections the reader (NL query) pool holds at most (per API process).")
@@ -157,6 +160,8 @@ class Settings(BaseSettings):
             full_every_seconds=int(self.full_sync_hours * 3600),
             max_delete_share=self.sync_max_delete_share,
             overlap_seconds=self.sync_overlap_seconds,
+            writeback_lease_seconds=self.writeback_lease_seconds,
+            sync_lease_seconds=self.sync_lease_seconds,
         )
 
     def pems_settings(self, base_url: str | None = None, api_key: str | None = None) -> PemsSettings:

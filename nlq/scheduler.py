@@ -1,8 +1,10 @@
-"""The sync scheduler inside `vanguard serve`: write-back every few seconds, syncs when due."""
+"""The sync scheduler (inside `vanguard serve`, or `vanguard worker`): write-back every few seconds,
+syncs when due, and at once when another process asks (nlq/wake.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from store.pems.client import PemsClient, PemsSettings
@@ -24,7 +26,10 @@ class SyncScheduler:
         self._wake.set()
 
     async def run(self) -> None:
+        from nlq.wake import listen
+
         client = PemsClient(self.pems)
+        listener = asyncio.create_task(listen(self.app_url, self.wake))
         try:
             while True:
                 self.running = True
@@ -40,4 +45,7 @@ class SyncScheduler:
                     pass
                 self._wake.clear()
         finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
             client.close()

@@ -136,3 +136,27 @@ def test_every_sync_and_its_log_line_name_the_pems(db, app_conn, pems_factory, c
     assert delivered.delivery.synced == 1
     runs = app_conn.execute("SELECT direction, detail ->> 'pems' FROM vanguard.sync_runs ORDER BY id").fetchall()
     assert runs == [("read", "built-in simulator of /srv/vanguard"), ("write", pems.url)]
+
+
+def test_a_sync_whose_process_died_is_taken_over_after_the_lease_and_a_live_one_is_not(db, app_conn, pems_factory):
+    """A run left unfinished (its process was killed mid-read) is taken over once the lease has
+    passed and nobody holds the organization's sync lock; while a session holds the lock (the run
+    is alive, only slow), nobody takes it over."""
+    pems = pems_factory(["ORG_A"], 30)
+    add_org(app_conn, "ORG_A")
+    schedule = Schedule(interval_seconds=3600, sync_lease_seconds=60)
+    assert [r.status for r in run_pass(db.app, pems.client(), schedule).syncs] == ["succeeded"]
+    # What a worker killed after its claim leaves behind: a fresh attempt and an unfinished run.
+    abandoned = app_conn.execute("INSERT INTO vanguard.sync_runs (organization_id, direction, kind)"
+                                 " VALUES ('ORG_A', 'read', 'incremental') RETURNING id").fetchone()[0]
+    app_conn.execute("UPDATE vanguard.sync_state SET last_attempt_at = now() - interval '30 seconds'")
+    assert run_pass(db.app, pems.client(), schedule).syncs == []  # within the lease: it may still be running
+    app_conn.execute("UPDATE vanguard.sync_state SET last_attempt_at = now() - interval '90 seconds'")
+    with psycopg.connect(db.app, autocommit=True) as alive:  # the run's session still holds the lock
+        alive.execute("SELECT pg_advisory_lock(hashtextextended('vanguard.sync:ORG_A', 0))")
+        assert run_pass(db.app, pems.client(), schedule).syncs == []
+    taken = run_pass(db.app, pems.client(), schedule).syncs
+    assert [(r.organization_id, r.status) for r in taken] == [("ORG_A", "succeeded")]
+    status, error = app_conn.execute("SELECT status, error FROM vanguard.sync_runs WHERE id = %s", (abandoned,)).fetchone()
+    assert status == "failed" and error.startswith("abandoned")
+    assert run_pass(db.app, pems.client(), schedule).syncs == []  # once: the interval applies again

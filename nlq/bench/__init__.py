@@ -92,7 +92,8 @@ def run_benchmarks(args: argparse.Namespace) -> int:
             if "api" in selected:
                 results.extend(bench_api(dataset, runs=min(args.runs, 100)))
             if "load" in selected:
-                results.extend(bench_load(dataset, clients=args.clients, seconds=args.load_seconds))
+                results.extend(bench_load(dataset, clients=args.clients, seconds=args.load_seconds,
+                                          workers=getattr(args, "workers", 1)))
                 if getattr(args, "replica", False):
                     from nlq.bench.standby import bench_load_on_standby
 

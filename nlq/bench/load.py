@@ -4,11 +4,16 @@ Everything runs in its own process, as in production: the service (`vanguard ser
 uvicorn worker, offline LLM provider), the PEMS simulator, and back-to-back `vanguard sync --full`
 runs of another organization, each after 1% of its records changed in PEMS. The clients run here, on one asyncio loop. Every non-2xx answer,
 transport failure or SSE `error` event counts as an error; the target is none.
+
+With `--workers N` the same mix runs twice, side by side: against one API process, then against
+`serve --workers N --no-scheduler` beside one `vanguard worker`, with the CPU each process (and
+PostgreSQL) used, which shows where the ceiling is when the machine's cores are the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -20,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import httpx
+import psutil
 import psycopg
 
 from nlq.bench import Result, p95
@@ -55,12 +61,13 @@ def _environment(dataset: Dataset, sim_url: str) -> dict[str, str]:
     return env
 
 
-def _start_service(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def _start_service(env: dict[str, str], processes: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "serve", "--port", str(port)], env=env,
+    more = ["--workers", str(processes), "--no-scheduler"] if processes > 1 else []
+    proc = subprocess.Popen([sys.executable, "-m", "nlq.cli", "serve", "--port", str(port), *more], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # N processes each import the app: minutes on a loaded machine
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code in (200, 503):
@@ -151,9 +158,124 @@ def _add_users(dataset: Dataset, clients: int) -> None:
             accounts.upsert_membership(conn, user_id, dataset.org, "editor")
 
 
-def bench_load(dataset: Dataset, clients: int = 50, seconds: float = 60, *, reader_url: str | None = None,
-               label: str = "load") -> list[Result]:
-    """The load run; with `reader_url` (a hot standby, `nlq.bench.standby`) the NL reads run there."""
+def _start_worker(env: dict[str, str], dataset: Dataset) -> subprocess.Popen:
+    """`vanguard worker` beside the API processes. The organizations are noted as just synced, so
+    it syncs nothing of its own during the run (the sync loop does, as in the one-process run):
+    it polls the outbox and listens, as a site's worker does between scheduled syncs."""
+    from store import queries
+
+    note = queries.load("sync")["note_sync_attempt"]
+    with psycopg.connect(dataset.urls.app, autocommit=True) as conn:
+        for org in dataset.codes:
+            conn.execute(note, {"org": org})
+    return subprocess.Popen([sys.executable, "-m", "nlq.cli", "worker"],
+                            env={**env, "VANGUARD_SYNC_ENABLED": "true", "VANGUARD_SYNC_INTERVAL_MINUTES": "1440"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class _CpuMeter:
+    """CPU seconds used during the run by each measured process tree (API processes, the worker,
+    PostgreSQL: the postmaster serving the dataset and all its backends)."""
+
+    def __init__(self, trees: dict[str, int]) -> None:
+        self.trees = trees
+        self.started = self._sample()
+
+    @staticmethod
+    def _tree_seconds(pid: int) -> float:
+        total = 0.0
+        try:
+            root = psutil.Process(pid)
+            times = root.cpu_times()  # with what its children that already ended used (PostgreSQL backends)
+            total += times.children_user + times.children_system
+            for proc in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+        except psutil.Error:
+            pass
+        return total
+
+    def _sample(self) -> dict[str, float]:
+        return {name: self._tree_seconds(pid) for name, pid in self.trees.items()}
+
+    def used(self) -> dict[str, float]:
+        now = self._sample()
+        return {name: now[name] - self.started[name] for name in self.trees}
+
+
+def _postmaster(dataset: Dataset) -> int | None:
+    with psycopg.connect(dataset.urls.admin) as conn:  # the app role may not call pg_backend_pid()
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with contextlib.suppress(psutil.Error):
+            return psutil.Process(backend).ppid()  # while the backend lives
+    return None
+
+
+@dataclass
+class _Run:
+    tally: Tally
+    elapsed: float
+    outcomes: list[int]
+    cpu: dict[str, float]
+
+    @property
+    def requests(self) -> int:
+        return sum(len(v) for v in self.tally.latencies.values()) + sum(self.tally.errors.values())
+
+    @property
+    def errors(self) -> int:
+        return sum(self.tally.errors.values())
+
+
+def _load_once(dataset: Dataset, env: dict[str, str], sim_url: str, clients: int, seconds: float,
+               processes: int) -> _Run:
+    service = worker = None
+    stop, outcomes = threading.Event(), []
+    syncing = threading.Thread(target=_sync_loop, daemon=True, args=(
+        env, sim_url, dataset.codes[1], max(1, dataset.records_per_org // 100), stop, outcomes))
+    try:
+        service, url = _start_service(env, processes)
+        trees = {"API": service.pid}
+        if processes > 1:
+            worker = _start_worker(env, dataset)
+            trees["worker"] = worker.pid
+        if (postmaster := _postmaster(dataset)) is not None:
+            trees["PostgreSQL"] = postmaster
+        meter = _CpuMeter(trees)
+        syncing.start()
+        tally, elapsed = asyncio.run(_run(url, dataset, clients, seconds))
+        cpu = meter.used()
+    finally:
+        stop.set()
+        if syncing.is_alive():
+            syncing.join(timeout=600)
+        for proc in (service, worker):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=60)
+    return _Run(tally, elapsed, outcomes, cpu)
+
+
+def _results(run: _Run, clients: int, seconds: float, label: str = "load") -> list[Result]:
+    failed_syncs = sum(1 for code in run.outcomes if code != 0)
+    results = []
+    for kind, name in (("page", "page reads"), ("save", "draft saves"), ("nl", "NL questions (offline model)")):
+        samples = run.tally.latencies.get(kind) or [0.0]
+        results.append(Result(f"{label}: {name}", "ms", statistics.median(samples), p95(samples), "reference", None,
+                              f"{len(run.tally.latencies.get(kind, [])):,} ok, {run.tally.errors.get(kind, 0)} errors"))
+    cpu = "; CPU s: " + ", ".join(f"{name} {used:.0f}" for name, used in run.cpu.items()) if run.cpu else ""
+    results.append(Result(f"{label}: {clients} clients for {seconds:g} s, errors", "err", run.errors, run.errors,
+                          "0 errors", run.errors == 0 and failed_syncs == 0,
+                          f"{run.requests / run.elapsed:.0f} requests/s; {len(run.outcomes)} full syncs during the run, "
+                          f"{failed_syncs} failed{cpu}" + (f"; first errors: {run.tally.samples}" if run.tally.samples else "")))
+    return results
+
+
+def bench_load(dataset: Dataset, clients: int = 50, seconds: float = 60, workers: int = 1, *,
+               reader_url: str | None = None, label: str = "load") -> list[Result]:
+    """The load run against one API process, and with `workers` > 1 also against that many (+ a
+    worker), side by side; with `reader_url` (a hot standby, `nlq.bench.standby`) the NL reads run there."""
     if len(dataset.codes) < 2:
         raise ValueError("the load run syncs a second organization: use --orgs 2 or more")
     _add_users(dataset, clients)
@@ -161,32 +283,21 @@ def bench_load(dataset: Dataset, clients: int = 50, seconds: float = 60, *, read
     env = _environment(dataset, sim_url)
     if reader_url:
         env["VANGUARD_READER_DATABASE_URL"] = reader_url
-    service, url = None, None
-    stop, outcomes = threading.Event(), []
-    syncing = threading.Thread(target=_sync_loop, daemon=True, args=(
-        env, sim_url, dataset.codes[1], max(1, dataset.records_per_org // 100), stop, outcomes))
     try:
-        service, url = _start_service(env)
-        syncing.start()
-        tally, elapsed = asyncio.run(_run(url, dataset, clients, seconds))
+        single = _load_once(dataset, env, sim_url, clients, seconds, 1)
+        if workers == 1:
+            return _results(single, clients, seconds, label)
+        several = _load_once(dataset, env, sim_url, clients, seconds, workers)
     finally:
-        stop.set()
-        if syncing.is_alive():
-            syncing.join(timeout=600)
-        for proc in (service, sim):
-            if proc is not None:
-                proc.terminate()
-                proc.wait(timeout=30)
-    requests = sum(len(v) for v in tally.latencies.values()) + sum(tally.errors.values())
-    failed_syncs = sum(1 for code in outcomes if code != 0)
-    results = []
-    for kind, what in (("page", "page reads"), ("save", "draft saves"), ("nl", "NL questions (offline model)")):
-        samples = tally.latencies.get(kind) or [0.0]
-        results.append(Result(f"{label}: {what}", "ms", statistics.median(samples), p95(samples), "reference", None,
-                              f"{len(tally.latencies.get(kind, [])):,} ok, {tally.errors.get(kind, 0)} errors"))
-    errors = sum(tally.errors.values())
-    results.append(Result(f"{label}: {clients} clients for {seconds:g} s, errors", "err", errors, errors, "0 errors",
-                          errors == 0 and failed_syncs == 0,
-                          f"{requests / elapsed:.0f} requests/s; {len(outcomes)} full syncs during the run, "
-                          f"{failed_syncs} failed" + (f"; first errors: {tally.samples}" if tally.samples else "")))
+        sim.terminate()
+        sim.wait(timeout=30)
+    results = _results(single, clients, seconds, f"{label} 1 process") + _results(
+        several, clients, seconds, f"{label} {workers} processes + worker")
+    ratio = (several.requests / several.elapsed) / max(single.requests / single.elapsed, 1e-9)
+    worse = [kind for kind in WEIGHTS if p95(several.tally.latencies.get(kind) or [0.0])
+             > p95(single.tally.latencies.get(kind) or [0.0])]
+    results.append(Result(f"{label}: requests/s, {workers} processes vs 1", "x", ratio, ratio, "≥ 1.5×, no higher p95",
+                          ratio >= 1.5 and not worse and several.errors == 0,
+                          f"{single.requests / single.elapsed:.0f} → {several.requests / several.elapsed:.0f} requests/s"
+                          + (f"; higher p95: {', '.join(worse)}" if worse else "")))
     return results

@@ -126,3 +126,29 @@ SELECT (SELECT count(*) FROM vanguard.pfa_mirror AS m
           AND NOT EXISTS (SELECT 1 FROM sync_seen AS s WHERE s.id = m.id)),
        (SELECT count(*) FROM vanguard.pfa_mirror
         WHERE organization_id = %(org)s AND deleted_at IS NULL);
+
+-- name: organizations_abandoned
+-- Organizations whose newest read run is unfinished and began longer than the lease ago.
+SELECT s.organization_id
+FROM vanguard.sync_state AS s
+WHERE s.last_attempt_at < now() - make_interval(secs => %(lease_seconds)s)
+  AND EXISTS (SELECT 1 FROM vanguard.sync_runs AS r
+              WHERE r.organization_id = s.organization_id AND r.direction = 'read' AND r.finished_at IS NULL)
+ORDER BY s.last_attempt_at, s.organization_id;
+
+-- name: claim_abandoned_sync
+-- Take over an organization whose sync was abandoned: of several processes asking at once, one gets it.
+UPDATE vanguard.sync_state AS s
+   SET last_attempt_at = now()
+ WHERE s.organization_id = %(org)s
+   AND s.last_attempt_at < now() - make_interval(secs => %(lease_seconds)s)
+   AND EXISTS (SELECT 1 FROM vanguard.sync_runs AS r
+               WHERE r.organization_id = s.organization_id AND r.direction = 'read' AND r.finished_at IS NULL)
+RETURNING s.organization_id;
+
+-- name: close_abandoned_runs
+-- Called while holding the organization's sync lock: every other unfinished read run lost its process.
+UPDATE vanguard.sync_runs
+   SET status = 'failed', error = 'abandoned: the process running it stopped before it finished',
+       finished_at = clock_timestamp()
+ WHERE organization_id = %(org)s AND direction = 'read' AND finished_at IS NULL AND id < %(run_id)s;

@@ -66,6 +66,11 @@ class SyncResult:
         return asdict(self)
 
 
+def sync_lock_key(org: str) -> str:
+    """The session advisory lock a read sync of `org` holds while it runs."""
+    return f"vanguard.sync:{org}"
+
+
 def sync_organization(
     app_url: str,
     client: PemsClient,
@@ -88,7 +93,7 @@ def sync_organization(
     would delete more than `max_delete_share` of the organization, which fails the run instead.
     A concurrent run of the same organization makes this one return `skipped`.
     """
-    lock_key = f"vanguard.sync:{org}"
+    lock_key = sync_lock_key(org)
     with psycopg.connect(app_url, autocommit=True) as conn:
         state = conn.execute(_Q["get_sync_state"], {"org": org}).fetchone()
         watermark = state[0] if state else None
@@ -103,6 +108,8 @@ def sync_organization(
             log.info("sync of %s from %s skipped: already running", org, result.pems)
             _finish(conn, result)
             return result
+        # Holding the lock, any other unfinished read run of this organization is one whose process died.
+        conn.execute(_Q["close_abandoned_runs"], {"org": org, "run_id": run_id})
         try:
             with conn.transaction():
                 _run(conn, client, org, result, full=(kind == "full"), max_delete_share=max_delete_share,
