@@ -149,6 +149,8 @@ class Shape:
             if item.used or item.kind != "group":
                 continue
             j = r.next_content(i, 1, {"stop"})
+            if r.kind(j) == "unit" and r.kind(r.next_content(i, -1, {"stop"})) == "num":
+                continue  # '10,000 per month' is a monthly amount, read with the amount
             while r.kind(j) in ("dim", "unit"):
                 if r.kind(j) == "dim":
                     self._group_dim(j)
