@@ -266,6 +266,25 @@ class Reader:
                 else:
                     self.add(happened, i, f"'{item.surface}' with no date read as {words}")
 
+        for i, item in enumerate(self.items):  # 'records that have slipped': the event as a condition
+            if item.used or item.kind != "measure" or item.value not in ("slip", "start_slip") or \
+                    item.surface.lower().split()[-1] not in ("slipped", "delayed", "slipping"):
+                continue
+            before = i - 1
+            while before >= 0 and self.items[before].kind in ("stop", "sofar", "neg"):
+                before -= 1
+            if not (before >= 0 and self.items[before].kind in ("verb", "record", "value")):
+                continue
+            neg = self.negated(i)
+            measure = Measure(item.value)
+            self.use(i, *([before] if self.items[before].kind == "verb" else []))
+            expression = exp.GT(this=measure.sql(), expression=lit(0))
+            if neg is not None:
+                self.use(neg)
+                expression = exp.Not(this=exp.Paren(this=expression))
+            self.add(expression, i, f"'{item.surface}' read as {'not ' if neg is not None else ''}"
+                     f"{measure.name} > 0")
+
     def _group_absence(self, neg: int) -> bool:
         """'no' / 'never' / 'without' before a flag in a question whose rows are groups and that asks for
         no figure: the groups where no record has it, not the records that lack it."""

@@ -480,6 +480,9 @@ class Shape:
         subject = self.subject
         if subject is not None and subject.kind == "record" and not self.q.groups:
             pass  # 'the items with the biggest variance': records
+        elif self.n_hint is not None and subject is not None and subject.kind in ("value", "record") and \
+                subject.plural and not self.q.groups:
+            pass  # 'the 5 rentals with the longest slip': the N records, ranked
         elif not (self.listing and subject is not None and subject.kind in ("value", "record", "dim")):
             if not self.q.groups or not self.listing:
                 return False
@@ -781,6 +784,11 @@ class Shape:
             self.q.selects.append((f"distinct_{column}", aggregate("distinct", col(column))))
             r.notes.append(f"'{self.items[run[0]].surface} {self.items[k].surface}' read as the number of "
                            f"different {column} values")
+            return
+        if r.kind(k) == "unit" and self.items[k].value == "day" and any(
+                a.endswith("_days") for a, _ in self.q.selects + self.q.columns) and self._refers_back(k):
+            r.use(*run, k)  # 'the 5 longest rentals, and how many days': the days already shown
+            r.notes.append(f"'{self.items[run[0]].surface} {self.items[k].surface}' read as the days already shown")
             return
         r.use(*run)
         if any((isinstance(e, exp.Count) and isinstance(e.this, exp.Star)) or a == "matching_records"

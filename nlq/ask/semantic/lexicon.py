@@ -414,8 +414,8 @@ def close_word(word: str) -> str | None:
     >>> [close_word(w) for w in ("forcast", "catagory", "quater", "equipmnet", "plant", "zorblax")]
     ['forecast', 'category', 'quarter', 'equipment', None, None]
     """
-    if len(word) < 4 or not word.isalpha():
-        return None
+    if len(word) < 4 or not word.isalpha() or word in PHRASES:
+        return None  # a word the lexicon knows as it is is not misspelt
     limit = 2 if len(word) >= 8 else 1
     best: list[tuple[int, str]] = []
     for key in _typo_words():
