@@ -10,6 +10,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic import parse_question
 from nlq.guard import guard
 from tests.helpers import normal_rows
@@ -23,10 +24,15 @@ ANSWERED = [
     # 1. 'budget', 'baseline', 'planned cost' are the plan cost
     ("total budget for the generators", f"SELECT sum(plan_cost) {M} AND category = 'Generators'"),
     ("budget per area for rentals", f"SELECT area, sum(plan_cost) {M} AND source = 'Rental' GROUP BY 1"),
-    ("what is the combined planned cost of pumps", f"SELECT sum(plan_cost) {M} AND class = 'Concrete Pump 42m'"),
+    ("combined budget of the pumps", f"SELECT sum(plan_cost) {M} AND class = 'Concrete Pump 42m'"),
     # 2. a generic noun for equipment binds no stored value
     ("how many pieces of earthmoving plant", f"SELECT count(*) {M} AND category = 'Earthmoving'"),
-    ("earthmoving kit per area", f"SELECT area, count(*) {M} AND category = 'Earthmoving' GROUP BY 1"),
+    ("earthmoving machinery per area", f"SELECT area, count(*) {M} AND category = 'Earthmoving' GROUP BY 1"),
+    ("how many loaders are rented", f"SELECT count(*) {M} AND class = 'Wheel Loader 5m3' AND source = 'Rental'"),
+    # 1. 'how much ... over plan' is the cost variance, in money
+    ("how much are the cranes over plan", f"SELECT sum(forecast_cost - plan_cost) {M} AND category = 'Cranes'"),
+    ("how much do rentals cost over budget per area",
+     f"SELECT area, sum(forecast_cost - plan_cost) {M} AND source = 'Rental' GROUP BY 1"),
     # 3. an amount a month is a monthly rate
     ("how many rentals over 9,000 per month", f"SELECT count(*) {M} AND source = 'Rental' AND monthly_rate > 9000"),
     ("list rentals costing less than 5k monthly",
@@ -84,6 +90,26 @@ NOT_READ_AS = [
     ("the 5 rentals with the longest slip, and how many days", "MAX"),
     ("average time on site of cranes", "forecast"),
 ]
+
+
+DECLINED = [
+    # one word of a longer stored value, said as another word with the same root
+    ("how many loading items are there", ["loading"]),
+    ("count the cutting machinery", ["cutting"]),
+    # a year after 'over' is not an amount of money
+    ("how much do the cranes cost over 2027", ["over", "2027"]),
+    # another measure than a rate, per month
+    ("rentals with a purchase price above 8000 a month", None),
+]
+
+
+@pytest.mark.parametrize("question, words", DECLINED, ids=[q for q, _ in DECLINED])
+def test_weak_readings_decline(demo, question, words):  # noqa: F811
+    with pytest.raises(NotUnderstood) as caught:
+        parse_question(question, demo[1], TODAY)
+    assert caught.value.code == "not_understood"
+    if words is not None:
+        assert caught.value.details["words"] == words
 
 
 @pytest.mark.parametrize("question, absent", NOT_READ_AS, ids=[f"{q} / {a}" for q, a in NOT_READ_AS])

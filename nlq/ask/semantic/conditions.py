@@ -660,6 +660,9 @@ class Reader:
             if measure is None:
                 if not number.money and value < 1000:
                     return  # 'more than 50': fifty of what? left for the leftover check
+                if not number.money and value.is_integer() and 1990 <= value <= 2100 and "," not in \
+                        self.items[j].surface:
+                    return  # 'over 2027' may be a year: not read as an amount of money
                 measure = Measure("forecast_cost")
                 self.notes.append(f"'{number.surface}' with no measure named read as forecast cost")
             if measure.days:

@@ -256,6 +256,9 @@ class Vocabulary:
     phrases: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
     short: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # one word of a manufacturer
     words: list[str] = field(default_factory=list)  # every value word, for close spelling
+    # one word of a longer value ('loader' of 'Wheel Loader 5m3'): the word forms that may name it on
+    # their own, so a common word with the same root ('load', 'loading') does not bind the value
+    partial: dict[tuple[str, ...], dict[tuple[str, str], set[str]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, values: dict[str, list[str]]) -> Vocabulary:
@@ -278,6 +281,10 @@ class Vocabulary:
                         forms.add(tuple(head))
                         if len(head) == 1 or head[-1] not in _GENERIC_ROOTS:
                             forms.add((head[-1],))
+                        if len(tokens) > 1 and head[-1] not in _GENERIC_ROOTS:
+                            said = [stem(t.text.lower()) for t in tokenize(value) if t.kind != "punct"]
+                            own = {w for w in said if root(w) == head[-1]}
+                            vocab.partial.setdefault((head[-1],), {}).setdefault((column, value), set()).update(own)
                 if column == "model" and not any(c.isalpha() for c in "".join(tokens)):
                     continue  # a model called "336" would read any number as a model
                 for form in forms:
@@ -309,7 +316,13 @@ def _value(tokens: list[Token], i: int, vocab: Vocabulary) -> tuple[int, list[tu
     for n in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
         key = tuple(root(t.text) for t in tokens[i:i + n])
         if key in vocab.phrases:
-            return n, vocab.phrases[key]
+            entries = vocab.phrases[key]
+            if n == 1 and key in vocab.partial:  # one word of a longer value: only its own word binds it
+                word = stem(tokens[i].text)
+                entries = [e for e in entries if e not in vocab.partial[key] or word in vocab.partial[key][e]]
+                if not entries:
+                    return None
+            return n, entries
     return None
 
 
@@ -374,6 +387,26 @@ def _events_and_stays(items: list[Item]) -> None:
         if item.kind == "part" and item.plural and item.value[1] is None and key in EVENT_NOUNS | {"off hire"}:
             item.value = (item.value[0], "actual")
             item.note = f"'{item.surface}' read as events that happened (actual {item.value[0]})"
+    if any(x.kind == "agg" and x.value == "sum_default" for x in items) and not any(
+            x.kind == "measure" and x.value != "cost" for x in items):  # 'how much are we over plan': the overrun
+        for i, item in enumerate(items):
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            if any(x.kind == "measure" for x in items) and not (
+                    i > 0 and items[i - 1].kind == "measure" and items[i - 1].value == "cost"):
+                continue  # 'how much do they cost over plan': only the cost said right before
+            if i > 0 and items[i - 1].kind == "measure":
+                items[i - 1].kind, items[i - 1].value = "stop", None
+            if item.kind == "flag" and item.value == "over_budget":
+                item.kind, item.value = "measure", "cost_variance"
+                item.note = f"'how much ... {item.surface}' read as the cost variance (forecast cost - plan cost)"
+                break
+            if item.kind == "cmp" and item.value == "gt" and item.surface.lower() in ("over", "above") and \
+                    nxt is not None and nxt.kind == "qual" and nxt.value == "plan":
+                item.kind, item.value = "measure", "cost_variance"
+                nxt.kind, nxt.value = "stop", None
+                item.note = (f"'how much ... {item.surface} {nxt.surface}' read as the cost variance "
+                             "(forecast cost - plan cost)")
+                break
     for i, first in enumerate(items):
         if first.kind != "measure" or first.value not in ("duration", "actual_duration"):
             continue
