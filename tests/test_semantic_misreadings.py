@@ -52,6 +52,11 @@ ANSWERED = [
      " AND actual_start IS NOT NULL GROUP BY 1"),
     ("how many mobilisations in May 2026",
      f"SELECT count(*) {M} AND actual_start >= '2026-05-01' AND actual_start < '2026-06-01'"),
+    # ... unless a qualifier says whose date, or a date after today says they are still to come
+    ("planned arrivals per month",
+     f"SELECT date_trunc('month', plan_start)::date, count(*) {M} AND plan_start IS NOT NULL GROUP BY 1"),
+    ("how many arrivals next month",
+     f"SELECT count(*) {M} AND forecast_start >= '2026-07-01' AND forecast_start < '2026-08-01'"),
     # 6. 'the N <records> with the longest <measure>' lists N records with the measure
     ("the 5 rentals with the longest slip, and how many days",
      f"SELECT forecast_end - plan_end {M} AND source = 'Rental' ORDER BY 1 DESC NULLS LAST LIMIT 5"),

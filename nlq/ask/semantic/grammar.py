@@ -49,6 +49,8 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     decline_repeats(query, reader)
     numerator = {id(c) for c in shape.numerator}
     query.where = query.where + [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
+    seen: set[str] = set()  # 'demobs per month': the bucket's date and the event both say it is recorded
+    query.where = [w for w in query.where if not ((text := w.sql(dialect="postgres")) in seen or seen.add(text))]
     scope = conjunction([c.expression for c in reader.conditions if not c.having and id(c) not in numerator])
     for inner in reader.deferred:  # 'the average' is over the same records as the question's
         own = [w for w in query.where if inner not in list(w.find_all(exp.Select))]

@@ -367,7 +367,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     for item in items:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
-    _events_and_stays(items)
+    _events_and_stays(items, today)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -379,12 +379,17 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     return items
 
 
-def _events_and_stays(items: list[Item]) -> None:
+def _events_and_stays(items: list[Item], today: date) -> None:
     """'demobs', 'arrivals' (plural event nouns) are events that happened: the actual date, not the
-    forecast one; 'how long was it on site' is the actual period, not a condition on being there now."""
-    for item in items:
+    forecast one, unless a qualifier says whose date ('planned arrivals') or a date after today says
+    they are still to come ('arrivals next month': the forecast, as any date with no qualifier);
+    'how long was it on site' is the actual period, not a condition on being there now."""
+    future = any(x.kind == "date" and x.span is not None and x.span.start > today for x in items)
+    for i, item in enumerate(items):
         key = " ".join(stem(w) for w in item.surface.lower().replace("-", " ").split())
-        if item.kind == "part" and item.plural and item.value[1] is None and key in EVENT_NOUNS | {"off hire"}:
+        near = [x for x in items[max(0, i - 2):i + 2] if x.kind == "qual"]
+        if item.kind == "part" and item.plural and item.value[1] is None and key in EVENT_NOUNS | {"off hire"} \
+                and not near and not future:
             item.value = (item.value[0], "actual")
             item.note = f"'{item.surface}' read as events that happened (actual {item.value[0]})"
     if any(x.kind == "agg" and x.value == "sum_default" for x in items) and not any(
