@@ -266,6 +266,25 @@ class Reader:
                 else:
                     self.add(happened, i, f"'{item.surface}' with no date read as {words}")
 
+        for i, item in enumerate(self.items):  # 'records that have slipped': the event as a condition
+            if item.used or item.kind != "measure" or item.value not in ("slip", "start_slip") or \
+                    item.surface.lower().split()[-1] not in ("slipped", "delayed", "slipping"):
+                continue
+            before = i - 1
+            while before >= 0 and self.items[before].kind in ("stop", "sofar", "neg"):
+                before -= 1
+            if not (before >= 0 and self.items[before].kind in ("verb", "record", "value")):
+                continue
+            neg = self.negated(i)
+            measure = Measure(item.value)
+            self.use(i, *([before] if self.items[before].kind == "verb" else []))
+            expression = exp.GT(this=measure.sql(), expression=lit(0))
+            if neg is not None:
+                self.use(neg)
+                expression = exp.Not(this=exp.Paren(this=expression))
+            self.add(expression, i, f"'{item.surface}' read as {'not ' if neg is not None else ''}"
+                     f"{measure.name} > 0")
+
     def _group_absence(self, neg: int) -> bool:
         """'no' / 'never' / 'without' before a flag in a question whose rows are groups and that asks for
         no figure: the groups where no record has it, not the records that lack it."""
@@ -423,6 +442,8 @@ class Reader:
             return Measure(COST[qual or "forecast"])
         if key == "duration":
             return Measure("duration", qual or "forecast")
+        if key == "actual_duration":  # time on site: the actual period, left out while still open
+            return Measure("duration", "actual")
         return Measure(key) if key else None
 
     def _comparison(self, i: int) -> None:
@@ -550,6 +571,19 @@ class Reader:
         number = self.items[j].value
         used = [*left, i, j]
         k = self.next_content(j, 1, {"stop"})
+        if self._per_month(j, k):  # '10,000 a month', '10k per month', '10k monthly': a monthly rate
+            m = self.next_content(k, 1, {"stop"}) if self.kind(k) == "group" else k
+            if measure_key := {None: "monthly_rate", "cost": "monthly_rate", "monthly_rate": "monthly_rate"}.get(
+                    key if qual is None else "other"):
+                used += [k, m] if m != k else [k]
+                key, k = measure_key, self.next_content(m, 1, {"stop"})
+                before = self.next_content(min(used), -1, {"stop"})
+                if not self.grouped and self.kind(before) == "agg" and self.items[before].value in ("avg", "median"):
+                    used.append(before)  # 'rentals averaging over 10k a month': each record's rate
+                self.notes.append(f"'{self._words([j, *used[used.index(j) + 1:]])}' read as an amount per month: "
+                                  "the monthly rate")
+            else:
+                return  # another measure per month: left for the leftover check
         unit = self.items[k].value if self.kind(k) == "unit" else None
         if unit:
             used.append(k)
@@ -626,6 +660,9 @@ class Reader:
             if measure is None:
                 if not number.money and value < 1000:
                     return  # 'more than 50': fifty of what? left for the leftover check
+                if not number.money and value.is_integer() and 1990 <= value <= 2100 and "," not in \
+                        self.items[j].surface:
+                    return  # 'over 2027' may be a year: not read as an amount of money
                 measure = Measure("forecast_cost")
                 self.notes.append(f"'{number.surface}' with no measure named read as forecast cost")
             if measure.days:
@@ -655,6 +692,20 @@ class Reader:
                  f"'{self._words(used)}' read as "
                  f"{('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if having else ''}"
                  f"{measure.name} {WORDS.get(final, final)} {words}{unit_note}", having=having, show=show)
+
+    def _per_month(self, j: int, k: int) -> bool:
+        """An amount followed by 'a month' / 'per month' / 'monthly' (not 'months'): a rate, not a length."""
+        number = self.items[j].value
+        if number.percent:
+            return False
+        if self.kind(k) == "group" and self.items[k].surface.lower() in ("per", "each", "every", "a"):
+            k = self.next_content(k, 1, {"stop"})
+        elif self.kind(k) == "unit" and self.items[k].surface.lower() in ("monthly", "a month"):
+            return True
+        elif not (self.kind(k) == "unit" and 0 < k - j and any(
+                self.items[x].surface.lower() in ("a", "per", "each", "every") for x in range(j + 1, k))):
+            return False
+        return self.kind(k) == "unit" and self.items[k].value == "month" and not self.items[k].plural
 
     def _counts_records(self) -> bool:
         """The question counts records ('how many items', 'the number of rentals that ...')."""

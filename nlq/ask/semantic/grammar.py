@@ -49,6 +49,8 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     decline_repeats(query, reader)
     numerator = {id(c) for c in shape.numerator}
     query.where = query.where + [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
+    seen: set[str] = set()  # 'demobs per month': the bucket's date and the event both say it is recorded
+    query.where = [w for w in query.where if not ((text := w.sql(dialect="postgres")) in seen or seen.add(text))]
     scope = conjunction([c.expression for c in reader.conditions if not c.having and id(c) not in numerator])
     for inner in reader.deferred:  # 'the average' is over the same records as the question's
         own = [w for w in query.where if inner not in list(w.find_all(exp.Select))]
@@ -149,6 +151,8 @@ class Shape:
             if item.used or item.kind != "group":
                 continue
             j = r.next_content(i, 1, {"stop"})
+            if r.kind(j) == "unit" and r.kind(r.next_content(i, -1, {"stop"})) == "num":
+                continue  # '10,000 per month' is a monthly amount, read with the amount
             while r.kind(j) in ("dim", "unit"):
                 if r.kind(j) == "dim":
                     self._group_dim(j)
@@ -478,6 +482,9 @@ class Shape:
         subject = self.subject
         if subject is not None and subject.kind == "record" and not self.q.groups:
             pass  # 'the items with the biggest variance': records
+        elif self.n_hint is not None and subject is not None and subject.kind in ("value", "record") and \
+                subject.plural and not self.q.groups:
+            pass  # 'the 5 rentals with the longest slip': the N records, ranked
         elif not (self.listing and subject is not None and subject.kind in ("value", "record", "dim")):
             if not self.q.groups or not self.listing:
                 return False
@@ -779,6 +786,11 @@ class Shape:
             self.q.selects.append((f"distinct_{column}", aggregate("distinct", col(column))))
             r.notes.append(f"'{self.items[run[0]].surface} {self.items[k].surface}' read as the number of "
                            f"different {column} values")
+            return
+        if r.kind(k) == "unit" and self.items[k].value == "day" and any(
+                a.endswith("_days") for a, _ in self.q.selects + self.q.columns) and self._refers_back(k):
+            r.use(*run, k)  # 'the 5 longest rentals, and how many days': the days already shown
+            r.notes.append(f"'{self.items[run[0]].surface} {self.items[k].surface}' read as the days already shown")
             return
         r.use(*run)
         if any((isinstance(e, exp.Count) and isinstance(e.this, exp.Star)) or a == "matching_records"

@@ -43,6 +43,14 @@ we're we've they're it's i'm let's everything anything stuff pls thanks"""
 
 PHRASES: dict[str, tuple[str, object]] = {}
 
+# Generic nouns for equipment: a record word, never one word of a longer stored value ('earthmoving
+# plant' is earthmoving equipment, not the class 'Batch Plant 120m3/h').
+GENERIC_NOUNS = frozenset("""plant plants kit kits gear equipment machinery item items stuff asset assets tool tools
+hardware unit units machine machines thing things piece pieces fleet""".split())
+# Plural event nouns: counted or bucketed, they are the events that happened (the actual dates).
+EVENT_NOUNS = frozenset({"arrival", "mobilisation", "mobilization", "mob", "demob", "demobilisation",
+                         "demobilization", "departure", "off hire", "off-hire"})
+
 
 def _add(kind: str, value: object, *phrases: str) -> None:
     for phrase in phrases:
@@ -80,9 +88,11 @@ _add("top", "asc", "bottom")
 _add("share", None, "percentage", "percent", "share", "proportion", "fraction", "%", "pct", "ratio", "in percent",
      "in %", "as a percentage", "as percentages", "as a percent", "in percentages", "percentages", "split of",
      "breakdown of", "mix of")
-_add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "spent", "budget", "value", "money",
+_add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "spent", "value", "money",
      "worth", "amount")
-_add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budgeted cost", "original cost")
+# the conventions: "budget", "baseline", "planned cost" are the plan cost, never the forecast
+_add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budgeted cost", "original cost", "budget",
+     "budgets", "budget cost", "baselines", "planned costs", "plan costs", "planned spend")
 _add("measure", "actual_cost", "actual cost", "actual spend", "actuals", "spent so far")
 _add("measure", "cost_variance", "variance", "cost variance", "overrun", "overruns", "cost overrun",
      "variance to plan", "difference to plan", "forecast minus plan", "forecast less plan", "forecast over plan")
@@ -91,7 +101,11 @@ _add("measure", "monthly_rate", "rate", "rates", "monthly rate", "rental rate", 
 _add("measure", "purchase_price", "price", "purchase price", "purchase cost", "buying price", "purchase value",
      "buy price")
 _add("measure", "duration", "duration", "length", "how long", "long", "lasting", "last for", "lasts",
-     "period", "days on hire", "time on site")
+     "period", "days on hire")
+# time on site / on hire is the actual period (actual end - actual start): records that have left
+_add("measure", "actual_duration", "time on site", "days on site", "time on hire", "time spent on site",
+     "time spent on hire", "length of stay", "time at site", "days at site", "actual duration", "actual length",
+     "actual time on hire", "actual time on site", "actual days on hire")
 _add("measure", "slip", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
      "schedule slip", "slipping", "slips")
 _add("measure", "start_slip", "start slip", "start delay", "start slipped")
@@ -103,7 +117,7 @@ _add("qual", "forecast", "forecast", "forecasted", "current", "expected", "proje
 _add("qual", "actual", "actual", "actually", "real")
 _add("part", ("start", None), "start", "starts", "starting", "begin", "begins", "beginning", "arrive", "arrives",
      "arriving", "arrival", "mobilise", "mobilize", "mobilising", "mobilizing", "mobilisation",
-     "mobilization", "start date", "coming", "come", "comes", "due to arrive", "due on site", "commence",
+     "mobilization", "mob", "start date", "coming", "come", "comes", "due to arrive", "due on site", "commence",
      "commencing", "onboarding", "kick off")
 _add("part", ("start", "actual"), "arrived", "delivered", "mobilised", "mobilized", "came", "arrived on site",
      "arrived at site", "delivered to site", "arrived on the site")
@@ -113,7 +127,7 @@ _add("part", ("start", "past"), "started", "began", "kicked off")
 _add("part", ("end", "past"), "ended", "finished up")
 _add("part", ("end", None), "end", "ends", "ending", "finish", "finishes", "finishing", "due back", "due",
      "return", "returns", "returning", "leave", "leaves", "leaving", "off hire", "off hiring", "demobilise",
-     "demobilize", "demob", "demobilising", "release", "releases", "expire", "expires", "expiring",
+     "demobilize", "demob", "demobilisation", "demobilization", "departure", "off-hire", "demobilising", "release", "releases", "expire", "expires", "expiring",
      "end date", "finish date", "completion", "wrap up", "go off hire", "due off hire", "come off hire",
      "comes off hire", "coming off hire", "goes off hire", "going off hire")
 _add("part", ("end", "actual"), "left", "left site", "left the site", "off hired", "demobilised", "demobilized", "released")
@@ -217,7 +231,7 @@ _add("sofar", None, "so far", "to date", "until now", "up to now", "till now", "
 _add("record", None, "item", "items", "record", "records", "pfa", "pfas", "pfa record", "pfa records",
      "equipment", "piece", "pieces", "pieces of equipment", "thing", "things", "entry", "entries", "asset",
      "assets", "unit", "units", "line", "lines", "row", "rows", "machine", "machines", "gear", "kit", "fleet",
-     "equipment items")
+     "equipment items", *sorted(GENERIC_NOUNS))
 _add("verb", None, "is", "are", "was", "were", "have", "has", "had", "that are", "which are", "that is",
      "which is", "that have", "that were", "being", "are still", "still are", "that")
 _add("edit", None, "set", "change", "switch", "move", "convert", "update", "put", "shift", "postpone",
@@ -232,6 +246,7 @@ SOFT = {"stop", "verb", "and", "or", "prep", "record", "sofar"}
 _add("measure", "cost", "pay for")
 _add("super", ("max", "duration"), "run the longest", "runs the longest", "run longest", "running longest")
 MAX_PHRASE = 6
+_GENERIC_ROOTS = frozenset(root(w) for w in GENERIC_NOUNS)
 
 
 @dataclass
@@ -241,6 +256,9 @@ class Vocabulary:
     phrases: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
     short: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # one word of a manufacturer
     words: list[str] = field(default_factory=list)  # every value word, for close spelling
+    # one word of a longer value ('loader' of 'Wheel Loader 5m3'): the word forms that may name it on
+    # their own, so a common word with the same root ('load', 'loading') does not bind the value
+    partial: dict[tuple[str, ...], dict[tuple[str, str], set[str]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, values: dict[str, list[str]]) -> Vocabulary:
@@ -261,7 +279,12 @@ class Vocabulary:
                         head = head[:-1]
                     if head:
                         forms.add(tuple(head))
-                        forms.add((head[-1],))
+                        if len(head) == 1 or head[-1] not in _GENERIC_ROOTS:
+                            forms.add((head[-1],))
+                        if len(tokens) > 1 and head[-1] not in _GENERIC_ROOTS:
+                            said = [stem(t.text.lower()) for t in tokenize(value) if t.kind != "punct"]
+                            own = {w for w in said if root(w) == head[-1]}
+                            vocab.partial.setdefault((head[-1],), {}).setdefault((column, value), set()).update(own)
                 if column == "model" and not any(c.isalpha() for c in "".join(tokens)):
                     continue  # a model called "336" would read any number as a model
                 for form in forms:
@@ -274,7 +297,7 @@ class Vocabulary:
                             vocab.short.setdefault(t, []).append((column, value))
                 elif column in ("area", "category") and len(tokens) > 1:  # 'the laydown' is Laydown Yard
                     for t in tokens:
-                        if len(t) >= 4 and t.isalpha():
+                        if len(t) >= 4 and t.isalpha() and t not in _GENERIC_ROOTS:
                             vocab.short.setdefault(t, []).append((column, value))
         vocab.words = sorted({form[0] for form in vocab.phrases if len(form) == 1 and len(form[0]) >= 5
                               and form[0].isalpha()})
@@ -293,7 +316,13 @@ def _value(tokens: list[Token], i: int, vocab: Vocabulary) -> tuple[int, list[tu
     for n in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
         key = tuple(root(t.text) for t in tokens[i:i + n])
         if key in vocab.phrases:
-            return n, vocab.phrases[key]
+            entries = vocab.phrases[key]
+            if n == 1 and key in vocab.partial:  # one word of a longer value: only its own word binds it
+                word = stem(tokens[i].text)
+                entries = [e for e in entries if e not in vocab.partial[key] or word in vocab.partial[key][e]]
+                if not entries:
+                    return None
+            return n, entries
     return None
 
 
@@ -338,6 +367,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     for item in items:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
+    _events_and_stays(items, today)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -347,6 +377,57 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
             item.note = f"'{item.surface}' read as restating '{previous.surface}'"
         previous = item
     return items
+
+
+def _events_and_stays(items: list[Item], today: date) -> None:
+    """'demobs', 'arrivals' (plural event nouns) are events that happened: the actual date, not the
+    forecast one, unless a qualifier says whose date ('planned arrivals') or a date after today says
+    they are still to come ('arrivals next month': the forecast, as any date with no qualifier);
+    'how long was it on site' is the actual period, not a condition on being there now."""
+    future = any(x.kind == "date" and x.span is not None and x.span.start > today for x in items)
+    for i, item in enumerate(items):
+        key = " ".join(stem(w) for w in item.surface.lower().replace("-", " ").split())
+        near = [x for x in items[max(0, i - 2):i + 2] if x.kind == "qual"]
+        if item.kind == "part" and item.plural and item.value[1] is None and key in EVENT_NOUNS | {"off hire"} \
+                and not near and not future:
+            item.value = (item.value[0], "actual")
+            item.note = f"'{item.surface}' read as events that happened (actual {item.value[0]})"
+    if any(x.kind == "agg" and x.value == "sum_default" for x in items) and not any(
+            x.kind == "measure" and x.value != "cost" for x in items):  # 'how much are we over plan': the overrun
+        for i, item in enumerate(items):
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            if any(x.kind == "measure" for x in items) and not (
+                    i > 0 and items[i - 1].kind == "measure" and items[i - 1].value == "cost"):
+                continue  # 'how much do they cost over plan': only the cost said right before
+            if i > 0 and items[i - 1].kind == "measure":
+                items[i - 1].kind, items[i - 1].value = "stop", None
+            if item.kind == "flag" and item.value == "over_budget":
+                item.kind, item.value = "measure", "cost_variance"
+                item.note = f"'how much ... {item.surface}' read as the cost variance (forecast cost - plan cost)"
+                break
+            if item.kind == "cmp" and item.value == "gt" and item.surface.lower() in ("over", "above") and \
+                    nxt is not None and nxt.kind == "qual" and nxt.value == "plan":
+                item.kind, item.value = "measure", "cost_variance"
+                nxt.kind, nxt.value = "stop", None
+                item.note = (f"'how much ... {item.surface} {nxt.surface}' read as the cost variance "
+                             "(forecast cost - plan cost)")
+                break
+    for i, first in enumerate(items):
+        if first.kind != "measure" or first.value not in ("duration", "actual_duration"):
+            continue
+        j = i + 1
+        while j < len(items) and items[j].kind in ("stop", "verb", "value", "record"):
+            j += 1
+        second = items[j] if j < len(items) else None
+        if second is None:
+            continue
+        if first.value == "duration" and first.surface.lower() in ("how long", "long") and second.kind == "flag" \
+                and second.value == "on_site_now" and second.surface.lower() in ("on site", "onsite", "at site"):
+            first.value = "actual_duration"  # 'how long were the pumps on site'
+            second.kind, second.value = "stop", None
+            second.note = f"'{first.surface} ... {second.surface}' read as the time on site (actual end - actual start)"
+        elif first.value == "actual_duration" and second.kind == "qual" and second.value == "actual" and j == i + 1:
+            second.kind, second.value = "stop", None  # 'time on hire (actual)': already the actual period
 
 
 _TYPO_KINDS = {"agg", "super", "measure", "qual", "part", "dim", "unit", "flag", "record", "share", "value", "cmp"}
@@ -371,8 +452,8 @@ def close_word(word: str) -> str | None:
     >>> [close_word(w) for w in ("forcast", "catagory", "quater", "equipmnet", "plant", "zorblax")]
     ['forecast', 'category', 'quarter', 'equipment', None, None]
     """
-    if len(word) < 4 or not word.isalpha():
-        return None
+    if len(word) < 4 or not word.isalpha() or word in PHRASES:
+        return None  # a word the lexicon knows as it is is not misspelt
     limit = 2 if len(word) >= 8 else 1
     best: list[tuple[int, str]] = []
     for key in _typo_words():
