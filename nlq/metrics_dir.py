@@ -15,6 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import psutil
+
 VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -36,8 +38,17 @@ def clear_metrics_dir() -> Path:
 
     `vanguard serve` calls this before it starts its API processes (a counter that went down
     would read as a reset to a scraper anyway; stale files would add the old run's requests).
+    A file whose process still runs is kept: that process keeps writing into it, and unlinking it
+    would drop its counts from every later scrape (a second `serve`, or this very process).
     """
     path = ensure_metrics_dir()
     for stale in path.glob("*.db"):
-        stale.unlink(missing_ok=True)
+        if not _owner_alive(stale):
+            stale.unlink(missing_ok=True)
     return path
+
+
+def _owner_alive(file: Path) -> bool:
+    """`histogram_<pid>.db` (prometheus_client's naming): whether process <pid> still runs."""
+    pid = file.stem.rpartition("_")[2]
+    return pid.isdigit() and psutil.pid_exists(int(pid))

@@ -16,6 +16,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+# Each test process counts its apps' requests in a metrics directory of its own (made by
+# nlq.metrics on import), not in one inherited from the process that started it.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
 from store.database import DatabaseUrls
 from store.embedded import EmbeddedPostgres
 from store.migrate import upgrade

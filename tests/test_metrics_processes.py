@@ -105,12 +105,14 @@ def test_serve_clears_a_configured_directory_and_a_child_without_one_gets_a_fres
     configured.mkdir()
     (configured / "histogram_99999.db").write_bytes(b"left by an earlier run")
     (configured / "notes.txt").write_text("not ours")
+    (configured / f"histogram_{os.getpid()}.db").write_bytes(b"of a process that still runs: this one")
     probe = ("import os; from nlq.metrics_dir import clear_metrics_dir; print(clear_metrics_dir()); "
              "print(os.environ['PROMETHEUS_MULTIPROC_DIR'])")
     env = cli_env({"PROMETHEUS_MULTIPROC_DIR": str(configured)})
     lines = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                            check=True).stdout.split()
-    assert lines == [str(configured)] * 2 and sorted(os.listdir(configured)) == ["notes.txt"]
+    assert lines == [str(configured)] * 2
+    assert sorted(os.listdir(configured)) == [f"histogram_{os.getpid()}.db", "notes.txt"]
     lines = subprocess.run([sys.executable, "-c", probe], env=cli_env(), capture_output=True, text=True,
                            check=True).stdout.split()
     assert lines[0] == lines[1] and "vanguard-metrics-" in lines[0]  # exported for the processes it starts

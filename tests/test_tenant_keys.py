@@ -25,7 +25,7 @@ ORDER BY 1, 2
 TENANT_TABLES = {
     "pfa_mirror", "pfa_draft", "change_sets", "commits", "sync_runs", "sync_state", "writeback_outbox",
     "nlq_audit", "kpi_category_source", "kpi_timeline", "kpi_draft_delta", "conversations",
-    "conversation_turns", "golden_examples", "answer_ratings", "draft_marks",
+    "conversation_turns", "golden_examples", "answer_ratings", "draft_marks", "matrix_events", "matrix_draft_delta",
 }
 # Tables of the whole deployment (Citus reference tables, or local to the coordinator), and why.
 SHARED_TABLES = {
@@ -98,7 +98,10 @@ def test_every_key_and_index_of_a_tenant_table_leads_with_organization_id(indexe
 
 def test_every_primary_key_of_a_tenant_table_is_led_by_organization_id_or_listed(indexes):
     primary = {name: columns for table, name, is_primary, _, columns in indexes if table in TENANT_TABLES and is_primary}
-    assert set(primary) == {f"{table}_pkey" for table in TENANT_TABLES} - {"kpi_category_source_pkey",
-                                                                           "kpi_timeline_pkey", "kpi_draft_delta_pkey"}
+    assert set(primary) == {f"{table}_pkey" for table in TENANT_TABLES} - {
+        # Materialized views and the drafts' running deltas: keyed by unique indexes led by
+        # organization_id (or not at all), never referenced by a foreign key.
+        "kpi_category_source_pkey", "kpi_timeline_pkey", "kpi_draft_delta_pkey", "matrix_events_pkey",
+        "matrix_draft_delta_pkey"}
     led = sorted(name for name, columns in primary.items() if columns[0] == "organization_id")
     assert led == ["draft_marks_pkey", "pfa_mirror_pkey", "sync_state_pkey"]

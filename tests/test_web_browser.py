@@ -174,7 +174,7 @@ def test_admin_sees_the_sync_monitor_and_can_sync_now(page):
 def test_a_viewer_sees_no_admin_pages_and_no_edit_controls(page):
     log_in(page, "viewer")
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link")).to_have_text(["Chat", "Records", "Timeline"])
+    expect(nav.get_by_role("link")).to_have_text(["Chat", "Records", "Timeline", "Matrix", "KPIs"])
     expect(page.get_by_label(re.compile("Bulk edit"))).to_have_count(0)
     page.goto(f"/o/{ORG}/records")
     expect(page.get_by_role("button", name="Sync now")).to_have_count(0)

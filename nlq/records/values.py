@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from nlq import masking
 from nlq.ask.vocabulary import FIXED_COLUMNS, STORED_COLUMNS, VocabularyCache
 from nlq.auth.deps import Viewer
-from nlq.errors import ValidationFailed, check_text
+from nlq.errors import NotFound, check_text
+from nlq.openapi import errors
 from nlq.records.query import ListQuery
 from store.fields import BY_COLUMN, COST_MASKED_COLUMNS
 
@@ -53,7 +54,7 @@ async def match_any_case(query: ListQuery, vocabulary: VocabularyCache, org_id: 
         query.text[column] = list(dict.fromkeys([*values, *(k for k in known if k.casefold() in wanted)]))
 
 
-@router.get("/values/{field}")
+@router.get("/values/{field}", responses=errors(404))
 async def list_values(
     field: str, access: Viewer, vocabulary: VocabularyDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -65,7 +66,7 @@ async def list_values(
     if field in COST_MASKED_COLUMNS and not access.sees_costs:
         raise masking.CostsHidden(f"Cost fields are hidden for your membership in {access.org_id}.", field=field)
     if field not in VALUE_FIELDS:
-        raise ValidationFailed(f"no list of values for {field[:40]!r}", field="field", allowed=list(VALUE_FIELDS))
+        raise NotFound(f"There is no list of values for {field[:40]!r}.", field="field", allowed=list(VALUE_FIELDS))
     if q:
         check_text(q, "q")
     known = (await vocabulary.for_user(access.org_id, access.user.id)).columns.get(field, ())
