@@ -261,3 +261,31 @@ async def test_one_save_lists_every_rule_it_breaks_not_only_the_value_rules(api)
     assert error["code"] == "validation_failed" and "(and 3 more)" in error["message"]
     assert all(e["record_id"] == rid for e in error["details"]["errors"])
     assert [d for d in drafts_in_db(api.urls) if d[1] == "draft"] == []
+
+
+async def test_batches_save_while_other_sessions_write_ahead_log(api):
+    """A batch's statement triggers note the caller's latest draft write once per statement; with
+    other sessions writing meanwhile, the WAL position read per row may differ between the rows of
+    one statement, which must not turn one user's rows into two conflicting marks (a 500)."""
+    stop = asyncio.Event()
+
+    async def churn() -> None:
+        with psycopg.connect(api.urls.admin, autocommit=True) as conn:
+            conn.execute("CREATE TABLE wal_churn (n integer)")
+            while not stop.is_set():
+                for _ in range(50):
+                    conn.execute("INSERT INTO wal_churn VALUES (1)")
+                await asyncio.sleep(0)
+
+    writer = asyncio.get_running_loop().run_in_executor(None, lambda: asyncio.run(churn()))
+    try:
+        for round_ in range(12):
+            items = [{"record_id": f"PFA-{i:07d}", "changes": {"area": f"Churn {round_}"}} for i in range(1, 201)]
+            response = await api.post("editor_a", f"{DRAFTS}/batch", {"items": items})
+            assert response.status_code == 200, response.text
+            assert len(response.json()["saved"]) == 200
+    finally:
+        stop.set()
+        await writer
+    with psycopg.connect(api.urls.app) as conn:
+        assert conn.execute("SELECT count(*) FROM vanguard.pfa_draft WHERE delta ->> 'area' = 'Churn 11'").fetchone()[0] == 200
