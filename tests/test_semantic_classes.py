@@ -18,7 +18,7 @@ from nlq.ask.semantic.lexicon import close_word
 from nlq.guard import guard
 from tests.reader import run_as_reader
 from tests.helpers import normal_rows
-from tests.test_semantic_parser import TODAY, M, demo  # noqa: F401  (the shared demo fixture)
+from tests.test_semantic_parser import TODAY, M, answer_and_gold, demo  # noqa: F401  (the shared demo fixture)
 
 CASES = [
     # top N within each group: row_number() OVER (PARTITION BY ...)
@@ -103,14 +103,7 @@ CASES = [
 
 @pytest.mark.parametrize("question, expected", CASES, ids=[q for q, _ in CASES])
 def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: F811
-    urls, vocabulary = demo
-    sql, explanation = parse_question(question, vocabulary, TODAY)
-    verdict = guard(sql, org_id="ORG_A", max_rows=100_000)
-    assert verdict.allowed, verdict.reasons
-    got = run_as_reader(urls.reader, verdict.sql, "ORG_A")
-    with psycopg.connect(urls.app) as conn:
-        want = conn.execute(expected).fetchall()
-    assert want and want != [(0,)] and want != [(None,)], "a case must have something to find"
+    got, want, sql, explanation = answer_and_gold(demo, question, expected)
     width = len(want[0])
     # the answer may show more columns than the hand-written query: compare the ones it names
     columns = _matching_columns(got, want) if len(got[0]) != width else list(range(width))

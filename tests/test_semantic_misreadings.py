@@ -16,7 +16,7 @@ from nlq.guard import guard
 from tests.helpers import normal_rows
 from tests.reader import run_as_reader
 from tests.test_semantic_classes import _matching_columns
-from tests.test_semantic_parser import TODAY, M, demo  # noqa: F401  (the shared demo fixture)
+from tests.test_semantic_parser import TODAY, M, answer_and_gold, demo  # noqa: F401  (the shared demo fixture)
 
 L = "id, category, class, area, source, forecast_start, forecast_end, forecast_cost"
 
@@ -72,14 +72,7 @@ ANSWERED = [
 
 @pytest.mark.parametrize("question, expected", ANSWERED, ids=[q for q, _ in ANSWERED])
 def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: F811
-    urls, vocabulary = demo
-    sql, explanation = parse_question(question, vocabulary, TODAY)
-    verdict = guard(sql, org_id="ORG_A", max_rows=100_000)
-    assert verdict.allowed, verdict.reasons
-    got = run_as_reader(urls.reader, verdict.sql, "ORG_A")
-    with psycopg.connect(urls.app) as conn:
-        want = conn.execute(expected).fetchall()
-    assert want and want != [(0,)] and want != [(None,)], "a case must have something to find"
+    got, want, sql, explanation = answer_and_gold(demo, question, expected)
     assert len(got) == len(want), (sql, explanation)
     columns = _matching_columns(got, want) if len(got[0]) != len(want[0]) else list(range(len(want[0])))
     assert normal_rows([tuple(r[c] for c in columns) for r in got]) == normal_rows(want), (sql, explanation)

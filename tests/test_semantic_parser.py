@@ -186,8 +186,9 @@ def test_every_class_has_several_phrasings():
     assert len({q for _, q, _ in ALL}) == len(ALL)
 
 
-@pytest.mark.parametrize("cls, question, expected", ALL, ids=[f"{c}: {q}" for c, q, _ in ALL])
-def test_answers_equal_a_hand_written_query(demo, cls, question, expected):
+def answer_and_gold(demo, question: str, expected: str):
+    """The parser's answer to `question` (guarded, run as the reader) and the rows of the
+    hand-written `expected`, which must find something; with the SQL and explanation for messages."""
     urls, vocabulary = demo
     sql, explanation = parse_question(question, vocabulary, TODAY)
     verdict = guard(sql, org_id="ORG_A", max_rows=100_000)
@@ -196,6 +197,12 @@ def test_answers_equal_a_hand_written_query(demo, cls, question, expected):
     with psycopg.connect(urls.app) as conn:
         want = conn.execute(expected).fetchall()
     assert want and want != [(0,)] and want != [(None,)], "a case must have something to find"
+    return got, want, sql, explanation
+
+
+@pytest.mark.parametrize("cls, question, expected", ALL, ids=[f"{c}: {q}" for c, q, _ in ALL])
+def test_answers_equal_a_hand_written_query(demo, cls, question, expected):
+    got, want, sql, explanation = answer_and_gold(demo, question, expected)
     assert normal_rows(got) == normal_rows(want), (sql, explanation)
 
 
