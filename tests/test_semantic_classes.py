@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 import pytest
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic import parse_question
 from nlq.ask.semantic.lexicon import close_word
-from nlq.guard import guard
-from tests.reader import run_as_reader
 from tests.helpers import normal_rows
 from tests.test_semantic_parser import TODAY, M, answer_and_gold, demo  # noqa: F401  (the shared demo fixture)
 

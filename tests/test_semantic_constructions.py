@@ -7,14 +7,11 @@ a hand-written query on the mirror, as in test_semantic_parser.
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic import parse_question
-from nlq.guard import guard
 from tests.helpers import normal_rows
-from tests.reader import run_as_reader
 from tests.test_semantic_classes import _matching_columns
 from tests.test_semantic_parser import TODAY, M, answer_and_gold, demo  # noqa: F401  (the shared demo fixture)
 
