@@ -8,11 +8,13 @@ from nlq import masking
 from nlq.auth.deps import Viewer
 from nlq.db import jsonable
 from nlq.deps import AppPool
+from nlq.draft_moves import compact_if_grown
 from store import queries
 
 router = APIRouter(prefix="/api/pfa/{org_id}", tags=["kpis"])
 _Q = queries.load("kpis")
-COMPACT_AFTER = 200  # rows of draft moves per user before they are summed into one per group
+COMPACT_AFTER = 200  # rows of draft moves added per user before they are summed into one per group
+_COMPACTION = ("draft_delta_rows_added", "compact_draft_deltas", "record_kpi_compaction")
 
 
 @router.get("/kpis")
@@ -26,10 +28,7 @@ async def kpis(access: Viewer, pool: AppPool) -> dict:
     """
     params = {"org": access.org_id, "user_id": access.user.id}
     async with pool.connection() as conn:
-        (moves,) = await (await conn.execute(_Q["draft_delta_rows"], params)).fetchone()
-        if moves > COMPACT_AFTER:
-            await conn.execute(_Q["compact_draft_deltas"], params)
-            await conn.commit()
+        await compact_if_grown(conn, _Q, _COMPACTION, params, COMPACT_AFTER)
         rows = await (await conn.execute(_Q["kpis_with_drafts"], params)).fetchall()
         baseline = await (await conn.execute(_Q["kpis_baseline"], params)).fetchall()
         timeline = await (await conn.execute(_Q["timeline_with_drafts"], params)).fetchone()

@@ -15,7 +15,7 @@ import pytest
 
 import nlq.matrix.service
 import nlq.web.matrix_pages
-from nlq.matrix.service import add_months
+from nlq.matrix.service import MatrixWindow, add_months, cost_matrix
 from store import accounts, mirror, queries
 from store.scope import SET_SCOPE, scope_params
 from store.sync.worker import sync_organization
@@ -231,6 +231,36 @@ async def test_drafts_stay_exact_through_edits_discards_pems_changes_and_compact
     after = await get_matrix(api, "editor_a", "area")
     assert after["drafts_applied"] == 0  # committed drafts leave the matrix as they leave the merged view
     assert_matches(after, spread_by_day(api.urls, "editor_a", "area", FIRST, MONTHS), FIRST, MONTHS)
+
+
+
+async def test_moves_already_past_the_threshold_are_compacted_once_not_on_every_read(api):
+    """Many drafts over many months leave more compacted rows than the threshold: a read rewrote
+    (and committed) all of them every time. Now a read compacts only what was added since."""
+    ids = open_records(api.urls, 40)
+    items = [{"record_id": rid, "changes": {"area": f"Zone {n % 7}", "monthlyRate": 2000 + n}}
+             for n, rid in enumerate(ids)]
+    assert (await api.post("editor_a", "/api/pfa/ORG_A/drafts/batch", {"items": items})).status_code == 200
+    window = MatrixWindow(FIRST, MONTHS)
+    rows = "SELECT ctid::text, xmin::text FROM vanguard.matrix_draft_delta WHERE user_id = %s ORDER BY 1"
+    async with await psycopg.AsyncConnection.connect(api.urls.app) as conn:
+        user_id = (await (await conn.execute("SELECT id FROM vanguard.users WHERE username = 'editor_a'")).fetchone())[0]
+        uncompacted = await cost_matrix(conn, "ORG_A", user_id, "area", window, compact_after=10**9)
+        first = await cost_matrix(conn, "ORG_A", user_id, "area", window, compact_after=5)
+        compacted = await (await conn.execute(rows, (user_id,))).fetchall()
+        assert len(compacted) > 5  # the case at hand: the compacted moves alone exceed the threshold
+        second = await cost_matrix(conn, "ORG_A", user_id, "area", window, compact_after=5)
+        assert await (await conn.execute(rows, (user_id,))).fetchall() == compacted  # not rewritten
+        assert first == second == uncompacted
+
+    # Moves added since the compaction past the threshold: compacted again, figures exact.
+    more = [{"record_id": rid, "changes": {"area": "Zone 9", "monthlyRate": 3000 + n}} for n, rid in enumerate(ids[:20])]
+    assert (await api.post("editor_a", "/api/pfa/ORG_A/drafts/batch", {"items": more})).status_code == 200
+    async with await psycopg.AsyncConnection.connect(api.urls.app) as conn:
+        grown = len(await (await conn.execute(rows, (user_id,))).fetchall())
+        third = await cost_matrix(conn, "ORG_A", user_id, "area", window, compact_after=5)
+        assert len(await (await conn.execute(rows, (user_id,))).fetchall()) < grown
+    assert_matches(third, spread_by_day(api.urls, "editor_a", "area", FIRST, MONTHS), FIRST, MONTHS)
 
 
 def test_doctests():

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from nlq.auth.deps import OrgAccess, Viewer
 from nlq.csv_export import csv_chunk
@@ -45,17 +45,18 @@ async def load_matrix(access: OrgAccess, pool, by: str, first: str | None, month
         return await cost_matrix(conn, access.org_id, access.user.id, by, window)
 
 
-@router.get("/matrix")
+@router.get("/matrix", response_class=JSONResponse)
 async def matrix(access: Viewer, pool: AppPool, by: By = "category", first: First = None,
-                 months: Months = None) -> dict:
+                 months: Months = None) -> JSONResponse:
     """Plan / forecast / actual cost and variance per group and month, totals per group and month.
 
     Computed by PostgreSQL from a materialized baseline plus the caller's working drafts. A Rental's
     cost is spread over the days of its period (monthly_rate x days in the month / 30.44, as the
     derived costs are), a Purchase counts in its start month. 403 `costs_hidden` for a member who
-    may not see costs.
+    may not see costs. The body is already plain JSON values, so it is sent as built: FastAPI's
+    generic encoding walked its thousands of cells again (a quarter of the response time).
     """
-    return await load_matrix(access, pool, by, first, months)
+    return JSONResponse(await load_matrix(access, pool, by, first, months))
 
 
 @router.get("/matrix.csv", response_class=Response,

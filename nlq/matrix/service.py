@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from nlq.db import jsonable
+from nlq.draft_moves import compact_if_grown
 from nlq.errors import ValidationFailed
 from store import queries
 
@@ -17,7 +18,8 @@ COLUMNS = {"plan": "plan_cost", "forecast": "forecast_cost", "actual": "actual_c
 LENGTHS = (3, 6, 12, 18, 24, 36)
 MAX_MONTHS = 36  # three years of columns: wider is unreadable, and each month is a column of work
 DEFAULT_MONTHS = 12
-COMPACT_AFTER = 2000  # rows of draft moves per user before they are summed into one per group and month
+COMPACT_AFTER = 2000  # rows of draft moves added per user before they are summed into one per group and month
+_COMPACTION = ("matrix_delta_rows_added", "compact_matrix_deltas", "record_matrix_compaction")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -102,13 +104,11 @@ def resolve_window(first: str | None, months: int | None, bounds: dict, today: d
     return MatrixWindow(parse_month(first), length)
 
 
-async def cost_matrix(conn, org_id: str, user_id: int, by: str, window: MatrixWindow) -> dict:
+async def cost_matrix(conn, org_id: str, user_id: int, by: str, window: MatrixWindow,
+                      compact_after: int = COMPACT_AFTER) -> dict:
     """Every group's cost per month for all measures, with totals; groups with no cost in the window are left out."""
     params = {"org": org_id, "user_id": user_id, "by": by, "first": window.first, "last": window.last}
-    (moves,) = await (await conn.execute(_Q["matrix_delta_rows"], params)).fetchone()
-    if moves > COMPACT_AFTER:
-        await conn.execute(_Q["compact_matrix_deltas"], params)
-        await conn.commit()
+    await compact_if_grown(conn, _Q, _COMPACTION, params, compact_after)
     rows = await (await conn.execute(_Q["matrix_cells"], params)).fetchall()
     (drafts,) = await (await conn.execute(_Q["working_draft_count"], params)).fetchone()
     months = [m.isoformat()[:7] for m in window.month_starts()]
@@ -124,7 +124,9 @@ async def cost_matrix(conn, org_id: str, user_id: int, by: str, window: MatrixWi
         elif label is None:
             column_totals[index[month]] = figures
         else:
-            group = groups.setdefault(label, {"label": label, "cells": [dict(zero) for _ in months], "total": dict(zero)})
+            group = groups.get(label)
+            if group is None:  # not setdefault: its default (a row of empty cells) would be built per cell
+                group = groups[label] = {"label": label, "cells": [dict(zero) for _ in months], "total": dict(zero)}
             if month is None:
                 group["total"] = figures
             else:

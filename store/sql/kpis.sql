@@ -14,8 +14,11 @@ GROUP BY category, source
 HAVING sum(records) <> 0
 ORDER BY category, source;
 
--- name: draft_delta_rows
-SELECT count(*) FROM vanguard.kpi_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s;
+-- name: draft_delta_rows_added
+-- Rows of the caller's moves added since their last compaction (migration 0028).
+SELECT count(*) - coalesce((SELECT row_count FROM vanguard.draft_moves_compacted
+                            WHERE organization_id = %(org)s AND user_id = %(user_id)s AND moves = 'kpi'), 0)
+FROM vanguard.kpi_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s;
 
 -- name: compact_draft_deltas
 -- Many small moves become one row per category and source. Rows other transactions add meanwhile
@@ -47,3 +50,10 @@ SELECT category, source, records::bigint, plan_cost, forecast_cost, actual_cost,
 FROM vanguard.kpi_category_source
 WHERE organization_id = %(org)s
 ORDER BY category, source;
+
+-- name: record_kpi_compaction
+-- The caller's rows of moves right after a compaction (migration 0028), for the next read's threshold.
+INSERT INTO vanguard.draft_moves_compacted (organization_id, user_id, moves, row_count)
+SELECT %(org)s, %(user_id)s, 'kpi', count(*)
+FROM vanguard.kpi_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s
+ON CONFLICT (organization_id, user_id, moves) DO UPDATE SET row_count = EXCLUDED.row_count;

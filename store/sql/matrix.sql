@@ -5,6 +5,12 @@
 -- applied as the moves triggers recorded when they were saved (migration 0026): each moves its
 -- record's events from the mirror's side to the draft's. Costs are exact sums, rounded to cents
 -- per cell. Spreading rule: migration 0025.
+--
+-- With S the running sum of slopes up to the month before m, and s, w, l month m's own sums of
+-- slope, weight and lump, 30.44 x the cost of month m is
+--     days_in(m) x S + day_number(first day of m + 1 month) x s - w     (+ 30.44 x l),
+-- so one running sum is all the window needs. Events before the window count only through S: one
+-- bucket, the month before it. Zero rows give every group a row for every month of the window.
 WITH events AS (
     SELECT label, measure, month, slope, weight, lump
     FROM vanguard.matrix_events
@@ -13,28 +19,23 @@ WITH events AS (
     SELECT label, measure, month, slope, weight, lump
     FROM vanguard.matrix_draft_delta
     WHERE organization_id = %(org)s AND user_id = %(user_id)s AND dimension = %(by)s AND month <= %(last)s::date
-), by_month AS (
-    -- Events before the window only matter through the running sums: one bucket, the month before.
-    SELECT label, measure, greatest(month, (%(first)s::date - interval '1 month')::date) AS month,
-           sum(slope) AS slope, sum(weight) AS weight, sum(lump) AS lump
-    FROM events
+), dense AS (
+    -- Every (group, measure) once per month of the window, plus the bucket before it.
+    SELECT label, measure, month, sum(slope) AS slope, sum(weight) AS weight, sum(lump) AS lump
+    FROM (SELECT label, measure, greatest(month, (%(first)s::date - interval '1 month')::date) AS month,
+                 slope, weight, lump
+          FROM events
+          UNION ALL
+          SELECT k.label, k.measure, g.month::date, 0, 0, 0
+          FROM (SELECT DISTINCT label, measure FROM events) AS k
+          CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 month') AS g (month)) AS e
     GROUP BY 1, 2, 3
-), grid AS (
-    SELECT k.label, k.measure, g.month::date AS month
-    FROM (SELECT DISTINCT label, measure FROM by_month) AS k
-    CROSS JOIN generate_series(%(first)s::date - interval '1 month', %(last)s::date, interval '1 month') AS g (month)
-), running AS (
-    -- 30.44 x the cost before the first day of the next month, from the events up to this month.
-    SELECT g.label, g.measure, g.month, coalesce(b.lump, 0) AS lump,
-           ((g.month + interval '1 month')::date - DATE '1970-01-01') * sum(coalesce(b.slope, 0)) OVER w
-           - sum(coalesce(b.weight, 0)) OVER w AS before_next
-    FROM grid AS g
-    LEFT JOIN by_month AS b USING (label, measure, month)
-    WINDOW w AS (PARTITION BY g.label, g.measure ORDER BY g.month)
 ), cells AS (
     SELECT label, measure, month,
-           (before_next - lag(before_next) OVER (PARTITION BY label, measure ORDER BY month)) / 30.44 + lump AS cost
-    FROM running
+           (((month + interval '1 month')::date - month) * (sum(slope) OVER w - slope)
+            + ((month + interval '1 month')::date - DATE '1970-01-01') * slope - weight) / 30.44 + lump AS cost
+    FROM dense
+    WINDOW w AS (PARTITION BY label, measure ORDER BY month)
 )
 SELECT label, month,
        round(coalesce(sum(cost) FILTER (WHERE measure = 'plan'), 0), 2) AS plan_cost,
@@ -51,8 +52,11 @@ ORDER BY label NULLS LAST, month NULLS LAST;
 SELECT count(*) FROM vanguard.pfa_draft
 WHERE organization_id = %(org)s AND user_id = %(user_id)s AND state = 'draft' AND NOT record_deleted;
 
--- name: matrix_delta_rows
-SELECT count(*) FROM vanguard.matrix_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s;
+-- name: matrix_delta_rows_added
+-- Rows of the caller's moves added since their last compaction (migration 0028).
+SELECT count(*) - coalesce((SELECT row_count FROM vanguard.draft_moves_compacted
+                            WHERE organization_id = %(org)s AND user_id = %(user_id)s AND moves = 'matrix'), 0)
+FROM vanguard.matrix_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s;
 
 -- name: compact_matrix_deltas
 -- Many small moves become one row per dimension, group, measure and month. Rows other
@@ -66,3 +70,10 @@ SELECT organization_id, user_id, dimension, label, measure, month, sum(slope), s
 FROM gone
 GROUP BY 1, 2, 3, 4, 5, 6
 HAVING sum(slope) <> 0 OR sum(weight) <> 0 OR sum(lump) <> 0;
+
+-- name: record_matrix_compaction
+-- The caller's rows of moves right after a compaction (migration 0028), for the next read's threshold.
+INSERT INTO vanguard.draft_moves_compacted (organization_id, user_id, moves, row_count)
+SELECT %(org)s, %(user_id)s, 'matrix', count(*)
+FROM vanguard.matrix_draft_delta WHERE organization_id = %(org)s AND user_id = %(user_id)s
+ON CONFLICT (organization_id, user_id, moves) DO UPDATE SET row_count = EXCLUDED.row_count;
