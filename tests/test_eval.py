@@ -22,7 +22,7 @@ from sqlglot import exp
 from nlq.config import Settings
 from nlq.eval import add_arguments, run_eval
 from nlq.eval.gold import run_gold
-from nlq.eval.questions import HARD_ONLY, KINDS, QuestionSetError, held_out_path, load_questions, third_set_path, select_questions
+from nlq.eval.questions import HARD_ONLY, KINDS, QuestionSetError, fourth_set_path, held_out_path, load_questions, select_questions, third_set_path
 from nlq.eval.demo import DEMO_ORGS, DEMO_RECORDS
 from nlq.eval.score import DECLINE_CODES, Answer, Table, score
 from nlq.seed import seed_demo
@@ -34,6 +34,7 @@ from tests.fake_llm import Scripted, is_explanation
 QUESTIONS = load_questions()
 HELD_OUT = load_questions(held_out_path())
 THIRD = load_questions(third_set_path())
+FOURTH = load_questions(fourth_set_path())
 ORG = "HOLNG"
 
 
@@ -62,15 +63,17 @@ def test_the_held_out_set_is_well_formed_and_shares_no_question_with_the_shipped
         assert isinstance(sqlglot.parse_one(q.gold_sql, read="postgres"), exp.Query), q.id
 
 
-def test_the_third_set_is_well_formed_and_shares_no_question_with_the_others():
-    levels = Counter(q.level for q in THIRD)
+@pytest.mark.parametrize("name, questions, earlier", [("third", THIRD, QUESTIONS + HELD_OUT),
+                                                       ("fourth", FOURTH, QUESTIONS + HELD_OUT + THIRD)])
+def test_the_blind_sets_are_well_formed_and_share_no_question_with_the_earlier_ones(name, questions, earlier):
+    levels = Counter(q.level for q in questions)
     assert levels["plain"] >= 80 and levels["hard"] >= 70, levels
-    assert {q.kind for q in THIRD} == set(KINDS)
-    assert len({q.id for q in THIRD}) == len(THIRD)
-    assert all(q.level == "hard" for q in THIRD if q.kind in HARD_ONLY)
-    assert not {q.question.lower() for q in THIRD} & {q.question.lower() for q in QUESTIONS + HELD_OUT}
-    for q in THIRD:
-        assert isinstance(sqlglot.parse_one(q.gold_sql, read="postgres"), exp.Query), q.id
+    assert {q.kind for q in questions} == set(KINDS)
+    assert len({q.id for q in questions}) == len(questions)
+    assert all(q.level == "hard" for q in questions if q.kind in HARD_ONLY)
+    assert not {q.question.lower() for q in questions} & {q.question.lower() for q in earlier}
+    for q in questions:
+        assert isinstance(sqlglot.parse_one(q.gold_sql, read="postgres"), exp.Query), (name, q.id)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -142,7 +145,8 @@ async def test_every_gold_statement_passes_the_guardrails_and_returns_rows_on_th
     with psycopg.connect(urls.reader) as reader:
         async with AsyncConnectionPool(urls.reader, min_size=1, max_size=1, open=False,
                                        reset=reset_reader_connection) as pool:
-            for where, q in [("", q) for q in QUESTIONS] + [("held-out ", q) for q in HELD_OUT] + [("third ", q) for q in THIRD]:
+            for where, q in [("", q) for q in QUESTIONS] + [("held-out ", q) for q in HELD_OUT] + [("third ", q) for q in THIRD] + [
+                    ("fourth ", q) for q in FOURTH]:
                 name = f"{where}{q.id}"
                 try:
                     gold = await run_gold(pool, q.gold_sql, org_id=ORG, user_id=user_id, limits=ExecutionLimits())

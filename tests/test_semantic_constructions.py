@@ -60,8 +60,9 @@ DECLINED = [
     ("how many rentals were made in 2027", ["made"]),
     # a ranking of groups by a count nobody asked for, next to another figure
     ("average monthly rate of the top 3 classes", ["top"]),
-    # 'than their purchases' names other records, not the record's own purchase price
-    ("classes whose rentals cost more than their purchases", ["more than"]),
+    # 'than their purchases' names other records, not the record's own purchase price (and no record
+    # is both a rental and a purchase)
+    ("classes whose rentals cost more than their purchases", ["rentals", "purchases"]),
     # a superlative over a condition: how much over, or how many records
     ("which manufacturer is most over budget", ["most over budget"]),
     # a condition said of whole groups, not of their records

@@ -18,7 +18,8 @@ NAMES = {"forecast_cost": "forecast cost", "plan_cost": "plan cost", "actual_cos
          "cost_variance": "cost variance (forecast - plan)", "monthly_rate": "monthly rate",
          "purchase_price": "purchase price", "slip": "slip in days (forecast end - plan end)",
          "start_slip": "start slip in days (forecast start - plan start)",
-         "arrival_delay": "arrival delay in days (actual start - plan start)"}
+         "arrival_delay": "arrival delay in days (actual start - plan start)",
+         "remaining_cost": "cost still to come (forecast cost - actual cost)"}
 
 
 def col(name: str) -> exp.Column:
@@ -65,6 +66,9 @@ class Measure:
         if self.key in pairs:
             end, start = pairs[self.key]
             return exp.Paren(this=exp.Sub(this=col(end), expression=col(start)))
+        if self.key == "remaining_cost":  # summed, the forecast total minus the actual total (no cost: none)
+            return exp.Paren(this=exp.Sub(this=exp.Coalesce(this=col("forecast_cost"), expressions=[lit(0)]),
+                                          expression=exp.Coalesce(this=col("actual_cost"), expressions=[lit(0)])))
         return col(self.key)
 
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
+from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, DAY_MEASURES, FLIP, VIEW, WORDS, Measure, col, compare, lit
 from nlq.ask.semantic.dates import Span
 from nlq.ask.semantic.lexicon import Item
@@ -95,6 +96,7 @@ class Reader:
 
     # -- stored values ------------------------------------------------------------------------
     def read_values(self) -> None:
+        required: dict[str, tuple[list[str], list[str]]] = {}  # column -> values a record must have, and the words
         i = 0
         while i < len(self.items):
             item = self.live(i)
@@ -139,10 +141,27 @@ class Reader:
                 self.add(exp.Paren(this=keep), neg, f"'{self.items[neg].surface}' {surfaces} read as {label} not "
                          f"{' or '.join(values)} (records without a {label} count)")
             else:
+                self._decline_disjoint(required, column, values, [self.items[r].surface for r in run], label)
                 condition = (exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else
                              exp.In(this=col(column), expressions=[lit(v) for v in values]))
                 self.add(condition, i, f"{surfaces} matched {label} {' or '.join(values)}")
             i = j + 1
+
+    def _decline_disjoint(self, required: dict, column: str, values: list[str], words: list[str], label: str) -> None:
+        """'mixer trucks' read as class 'Transit Mixer 9m3' and as the truck classes: no record is both,
+        so the answer would be an empty list or a zero, given as if it were one. Ask instead."""
+        earlier = required.get(column)
+        if earlier is not None and not set(earlier[0]) & set(values):
+            said = [*earlier[1], *words]
+            quoted = " and ".join(f"'{w}'" for w in said)
+            first, second = earlier[0][0], values[0]
+            raise NotUnderstood(
+                f"{quoted} name different values of {label} ({', '.join(earlier[0][:4])} / {', '.join(values[:4])}) "
+                f"and no record has both, so the offline reader does not answer rather than guess. Rephrase, e.g. "
+                f"\"how many {first}\"; \"how many {second}\"; \"how many items per {label}\".",
+                words=said, understood=list(self.notes))
+        required[column] = (values if earlier is None else [v for v in earlier[0] if v in values],
+                            words if earlier is None else [*earlier[1], *words])
 
     def _counted(self, i: int) -> bool:
         """'more than 100 rentals' in a question about groups: a count, read by read_amounts."""
@@ -204,6 +223,8 @@ class Reader:
             "overdue": (exp.and_(col("is_actualized"), exp.Is(this=col("actual_end"), expression=exp.Null()),
                                  exp.LT(this=col("forecast_end"), expression=today.copy())),
                         f"overdue (on site now and forecast end before today, {self.today})"),
+            "slipped": (exp.GT(this=col("forecast_end"), expression=col("plan_end")),
+                        "running late (forecast end after plan end)"),
             "late_arrival": (exp.GT(this=col("actual_start"), expression=col("plan_start")),
                              "arrived late (actual start after plan start)"),
             "tagged": (exp.Not(this=exp.Is(this=col("equipment_tag"), expression=exp.Null())), "with an equipment tag"),
@@ -385,6 +406,10 @@ class Reader:
             self.add(exp.LT(this=c, expression=lit(span.start)), pos, f"{words} before {span.label} (< {span.start})")
         elif op == "after":
             self.add(exp.GTE(this=c, expression=lit(span.end)), pos, f"{words} after {span.label} (>= {span.end})")
+        elif op == "since" and span.start <= self.today:
+            # 'since january': from then until now, not into the future (as 'so far' runs through today)
+            self.add(exp.and_(exp.GTE(this=c, expression=lit(span.start)), exp.LTE(this=c.copy(), expression=lit(self.today))),
+                     pos, f"{words} since {span.label} up to today ({span.start} to {self.today})")
         elif op == "since":
             self.add(exp.GTE(this=c, expression=lit(span.start)), pos, f"{words} since {span.label} (>= {span.start})")
         else:  # until / by
@@ -542,6 +567,7 @@ class Reader:
             return
         r_indices, r_key, r_qual, r_part = self._right_operand(j)
         dates = kind == "date" or part is not None or r_part is not None
+        groups_compared = False
         if dates:
             which = (part or r_part or ("end", None))[0]
             l_col = f"{qual or whose(part[1] if part else None)}_{which}"
@@ -557,7 +583,10 @@ class Reader:
             if rm is None or lm.days != rm.days or lm.key == rm.key:
                 return
             left_sql, right_sql, l_name, r_name = lm.sql(), rm.sql(), lm.name, rm.name
-            if self.grouped:
+            # 'per area, how many items have an actual cost above their plan cost': each record's own
+            # figures, counted per group; otherwise a condition on groups compares their totals
+            groups_compared = self.grouped and not (self._counts_records() and not self._named_aggregate(left))
+            if groups_compared:
                 left_sql, right_sql = exp.Sum(this=left_sql), exp.Sum(this=right_sql)
                 l_name, r_name = f"the group's total {l_name}", f"total {r_name}"
         final = op if neg is None else FLIP[op]
@@ -565,7 +594,7 @@ class Reader:
         self.use(*indices)
         self.add(compare(final, left_sql, right_sql), min(indices),
                  f"'{self._words(indices)}' read as {l_name} {WORDS.get(final, final)} {r_name}",
-                 having=self.grouped and not dates)
+                 having=groups_compared)
 
     def _amount(self, i, op, kind, left, key, qual, part, j, neg) -> None:
         number = self.items[j].value
@@ -625,6 +654,8 @@ class Reader:
         if measure is None and part is not None:
             return
         counted = self.live(k)
+        if number.percent and measure is None and not unit:
+            return  # 'over 20% of their items on site': a share of each group, not a count; left unread
         if measure is None and not unit and counted is not None and counted.kind == "flag" and self.grouped:
             run = [k]  # 'areas with more than 6 cancelled items': count the records with those flags
             m = self.next_content(k, 1, {"stop"})

@@ -6,6 +6,7 @@ returns a `Query` with notes, or raises `NotUnderstood` quoting the words it cou
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlglot import exp
@@ -25,6 +26,9 @@ FUNC_NAMES = {"sum": "the total", "avg": "the average", "median": "the median", 
 EACH_WORDS = {"each", "for each", "in each", "within each", "for every", "by each", "per", "every", "in every",
               "across every", "at every", "within every", "across each", "at each"}
 LIST_WORDS = {"list", "show", "which", "what", "find", "display", "give", "name", "get", "all", "every", "everything"}
+
+
+_ONE_ASKED = re.compile(r"\b(?:which|what|who)(?: one| single one)? (?:has|is|was|had|gets|got|comes)\b|\bwhich one\b")
 
 
 def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
@@ -135,6 +139,12 @@ class Shape:
         self.listing = bool(words) and words[0].strip("?,.") in LIST_WORDS
         self.asks_what = bool(words) and words[0].strip("?,.") == "what"  # 'what is the cost of ...': a list or a total
         self.subject = self._subject()
+        # 'of the categories with ..., which has the highest ...': one row, though the noun is plural
+        self.one_asked = bool(_ONE_ASKED.search(question.lower()))
+
+    def _rows_for(self, plural: bool) -> int:
+        """How many rows a superlative returns when no number is given: 10 for a plural noun, else 1."""
+        return 10 if plural and not self.one_asked else 1
 
     def _subject(self) -> Item | None:
         """The first content item of a 'which ...' / 'show ...' question: what the rows are."""
@@ -404,7 +414,7 @@ class Shape:
                 plural = self.items[noun].plural
                 if self.items[noun].kind == "value" and not self.items[noun].used:
                     r.use(*run, *m_used)  # the value is still read as a condition, by read_values (already ran)
-                self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
+                self._order(measure, funcs[0].value[0] == "max", self._rows_for(plural),
                             f"'{funcs[0].surface}' {measure.name}", records=True)
                 i = j + 1
                 continue
@@ -436,7 +446,7 @@ class Shape:
                         r.use(*run)  # 'the cheapest crane': a record, not an amount
                         plural = (nxt.plural if nxt is not None and nxt.kind in ("value", "record")
                                   else self.subject.plural)
-                        self._order(measure, funcs[0].value[0] == "max", 10 if plural else 1,
+                        self._order(measure, funcs[0].value[0] == "max", self._rows_for(plural),
                                     f"'{funcs[0].surface}'", records=True)
                         i = j + 1
                         continue
@@ -455,7 +465,7 @@ class Shape:
                 self.q.selects.append((f"{func}_{measure.alias}", expression))
                 self.q.order.append((expression.copy(), funcs[0].value[0] == "max"))
                 subject = self.subject
-                self.q.limit = 10 if subject is not None and subject.plural else 1
+                self.q.limit = self._rows_for(subject is not None and subject.plural)
                 if self.n_hint is not None:
                     self.q.limit, self.n_hint = self.n_hint, None
                 r.notes.append(f"'{funcs[0].surface} {funcs[1].surface}' {measure.name}: the {self.q.limit} "
@@ -468,6 +478,11 @@ class Shape:
             r.use(*run, *m_used)
             names = []
             for f in funcs:
+                if f.kind == "agg" and f.value == "count" and len(funcs) > 1:
+                    # 'count, lowest and highest rate': the count is of the items, not of rates filled in
+                    self.q.selects.append(("records", exp.Count(this=exp.Star())))
+                    names.append(f"'{f.surface}' as the number of records")
+                    continue
                 func = {"sum_default": "sum", "distinct": "count"}.get(f.value, f.value) if f.kind == "agg" else f.value[0]
                 expression = aggregate(func, measure.sql())
                 self.q.selects.append((f"{func}_{measure.alias}", expression))
@@ -490,7 +505,7 @@ class Shape:
                 return False
         self.r.use(*run, *m_used)
         desc = funcs[0].value[0] == "max"
-        n = 10 if subject is not None and subject.plural else 1
+        n = self._rows_for(subject is not None and subject.plural)
         self._order(measure, desc, n, f"'{funcs[0].surface}' {measure.name}",
                     records=subject is not None and subject.kind in ("record", "value"))
         return True
@@ -866,6 +881,9 @@ class Shape:
         numerator = [c for c in row_conditions if split is not None and c.pos > split]
         if split is None and not self.q.groups:
             numerator = row_conditions
+        elif split is None and (clause := self._relative_clause(i)) is not None:
+            # 'per dor, % of items that have slipped': within each group, the part that matches the clause
+            numerator = [c for c in row_conditions if c.pos > clause]
         self.numerator = numerator
         top = measure.sql() if measure else None
         num_cond = conjunction([c.expression for c in numerator])
@@ -876,6 +894,9 @@ class Shape:
             name = f"share of {measure.name}"
         else:
             part, whole, name = count_filter(num_cond), exp.Count(this=exp.Star()), "share of records"
+        whole_of = self._possessive_whole(i)
+        if whole_of is not None and whole_of in [a for a, _, _ in self.q.groups]:
+            self.q.partition = [whole_of]  # "each manufacturer's share of its category's spend": within the category
         within = [k.copy() for a, k, _ in self.q.groups if a in self.q.partition]
         if self.q.groups and not numerator and within and len(within) < len(self.q.groups):
             whole = exp.Window(this=exp.Sum(this=part.copy()), partition_by=within, over="OVER")
@@ -898,6 +919,26 @@ class Shape:
         if split is not None:
             r.use(split)
         return True
+
+
+    def _possessive_whole(self, i: int) -> str | None:
+        """'share of its category's ...' / 'of their area's total': the dimension the whole is taken within."""
+        for j in range(i + 1, len(self.items) - 1):
+            item, nxt = self.items[j], self.items[j + 1]
+            if item.kind == "stop" and item.surface.lower() in ("its", "their") and nxt.kind == "dim":
+                return nxt.value
+        return None
+
+    def _relative_clause(self, i: int) -> int | None:
+        """'(share) of items that ...' / 'of the kit which ...': where the clause starts, after a record noun."""
+        j = i + 1
+        seen_record = False
+        while j < len(self.items) and self.items[j].kind in ("stop", "record", "verb"):
+            seen_record = seen_record or self.items[j].kind == "record"
+            if seen_record and self.items[j].surface.lower().split()[0] in ("that", "which", "who"):
+                return j  # 'that', or a verb said with it ('that have', 'which are')
+            j += 1
+        return None
 
 
 def _count_number(item: Item) -> bool:

@@ -70,6 +70,9 @@ _add("agg", "count", "how many", "count", "number of", "no of", "count of", "tal
 _add("agg", "sum", "total", "sum", "sum of", "totals", "totalling", "totaling", "combined", "in sum", "aggregate", "add up to", "adds up to",
      "add up", "adds up", "amount to", "amounts to", "come to", "comes to")
 _add("agg", "sum_default", "how much")
+# 'how much plant / kit / gear': a quantity of equipment, counted (the noun stays the record word)
+for _noun in ("plant", "kit", "gear", "equipment", "machinery", "hardware"):
+    _add("agg", "count", f"how much {_noun}")
 _add("agg", "avg", "average", "avg", "mean", "on average", "averages", "averaging", "averaged")
 _add("agg", "median", "median", "typical", "typically", "usual", "usually", "normal", "middle")
 _add("agg", "distinct", "distinct", "different", "unique", "separate")
@@ -94,6 +97,10 @@ _add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "spent"
 _add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budgeted cost", "original cost", "budget",
      "budgets", "budget cost", "baselines", "planned costs", "plan costs", "planned spend")
 _add("measure", "actual_cost", "actual cost", "actual spend", "actuals", "spent so far")
+# what is still to be spent: the forecast less what has actually been spent (not 'left' the site)
+_add("measure", "remaining_cost", "left to spend", "still to spend", "yet to spend", "remaining cost", "remaining spend",
+     "cost to go", "spend to go", "cost to complete", "left to pay", "still to pay", "remaining to spend",
+     "still to be spent", "yet to be spent", "cost still to come")
 _add("measure", "cost_variance", "variance", "cost variance", "overrun", "overruns", "cost overrun",
      "variance to plan", "difference to plan", "forecast minus plan", "forecast less plan", "forecast over plan")
 _add("measure", "monthly_rate", "rate", "rates", "monthly rate", "rental rate", "monthly rental rate", "hire rate",
@@ -112,8 +119,11 @@ _add("measure", "start_slip", "start slip", "start delay", "start slipped")
 _add("measure", "arrival_delay", "arrival delay", "arrival slip", "arrival delays")
 _add("flag", "late_arrival", "arrived late", "late arrival", "late arrivals", "late to arrive", "arrived after plan",
      "arrived later than planned")
-_add("qual", "plan", "plan", "planned", "original", "originally", "baseline", "planning", "budgeted", "scheduled")
-_add("qual", "forecast", "forecast", "forecasted", "current", "expected", "projected", "now expected")
+_add("qual", "plan", "plan", "planned", "original", "originally", "baseline", "planning", "budgeted",
+     "originally scheduled", "first scheduled")
+# 'scheduled' alone is the schedule as it stands: the forecast (the plan is what was first scheduled)
+_add("qual", "forecast", "forecast", "forecasted", "current", "expected", "projected", "now expected", "scheduled",
+     "currently scheduled", "now scheduled")
 _add("qual", "actual", "actual", "actually", "real")
 _add("part", ("start", None), "start", "starts", "starting", "begin", "begins", "beginning", "arrive", "arrives",
      "arriving", "arrival", "mobilise", "mobilize", "mobilising", "mobilizing", "mobilisation",
@@ -124,7 +134,8 @@ _add("part", ("start", "actual"), "arrived", "delivered", "mobilised", "mobilize
 # Plain past tense: with a date it is the forecast date (the convention for dates with no qualifier);
 # with no date it says the event happened.
 _add("part", ("start", "past"), "started", "began", "kicked off")
-_add("part", ("end", "past"), "ended", "finished up")
+_add("part", ("end", "past"), "ended", "finished up", "came off hire", "came off-hire", "went off hire",
+     "went off-hire", "came back", "went back")
 _add("part", ("end", None), "end", "ends", "ending", "finish", "finishes", "finishing", "due back", "due",
      "return", "returns", "returning", "leave", "leaves", "leaving", "off hire", "off hiring", "demobilise",
      "demobilize", "demob", "demobilisation", "demobilization", "departure", "off-hire", "demobilising", "release", "releases", "expire", "expires", "expiring",
@@ -179,7 +190,10 @@ _add("flag", "transferable", "funds transferable", "transferable", "fund transfe
      "funds transferrable", "transferrable")
 _add("flag", "finished", "finished", "completed", "returned", "done", "over and done", "already ended",
      "already finished", "have ended", "has ended", "off site")
-_add("flag", "overdue", "overdue", "late", "past due", "running late", "past their end", "past end")
+_add("flag", "overdue", "overdue", "late", "past due", "past their end", "past end")
+# running late / behind schedule: the forecast end has slipped past the plan (not: overdue on site)
+_add("flag", "slipped", "running late", "running behind", "behind schedule", "behind programme", "behind program",
+     "running behind schedule")
 _add("flag", "tagged", "tag", "tagged", "tags", "equipment tag", "asset tag", "tag number", "tag assigned",
      "equipment tag assigned", "asset tag assigned", "tag number assigned", "assigned a tag")
 _add("flag", "untagged", "untagged", "no tag", "unassigned")
@@ -368,6 +382,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
     _events_and_stays(items, today)
+    _monthly_superlatives(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -377,6 +392,40 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
             item.note = f"'{item.surface}' read as restating '{previous.surface}'"
         previous = item
     return items
+
+
+def _monthly_superlatives(items: list[Item]) -> None:
+    """'the dearest rental per month', 'cheapest crane a month': ranked by the monthly rate, not a
+    total per calendar month (as '10k a month' is an amount of monthly rate)."""
+    rows_are_records = not any(x.kind == "dim" for x in items)
+    for i, item in enumerate(items):
+        if item.kind == "measure" and item.value == "cost" and rows_are_records and i + 2 < len(items) and \
+                items[i + 1].kind == "stop" and items[i + 2].kind == "super" and items[i + 2].value[1] is None:
+            item.kind, item.value = "stop", None  # 'which rentals cost the most per month': as 'the dearest'
+            item, i = items[i + 2], i + 2
+            item.value = (item.value[0], "cost")
+        if item.kind != "super" or item.value[1] != "cost":
+            continue
+        j = i + 1
+        while j < len(items) and items[j].kind in ("stop", "record", "value", "verb"):
+            j += 1
+        if j >= len(items):
+            continue
+        first = items[j]
+        said_a = items[j - 1].kind == "stop" and items[j - 1].surface.lower() == "a"  # 'a' is a stop word
+        if first.kind == "unit" and first.value == "month" and (
+                first.surface.lower() in ("monthly", "a month") or (said_a and first.surface.lower() == "month")):
+            rate, extra = first, None
+        elif first.kind == "group" and first.surface.lower() in ("per", "a", "each", "every") and j + 1 < len(items) \
+                and items[j + 1].kind == "unit" and items[j + 1].value == "month" \
+                and items[j + 1].surface.lower() == "month":
+            rate, extra = items[j + 1], first
+        else:
+            continue
+        rate.kind, rate.value = "measure", "monthly_rate"
+        rate.note = f"'{item.surface} ... {'' if extra is None else extra.surface + ' '}{rate.surface}' read as ranked by monthly rate"
+        if extra is not None:
+            extra.kind, extra.value = "stop", None
 
 
 def _events_and_stays(items: list[Item], today: date) -> None:
