@@ -126,6 +126,19 @@ async def test_cells_equal_a_day_by_day_spread_with_the_callers_drafts(api):
     assert late["rows"] == [] and late["total"]["forecast_cost"] == 0
 
 
+@pytest.mark.parametrize("first, months", [(date(2024, 1, 1), 36), (date(2025, 11, 1), 3), (date(2027, 7, 1), 6),
+                                           (date(2026, 5, 1), 1), (date(2035, 1, 1), 3)])
+async def test_any_window_equals_the_day_by_day_spread(api, first, months):
+    """Windows before, inside, at the end of and after the records' periods: months with no event of
+    their own, a bucket of earlier events, groups whose periods end inside the window, none at all."""
+    ids = open_records(api.urls, 3)
+    await save(api, ids[0], {"area": "Moved Area", "forecastEnd": "2027-09-20"})
+    await save(api, ids[1], {"forecastStart": "2025-12-15"})
+    for by in ("category", "area"):
+        assert_matches(await get_matrix(api, "editor_a", by, first, months),
+                       spread_by_day(api.urls, "editor_a", by, first, months), first, months)
+
+
 async def test_a_rental_spread_over_whole_months_adds_up_to_its_derived_cost(api):
     (record_id,) = open_records(api.urls, 1)
     await save(api, record_id, {"source": "Rental", "monthlyRate": 3044, "category": "Only One",

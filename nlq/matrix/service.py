@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from nlq.db import jsonable
+from nlq.db import json_cursor
 from nlq.draft_moves import compact_if_grown
 from nlq.errors import ValidationFailed
 from store import queries
@@ -19,6 +19,7 @@ LENGTHS = (3, 6, 12, 18, 24, 36)
 MAX_MONTHS = 36  # three years of columns: wider is unreadable, and each month is a column of work
 DEFAULT_MONTHS = 12
 COMPACT_AFTER = 2000  # rows of draft moves added per user before they are summed into one per group and month
+_FIGURES = tuple(COLUMNS.values())
 _COMPACTION = ("matrix_delta_rows_added", "compact_matrix_deltas", "record_matrix_compaction")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -109,16 +110,17 @@ async def cost_matrix(conn, org_id: str, user_id: int, by: str, window: MatrixWi
     """Every group's cost per month for all measures, with totals; groups with no cost in the window are left out."""
     params = {"org": org_id, "user_id": user_id, "by": by, "first": window.first, "last": window.last}
     await compact_if_grown(conn, _Q, _COMPACTION, params, compact_after)
-    rows = await (await conn.execute(_Q["matrix_cells"], params)).fetchall()
+    cursor = json_cursor(conn)  # numbers and dates loaded JSON-ready: no per-value conversion afterwards
+    rows = await (await cursor.execute(_Q["matrix_cells"], params)).fetchall()
     (drafts,) = await (await conn.execute(_Q["working_draft_count"], params)).fetchone()
     months = [m.isoformat()[:7] for m in window.month_starts()]
-    index = {m: i for i, m in enumerate(window.month_starts())}
+    index = {m.isoformat(): i for i, m in enumerate(window.month_starts())}
     zero = {c: 0 for c in COLUMNS.values()}
     groups: dict[str, dict] = {}
     column_totals = [dict(zero) for _ in months]
     total = dict(zero)
     for label, month, *values in rows:
-        figures = {c: jsonable(v) for c, v in zip(COLUMNS.values(), values)}
+        figures = dict(zip(_FIGURES, values))
         if label is None and month is None:
             total = figures
         elif label is None:

@@ -4,38 +4,44 @@
 -- overall (GROUPING SETS; a NULL label or month marks a total). The caller's working drafts are
 -- applied as the moves triggers recorded when they were saved (migration 0026): each moves its
 -- record's events from the mirror's side to the draft's. Costs are exact sums, rounded to cents
--- per cell. Spreading rule: migration 0025.
+-- per cell. Spreading rule: migration 0025. Cells with no cost are left out (the caller's zero).
 --
--- With S the running sum of slopes up to the month before m, and s, w, l month m's own sums of
--- slope, weight and lump, 30.44 x the cost of month m is
---     days_in(m) x S + day_number(first day of m + 1 month) x s - w     (+ 30.44 x l),
--- so one running sum is all the window needs. Events before the window count only through S: one
--- bucket, the month before it. Zero rows give every group a row for every month of the window.
+-- With S the running sum of slopes through month m, and s, w, l month m's own sums of slope,
+-- weight and lump, 30.44 x the cost of month m is
+--     days_in(m) x (S - s) + day_number(first day of m + 1 month) x s - w     (+ 30.44 x l),
+-- and a month with no events of its own costs days_in(m) x S / 30.44, S being that of the last
+-- month with events. So the window runs over the months that have events only, each expanded
+-- to the months up to the next one. Events before the window count only through S: one bucket,
+-- the month before it.
 WITH events AS (
-    SELECT label, measure, month, slope, weight, lump
+    SELECT label, measure, greatest(month, (%(first)s::date - interval '1 month')::date) AS month, slope, weight, lump
     FROM vanguard.matrix_events
     WHERE organization_id = %(org)s AND dimension = %(by)s AND month <= %(last)s::date
     UNION ALL
-    SELECT label, measure, month, slope, weight, lump
+    SELECT label, measure, greatest(month, (%(first)s::date - interval '1 month')::date), slope, weight, lump
     FROM vanguard.matrix_draft_delta
     WHERE organization_id = %(org)s AND user_id = %(user_id)s AND dimension = %(by)s AND month <= %(last)s::date
-), dense AS (
-    -- Every (group, measure) once per month of the window, plus the bucket before it.
+), sparse AS (
+    -- Each (group, measure)'s months that have events.
     SELECT label, measure, month, sum(slope) AS slope, sum(weight) AS weight, sum(lump) AS lump
-    FROM (SELECT label, measure, greatest(month, (%(first)s::date - interval '1 month')::date) AS month,
-                 slope, weight, lump
-          FROM events
-          UNION ALL
-          SELECT k.label, k.measure, g.month::date, 0, 0, 0
-          FROM (SELECT DISTINCT label, measure FROM events) AS k
-          CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 month') AS g (month)) AS e
+    FROM events
     GROUP BY 1, 2, 3
-), cells AS (
-    SELECT label, measure, month,
-           (((month + interval '1 month')::date - month) * (sum(slope) OVER w - slope)
-            + ((month + interval '1 month')::date - DATE '1970-01-01') * slope - weight) / 30.44 + lump AS cost
-    FROM dense
+), running AS (
+    SELECT label, measure, month, slope, weight, lump, sum(slope) OVER w AS through,
+           lead(month) OVER w AS next_month
+    FROM sparse
     WINDOW w AS (PARTITION BY label, measure ORDER BY month)
+), cells AS (
+    SELECT r.label, r.measure, g.month::date AS month,
+           CASE WHEN g.month = r.month
+                THEN (((r.month + interval '1 month')::date - r.month) * (r.through - r.slope)
+                      + ((r.month + interval '1 month')::date - DATE '1970-01-01') * r.slope - r.weight) / 30.44 + r.lump
+                ELSE (((g.month + interval '1 month')::date - g.month::date) * r.through) / 30.44
+           END AS cost
+    FROM running AS r
+    CROSS JOIN LATERAL generate_series(greatest(r.month, %(first)s::date),
+                                       coalesce(r.next_month - interval '1 month', %(last)s::date),
+                                       interval '1 month') AS g (month)
 )
 SELECT label, month,
        round(coalesce(sum(cost) FILTER (WHERE measure = 'plan'), 0), 2) AS plan_cost,
@@ -44,7 +50,6 @@ SELECT label, month,
        round(coalesce(sum(cost) FILTER (WHERE measure = 'forecast'), 0)
              - coalesce(sum(cost) FILTER (WHERE measure = 'plan'), 0), 2) AS cost_variance
 FROM cells
-WHERE month >= %(first)s::date
 GROUP BY GROUPING SETS ((label, month), (label), (month), ())
 ORDER BY label NULLS LAST, month NULLS LAST;
 
