@@ -22,7 +22,7 @@ from sqlglot import exp
 from nlq.config import Settings
 from nlq.eval import add_arguments, run_eval
 from nlq.eval.gold import run_gold
-from nlq.eval.questions import HARD_ONLY, KINDS, QuestionSetError, fourth_set_path, held_out_path, load_questions, select_questions, third_set_path
+from nlq.eval.questions import HARD_ONLY, KINDS, QuestionSetError, fifth_set_path, fourth_set_path, held_out_path, load_questions, select_questions, third_set_path
 from nlq.eval.demo import DEMO_ORGS, DEMO_RECORDS
 from nlq.eval.score import DECLINE_CODES, Answer, Table, score
 from nlq.seed import seed_demo
@@ -35,6 +35,7 @@ QUESTIONS = load_questions()
 HELD_OUT = load_questions(held_out_path())
 THIRD = load_questions(third_set_path())
 FOURTH = load_questions(fourth_set_path())
+FIFTH = load_questions(fifth_set_path())
 ORG = "HOLNG"
 
 
@@ -64,7 +65,8 @@ def test_the_held_out_set_is_well_formed_and_shares_no_question_with_the_shipped
 
 
 @pytest.mark.parametrize("name, questions, earlier", [("third", THIRD, QUESTIONS + HELD_OUT),
-                                                       ("fourth", FOURTH, QUESTIONS + HELD_OUT + THIRD)])
+                                                       ("fourth", FOURTH, QUESTIONS + HELD_OUT + THIRD),
+                                                       ("fifth", FIFTH, QUESTIONS + HELD_OUT + THIRD + FOURTH)])
 def test_the_blind_sets_are_well_formed_and_share_no_question_with_the_earlier_ones(name, questions, earlier):
     levels = Counter(q.level for q in questions)
     assert levels["plain"] >= 80 and levels["hard"] >= 70, levels
@@ -146,7 +148,7 @@ async def test_every_gold_statement_passes_the_guardrails_and_returns_rows_on_th
         async with AsyncConnectionPool(urls.reader, min_size=1, max_size=1, open=False,
                                        reset=reset_reader_connection) as pool:
             for where, q in [("", q) for q in QUESTIONS] + [("held-out ", q) for q in HELD_OUT] + [("third ", q) for q in THIRD] + [
-                    ("fourth ", q) for q in FOURTH]:
+                    ("fourth ", q) for q in FOURTH] + [("fifth ", q) for q in FIFTH]:
                 name = f"{where}{q.id}"
                 try:
                     gold = await run_gold(pool, q.gold_sql, org_id=ORG, user_id=user_id, limits=ExecutionLimits())

@@ -1,5 +1,6 @@
-"""More classes of misreading the offline parser answered confidently wrong on a set of questions
-written blind to it (docs/eval.md, "The fourth set"), now read as the conventions say or declined.
+"""More classes of misreading the offline parser answered confidently wrong on sets of questions
+written blind to it (docs/eval.md, "The fourth set" and "The fifth set"), now read as the
+conventions say or declined.
 
 Every phrasing here is this file's own, none of that set's. Each answered reading equals a
 hand-written query on the mirror (as in test_semantic_parser); declines name the words.
@@ -59,6 +60,27 @@ ANSWERED = [
     # running late / behind schedule: slipped (forecast end after plan end), not overdue on site
     ("how many generators are behind schedule",
      f"SELECT count(*) {M} AND category = 'Generators' AND forecast_end > plan_end"),
+    # (the fifth set) a bucket with no date named is the date of the one event the question names
+    ("quarterly count of rentals finishing next year",
+     f"SELECT date_trunc('quarter', forecast_end)::date, count(*) {M} AND source = 'Rental'"
+     " AND forecast_end >= '2027-01-01' AND forecast_end < '2028-01-01' GROUP BY 1"),
+    ("arrivals at site per month",
+     f"SELECT date_trunc('month', actual_start)::date, count(*) {M} AND is_actualized AND actual_start IS NOT NULL"
+     " GROUP BY 1"),
+    # 'slipped' said before the noun is the same condition as 'that have slipped'
+    ("average slip of slipped purchases per area",
+     f"SELECT area, avg(forecast_end - plan_end) {M} AND source = 'Purchase' AND forecast_end > plan_end GROUP BY 1"),
+    ("percentage of cancelled items in each area",
+     f"SELECT area, 100.0 * count(*) FILTER (WHERE is_discontinued) / count(*) {M} GROUP BY 1"),
+    # an amount followed by its measure; for groups with no record named, the group's total
+    ("classes with more than 3 million plan cost",
+     f"SELECT class, sum(plan_cost) {M} GROUP BY 1 HAVING sum(plan_cost) > 3000000"),
+    ("rentals over 8000 rate", f"SELECT id {M} AND source = 'Rental' AND monthly_rate > 8000"),
+    # 'hire length' is a duration, not a condition on rentals
+    ("average hire length of the generators",
+     f"SELECT avg(forecast_end - forecast_start) {M} AND category = 'Generators'"),
+    # '<dimension> count' is the number of different values
+    ("area count for the welding kit", f"SELECT count(DISTINCT area) {M} AND category = 'Welding'"),
 ]
 
 
@@ -94,6 +116,13 @@ DECLINED = [
     # a percentage is a share of each group, not a number of records
     ("which areas have more than 30% of their kit cancelled", None),
     ("categories where over 15% of the items slipped", None),
+    # a second figure of the group a ranking picks ('its'): over all its records, which one statement
+    # here does not give
+    ("the class with the most cancelled items - what is its total plan cost", ["its"]),
+    # the time on site of records still there has no end to measure to
+    ("average time on site of the rentals still on site", None),
+    # a superlative that names the group it picks, inside a per-group frame
+    ("priciest area in each category by average rate", None),
 ]
 
 

@@ -58,6 +58,12 @@ def fourth_set_path() -> Path:
     return Path(str(resources.files("nlq.eval").joinpath("questions_fourth.toml")))
 
 
+def fifth_set_path() -> Path:
+    """The fifth set (`nlq/eval/questions_fifth.toml`), as blind again, first run after the fourth
+    set's classes were fixed (docs/eval.md)."""
+    return Path(str(resources.files("nlq.eval").joinpath("questions_fifth.toml")))
+
+
 def load_questions(path: Path | str | None = None) -> list[Question]:
     """Every entry of the set, in file order; a malformed set raises QuestionSetError naming the entry."""
     path = Path(path) if path else default_path()

@@ -294,11 +294,13 @@ class Reader:
             before = i - 1
             while before >= 0 and self.items[before].kind in ("stop", "sofar", "neg"):
                 before -= 1
-            if not (before >= 0 and self.items[before].kind in ("verb", "record", "value")):
+            adjective = i + 1 < len(self.items) and self.items[i + 1].kind in ("record", "value") \
+                and item.surface.lower() in ("slipped", "delayed")  # 'slipped rentals', 'delayed items'
+            if not (before >= 0 and self.items[before].kind in ("verb", "record", "value")) and not adjective:
                 continue
             neg = self.negated(i)
             measure = Measure(item.value)
-            self.use(i, *([before] if self.items[before].kind == "verb" else []))
+            self.use(i, *([before] if before >= 0 and self.items[before].kind == "verb" and not adjective else []))
             expression = exp.GT(this=measure.sql(), expression=lit(0))
             if neg is not None:
                 self.use(neg)
@@ -650,6 +652,17 @@ class Reader:
                 key, qual = r_key, r_qual
                 used += [k, *r_indices]
                 k = self.next_content(max(r_indices), 1, {"stop"})
+        if key is None and qual is None and part is None and not unit and self.kind(k) in ("measure", "qual"):
+            r_indices, r_key, r_qual, r_part = self._right_operand(k)  # 'more than 5 million actually spent'
+            if r_part is None and (r_key or r_qual) and r_key not in DAY_MEASURES | {"duration", "actual_duration"}:
+                key, qual = r_key, r_qual
+                used += r_indices
+                k = self.next_content(max(r_indices), 1, {"stop"})
+                said_of = self.live(self.next_content(i, -1, {"stop", "verb"}))
+                # 'categories with more than 5 million actually spent': the group's total, as no record is named
+                group_total = self.grouped and not left and (said_of is None or said_of.kind not in ("record", "value"))
+        else:
+            group_total = False
         measure = self._measure(key, qual)
         if measure is None and part is not None:
             return
@@ -712,6 +725,8 @@ class Reader:
         having, show, func = False, None, None
         if self.grouped and not (self._counts_records() and not self._named_aggregate(left)):
             func = self._agg_before(left)  # 'per area, how many items slipped ...' stays a record's own figure
+        if func is None and group_total and not number.percent:
+            func = "sum"
         if func is not None:
             if func == "median":
                 return  # a median per group in a condition: not read

@@ -233,12 +233,34 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
     if frames and not ranked:
         raise _decline("a figure for the group a superlative picks", [items[frames[0]].surface], FRAME_EXAMPLES, notes)
     for i, item in enumerate(items):
+        # 'cheapest class in each category on average rate' read as each class's lowest cost: the
+        # superlative names the group it picks
+        if item.kind == "super" and query.groups and not ranked and _next(items, i) < len(items) \
+                and items[_next(items, i)].kind == "dim" and any(isinstance(e, (exp.Max, exp.Min)) for _, e in query.selects):
+            raise _decline("a superlative that picks a group, read as a figure per group",
+                           [f"{item.surface} {items[_next(items, i)].surface}"], FRAME_EXAMPLES, notes)
         # 'the area with the highest rate' read as each area's highest rate: the superlative picks a group
         if item.kind == "super" and query.groups and not ranked and (lead := _raw_before(items, i)) is not None \
                 and lead[0] in CHOSEN_BY and any(isinstance(e, (exp.Max, exp.Min)) for _, e in query.selects):
             raise _decline("a superlative that picks a group, read as a figure per group",
                            [f"{lead[0]} the {item.surface}" if lead[2] else f"{lead[0]} {item.surface}"],
                            FRAME_EXAMPLES, notes)
+    # 'the area with the most overdue kit - what's its total budget': a second figure of the group the
+    # ranking picks, over all its records, not over the ones the ranking counted
+    refers = [items[k].surface for k in range(len(items) - 1) if items[k].kind == "stop"
+              and items[k].surface.lower() in ("its", "their", "it's") and items[k + 1].kind in ("agg", "measure")]
+    if refers and ranked and query.groups and query.limit == 1 and not any(x.kind == "share" for x in items):
+        raise _decline("a figure of the group a ranking picks", refers[:1], FRAME_EXAMPLES, notes)
+    # 'average time on site of the kit still on site': still there, so no actual end to measure to
+    selected = " ".join(e.sql() for _, e in query.selects + query.columns)
+    open_stays = any(isinstance(w, exp.Is) and isinstance(w.this, exp.Column) and w.this.name == "actual_end"
+                     for c in query.where for w in c.find_all(exp.Is)
+                     if not isinstance(w.parent, exp.Not))
+    if open_stays and "actual_end - actual_start" in selected:
+        raise _decline("the time on site of records that are still on site (they have no actual end yet)",
+                       [x.surface for x in items if x.kind == "measure"][:1] or ["on site"],
+                       ["average time on site of the cranes that have left", "how many items are on site now",
+                        "average forecast duration of the items on site"], notes)
     for alias, expression in query.selects:
         distinct = expression.find(exp.Distinct)
         if distinct is not None and any(isinstance(e, exp.Column) and e.name in groups for e in distinct.expressions):

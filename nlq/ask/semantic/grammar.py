@@ -275,7 +275,14 @@ class Shape:
                     break
                 self.bucket_words.append(back)  # used once the dates had their turn ('ending per month in 2027')
                 back -= 1
-        if part is None and qual is None:
+        events = {x.value for x in self.items if x.kind == "part" and not x.used}
+        if part is None and qual is None and len(events) == 1:
+            # 'monthly count of arrivals', 'quarterly count of items going off hire next year': the bucket
+            # is the date of the one event the question names (left for its own conditions too)
+            used = [u for u in used if u < k]
+            which, implied = next(iter(events))
+            column, how = f"{whose(implied)}_{which}", " (the date of the event named)"
+        elif part is None and qual is None:
             used = [u for u in used if u < k]
             measure = next((x.value for x in self.items if x.kind == "measure" and not x.used), None)
             q = {"plan_cost": "plan", "actual_cost": "actual"}.get(measure, "forecast")
@@ -884,6 +891,9 @@ class Shape:
         elif split is None and (clause := self._relative_clause(i)) is not None:
             # 'per dor, % of items that have slipped': within each group, the part that matches the clause
             numerator = [c for c in row_conditions if c.pos > clause]
+        elif split is None and (said := self._adjectives_before_record(i)) is not None:
+            # 'percentage of slipped items in each category', '% of cancelled kit per area': the same
+            numerator = [c for c in row_conditions if said[0] <= c.pos < said[1]]
         self.numerator = numerator
         top = measure.sql() if measure else None
         num_cond = conjunction([c.expression for c in numerator])
@@ -927,6 +937,19 @@ class Shape:
             item, nxt = self.items[j], self.items[j + 1]
             if item.kind == "stop" and item.surface.lower() in ("its", "their") and nxt.kind == "dim":
                 return nxt.value
+        return None
+
+    def _adjectives_before_record(self, i: int) -> tuple[int, int] | None:
+        """'(share) of slipped items': the span of condition words between 'of' and a record noun."""
+        j = i + 1
+        while j < len(self.items) and self.items[j].kind == "stop":
+            j += 1
+        start = j
+        while j < len(self.items) and (self.items[j].kind == "flag" or (
+                self.items[j].kind == "measure" and self.items[j].surface.lower() in ("slipped", "delayed"))):
+            j += 1
+        if j > start and j < len(self.items) and self.items[j].kind == "record":
+            return start, j
         return None
 
     def _relative_clause(self, i: int) -> int | None:

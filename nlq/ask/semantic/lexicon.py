@@ -49,7 +49,8 @@ GENERIC_NOUNS = frozenset("""plant plants kit kits gear equipment machinery item
 hardware unit units machine machines thing things piece pieces fleet""".split())
 # Plural event nouns: counted or bucketed, they are the events that happened (the actual dates).
 EVENT_NOUNS = frozenset({"arrival", "mobilisation", "mobilization", "mob", "demob", "demobilisation",
-                         "demobilization", "departure", "off hire", "off-hire"})
+                         "demobilization", "departure", "off hire", "off-hire", "arrival on site", "arrival at site",
+                         "arrival to site", "departure from site"})
 
 
 def _add(kind: str, value: object, *phrases: str) -> None:
@@ -108,7 +109,8 @@ _add("measure", "monthly_rate", "rate", "rates", "monthly rate", "rental rate", 
 _add("measure", "purchase_price", "price", "purchase price", "purchase cost", "buying price", "purchase value",
      "buy price")
 _add("measure", "duration", "duration", "length", "how long", "long", "lasting", "last for", "lasts",
-     "period", "days on hire")
+     "period", "days on hire", "hire length", "hire period", "hire duration", "length of hire", "hire lengths",
+     "hire periods")
 # time on site / on hire is the actual period (actual end - actual start): records that have left
 _add("measure", "actual_duration", "time on site", "days on site", "time on hire", "time spent on site",
      "time spent on hire", "length of stay", "time at site", "days at site", "actual duration", "actual length",
@@ -128,6 +130,7 @@ _add("qual", "actual", "actual", "actually", "real")
 _add("part", ("start", None), "start", "starts", "starting", "begin", "begins", "beginning", "arrive", "arrives",
      "arriving", "arrival", "mobilise", "mobilize", "mobilising", "mobilizing", "mobilisation",
      "mobilization", "mob", "start date", "coming", "come", "comes", "due to arrive", "due on site", "commence",
+     "arrival on site", "arrivals on site", "arrival at site", "arrivals at site", "arrival to site", "arrivals to site",
      "commencing", "onboarding", "kick off")
 _add("part", ("start", "actual"), "arrived", "delivered", "mobilised", "mobilized", "came", "arrived on site",
      "arrived at site", "delivered to site", "arrived on the site")
@@ -383,15 +386,29 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
             item.kind, item.value = "num", item.token
     _events_and_stays(items, today)
     _monthly_superlatives(items)
+    _counts_of_a_dimension(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
             continue
-        if previous is not None and item.kind == previous.kind == "measure" and item.value == previous.value:
+        adjective = item.surface.lower() in ("slipped", "delayed")  # 'slip of slipped purchases': a condition
+        if previous is not None and item.kind == previous.kind == "measure" and item.value == previous.value \
+                and not adjective:
             item.kind, item.value = "stop", None
             item.note = f"'{item.surface}' read as restating '{previous.surface}'"
         previous = item
     return items
+
+
+def _counts_of_a_dimension(items: list[Item]) -> None:
+    """'class count for cranes', 'area count': the number of different values, as 'count of classes'
+    (the count is moved before the dimension, where the grammar reads it); 'per area count' stays a
+    count per group."""
+    for i in range(len(items) - 1):
+        dim, agg = items[i], items[i + 1]
+        if dim.kind == "dim" and agg.kind == "agg" and agg.value == "count" and agg.surface.lower() in ("count", "counts") \
+                and not any(x.kind in ("group", "and") for x in items[:i]):  # 'by area and category (counts)'
+            items[i], items[i + 1] = agg, dim
 
 
 def _monthly_superlatives(items: list[Item]) -> None:
@@ -437,7 +454,8 @@ def _events_and_stays(items: list[Item], today: date) -> None:
     for i, item in enumerate(items):
         key = " ".join(stem(w) for w in item.surface.lower().replace("-", " ").split())
         near = [x for x in items[max(0, i - 2):i + 2] if x.kind == "qual"]
-        if item.kind == "part" and item.plural and item.value[1] is None and key in EVENT_NOUNS | {"off hire"} \
+        plural = item.plural or (" " in item.surface and item.surface.lower().split()[0].endswith("s"))  # 'arrivals on site'
+        if item.kind == "part" and plural and item.value[1] is None and key in EVENT_NOUNS | {"off hire"} \
                 and not near and not future:
             item.value = (item.value[0], "actual")
             item.note = f"'{item.surface}' read as events that happened (actual {item.value[0]})"
