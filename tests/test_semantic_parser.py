@@ -200,6 +200,16 @@ def answer_and_gold(demo, question: str, expected: str):
     return got, want, sql, explanation
 
 
+def assert_declines(demo, question: str, words: list[str] | None = None) -> NotUnderstood:
+    """The parser declines `question` as not understood, naming `words` when given."""
+    with pytest.raises(NotUnderstood) as caught:
+        parse_question(question, demo[1], TODAY)
+    assert caught.value.code == "not_understood"
+    if words is not None:
+        assert caught.value.details["words"] == words
+    return caught.value
+
+
 @pytest.mark.parametrize("cls, question, expected", ALL, ids=[f"{c}: {q}" for c, q, _ in ALL])
 def test_answers_equal_a_hand_written_query(demo, cls, question, expected):
     got, want, sql, explanation = answer_and_gold(demo, question, expected)
