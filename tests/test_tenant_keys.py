@@ -26,6 +26,7 @@ TENANT_TABLES = {
     "pfa_mirror", "pfa_draft", "change_sets", "commits", "sync_runs", "sync_state", "writeback_outbox",
     "nlq_audit", "kpi_category_source", "kpi_timeline", "kpi_draft_delta", "conversations",
     "conversation_turns", "golden_examples", "answer_ratings", "draft_marks", "matrix_events", "matrix_draft_delta",
+    "draft_moves_compacted",
 }
 # Tables of the whole deployment (Citus reference tables, or local to the coordinator), and why.
 SHARED_TABLES = {
@@ -104,4 +105,4 @@ def test_every_primary_key_of_a_tenant_table_is_led_by_organization_id_or_listed
         "kpi_category_source_pkey", "kpi_timeline_pkey", "kpi_draft_delta_pkey", "matrix_events_pkey",
         "matrix_draft_delta_pkey"}
     led = sorted(name for name, columns in primary.items() if columns[0] == "organization_id")
-    assert led == ["draft_marks_pkey", "pfa_mirror_pkey", "sync_state_pkey"]
+    assert led == ["draft_marks_pkey", "draft_moves_compacted_pkey", "pfa_mirror_pkey", "sync_state_pkey"]
