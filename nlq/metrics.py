@@ -39,16 +39,45 @@ REQUEST_SECONDS = Histogram("vanguard_http_request_seconds", "HTTP request laten
                             ("method", "route", "status"), buckets=BUCKETS, registry=None)
 
 
-def install_request_metrics(app) -> None:
-    @app.middleware("http")
-    async def measure(request: Request, call_next):
+class RequestMetricsMiddleware:
+    """Pure ASGI, timed to the response's start (for a stream, the time to its headers).
+
+    It was an `@app.middleware("http")` function; Starlette runs those in a task group with a
+    memory stream per request, which cost about 2 ms of CPU per request on a 2-core machine, more
+    than a whole page of records takes in PostgreSQL.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
-        REQUEST_SECONDS.labels(request.method, template, f"{response.status_code // 100}xx").observe(
-            time.perf_counter() - started)
-        return response
+        observed = False
+
+        def observe(status: int) -> None:
+            nonlocal observed
+            observed = True
+            template = getattr(scope.get("route"), "path", None) or "unmatched"
+            REQUEST_SECONDS.labels(scope["method"], template, f"{status // 100}xx").observe(
+                time.perf_counter() - started)
+
+        async def timed_send(message) -> None:
+            if message["type"] == "http.response.start" and not observed:
+                observe(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            if not observed:  # no response started: the server's error page will say 500
+                observe(500)
+
+
+def install_request_metrics(app) -> None:
+    app.add_middleware(RequestMetricsMiddleware)
 
 
 def render_request_metrics() -> str:

@@ -19,6 +19,7 @@ class SyncScheduler:
     def __init__(self, app_url: str, pems: PemsSettings, schedule: Schedule, tick_seconds: float = 5.0) -> None:
         self.app_url, self.pems, self.schedule, self.tick_seconds = app_url, pems, schedule, tick_seconds
         self.running = False
+        self.passes = 0  # passes finished, failed ones included
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -39,10 +40,12 @@ class SyncScheduler:
                     log.exception("sync pass failed")
                 finally:
                     self.running = False
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.tick_seconds)
-                except TimeoutError:
-                    pass
+                    self.passes += 1
+                # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancel that lands in the
+                # same loop turn as a wake, and the lifespan then waits for this loop for ever
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.tick_seconds):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             listener.cancel()

@@ -71,3 +71,24 @@ async def test_a_cancelled_holder_gives_its_slot_back():
         await holder
     async with share.slot("A", 1):
         assert share.running("A", 1) == (1, 1)
+
+
+async def test_a_waiter_cancelled_as_a_slot_frees_ends_cancelled_and_holds_nothing():
+    # a client that disconnects in the loop turn its slot frees up must not be handed the slot
+    share = FairShare(ShareLimits(per_user=1, per_organization=1, wait_seconds=5))
+    ran = []
+    held = share.slot("A", 1)
+    await held.__aenter__()
+
+    async def waiter():
+        async with share.slot("A", 1):
+            ran.append(True)
+            await asyncio.sleep(3600)
+
+    waiting = asyncio.create_task(waiter())
+    await asyncio.sleep(0.05)
+    await held.__aexit__(None, None, None)  # frees the slot and notifies, without yielding
+    waiting.cancel()
+    done, _ = await asyncio.wait({waiting}, timeout=5)
+    assert waiting in done and waiting.cancelled() and not ran
+    assert share.running("A", 1) == (0, 0)

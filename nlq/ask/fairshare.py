@@ -54,9 +54,9 @@ class FairShare:
         Raises Busy when none frees up within `wait_seconds`.
         """
         async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(lambda: self._free(org_id, user_id)),
-                                       timeout=self.limits.wait_seconds)
+            try:  # asyncio.timeout, not wait_for, which on 3.11 can drop a client's cancel here
+                async with asyncio.timeout(self.limits.wait_seconds):
+                    await self._changed.wait_for(lambda: self._free(org_id, user_id))
             except TimeoutError:
                 raise Busy(details_for(self.limits)) from None
             self._users[user_id] += 1
