@@ -22,7 +22,7 @@ from sqlglot import exp
 from nlq.config import Settings
 from nlq.eval import add_arguments, run_eval
 from nlq.eval.gold import run_gold
-from nlq.eval.questions import HARD_ONLY, KINDS, QuestionSetError, fifth_set_path, fourth_set_path, held_out_path, load_questions, select_questions, third_set_path
+from nlq.eval.questions import HARD_ONLY, KINDS, SETS, QuestionSetError, load_questions, select_questions, set_path
 from nlq.eval.demo import DEMO_ORGS, DEMO_RECORDS
 from nlq.eval.score import DECLINE_CODES, Answer, Table, score
 from nlq.seed import seed_demo
@@ -32,10 +32,8 @@ from store.scope import scope_statements
 from tests.fake_llm import Scripted, is_explanation
 
 QUESTIONS = load_questions()
-HELD_OUT = load_questions(held_out_path())
-THIRD = load_questions(third_set_path())
-FOURTH = load_questions(fourth_set_path())
-FIFTH = load_questions(fifth_set_path())
+HELD_OUT = load_questions(set_path("heldout"))
+BLIND = {name: load_questions(set_path(name)) for name in SETS if name != "heldout"}  # third, fourth, ...
 ORG = "HOLNG"
 
 
@@ -64,10 +62,10 @@ def test_the_held_out_set_is_well_formed_and_shares_no_question_with_the_shipped
         assert isinstance(sqlglot.parse_one(q.gold_sql, read="postgres"), exp.Query), q.id
 
 
-@pytest.mark.parametrize("name, questions, earlier", [("third", THIRD, QUESTIONS + HELD_OUT),
-                                                       ("fourth", FOURTH, QUESTIONS + HELD_OUT + THIRD),
-                                                       ("fifth", FIFTH, QUESTIONS + HELD_OUT + THIRD + FOURTH)])
-def test_the_blind_sets_are_well_formed_and_share_no_question_with_the_earlier_ones(name, questions, earlier):
+@pytest.mark.parametrize("name", list(BLIND))
+def test_the_blind_sets_are_well_formed_and_share_no_question_with_the_earlier_ones(name):
+    questions = BLIND[name]
+    earlier = QUESTIONS + HELD_OUT + [q for other in list(BLIND)[:list(BLIND).index(name)] for q in BLIND[other]]
     levels = Counter(q.level for q in questions)
     assert levels["plain"] >= 80 and levels["hard"] >= 70, levels
     assert {q.kind for q in questions} == set(KINDS)
@@ -147,8 +145,8 @@ async def test_every_gold_statement_passes_the_guardrails_and_returns_rows_on_th
     with psycopg.connect(urls.reader) as reader:
         async with AsyncConnectionPool(urls.reader, min_size=1, max_size=1, open=False,
                                        reset=reset_reader_connection) as pool:
-            for where, q in [("", q) for q in QUESTIONS] + [("held-out ", q) for q in HELD_OUT] + [("third ", q) for q in THIRD] + [
-                    ("fourth ", q) for q in FOURTH] + [("fifth ", q) for q in FIFTH]:
+            for where, q in [("", q) for q in QUESTIONS] + [("held-out ", q) for q in HELD_OUT] + [
+                    (f"{name} ", q) for name, questions in BLIND.items() for q in questions]:
                 name = f"{where}{q.id}"
                 try:
                     gold = await run_gold(pool, q.gold_sql, org_id=ORG, user_id=user_id, limits=ExecutionLimits())
@@ -323,6 +321,15 @@ def test_vanguard_eval_with_the_offline_provider_prints_the_report_and_exits_by_
         assert {"id", "kind", "level", "question", "verdict", "answer_sql", "gold_sql", "diff", "seconds"} <= set(record)
     for line in ("vanguard eval: 10 questions", "provider offline", "level ", "kind ", "thresholds:", "timings:"):
         assert line in result.stdout, line
+
+
+def test_vanguard_eval_takes_a_shipped_set_by_its_name(tmp_path):
+    out = tmp_path / "eval.json"
+    vanguard("eval", "--set", "seventh", "--sample", "4", "--json", str(out))
+    report = json.loads(out.read_text())
+    assert {r["id"] for r in report["results"]} <= {q.id for q in BLIND["seventh"]}
+    assert {r["question"] for r in report["results"]} <= {q.question for q in BLIND["seventh"]}
+    assert len(report["results"]) == 4
 
 
 @pytest.mark.parametrize("args, message", [

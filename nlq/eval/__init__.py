@@ -39,7 +39,9 @@ def _positive(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", dest="set_path", help="question set (TOML; default: the set shipped with vanguard)")
+    parser.add_argument("--set", dest="set_path",
+                        help="question set: a TOML file, or the name of a shipped one (heldout, third, fourth, fifth, "
+                             "sixth, seventh; default: the main set shipped with vanguard)")
     parser.add_argument("--level", choices=["plain", "hard", "all"], default="all", help="questions to ask (default all)")
     parser.add_argument("--sample", type=_positive, help="ask only this many questions, drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
@@ -56,7 +58,7 @@ def run_eval(settings: Settings, args: argparse.Namespace,
              database: Callable[[], contextlib.AbstractContextManager] | None = None) -> int:
     """Exit status: 0 when every threshold is met, 1 when one is missed, 2 for bad arguments or a bad set."""
     from nlq.eval.demo import demo_organizations, demo_password
-    from nlq.eval.questions import QuestionSetError, load_questions, select_questions
+    from nlq.eval.questions import SETS, QuestionSetError, load_questions, select_questions, set_path
 
     org = args.org or demo_organizations()[0]
     if org not in demo_organizations():
@@ -65,7 +67,8 @@ def run_eval(settings: Settings, args: argparse.Namespace,
     if password is None:
         return _bad(f"--user {args.user}: not a demo user who can ask in {org} (planner, admin; viewer in the first)")
     try:
-        questions = select_questions(load_questions(args.set_path), level=args.level, sample=args.sample,
+        chosen = set_path(args.set_path) if args.set_path in SETS else args.set_path
+        questions = select_questions(load_questions(chosen), level=args.level, sample=args.sample,
                                      seed=args.seed)
     except QuestionSetError as exc:
         return _bad(exc.message)

@@ -39,29 +39,17 @@ def default_path() -> Path:
     return Path(str(resources.files("nlq.eval").joinpath("questions.toml")))
 
 
-def held_out_path() -> Path:
-    """The held-out set (`nlq/eval/questions_heldout.toml`): written apart from the parser's
-    tuning, to measure whether what was tuned on the shipped set generalizes (docs/eval.md)."""
-    return Path(str(resources.files("nlq.eval").joinpath("questions_heldout.toml")))
+# The sets shipped beside the default one, in the order they were written. Each after the first was
+# written apart from the parser's tuning, the third on by people who read neither the parser nor its
+# tests; each was first run before the classes of misreading it found were fixed (docs/eval.md has
+# every blind run's figures and what changed after it).
+SETS = {"heldout": "questions_heldout.toml", "third": "questions_third.toml", "fourth": "questions_fourth.toml",
+        "fifth": "questions_fifth.toml", "sixth": "questions_sixth.toml", "seventh": "questions_seventh.toml"}
 
 
-def third_set_path() -> Path:
-    """The third set (`nlq/eval/questions_third.toml`): written by someone who read neither the
-    parser nor its tests, and first run only after the parser's construction rules were in
-    (docs/eval.md has that blind run's figures and what changed after it)."""
-    return Path(str(resources.files("nlq.eval").joinpath("questions_third.toml")))
-
-
-def fourth_set_path() -> Path:
-    """The fourth set (`nlq/eval/questions_fourth.toml`), written as blind as the third, and first
-    run after the third set's classes of misreading were fixed (docs/eval.md)."""
-    return Path(str(resources.files("nlq.eval").joinpath("questions_fourth.toml")))
-
-
-def fifth_set_path() -> Path:
-    """The fifth set (`nlq/eval/questions_fifth.toml`), as blind again, first run after the fourth
-    set's classes were fixed (docs/eval.md)."""
-    return Path(str(resources.files("nlq.eval").joinpath("questions_fifth.toml")))
+def set_path(name: str) -> Path:
+    """The shipped set called `name` (a key of SETS)."""
+    return Path(str(resources.files("nlq.eval").joinpath(SETS[name])))
 
 
 def load_questions(path: Path | str | None = None) -> list[Question]:

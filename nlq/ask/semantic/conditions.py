@@ -64,6 +64,9 @@ class Reader:
         self.grouped = False  # set by the grammar before conditions on groups are read
         self.bucketed: str | None = None  # the date column of a time bucket: what a bare date restricts
         self.deferred: list[exp.Select] = []
+        self._periods: list[tuple[str, Span, Condition]] = []  # date ranges read, for _either_period
+        self._listed_from: dict[int, tuple[str, str]] = {}  # a listed date -> the column and op of the one before
+        self._date_at = -1  # the date item being read
         self._flags: dict[str, tuple[exp.Expression, str]] | None = None  # subqueries that take the question's row conditions at the end
 
     # -- navigation ---------------------------------------------------------------------------
@@ -316,12 +319,46 @@ class Reader:
 
     # -- dates --------------------------------------------------------------------------------
     def read_dates(self) -> None:
+        self._share_year_in_lists()
         for i, item in enumerate(self.items):
             if item.used or item.kind != "date":
                 continue
             self._date(i, item)
+        self._either_period()
+
+    def _listed_after(self, i: int) -> int | None:
+        """The date listed right after date i ('march or april', 'q1, q2 and q3'), if any."""
+        k = self.next_content(i, 1, {"stop"})
+        e = self.next_content(k, 1, {"stop"})
+        return e if self.kind(k) in ("and", "or") and self.kind(e) == "date" else None
+
+    def _share_year_in_lists(self) -> None:
+        """'march or april 2027', 'q1 and q2 2027': the year said once, at the end of a list, is every
+        listed date's year."""
+        dates = [i for i, x in enumerate(self.items) if x.kind == "date" and not x.used]
+        for i in reversed(dates):
+            e = self._listed_after(i)
+            span, end = self.items[i].span, self.items[e].span if e is not None else None
+            if end is not None and span.label.endswith("(this year)") and not end.label.endswith("(this year)") \
+                    and not end.relative:
+                self.items[i].span = _in_year_of(span, end)
+
+    def _either_period(self) -> None:
+        """'for 2026 and 2027 starts': two periods of one date that cannot both hold mean either of them,
+        not no record at all."""
+        for n, (column, span, first) in enumerate(self._periods):
+            for other_column, other, second in self._periods[n + 1:]:
+                if other_column != column or not (span.end <= other.start or other.end <= span.start) \
+                        or not any(c is first for c in self.conditions) \
+                        or not any(c is second for c in self.conditions):
+                    continue
+                self.conditions = [c for c in self.conditions if c is not second]
+                first.expression = exp.or_(exp.Paren(this=first.expression), exp.Paren(this=second.expression))
+                self.notes.append(f"{column.replace('_', ' ')} in {span.label} and in {other.label} cannot both "
+                                  "hold: read as either")
 
     def _date(self, i: int, item: Item) -> None:
+        self._date_at = i
         span: Span = item.span
         used = [i]
         op = "in"
@@ -342,13 +379,14 @@ class Reader:
             j = self.next_content(j, -1)
         # between X and Y / from X to Y
         k = self.next_content(i, 1, {"stop"})
-        if op in ("between", "since") and self.kind(k) in ("and", "prep") and self.kind(k + 1) == "date" and (
+        e = self.next_content(k, 1, {"stop"})  # 'between today and the end of next quarter'
+        if op in ("between", "since") and self.kind(k) in ("and", "prep") and self.kind(e) == "date" and (
                 op == "between" or self.items[k].value == "until"):
-            end = self.items[k + 1].span
+            end = self.items[e].span
             if span.label.endswith("(this year)") and not end.label.endswith("(this year)") and not end.relative:
                 span = _in_year_of(span, end)  # 'between March and May 2027': the year is said once
             span = Span(span.start, end.end, f"{span.label} to {end.label}")
-            used += [k, k + 1]
+            used += [k, e]
             op = "in"
         if self.kind(self.next_content(i, 1, {"stop"})) == "sofar":
             s = self.next_content(i, 1, {"stop"})
@@ -374,14 +412,25 @@ class Reader:
             else:
                 break
             j = self.next_content(j, -1)
+        shared = None
         if part is None and qual is None and flag is None:  # "in March, which rentals end"? look right
-            k = self.next_content(i, 1)
+            last = i
+            while (listed := self._listed_after(last)) is not None:
+                last = listed  # '2026 and 2027 starts': the event said after the list is every date's
+            k = self.next_content(last, 1)
             if self.kind(k) == "part":
                 part = k
+                shared = k if last != i else None
         words = " ".join(self.items[x].surface for x in sorted(set(used + [p for p in (part, qual, flag)
                                                                               if p is not None])))
-        self.use(*used, *[p for p in (part, qual, flag) if p is not None])
+        self.use(*used, *[p for p in (part, qual, flag) if p is not None and p != shared])
         pos = min(used + [p for p in (part, qual, flag) if p is not None])
+        listed = self._listed_from.get(i)
+        if part is None and qual is None and flag is None and listed is not None:
+            column, op = listed  # 'starting in march or april': the second date of the list, as the first
+            self.use(*used)
+            self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')} (as the date before it)", pos)
+            return
         if part is None and qual is None and flag is None and self.bucketed is not None:
             self._range(self.bucketed, span, op, f"'{words}' read as {self.bucketed.replace('_', ' ')} "
                         "(the date the rows are bucketed by)", pos)
@@ -396,6 +445,8 @@ class Reader:
         self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')}{note}", pos)
 
     def _range(self, column: str, span: Span, op: str, words: str, pos: int) -> None:
+        if (after := self._listed_after(self._date_at)) is not None:
+            self._listed_from[after] = (column, op)
         c = col(column)
         if op in ("in", "on") or op == "between":
             if span.day:
@@ -404,6 +455,7 @@ class Reader:
                 self.add(exp.and_(exp.GTE(this=c, expression=lit(span.start)),
                                   exp.LT(this=c.copy(), expression=lit(span.end))), pos,
                          f"{words} in {span.label}" + ("" if span.relative else f" ({span.start} to {span.last})"))
+            self._periods.append((column, span, self.conditions[-1]))
         elif op == "before":
             self.add(exp.LT(this=c, expression=lit(span.start)), pos, f"{words} before {span.label} (< {span.start})")
         elif op == "after":
@@ -644,6 +696,24 @@ class Reader:
                 self.use(*used)
                 self.add(compare(final, lm.sql(), scaled), min(used),
                          f"'{self._words(used)}' read as {lm.name} {WORDS[final]} {rm.name} x {factor:g}")
+                return
+        if not number.percent and self.kind(k) == "cmp" and self.items[k].value.split("_")[0] in ("gt", "lt") \
+                and self.items[k].surface.lower() in ("over", "above", "under", "below"):
+            r_indices, r_key, r_qual, r_part = self._right_operand(self.next_content(k, 1, {"stop"}))
+            if (r_qual or r_key) and r_part is None:
+                lm = self._measure(key, qual) or Measure("forecast_cost")
+                rm = self._measure(r_key, r_qual)
+                if rm is None or rm.key == lm.key or lm.days != rm.days:
+                    return
+                # 'forecast more than 50k over plan': forecast - plan > 50k; '... under plan': plan - forecast
+                over = self.items[k].value.split("_")[0] == "gt"
+                difference = exp.Paren(this=exp.Sub(this=(lm if over else rm).sql(), expression=(rm if over else lm).sql()))
+                final = op if neg is None else FLIP[op]
+                used += [k, *r_indices] + ([neg] if neg is not None else [])
+                self.use(*used)
+                high, low = (lm, rm) if over else (rm, lm)
+                self.add(compare(final, difference, lit(value)), min(used),
+                         f"'{self._words(used)}' read as {high.name} - {low.name} {WORDS.get(final, final)} {value:,.10g}")
                 return
         if key is None and qual is None and part is None and not unit and self.kind(k) == "prep" and \
                 self.items[k].value == "in":  # 'add up to more than 10 million in purchase price'

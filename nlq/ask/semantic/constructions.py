@@ -50,10 +50,16 @@ def before(items: list[Item]) -> list[int]:
     dimensions a superlative picks ('the area with the most rentals'), for `after` to check."""
     frames: list[int] = []
     _aggregate_of_aggregate(items)
+    _superlative_compared(items)
+    _neither_over_several(items)
     _quantified_groups(items)
     words = _words(items)
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""
+        if word == "in" and nxt in ("those", "these", "them"):  # 'how many items in those are ...'
+            raise _decline("a second step that refers back to an earlier one", [f"in {nxt}"],
+                           ["top 3 areas by forecast cost", "how many items are on site per area",
+                            "how many items are on site in Silo 2"], [])
         if word in BACK_LEADS and (nxt in BACK_WORDS or (nxt == "of" and k + 2 < len(words)
                                                          and words[k + 2] in BACK_WORDS)):
             phrase = " ".join(words[k:k + (3 if nxt == "of" else 2)])
@@ -121,6 +127,37 @@ def before(items: list[Item]) -> list[int]:
                            ["which manufacturer has the highest cost variance", "which area has the most cranes",
                             "top 3 areas by forecast cost"])
     return frames
+
+
+CONDITION_KINDS = ("value", "flag", "date", "cmp", "qual", "part")
+
+
+def _neither_over_several(items: list[Item]) -> None:
+    """'neither project-paid rentals nor cancelled': 'neither' negates everything up to 'nor' as one
+    thing, which a negation of each condition on its own would misread."""
+    for i, item in enumerate(items):
+        if item.surface.lower() != "neither":
+            continue
+        end = next((j for j in range(i + 1, len(items)) if items[j].surface.lower() == "nor"), len(items))
+        said = [x for x in items[i + 1:end] if x.kind in CONDITION_KINDS]
+        if len(said) > 1:
+            raise _decline("'neither ... nor' over more than one condition at once",
+                           [f"neither {' '.join(x.surface for x in said)}"],
+                           ["how many items are not cancelled and not rentals", "count of items that are "
+                            "neither cancelled nor on site", "how many rentals are not project-paid"])
+
+
+def _superlative_compared(items: list[Item]) -> None:
+    """'classes where the dearest rental is over 90k a month': a condition on each group's highest
+    (or lowest) value, which the grammar would read as a ranking plus a condition on records."""
+    for i, item in enumerate(items):
+        if item.kind != "super" or not any(x.kind == "dim" for x in items[:i]):
+            continue
+        j = _next(items, i, ("stop", "value", "record", "verb"))
+        if j < len(items) and items[j].kind == "cmp" and j > i + 1:
+            raise _decline("a condition on a group's highest or lowest value", [item.surface, items[j].surface],
+                           ["classes with a monthly rate over 90,000", "highest monthly rate per class",
+                            "which class has the highest monthly rate"])
 
 
 def _aggregate_of_aggregate(items: list[Item]) -> None:
@@ -262,6 +299,16 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
                        ["average time on site of the cranes that have left", "how many items are on site now",
                         "average forecast duration of the items on site"], notes)
     for alias, expression in query.selects:
+        if alias == "share_pct" and isinstance(expression, exp.Div):
+            part = expression.this.find(exp.Mul)
+            whole = expression.expression
+            if part is not None and isinstance(whole, exp.Nullif) and part.expression.sql() == whole.this.sql():
+                # 'of the cranes that have mobilised, what % are still there': every condition went to the
+                # whole, so the share is 100% by construction
+                raise _decline("a share whose part has no condition of its own",
+                               [x.surface for x in items if x.kind == "share"][:1] or ["%"],
+                               ["what percentage of cranes are on site", "share of rentals per area",
+                                "what share of the forecast cost is for cranes"], notes)
         distinct = expression.find(exp.Distinct)
         if distinct is not None and any(isinstance(e, exp.Column) and e.name in groups for e in distinct.expressions):
             raise _decline("a count of different values that is also a grouping", [alias.replace("_", " ")],
@@ -290,6 +337,40 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
                        [x.surface for x in items if x.kind in ("top", "super")][:1] or ["top"],
                        ["top 5 areas by forecast cost", "top 5 areas by number of items",
                         "total forecast cost per area"], notes)
+    if ranked and query.groups:
+        for k, item in enumerate(items):
+            if item.kind != "agg" or item.value == "count":
+                continue
+            for t in range(k + 1, len(items)):
+                lead = _raw_before(items, t - 1 if items[t - 1].kind == "num" else t)
+                if items[t].kind in ("top", "super") and lead is not None and lead[0] == "of":
+                    # 'the total budget of the 3 biggest classes': one figure over the groups a ranking
+                    # picks, not the ranking itself
+                    raise _decline("a figure over the groups a ranking picks",
+                                   [f"{item.surface} ... of the {items[t].surface}"],
+                                   ["top 3 classes by record count", "total plan cost per class",
+                                    "total plan cost of Cranes and Generators"], notes)
+    rankings = [t for t, x in enumerate(items) if x.kind in ("top", "super")]
+    if ranked and len(rankings) > 1:
+        t = rankings[0]
+        lead = _raw_before(items, t - 1 if items[t - 1].kind == "num" else t)
+        if lead is not None and lead[0] == "of":
+            # 'which of the top 5 areas by count has the highest plan cost': a ranking among the groups
+            # another ranking picks, which one ORDER BY would merge into a tie-break
+            raise _decline("a ranking among the groups another ranking picks",
+                           [f"of the {items[t].surface}", items[rankings[1]].surface],
+                           ["top 5 areas by record count", "which area has the highest plan cost",
+                            "top 5 areas by plan cost"], notes)
+    totals = [x.surface for x in items if x.surface.lower() in ("in total", "altogether", "combined", "overall",
+                                                                "all together", "summed", "in aggregate")]
+    amounts = [c for w in query.where for c in w.find_all(exp.GT, exp.LT, exp.GTE, exp.LTE)
+               if isinstance(c.expression, exp.Literal) and not c.expression.is_string]
+    if totals and query.groups and amounts:
+        # 'classes whose forecast is over budget in total by more than 500k': the amount is the group's,
+        # not each record's
+        raise _decline("a condition on a group's total read as one on each record", totals[:1],
+                       ["classes whose total cost variance is over 500,000", "areas whose total forecast "
+                        "exceeds plan", "total cost variance per class"], notes)
     plain = [a for a, _, bucketed in query.groups if not bucketed]
     if len(plain) >= 2 and query.order and query.limit is not None and not query.partition and \
             not query.count_groups and not any(x.kind == "combo" for x in items):

@@ -65,6 +65,12 @@ def day_span(day: date) -> Span:
     return Span(day, day + timedelta(days=1), f"{day.day} {calendar.month_name[day.month]} {day.year}", day=True)
 
 
+def _this_year(span: Span) -> Span:
+    """A date said without its year: this year's, marked so a range can take the year said once at its
+    end ('between 1 march and 30 april 2027')."""
+    return Span(span.start, span.end, f"{span.label} (this year)", span.day)
+
+
 def _year(token: Token | None) -> int | None:
     if token is not None and token.kind == "num" and token.value is not None and token.value.is_integer() \
             and 1990 <= token.value <= 2100 and not token.money and not token.percent:
@@ -102,7 +108,7 @@ def match_date(tokens: list[Token], i: int, today: date) -> tuple[int, Span] | N
             year = _year(at(k + 1))
             day = _valid(year or today.year, MONTHS[text(k)], _day_number(first))
             if day:
-                return (k + 2 if year else k + 1), day_span(day)
+                return (k + 2, day_span(day)) if year else (k + 1, _this_year(day_span(day)))
     if first.text in MONTHS:
         month = MONTHS[first.text]
         if first.text == "may" and _year(at(1)) is None and _day_number(at(1)) is None:
@@ -113,7 +119,7 @@ def match_date(tokens: list[Token], i: int, today: date) -> tuple[int, Span] | N
             year = _year(at(k))
             day = _valid(year or today.year, month, day_number)
             if day:
-                return (k + 1 if year else 2), day_span(day)
+                return (k + 1, day_span(day)) if year else (2, _this_year(day_span(day)))
         k = 2 if text(1) in ("of", ",") else 1
         year = _year(at(k))
         if year:

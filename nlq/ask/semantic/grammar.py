@@ -275,13 +275,19 @@ class Shape:
                     break
                 self.bucket_words.append(back)  # used once the dates had their turn ('ending per month in 2027')
                 back -= 1
-        events = {x.value for x in self.items if x.kind == "part" and not x.used}
+        events = {(self.items[n - 1].value if n > 0 and self.items[n - 1].kind == "qual" else None, x.value)
+                  for n, x in enumerate(self.items) if x.kind == "part" and not x.used}
         if part is None and qual is None and len(events) == 1:
-            # 'monthly count of arrivals', 'quarterly count of items going off hire next year': the bucket
-            # is the date of the one event the question names (left for its own conditions too)
+            # 'monthly count of arrivals', 'quarterly count of items going off hire next year', 'planned
+            # starts per month': the bucket is the date of the one event the question names (with the
+            # qualifier said before it), left for its own conditions too
             used = [u for u in used if u < k]
-            which, implied = next(iter(events))
-            column, how = f"{whose(implied)}_{which}", " (the date of the event named)"
+            said, (which, implied) = next(iter(events))
+            column, how = f"{said or whose(implied)}_{which}", " (the date of the event named)"
+            if said is not None:  # 'planned starts': the words name the column, so they are read here
+                self.bucket_words += [n for n, x in enumerate(self.items) if x.kind == "part" and not x.used
+                                      and n > 0 and self.items[n - 1].kind == "qual"
+                                      for n in (n - 1, n)]
         elif part is None and qual is None:
             used = [u for u in used if u < k]
             measure = next((x.value for x in self.items if x.kind == "measure" and not x.used), None)
@@ -884,10 +890,25 @@ class Shape:
         r.use(*m_used)
         verbs = [x for x, it in enumerate(self.items) if x > i and it.kind == "verb" and not it.used]
         split = verbs[0] if verbs else None
+        if len(verbs) > 1 and self.items[verbs[0]].surface.lower().split()[0] in ("that", "which", "who"):
+            split = verbs[1]  # 'share of items that are cranes are rentals': the clause names the whole
+            r.use(verbs[0])
         row_conditions = [c for c in r.conditions if not c.having]
         numerator = [c for c in row_conditions if split is not None and c.pos > split]
         if split is None and not self.q.groups:
             numerator = row_conditions
+            first = next((j for j in range(i + 1, len(self.items)) if self.items[j].kind != "stop"), len(self.items))
+            later = [c for c in row_conditions if c.pos > first]
+            clause = next((j for j in range(first, len(self.items)) if (self.items[j].kind == "verb" or (
+                self.items[j].kind == "stop" and self.items[j].surface.lower() in ("that", "which", "who")))
+                and any(c.pos < j for c in row_conditions) and any(c.pos > j for c in row_conditions)), None)
+            if clause is not None:
+                # 'percentage of rentals in silo 3 that have slipped', '% of purchases in Jetty have slipped':
+                # of what comes before the clause or verb, the part after it
+                numerator = [c for c in row_conditions if c.pos > clause]
+            elif first < len(self.items) and self.items[first].kind == "value" and later \
+                    and any(c.pos == first for c in row_conditions):
+                numerator = later  # 'percentage of cranes cancelled': of the cranes, the cancelled ones
         elif split is None and (clause := self._relative_clause(i)) is not None:
             # 'per dor, % of items that have slipped': within each group, the part that matches the clause
             numerator = [c for c in row_conditions if c.pos > clause]

@@ -215,7 +215,8 @@ _add("value", ("dor", "PROJECT"), "project paid", "paid by the project", "paid b
 _add("neg", None, "not", "no", "non", "neither", "without", "excluding", "exclude", "excludes", "except", "except for",
      "other than", "apart from", "isn't", "aren't", "don't", "doesn't", "haven't", "hasn't", "wasn't",
      "weren't", "never", "besides", "ignoring", "leaving out", "but not", "minus", "lacking", "missing",
-     "excluded", "nor", "outside")
+     "excluded", "nor", "outside", "everything but", "anything but", "all but", "everything except",
+     "anything except", "all except")
 _add("cmp", "gt", "more than", "over", "above", "greater than", "exceeds", "exceed", "exceeding", "exceeded",
      "higher than", "bigger than", "larger than", "beyond", "in excess of", "upwards of", "north of", "more",
      "gone past", "gone over", "gone above", "went over", "gone beyond", ">")
