@@ -375,6 +375,9 @@ class Reader:
                                                       "gt": "in" if span.relative else "after"}.get(lead.value))
             if op is None:
                 return
+            if op == "until" and lead.surface.lower() in ("through", "thru") and self.bucketed is not None \
+                    and (span.start.month, span.start.day, span.end.year) == (1, 1, span.start.year + 1):
+                op = "in"  # 'running total by start month through 2027': the months of 2027
             used.append(j)
             j = self.next_content(j, -1)
         # between X and Y / from X to Y
@@ -759,9 +762,13 @@ class Reader:
             days = value * {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit]
             if measure is None:
                 after = self.live(k)
+                stay = self.items[self.next_content(min(used), -1, {"stop"})] if min(used) > 0 else None
                 if after is not None and after.kind == "flag" and after.value == "overdue":
                     measure = Measure("slip")
                     used.append(k)
+                elif qual is None and stay is not None and stay.kind == "flag" and \
+                        stay.value in ("on_site", "on_site_now", "on_hire", "active"):
+                    return  # 'on site for more than 6 months': the stay so far, not a planned length
                 else:
                     measure = Measure("duration", qual or "forecast")
             if not measure.days:

@@ -49,6 +49,8 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
         if condition.show is not None and condition.show[0] not in [a for a, _ in query.selects]:
             query.selects.append(condition.show)
     shape.read_output()
+    in_weeks(items, query, reader)
+    shown_ids(items, query, reader)
     decline_leftovers(items, reader, question)
     decline_repeats(query, reader)
     numerator = {id(c) for c in shape.numerator}
@@ -91,6 +93,41 @@ def examples_for(items: list[Item]) -> list[str]:
         if example not in chosen:
             chosen.append(example)
     return chosen[:3]
+
+
+def in_weeks(items: list[Item], query: Query, reader: Reader) -> None:
+    """'average slip in weeks', 'avg hire length (weeks)': the lengths shown, which are in days, as
+    days / 7. A number before 'weeks' is an amount ('slipped by 2 weeks'), which the condition
+    readers own; a 'weeks' left with no length shown stays unread (and is declined)."""
+    for i, item in enumerate(items):
+        if item.used or item.kind != "unit" or item.value != "week" or not item.surface.lower().startswith("week") \
+                or (i > 0 and items[i - 1].kind == "num"):
+            continue
+        lengths = [(shown, n, a) for shown in (query.selects, query.columns)
+                   for n, (a, _) in enumerate(shown) if a.endswith("_days")]
+        if not lengths:
+            return
+        for shown, n, alias in lengths:
+            shown[n] = (alias[:-len("_days")] + "_weeks",
+                        exp.Div(this=exp.Paren(this=shown[n][1]), expression=exp.Literal.number("7.0")))
+        item.used = True
+        if i > 0 and not items[i - 1].used and items[i - 1].surface.lower() == "in":
+            items[i - 1].used = True  # 'in weeks'
+        reader.notes.append(f"'{item.surface}' read as the length{'s' if len(lengths) > 1 else ''} in days / 7")
+        return
+
+
+ID_WORDS = {"id", "ids", "record id", "record ids", "item id", "item ids", "ref", "refs"}
+
+
+def shown_ids(items: list[Item], query: Query, reader: Reader) -> None:
+    """'... - ids', 'id and cost': a list of records always shows each record's id; in an answer
+    whose rows are groups there is no id to show, so the word stays unread."""
+    records = (not query.selects and not query.groups) or query.rank_records
+    for item in items:
+        if not item.used and item.surface.lower() in ID_WORDS and records:
+            item.used = True
+            reader.notes.append(f"'{item.surface}' read as the records' ids, shown in the first column")
 
 
 def decline_leftovers(items: list[Item], reader: Reader, question: str) -> None:

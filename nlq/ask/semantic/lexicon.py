@@ -67,7 +67,11 @@ _add("stop", None, "in total", "in all", "do we have", "we have", "are there", "
      "flagged as", "marked as", "flagged", "marked", "listed as", "classed as", "do we use", "we use",
      "are we using", "we're using", "we are using", "carried by", "borne by", "covered by", "account for",
      "accounts for", "make up", "makes up", "take up", "takes up", "does each", "each take", "take", "takes")
-_add("agg", "count", "how many", "count", "number of", "no of", "count of", "tally", "counts", "number")
+_add("agg", "count", "how many", "count", "number of", "no of", "count of", "tally", "counts", "number", "qty",
+     "qty of", "quantity of", "nr of")
+# who pays is said by its value ('charged to BEO', 'paid out of project'): the verb adds nothing
+_add("stop", None, "charged to", "charged to the", "paid by", "paid for by", "paid out of", "billed to", "paid from",
+     "sitting")
 _add("agg", "sum", "total", "sum", "sum of", "totals", "totalling", "totaling", "combined", "in sum", "aggregate", "add up to", "adds up to",
      "add up", "adds up", "amount to", "amounts to", "come to", "comes to")
 _add("agg", "sum_default", "how much")
@@ -98,6 +102,8 @@ _add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "spent"
 _add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budgeted cost", "original cost", "budget",
      "budgets", "budget cost", "baselines", "planned costs", "plan costs", "planned spend")
 _add("measure", "actual_cost", "actual cost", "actual spend", "actuals", "spent so far")
+_add("measure", "forecast_cost", "forecast to cost", "forecasted to cost", "expected to cost", "projected to cost",
+     "going to cost", "set to cost")
 # what is still to be spent: the forecast less what has actually been spent (not 'left' the site)
 _add("measure", "remaining_cost", "left to spend", "still to spend", "yet to spend", "remaining cost", "remaining spend",
      "cost to go", "spend to go", "cost to complete", "left to pay", "still to pay", "remaining to spend",
@@ -144,7 +150,8 @@ _add("part", ("end", None), "end", "ends", "ending", "finish", "finishes", "fini
      "demobilize", "demob", "demobilisation", "demobilization", "departure", "off-hire", "demobilising", "release", "releases", "expire", "expires", "expiring",
      "end date", "finish date", "completion", "wrap up", "go off hire", "due off hire", "come off hire",
      "comes off hire", "coming off hire", "goes off hire", "going off hire")
-_add("part", ("end", "actual"), "left", "left site", "left the site", "off hired", "demobilised", "demobilized", "released")
+_add("part", ("end", "actual"), "left", "left site", "left the site", "off hired", "demobilised", "demobilized", "released",
+     "demobbed", "demobed", "off-hired", "offhired")
 _add("dim", "category", "category", "categories", "type", "types", "equipment type", "kind", "kinds")
 _add("dim", "class", "class", "classes", "equipment class", "subcategory", "sub category")
 _add("dim", "area", "area", "areas", "silo", "silos", "zone", "zones", "location", "locations", "site area",
@@ -267,6 +274,15 @@ MAX_PHRASE = 6
 _GENERIC_ROOTS = frozenset(root(w) for w in GENERIC_NOUNS)
 
 
+# Site words for equipment, and the word stored values use for it: a trade name binds whatever the
+# organization stores under that word, and nothing when it stores none.
+TRADE_NAMES = {"genset": "generator", "gensets": "generators", "genny": "generator", "gennies": "generators",
+               "gen set": "generator", "gen sets": "generators", "digger": "excavator", "diggers": "excavators",
+               "bulldozer": "dozer", "bulldozers": "dozers", "loadall": "loader", "lighting tower": "light tower",
+               "lighting towers": "light towers", "lorry": "truck", "lorries": "trucks", "scaff": "scaffolding",
+               "scaffold": "scaffolding"}
+
+
 @dataclass
 class Vocabulary:
     """An organization's stored values, indexed by their word forms for matching in questions."""
@@ -317,6 +333,10 @@ class Vocabulary:
                     for t in tokens:
                         if len(t) >= 4 and t.isalpha() and t not in _GENERIC_ROOTS:
                             vocab.short.setdefault(t, []).append((column, value))
+        for said, stored in TRADE_NAMES.items():  # 'gensets' for the Generators the organization stores
+            key, target = tuple(root(w) for w in said.split()), tuple(root(w) for w in stored.split())
+            if target in vocab.phrases and key not in vocab.phrases:
+                vocab.phrases[key] = list(vocab.phrases[target])
         vocab.words = sorted({form[0] for form in vocab.phrases if len(form) == 1 and len(form[0]) >= 5
                               and form[0].isalpha()})
         return vocab
@@ -388,6 +408,10 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _events_and_stays(items, today)
     _monthly_superlatives(items)
     _counts_of_a_dimension(items)
+    _listed_costs(items)
+    _date_words_before_unit(items)
+    _planned_for_a_length(items)
+    _average_per_record(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -399,6 +423,77 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
             item.note = f"'{item.surface}' read as restating '{previous.surface}'"
         previous = item
     return items
+
+
+COSTS = {"plan": "plan_cost", "forecast": "forecast_cost", "actual": "actual_cost"}
+COST_WORDS = {"cost", "costs", "spend", "totals", "total", "figures", "numbers", "money", "amounts"}
+
+
+def _listed_costs(items: list[Item]) -> None:
+    """'plan, forecast and actual cost', 'plan vs actual total', 'budget vs actual': a list of plan /
+    forecast / actual whose measure is said once (or not at all, after a cost) is that many costs."""
+    i = 0
+    while i < len(items):
+        run, j = [i], i
+        while j + 2 < len(items) and items[j + 1].kind in ("and", "vs") and items[j + 2].kind in ("qual", "measure"):
+            j += 2
+            run.append(j)
+        members = [items[k] for k in run]
+        costs = [x for x in members if x.kind == "measure" and x.value in COSTS.values()]
+        quals = [x for x in members if x.kind == "qual" and x.value in COSTS]
+        after = items[j + 1] if j + 1 < len(items) else None
+        said = after is not None and after.surface.lower() in COST_WORDS
+        led = i > 0 and items[i - 1].kind == "agg"  # 'average plan and actual cost': the grammar's own list
+        if len(run) > 1 and quals and not led and len(costs) + len(quals) == len(run) and (costs or said):
+            for x in quals:
+                x.kind, x.value = "measure", COSTS[x.value]
+                x.note = f"'{x.surface}' read as the {x.value.replace('_', ' ')}, listed with the other costs"
+            for k in range(run[0] + 1, j, 2):
+                items[k].kind, items[k].value = "and", None  # 'vs' between figures lists them
+            if said and after.kind in ("agg", "unknown", "stop", "measure") and after.value in (None, "sum", "forecast_cost"):
+                after.kind, after.value = "stop", None  # the measure they share, said once
+                after.note = f"'{after.surface}' read as the costs listed before it"
+        i = j + 1
+    for k in range(1, len(items) - 1):  # 'total plan cost vs total forecast cost': two figures, listed
+        nxt = items[k + 2] if items[k + 1].kind == "agg" and k + 2 < len(items) else items[k + 1]
+        if items[k].kind == "vs" and items[k - 1].kind == "measure" and nxt.kind in ("measure", "qual"):
+            items[k].kind = "and"
+
+
+def _planned_for_a_length(items: list[Item]) -> None:
+    """'planned for under 60 days', 'forecast for more than 18 months': the length of that period, as
+    'planned duration under 60 days'."""
+    for i in range(len(items) - 4):
+        q, lead, cmp, num, unit = items[i:i + 5]
+        if q.kind == "qual" and lead.surface.lower() == "for" and cmp.kind == "cmp" and num.kind == "num" \
+                and unit.kind == "unit" and unit.value in ("day", "week", "month", "year"):
+            lead.kind, lead.value = "measure", "duration"
+            lead.note = f"'{q.surface} {lead.surface}' read as the {q.value} duration"
+
+
+def _average_per_record(items: list[Item]) -> None:
+    """'average plan cost per item': an average is already per record; 'per item' adds no grouping."""
+    if not any(x.kind == "agg" and x.value in ("avg", "median") for x in items):
+        return
+    for a, b in zip(items, items[1:]):
+        if a.kind == "group" and a.surface.lower() in ("per", "a", "each") and b.kind == "record" and not b.plural:
+            for x in (a, b):
+                x.kind, x.value = "stop", None
+            b.note = f"'{a.surface} {b.surface}' read as part of the average (each record's figure)"
+
+
+def _date_words_before_unit(items: list[Item]) -> None:
+    """'per start year', 'by planned start quarter': the bucket said after the date it buckets, moved
+    to the order the grammar reads ('per year of planned start')."""
+    for i, item in enumerate(items):
+        if item.kind != "group":
+            continue
+        j = i + 1
+        while j < len(items) and items[j].kind in ("qual", "part") and j - i <= 2:
+            j += 1
+        if j > i + 1 and j < len(items) and items[j].kind == "unit" and items[j].value in ("month", "quarter", "year", "week") \
+                and any(x.kind == "part" for x in items[i + 1:j]):
+            items[i + 1:j + 1] = [items[j], *items[i + 1:j]]
 
 
 def _counts_of_a_dimension(items: list[Item]) -> None:
