@@ -129,7 +129,7 @@ def before(items: list[Item]) -> list[int]:
     return frames
 
 
-CONDITION_KINDS = ("value", "flag", "date", "cmp", "qual", "part")
+NEITHER_KINDS = ("value", "flag", "date", "cmp", "qual", "part")  # what a 'neither' can negate
 
 
 def _neither_over_several(items: list[Item]) -> None:
@@ -139,7 +139,7 @@ def _neither_over_several(items: list[Item]) -> None:
         if item.surface.lower() != "neither":
             continue
         end = next((j for j in range(i + 1, len(items)) if items[j].surface.lower() == "nor"), len(items))
-        said = [x for x in items[i + 1:end] if x.kind in CONDITION_KINDS]
+        said = [x for x in items[i + 1:end] if x.kind in NEITHER_KINDS]
         if len(said) > 1:
             raise _decline("'neither ... nor' over more than one condition at once",
                            [f"neither {' '.join(x.surface for x in said)}"],
