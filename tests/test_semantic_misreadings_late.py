@@ -87,6 +87,18 @@ ANSWERED += [
     ("count per end month through 2026",
      f"SELECT date_trunc('month', forecast_end)::date, count(*) {M} AND forecast_end >= '2026-01-01'"
      " AND forecast_end < '2027-01-01' GROUP BY 1"),
+    # (the eighth set) 'on <measure>' after a ranking is what it ranks by
+    ("2 cheapest rental classes on avg monthly rate",
+     f"SELECT class, avg(monthly_rate) {M} AND source = 'Rental' GROUP BY 1 ORDER BY 2 LIMIT 2"),
+    # 'tops' / 'topped' is more than, not a top N
+    ("kit where actual spend already tops the budget", f"SELECT id {M} AND actual_cost > plan_cost"),
+    # 'that actually slipped' is the slipped condition
+    ("avg slip per area, only for kit that actually slipped",
+     f"SELECT area, avg(forecast_end - plan_end) {M} AND forecast_end > plan_end GROUP BY 1"),
+    # 'areas whose forecast exceeds N': the group's total; said of counted records, each record's
+    ("areas whose forecast exceeds 2m", f"SELECT area, sum(forecast_cost) {M} GROUP BY 1 HAVING sum(forecast_cost) > 2000000"),
+    ("areas with more than 10 items with forecast over 100k",
+     f"SELECT area, count(*) {M} AND forecast_cost > 100000 GROUP BY 1 HAVING count(*) > 10"),
     # '- ids' after a list of records
     ("rentals whose actual cost is above plan - ids",
      f"SELECT id {M} AND source = 'Rental' AND actual_cost > plan_cost"),
@@ -125,6 +137,8 @@ DECLINED = [
     ("the 3 biggest areas by count, and how many generators in those", ["in those"]),
     # 'on site for more than N months' is the stay so far, not the planned length
     ("how many generators have been on site for more than 3 months", None),
+    # a count of records with a condition of its own, which would be read as the group's average
+    ("which categories have at least one item slipped by over 10 weeks", None),
     # 'ids' of an answer whose rows are groups: there is no id to show
     ("how many cranes per area - ids", ["ids"]),
 ]

@@ -860,7 +860,12 @@ class Reader:
             return item.value
         if any(self.items[x].kind == "measure" and self.items[x].value in DAY_MEASURES | {"duration"} for x in left):
             return "avg"  # a length per group is its average
-        return "sum" if any(self.items[x].kind == "measure" for x in left) else None
+        # 'areas whose forecast exceeds 2m': plan / forecast / actual alone is that cost, the group's
+        # total; said of records ('10 items with forecast over 100k'), each record's
+        of_groups = not any(x.kind in ("record", "value") for x in self.items[:min(left)])
+        return "sum" if any(self.items[x].kind == "measure" or (of_groups and self.items[x].kind == "qual" and
+                                                                self.items[x].value in ("plan", "forecast", "actual"))
+                            for x in left) else None
 
     def _count_having(self, i, op, used, k, value, neg, extra: list[int] | None = None) -> None:
         counted = self.items[k]

@@ -350,6 +350,16 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
                                    [f"{item.surface} ... of the {items[t].surface}"],
                                    ["top 3 classes by record count", "total plan cost per class",
                                     "total plan cost of Cranes and Generators"], notes)
+    counts = [h for h in query.having if isinstance(h, (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ))
+              and isinstance(h.this, exp.Count)]
+    averages = [h for h in query.having if h.find(exp.Avg) is not None]
+    if counts and averages and not any(x.kind == "agg" and x.value in ("avg", "median") for x in items):
+        # 'classes with at least one item slipped by over 16 weeks': the amount is each counted
+        # record's, not the group's average
+        raise _decline("a count of records with a condition of its own, read as the group's average",
+                       [x.surface for x in items if x.kind == "cmp"][:2] or ["at least"],
+                       ["classes with more than 5 items that slipped", "number of items slipped by over 112 days "
+                        "per class", "classes whose average slip is over 112 days"], notes)
     rankings = [t for t, x in enumerate(items) if x.kind in ("top", "super")]
     if ranked and len(rankings) > 1:
         t = rankings[0]

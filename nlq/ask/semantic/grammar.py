@@ -777,7 +777,7 @@ class Shape:
         r = self.r
         for x in range(after + 1, len(self.items)):
             it = self.items[x]
-            if it.used or it.kind != "group" or it.surface.lower() != "by":
+            if it.used or it.kind != "group" or it.surface.lower() not in ("by", "on"):
                 continue
             k = r.next_content(x, 1, {"stop"})
             if r.kind(k) == "record" and r.kind(r.next_content(k, 1, {"stop"})) == "agg" and \

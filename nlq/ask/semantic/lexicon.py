@@ -226,7 +226,7 @@ _add("neg", None, "not", "no", "non", "neither", "without", "excluding", "exclud
      "anything except", "all except")
 _add("cmp", "gt", "more than", "over", "above", "greater than", "exceeds", "exceed", "exceeding", "exceeded",
      "higher than", "bigger than", "larger than", "beyond", "in excess of", "upwards of", "north of", "more",
-     "gone past", "gone over", "gone above", "went over", "gone beyond", ">")
+     "gone past", "gone over", "gone above", "went over", "gone beyond", ">", "topped", "topping")
 _add("cmp", "gt_cost", "more expensive than", "costlier than", "dearer than", "pricier than")
 _add("cmp", "lt_cost", "cheaper than", "less expensive than")
 _add("cmp", "gt_duration", "longer than", "lasting more than", "lasting over", "lasting longer than")
@@ -412,6 +412,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _date_words_before_unit(items)
     _planned_for_a_length(items)
     _average_per_record(items)
+    _verb_forms(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -458,6 +459,26 @@ def _listed_costs(items: list[Item]) -> None:
         nxt = items[k + 2] if items[k + 1].kind == "agg" and k + 2 < len(items) else items[k + 1]
         if items[k].kind == "vs" and items[k - 1].kind == "measure" and nxt.kind in ("measure", "qual"):
             items[k].kind = "and"
+
+
+def _verb_forms(items: list[Item]) -> None:
+    """Words whose stem is another entry's: 'tops the budget' exceeds it (not a top N); 'the 3
+    cheapest classes on average rate' ranks by it; 'that actually slipped' is 'that slipped'."""
+    ranked = False
+    for k, item in enumerate(items):
+        nxt = items[k + 1] if k + 1 < len(items) else None
+        word = item.surface.lower()
+        if item.kind == "top" and word in ("tops", "topped", "topping") and (nxt is None or nxt.kind != "num"):
+            item.kind, item.value = "cmp", "gt"
+            item.note = f"'{item.surface}' read as more than"
+        ranked = ranked or item.kind in ("top", "super")
+        if ranked and word == "on" and item.kind == "prep" and k > 0 and items[k - 1].kind == "dim" \
+                and nxt is not None and nxt.kind in ("agg", "measure"):
+            item.kind, item.value = "group", None
+            item.note = f"'{item.surface}' read as 'by': what the ranking is by"
+        if item.kind == "qual" and word == "actually" and nxt is not None and nxt.kind == "measure" \
+                and nxt.surface.lower() in ("slipped", "delayed"):
+            item.kind, item.value = "stop", None
 
 
 def _planned_for_a_length(items: list[Item]) -> None:
