@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from nlq.config import Settings
 from nlq.scheduler import SyncScheduler
 from tests.api_fixtures import seed
@@ -18,14 +20,19 @@ async def _idle(scheduler: SyncScheduler) -> None:
     raise AssertionError("the scheduler's first pass did not finish")
 
 
-async def test_a_wake_at_the_moment_of_shutdown_does_not_keep_the_scheduler_running(db, pems_factory):
+@pytest.fixture
+def scheduler(db, pems_factory) -> SyncScheduler:
+    """A scheduler over a seeded database and a PEMS with the same records, ticking once an hour."""
+    pems = pems_factory(["ORG_A", "ORG_B"], 200)
+    seed(db.app)
+    return SyncScheduler(db.app, pems.client().settings, Settings(sync_interval_minutes=60).schedule(),
+                         tick_seconds=3600)
+
+
+async def test_a_wake_at_the_moment_of_shutdown_does_not_keep_the_scheduler_running(scheduler):
     # asyncio.wait_for on Python 3.11 returns the inner result when the cancel and the result land
     # in the same loop turn, so the cancel was lost and the lifespan waited for ever (a hang seen
     # when the last request of a test was a manual sync trigger)
-    pems = pems_factory(["ORG_A", "ORG_B"], 200)
-    seed(db.app)
-    scheduler = SyncScheduler(db.app, pems.client().settings, Settings(sync_interval_minutes=60).schedule(),
-                              tick_seconds=3600)
     task = asyncio.create_task(scheduler.run())
     await _idle(scheduler)
     scheduler.wake()
@@ -35,11 +42,7 @@ async def test_a_wake_at_the_moment_of_shutdown_does_not_keep_the_scheduler_runn
     assert scheduler.passes == 1  # the wake did not start another pass after the cancel
 
 
-async def test_a_wake_runs_the_next_pass_at_once(db, pems_factory):
-    pems = pems_factory(["ORG_A", "ORG_B"], 200)
-    seed(db.app)
-    scheduler = SyncScheduler(db.app, pems.client().settings, Settings(sync_interval_minutes=60).schedule(),
-                              tick_seconds=3600)
+async def test_a_wake_runs_the_next_pass_at_once(scheduler):
     task = asyncio.create_task(scheduler.run())
     try:
         await _idle(scheduler)

@@ -2,16 +2,13 @@
 conventions say (`nlq/ask/conventions.py`).
 
 Every phrasing here is this file's own. Each answered reading equals a hand-written query on the
-mirror (as in test_semantic_parser); the readings that must not appear are checked on the SQL.
+mirror (as in test_semantic_parser); the readings that must not appear are checked on the SQL. The cases run in
+test_semantic_misreadings_late.py.
 """
 
 from __future__ import annotations
 
-import pytest
-
-from nlq.ask.semantic import parse_question
-from tests.test_semantic_classes import assert_same_answer
-from tests.test_semantic_parser import TODAY, M, assert_declines, demo  # noqa: F401  (the shared demo fixture)
+from tests.test_semantic_parser import M
 
 L = "id, category, class, area, source, forecast_start, forecast_end, forecast_cost"
 
@@ -65,10 +62,6 @@ ANSWERED = [
 ]
 
 
-@pytest.mark.parametrize("question, expected", ANSWERED, ids=[q for q, _ in ANSWERED])
-def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: F811
-    assert_same_answer(demo, question, expected)
-
 
 NOT_READ_AS = [
     ("total budget for the generators", "forecast_cost"),
@@ -91,14 +84,3 @@ DECLINED = [
     # another measure than a rate, per month
     ("rentals with a purchase price above 8000 a month", None),
 ]
-
-
-@pytest.mark.parametrize("question, words", DECLINED, ids=[q for q, _ in DECLINED])
-def test_weak_readings_decline(demo, question, words):  # noqa: F811
-    assert_declines(demo, question, words)
-
-
-@pytest.mark.parametrize("question, absent", NOT_READ_AS, ids=[f"{q} / {a}" for q, a in NOT_READ_AS])
-def test_the_old_misreading_is_gone(demo, question, absent):  # noqa: F811
-    sql, _ = parse_question(question, demo[1], TODAY)
-    assert absent not in sql
