@@ -36,6 +36,9 @@ class Condition:
     show: tuple[str, exp.Expression] | None = None  # a group's aggregate the condition tests, to show
 
 
+RELATIVE_WORDS = ("over", "above", "under", "below")  # 'N over plan': an amount relative to another measure
+
+
 def _in_year_of(span: Span, end: Span) -> Span:
     """The first date of a range moved to the year of the second, or the year before if it would come after."""
     label = span.label[:-len(" (this year)")]
@@ -66,7 +69,6 @@ class Reader:
         self.deferred: list[exp.Select] = []
         self._periods: list[tuple[str, Span, Condition]] = []  # date ranges read, for _either_period
         self._listed_from: dict[int, tuple[str, str]] = {}  # a listed date -> the column and op of the one before
-        self._date_at = -1  # the date item being read
         self._flags: dict[str, tuple[exp.Expression, str]] | None = None  # subqueries that take the question's row conditions at the end
 
     # -- navigation ---------------------------------------------------------------------------
@@ -358,7 +360,6 @@ class Reader:
                                   "hold: read as either")
 
     def _date(self, i: int, item: Item) -> None:
-        self._date_at = i
         span: Span = item.span
         used = [i]
         op = "in"
@@ -431,12 +432,11 @@ class Reader:
         listed = self._listed_from.get(i)
         if part is None and qual is None and flag is None and listed is not None:
             column, op = listed  # 'starting in march or april': the second date of the list, as the first
-            self.use(*used)
-            self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')} (as the date before it)", pos)
+            self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')} (as the date before it)", pos, i)
             return
         if part is None and qual is None and flag is None and self.bucketed is not None:
             self._range(self.bucketed, span, op, f"'{words}' read as {self.bucketed.replace('_', ' ')} "
-                        "(the date the rows are bucketed by)", pos)
+                        "(the date the rows are bucketed by)", pos, i)
             return
         if part is None and (qual is None):
             self._overlap(span, op, words, pos, on_site=flag is not None)
@@ -445,10 +445,10 @@ class Reader:
         q = self.items[qual].value if qual is not None else whose(implied)
         column = f"{q}_{which}"
         note = "" if part is not None else " (the start, as no start or end was named)"
-        self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')}{note}", pos)
+        self._range(column, span, op, f"'{words}' read as {column.replace('_', ' ')}{note}", pos, i)
 
-    def _range(self, column: str, span: Span, op: str, words: str, pos: int) -> None:
-        if (after := self._listed_after(self._date_at)) is not None:
+    def _range(self, column: str, span: Span, op: str, words: str, pos: int, date_at: int) -> None:
+        if (after := self._listed_after(date_at)) is not None:  # the next date of a list reads as this one
             self._listed_from[after] = (column, op)
         c = col(column)
         if op in ("in", "on") or op == "between":
@@ -675,48 +675,37 @@ class Reader:
             used.append(k)
             k = self.next_content(k, 1, {"stop"})
         value = number.value
-        # '10% under plan' / 'more than 20% over budget'
-        if number.percent and self.kind(k) == "cmp" and self.items[k].value.split("_")[0] in ("gt", "lt"):
-            r_indices, r_key, r_qual, _ = self._right_operand(self.next_content(k, 1, {"stop"}))
-            if r_qual or r_key:
+        # against another measure: '10% under plan', 'more than 20% over budget', 'more than 50k over plan'
+        direction = self.items[k].value.split("_")[0] if self.kind(k) == "cmp" else None
+        if direction in ("gt", "lt") and (number.percent or self.items[k].surface.lower() in RELATIVE_WORDS):
+            r_indices, r_key, r_qual, r_part = self._right_operand(self.next_content(k, 1, {"stop"}))
+            if (r_qual or r_key) and (number.percent or r_part is None):
                 lm = self._measure(key, qual) or Measure("forecast_cost")
                 rm = self._measure(r_key, r_qual)
-                if rm is None or rm.key == lm.key:
+                if rm is None or rm.key == lm.key or (not number.percent and lm.days != rm.days):
                     return
-                direction = self.items[k].value.split("_")[0]
-                factor = 1 + value / 100 if direction == "gt" else 1 - value / 100
-                scaled = exp.Mul(this=rm.sql(), expression=lit(round(factor, 6)))
-                # at least 10% under: L <= R * 0.9; at least 10% over: L >= R * 1.1
-                final = {("gt", "gte"): "gte", ("gt", "gt"): "gt", ("lt", "gte"): "lte", ("lt", "gt"): "lt",
-                         ("gt", "lt"): "lt", ("gt", "lte"): "lte", ("lt", "lt"): "gt", ("lt", "lte"): "gte"}.get(
-                    (direction, op))
-                if final is None:
-                    return
+                if number.percent:
+                    factor = 1 + value / 100 if direction == "gt" else 1 - value / 100
+                    # at least 10% under: L <= R * 0.9; at least 10% over: L >= R * 1.1
+                    final = {("gt", "gte"): "gte", ("gt", "gt"): "gt", ("lt", "gte"): "lte", ("lt", "gt"): "lt",
+                             ("gt", "lt"): "lt", ("gt", "lte"): "lte", ("lt", "lt"): "gt", ("lt", "lte"): "gte"}.get(
+                        (direction, op))
+                    if final is None:
+                        return
+                    left, right = lm.sql(), exp.Mul(this=rm.sql(), expression=lit(round(factor, 6)))
+                    reading = f"{lm.name} {{}} {rm.name} x {factor:g}"
+                else:  # 'forecast more than 50k over plan': forecast - plan > 50k; '... under plan': plan - forecast
+                    final = op
+                    high, low = (lm, rm) if direction == "gt" else (rm, lm)
+                    left, right = exp.Paren(this=exp.Sub(this=high.sql(), expression=low.sql())), lit(value)
+                    reading = f"{high.name} - {low.name} {{}} {value:,.10g}"
                 if neg is not None:
                     final = FLIP[final]
                     used.append(neg)
                 used += [k, *r_indices]
                 self.use(*used)
-                self.add(compare(final, lm.sql(), scaled), min(used),
-                         f"'{self._words(used)}' read as {lm.name} {WORDS[final]} {rm.name} x {factor:g}")
-                return
-        if not number.percent and self.kind(k) == "cmp" and self.items[k].value.split("_")[0] in ("gt", "lt") \
-                and self.items[k].surface.lower() in ("over", "above", "under", "below"):
-            r_indices, r_key, r_qual, r_part = self._right_operand(self.next_content(k, 1, {"stop"}))
-            if (r_qual or r_key) and r_part is None:
-                lm = self._measure(key, qual) or Measure("forecast_cost")
-                rm = self._measure(r_key, r_qual)
-                if rm is None or rm.key == lm.key or lm.days != rm.days:
-                    return
-                # 'forecast more than 50k over plan': forecast - plan > 50k; '... under plan': plan - forecast
-                over = self.items[k].value.split("_")[0] == "gt"
-                difference = exp.Paren(this=exp.Sub(this=(lm if over else rm).sql(), expression=(rm if over else lm).sql()))
-                final = op if neg is None else FLIP[op]
-                used += [k, *r_indices] + ([neg] if neg is not None else [])
-                self.use(*used)
-                high, low = (lm, rm) if over else (rm, lm)
-                self.add(compare(final, difference, lit(value)), min(used),
-                         f"'{self._words(used)}' read as {high.name} - {low.name} {WORDS.get(final, final)} {value:,.10g}")
+                self.add(compare(final, left, right), min(used),
+                         f"'{self._words(used)}' read as " + reading.format(WORDS.get(final, final)))
                 return
         if key is None and qual is None and part is None and not unit and self.kind(k) == "prep" and \
                 self.items[k].value == "in":  # 'add up to more than 10 million in purchase price'

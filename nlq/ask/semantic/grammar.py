@@ -322,9 +322,9 @@ class Shape:
             said, (which, implied) = next(iter(events))
             column, how = f"{said or whose(implied)}_{which}", " (the date of the event named)"
             if said is not None:  # 'planned starts': the words name the column, so they are read here
-                self.bucket_words += [n for n, x in enumerate(self.items) if x.kind == "part" and not x.used
-                                      and n > 0 and self.items[n - 1].kind == "qual"
-                                      for n in (n - 1, n)]
+                for n, x in enumerate(self.items):
+                    if x.kind == "part" and not x.used and n > 0 and self.items[n - 1].kind == "qual":
+                        self.bucket_words += [n - 1, n]
         elif part is None and qual is None:
             used = [u for u in used if u < k]
             measure = next((x.value for x in self.items if x.kind == "measure" and not x.used), None)
