@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from store.pems.client import PemsClient
 from store.sync.worker import sync_organization
-from tests.web_fixtures import ORG, log_in
+from tests.web_fixtures import ORG, log_in, row_ids
 
 
 def test_login_refuses_a_wrong_password_then_lands_on_the_chat(page):
@@ -128,11 +128,12 @@ def test_records_filters_and_keyset_pages(page):
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"\?category=Earthmoving&sort=id$"))  # "any" is simply not sent
     grid = page.locator("#records tbody tr")
-    first_page = grid.evaluate_all("rows => rows.map(r => r.dataset.id)")
+    first_page = row_ids(page)
     assert first_page and all(c == "Earthmoving" for c in grid.locator("td:nth-child(2)").all_inner_texts())
     assert len(first_page) == 50
     page.get_by_role("link", name="Next page").click()
-    second = grid.evaluate_all("rows => rows.map(r => r.dataset.id)")
+    expect(page).to_have_url(re.compile(r"[?&]cursor="))
+    second = row_ids(page)
     assert second and min(second) > max(first_page)
     assert all(c == "Earthmoving" for c in grid.locator("td:nth-child(2)").all_inner_texts())
     expect(page.get_by_role("link", name="First page")).to_be_visible()

@@ -123,6 +123,13 @@ def log_in(page, username: str, password: str = WEB_PASSWORD) -> None:
     page.wait_for_load_state("load")
 
 
+def row_ids(page, rows: str = "#records tbody tr") -> list[str]:
+    """The `data-id` of each row, read once the document has loaded: a page is sent as it is
+    rendered, so rows read as soon as the new URL commits can be only the first part of the table."""
+    page.wait_for_load_state("load")
+    return page.locator(rows).evaluate_all("rows => rows.map(r => r.dataset.id)")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
