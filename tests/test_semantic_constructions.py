@@ -29,7 +29,7 @@ DECLINED = [
     ("in all categories, what class has the highest plan cost", ["all categories"]),
     ("by area, which category has the most items", ["most"]),
     # a set of values named by the column's own word: a subset, not a grouping
-    ("how many items are in the silos", ["in the silos"]),
+    ("how many items are in the zones", ["in the zones"]),
     ("forecast cost of rentals at the zones", ["at the zones"]),
     # a superlative with nothing to rank by
     ("which class is over budget the most", ["most"]),

@@ -132,6 +132,18 @@ class Reader:
                 self.vs.append((column, values))
                 self.add(exp.In(this=col(column), expressions=[lit(v) for v in values]), i,
                          f"{surfaces} compared: one row per {label} ({', '.join(values)})")
+            elif neg is not None and self.grouped and (had := self._value_condition(column)) is not None:
+                # 'makes we rent at the substation but not buy there': groups with the first value's
+                # records and none of the second's, the other conditions applying to both
+                self.use(neg)
+                had.expression = exp.GT(this=exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(
+                    this=had.expression)), expression=lit(0))
+                had.having = True
+                condition = exp.In(this=col(column), expressions=[lit(v) for v in values])
+                counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
+                self.add(exp.EQ(this=counted, expression=lit(0)), neg,
+                         f"'{self.items[neg].surface}' {surfaces} after another {label} read as groups that have "
+                         f"records of the first and none of {label} {' or '.join(values)}", having=True)
             elif neg is not None and self.grouped and self.items[neg].surface.lower() in ABSENCE:
                 self.use(neg)
                 condition = exp.In(this=col(column), expressions=[lit(v) for v in values])
@@ -151,6 +163,15 @@ class Reader:
                              exp.In(this=col(column), expressions=[lit(v) for v in values]))
                 self.add(condition, i, f"{surfaces} matched {label} {' or '.join(values)}")
             i = j + 1
+
+    def _value_condition(self, column: str) -> Condition | None:
+        """The row condition read earlier that a record has one of `column`'s values, if any."""
+        for c in self.conditions:
+            e = c.expression
+            if not c.having and isinstance(e, (exp.EQ, exp.In)) and isinstance(e.this, exp.Column) \
+                    and e.this.name == column:
+                return c
+        return None
 
     def _decline_disjoint(self, required: dict, column: str, values: list[str], words: list[str], label: str) -> None:
         """'mixer trucks' read as class 'Transit Mixer 9m3' and as the truck classes: no record is both,
@@ -498,7 +519,11 @@ class Reader:
         if self.kind(j) == "group" and self.items[j].surface.lower() == "by":
             indices.append(j)
             j = self.next_content(j, -1)
+        prev = i
         while (item := self.live(j)) is not None:
+            if self._clause_between(j, prev):  # 'the overrun of the items that went over plan': not its left
+                break
+            prev = j
             if item.kind == "measure" and measure is None and part is None:
                 measure = item.value
             elif item.kind == "qual" and qual is None:
@@ -642,7 +667,8 @@ class Reader:
             left_sql, right_sql, l_name, r_name = lm.sql(), rm.sql(), lm.name, rm.name
             # 'per area, how many items have an actual cost above their plan cost': each record's own
             # figures, counted per group; otherwise a condition on groups compares their totals
-            groups_compared = self.grouped and not (self._counts_records() and not self._named_aggregate(left))
+            groups_compared = self.grouped and not (self._counts_records() and not self._named_aggregate(left)) \
+                and not self._said_of_records(min(left) if left else i)
             if groups_compared:
                 left_sql, right_sql = exp.Sum(this=left_sql), exp.Sum(this=right_sql)
                 l_name, r_name = f"the group's total {l_name}", f"total {r_name}"
@@ -818,6 +844,21 @@ class Reader:
                 self.items[x].surface.lower() in ("a", "per", "each", "every") for x in range(j + 1, k))):
             return False
         return self.kind(k) == "unit" and self.items[k].value == "month" and not self.items[k].plural
+
+    def _clause_between(self, a: int, b: int) -> bool:
+        """A record noun and 'that / which / who' after it between items a and b."""
+        between = self.items[a + 1:b]
+        return any(x.kind == "record" and any(y.surface.lower().split()[0] in ("that", "which", "who")
+                                              for y in between[k + 1:]) for k, x in enumerate(between))
+
+    def _said_of_records(self, start: int) -> bool:
+        """'(the average overrun on) the items that went over plan': a clause on a record noun is
+        each record's own condition, also in a question about groups."""
+        j, clause = start - 1, False
+        while j >= 0 and self.items[j].kind in ("stop", "verb", "sofar"):
+            clause = clause or self.items[j].surface.lower().split()[0] in ("that", "which", "who")
+            j -= 1
+        return clause and j >= 0 and self.items[j].kind == "record"
 
     def _counts_records(self) -> bool:
         """The question counts records ('how many items', 'the number of rentals that ...')."""

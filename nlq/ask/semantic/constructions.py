@@ -45,6 +45,32 @@ FRAME_EXAMPLES = ["which area has the highest forecast cost", "total forecast co
 CONDITION_KINDS = {"value", "flag", "date", "cmp", "neg", "num"}
 
 
+def _year_or_amount(items: list[Item]) -> None:
+    """'cost over 2027': a year (spread over it) or an amount of 2,027; neither is safe to assume."""
+    for k, (a, b) in enumerate(zip(items, items[1:])):
+        token = b.token if b.kind == "num" else None
+        unit = k + 2 < len(items) and items[k + 2].kind in ("unit", "record", "value")  # 'over 2000 days / items'
+        if a.kind == "cmp" and a.surface.lower() == "over" and token is not None and token.value is not None and not unit \
+                and not token.money and token.value.is_integer() and 2000 <= token.value <= 2100:
+            raise _decline("a number after 'over' that may be a year or an amount", [a.surface, b.surface],
+                           ["forecast cost of cranes ending in 2027", "cranes with a forecast cost over $2,027",
+                            "total forecast cost of cranes per year"])
+
+
+def _length_so_far(items: list[Item]) -> None:
+    """'on site the longest', 'overdue the longest', 'how long has it been there': the time since it
+    arrived or since its end date, not the length of its forecast period. Not read; declined."""
+    lengths = [x for x in items if (x.kind == "super" and x.value[1] == "duration") or (
+        x.kind == "measure" and x.value == "duration")]
+    now = [x for x in items if x.kind == "flag" and x.value in ("on_site_now", "overdue")]
+    whose = any(x.kind == "qual" for x in items)
+    if lengths and now and not whose:
+        raise _decline("a length of time up to today (how long on site so far, how long overdue)",
+                       [lengths[0].surface, now[0].surface],
+                       ["the 5 rentals with the longest forecast period", "how many items are overdue",
+                        "average time on site of items that have left"])
+
+
 def before(items: list[Item]) -> list[int]:
     """Shapes visible in the tagged question, before any reading is built. Returns the items of the
     dimensions a superlative picks ('the area with the most rentals'), for `after` to check."""
@@ -53,6 +79,8 @@ def before(items: list[Item]) -> list[int]:
     _superlative_compared(items)
     _neither_over_several(items)
     _quantified_groups(items)
+    _length_so_far(items)
+    _year_or_amount(items)
     words = _words(items)
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""
@@ -267,6 +295,14 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
     """Readings the grammar built that cannot be what was meant."""
     groups = [alias for alias, _, _ in query.groups]
     ranked = bool(query.order) and query.limit is not None
+    opening = " ".join(x.surface.lower() for x in items[:2])
+    if opening in ("are we", "am i", "is it", "have we", "did we") and not query.selects and not query.groups \
+            and (not any(x.kind in ("record", "value") for x in items)
+                 or any(x.kind == "flag" and x.value in ("over_budget", "under_budget") for x in items)):
+        # 'are we over budget overall?': a yes or no about the whole project, not a list of records
+        raise _decline("a yes-or-no question about the whole project", [opening],
+                       ["total forecast cost vs total plan cost", "how many items are over budget",
+                        "total cost variance"], notes)
     if frames and not ranked:
         raise _decline("a figure for the group a superlative picks", [items[frames[0]].surface], FRAME_EXAMPLES, notes)
     for i, item in enumerate(items):
@@ -323,7 +359,10 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
         if isinstance(having, exp.EQ) and isinstance(having.this, exp.Filter):
             absent = {c.name for c in having.this.find_all(exp.Column)}
             filtered = {c.name for w in query.where for c in w.find_all(exp.Column)}
-            if absent & filtered or (absent & VALUE_COLUMNS and filtered & VALUE_COLUMNS):
+            # '... but not buy there': the place said once holds for the absence too
+            there = any(x.surface.lower() == "there" for x in items[next((k for k, x in enumerate(items)
+                                                                          if x.kind == "neg"), len(items)):])
+            if absent & filtered or (absent & VALUE_COLUMNS and filtered & VALUE_COLUMNS and not there):
                 raise _decline("groups that have some records and lack others",
                                [x.surface for x in items if x.kind == "neg"][:1] or ["no"],
                                ["which areas have no generators", "number of cranes per area",

@@ -23,7 +23,7 @@ UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": 
          "quarter": "quarter", "quarters": "quarter", "year": "year", "years": "year"}
 # A bare year is a date only after one of these words ("in 2026"), never in "more than 2000 items".
 YEAR_LEAD = {"in", "during", "of", "since", "before", "after", "until", "till", "through", "by", "from",
-             "between", "and", "to", "for", "year", "throughout", "within", "or", "vs", "versus", ","}
+             "between", "and", "to", "for", "year", "throughout", "within", "or", "vs", "versus", ",", "across"}
 
 
 @dataclass(frozen=True)

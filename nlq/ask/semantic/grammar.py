@@ -952,6 +952,10 @@ class Shape:
         elif split is None and (said := self._adjectives_before_record(i)) is not None:
             # 'percentage of slipped items in each category', '% of cancelled kit per area': the same
             numerator = [c for c in row_conditions if said[0] <= c.pos < said[1]]
+        elif split is None and self.q.groups and (noun := self._records_named(i)) is not None:
+            # 'for each category, what % of its records have slipped': within each group, the part
+            # that matches what is said after the records
+            numerator = [c for c in row_conditions if c.pos > noun]
         self.numerator = numerator
         top = measure.sql() if measure else None
         num_cond = conjunction([c.expression for c in numerator])
@@ -1009,6 +1013,13 @@ class Shape:
         if j > start and j < len(self.items) and self.items[j].kind == "record":
             return start, j
         return None
+
+    def _records_named(self, i: int) -> int | None:
+        """'(share) of its records ...', 'of the items ...': where the record noun is, right after 'of'."""
+        j = i + 1
+        while j < len(self.items) and self.items[j].kind == "stop":
+            j += 1
+        return j if j < len(self.items) and self.items[j].kind == "record" else None
 
     def _relative_clause(self, i: int) -> int | None:
         """'(share) of items that ...' / 'of the kit which ...': where the clause starts, after a record noun."""

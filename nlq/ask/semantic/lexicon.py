@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from nlq.ask.semantic.dates import Span, match_date
+from nlq.ask.semantic.sizes import Size, match_size, value_size
 from nlq.ask.semantic.tokens import Token, root, stem, tokenize
 
 
@@ -60,6 +61,8 @@ def _add(kind: str, value: object, *phrases: str) -> None:
 
 for _w in STOP.split():
     _add("stop", None, _w)
+_add("stop", None, "due to", "slated to", "supposed to", "meant to", "got", "gotten", "paid", "paying",
+     "that we paid", "we paid", "we're paying", "we are paying")
 _add("stop", None, "in total", "in all", "do we have", "we have", "are there", "is there", "right now", "as of now",
      "at the moment", "how about", "of them", "on record", "we've got", "have we got", "in days",
      "at some point", "at any point", "at any time", "at some stage", "the whole project", "whole project",
@@ -223,7 +226,9 @@ _add("neg", None, "not", "no", "non", "neither", "without", "excluding", "exclud
      "other than", "apart from", "isn't", "aren't", "don't", "doesn't", "haven't", "hasn't", "wasn't",
      "weren't", "never", "besides", "ignoring", "leaving out", "but not", "minus", "lacking", "missing",
      "excluded", "nor", "outside", "everything but", "anything but", "all but", "everything except",
-     "anything except", "all except")
+     "anything except", "all except", "leave out", "leaving aside", "not counting", "not including",
+     "discounting", "disregarding", "setting aside", "left out", "not included", "excl", "omitting", "omit",
+     "skip", "skipping", "barring")
 _add("cmp", "gt", "more than", "over", "above", "greater than", "exceeds", "exceed", "exceeding", "exceeded",
      "higher than", "bigger than", "larger than", "beyond", "in excess of", "upwards of", "north of", "more",
      "gone past", "gone over", "gone above", "went over", "gone beyond", ">", "topped", "topping")
@@ -256,7 +261,7 @@ _add("sofar", None, "so far", "to date", "until now", "up to now", "till now", "
 _add("record", None, "item", "items", "record", "records", "pfa", "pfas", "pfa record", "pfa records",
      "equipment", "piece", "pieces", "pieces of equipment", "thing", "things", "entry", "entries", "asset",
      "assets", "unit", "units", "line", "lines", "row", "rows", "machine", "machines", "gear", "kit", "fleet",
-     "equipment items", *sorted(GENERIC_NOUNS))
+     "equipment items", "eqpt", "equip", "equipments", *sorted(GENERIC_NOUNS))
 _add("verb", None, "is", "are", "was", "were", "have", "has", "had", "that are", "which are", "that is",
      "which is", "that have", "that were", "being", "are still", "still are", "that")
 _add("edit", None, "set", "change", "switch", "move", "convert", "update", "put", "shift", "postpone",
@@ -268,7 +273,7 @@ _add("edit", None, "set", "change", "switch", "move", "convert", "update", "put"
 # Question words the grammar treats as stop words unless it finds a use for them.
 SOFT = {"stop", "verb", "and", "or", "prep", "record", "sofar"}
 # 'pay for' is spend; 'run the longest' is the longest duration
-_add("measure", "cost", "pay for")
+_add("measure", "cost", "pay for", "paying for", "paid for", "pay out for")
 _add("super", ("max", "duration"), "run the longest", "runs the longest", "run longest", "running longest")
 MAX_PHRASE = 6
 _GENERIC_ROOTS = frozenset(root(w) for w in GENERIC_NOUNS)
@@ -280,7 +285,7 @@ TRADE_NAMES = {"genset": "generator", "gensets": "generators", "genny": "generat
                "gen set": "generator", "gen sets": "generators", "digger": "excavator", "diggers": "excavators",
                "bulldozer": "dozer", "bulldozers": "dozers", "loadall": "loader", "lighting tower": "light tower",
                "lighting towers": "light towers", "lorry": "truck", "lorries": "trucks", "scaff": "scaffolding",
-               "scaffold": "scaffolding"}
+               "scaffold": "scaffolding", "gen": "generator", "gens": "generators"}
 
 
 @dataclass
@@ -293,6 +298,10 @@ class Vocabulary:
     # one word of a longer value ('loader' of 'Wheel Loader 5m3'): the word forms that may name it on
     # their own, so a common word with the same root ('load', 'loading') does not bind the value
     partial: dict[tuple[str, ...], dict[tuple[str, str], set[str]]] = field(default_factory=dict)
+    # a class's size ('500kVA' of 'Generator 500kVA') -> the class and the roots of its other words
+    sizes: dict[Size, dict[tuple[str, str], set[str]]] = field(default_factory=dict)
+    # (column, first word) -> the column's values that start with it, when there are several ('Silo 1' ...)
+    headed: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, values: dict[str, list[str]]) -> Vocabulary:
@@ -303,6 +312,8 @@ class Vocabulary:
                 if not tokens:
                     continue
                 forms = {tuple(tokens)}
+                if column == "class" and (sized := value_size(value)):
+                    vocab.sizes.setdefault(sized[0], {})[(column, value)] = sized[1]
                 if column == "class":  # "Crawler Crane 250T" is also said "crawler crane", or "crawler"
                     head = tokens
                     for k, t in enumerate(tokens):
@@ -333,6 +344,13 @@ class Vocabulary:
                     for t in tokens:
                         if len(t) >= 4 and t.isalpha() and t not in _GENERIC_ROOTS:
                             vocab.short.setdefault(t, []).append((column, value))
+        for column in ("area", "category", "class"):
+            firsts: dict[str, list[tuple[str, str]]] = {}
+            for value in values.get(column, []):
+                tokens = [root(t.text) for t in tokenize(value) if t.kind != "punct"]
+                if len(tokens) > 1:
+                    firsts.setdefault(tokens[0], []).append((column, value))
+            vocab.headed.update({(column, w): tuple(sorted(v)) for w, v in firsts.items() if len(v) > 1})
         for said, stored in TRADE_NAMES.items():  # 'gensets' for the Generators the organization stores
             key, target = tuple(root(w) for w in said.split()), tuple(root(w) for w in stored.split())
             if target in vocab.phrases and key not in vocab.phrases:
@@ -384,6 +402,9 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
         found_date = match_date(tokens, i, today)
         lex = _lexicon(tokens, i)
         val = _value(tokens, i, vocab)
+        sized = match_size(tokens, i, vocab.sizes)
+        if sized and (not val or sized[0] > val[0]):  # '250 tonne crawlers': the size names the class
+            val = sized
         best = max(n for n in (found_date[0] if found_date else 0, lex[0] if lex else 0, val[0] if val else 0))
         if best == 0:
             items.append(_unknown(tokens, i, question, vocab))
@@ -405,6 +426,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     for item in items:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
+    _values_named_by_their_head(items, vocab)
     _events_and_stays(items, today)
     _monthly_superlatives(items)
     _counts_of_a_dimension(items)
@@ -413,6 +435,9 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _planned_for_a_length(items)
     _average_per_record(items)
     _verb_forms(items)
+    _scope_words(items)
+    _exclusions_said_after(items)
+    _types_of_a_category(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -461,6 +486,85 @@ def _listed_costs(items: list[Item]) -> None:
             items[k].kind = "and"
 
 
+def _values_named_by_their_head(items: list[Item], vocab: Vocabulary) -> None:
+    """'in the silos', 'outside the silos': a column's word that is also the first word of several of
+    its stored values (Silo 1 ... Silo 5) names those values; as a grouping ('per silo', 'which
+    silo has ...') the groups are those values only."""
+    k = 0
+    while k < len(items):
+        item = items[k]
+        words = item.surface.lower().split()
+        members = vocab.headed.get((item.value, root(words[0]))) if item.kind == "dim" and len(words) == 1 else None
+        if members:
+            value = Item("value", list(members), item.start, item.end, item.surface, plural=True,
+                         note=f"'{item.surface}' read as {item.value} {' / '.join(v for _, v in members)}")
+            lead = next((x for x in reversed(items[:k]) if x.surface.lower() not in ("the", "all", "our")), None)
+            named = lead is None or lead.kind in ("prep", "neg") or lead.surface.lower() in SET_LEADS
+            if item.plural and named:
+                items[k] = value
+            else:
+                items.insert(k + 1, value)  # grouped by the column, over those values
+                k += 1
+        k += 1
+
+
+SET_LEADS = ("in", "at", "inside", "outside", "within", "across", "among", "on", "for", "of", "from")
+
+
+def _types_of_a_category(items: list[Item]) -> None:
+    """'by crane type', 'each type of generator': the types within a category are its classes."""
+    for k, item in enumerate(items):
+        if item.kind != "dim" or item.value != "category" or item.surface.lower() not in ("type", "types", "kind", "kinds"):
+            continue
+        before = items[k - 1] if k > 0 else None
+        after = items[k + 2] if k + 2 < len(items) and items[k + 1].surface.lower() == "of" else None
+        named = [x for x in (before, after) if x is not None and x.kind == "value" and x.value[0][0] == "category"]
+        anywhere = [x for x in items if x.kind == "value" and x.value[0][0] == "category"]
+        if not named and len(anywhere) == 1 and len(anywhere[0].value) == 1:
+            named = anywhere  # 'welding kit by type': one category, so its types
+        if named:
+            item.value = "class"
+            item.note = f"'{item.surface}' of {named[0].value[0][1]} read as class"
+
+
+SCOPE_WORDS = ("across", "among", "amongst")
+POSTFIX_NEGATIONS = ("excluded", "left out", "not included", "aside", "omitted", "excepted")
+
+
+def _scope_words(items: list[Item]) -> None:
+    """'across the scaffolding rentals', 'among the welding kit': the records the question is about,
+    not a grouping ('across areas' groups); 'across 2026' is within 2026."""
+    for k, item in enumerate(items):
+        if item.surface.lower() not in SCOPE_WORDS:
+            continue
+        nxt = next((x for x in items[k + 1:] if x.kind != "stop"), None)
+        own = any(x.surface.lower() in ("their", "its", "each", "every") for x in items[k + 1:items.index(nxt)]) \
+            if nxt is not None else False
+        if nxt is None or nxt.kind in ("dim", "unit") or own:  # 'across all their rentals': each group's own
+            continue
+        if nxt.kind == "date":
+            item.kind, item.value = "prep", "in"
+        elif nxt.kind in ("value", "record", "flag", "part", "qual", "neg"):
+            item.kind, item.value = "stop", None
+            item.note = f"'{item.surface}' read as the records named after it"
+
+
+def _exclusions_said_after(items: list[Item]) -> None:
+    """'vehicles excluded', 'cancelled ones left out': the negation said after what it excludes,
+    moved before it, where the grammar reads a negation."""
+    k = 0
+    while k < len(items):
+        item = items[k]
+        if item.kind == "neg" and item.surface.lower() in POSTFIX_NEGATIONS:
+            j = k - 1
+            while j >= 0 and items[j].kind in ("stop", "record"):
+                j -= 1
+            ends = k + 1 == len(items) or items[k + 1].kind in ("and", "stop")
+            if j >= 0 and ends and items[j].kind in ("value", "flag") and (j == 0 or items[j - 1].kind != "neg"):
+                items.insert(j, items.pop(k))
+        k += 1
+
+
 def _verb_forms(items: list[Item]) -> None:
     """Words whose stem is another entry's: 'tops the budget' exceeds it (not a top N); 'the 3
     cheapest classes on average rate' ranks by it; 'that actually slipped' is 'that slipped'."""
@@ -476,9 +580,13 @@ def _verb_forms(items: list[Item]) -> None:
                 and nxt is not None and nxt.kind in ("agg", "measure"):
             item.kind, item.value = "group", None
             item.note = f"'{item.surface}' read as 'by': what the ranking is by"
-        if item.kind == "qual" and word == "actually" and nxt is not None and nxt.kind == "measure" \
-                and nxt.surface.lower() in ("slipped", "delayed"):
-            item.kind, item.value = "stop", None
+        if item.kind == "qual" and word == "actually" and nxt is not None and (nxt.kind in ("cmp", "flag") or (
+                nxt.kind == "measure" and nxt.surface.lower() in ("slipped", "delayed"))):
+            item.kind, item.value = "stop", None  # 'that actually went over plan': said for emphasis
+        if item.kind == "measure" and word == "rent" and any(
+                x.surface.lower() in ("do", "does", "did", "we", "they") for x in items[max(0, k - 3):k]):
+            item.kind, item.value = "value", [("source", "Rental")]  # 'how many does the project rent': the verb
+            item.note = f"'{item.surface}' read as a verb: rentals"
 
 
 def _planned_for_a_length(items: list[Item]) -> None:
@@ -583,7 +691,12 @@ def _events_and_stays(items: list[Item], today: date) -> None:
             if any(x.kind == "measure" for x in items) and not (
                     i > 0 and items[i - 1].kind == "measure" and items[i - 1].value == "cost"):
                 continue  # 'how much do they cost over plan': only the cost said right before
-            if i > 0 and items[i - 1].kind == "measure":
+            over = (item.kind == "flag" and item.value == "over_budget") or (
+                item.kind == "cmp" and item.value == "gt" and item.surface.lower() in ("over", "above")
+                and nxt is not None and nxt.kind == "qual" and nxt.value == "plan")
+            if not over:
+                continue
+            if i > 0 and items[i - 1].kind == "measure":  # the cost said before 'over plan' is the overrun
                 items[i - 1].kind, items[i - 1].value = "stop", None
             if item.kind == "flag" and item.value == "over_budget":
                 item.kind, item.value = "measure", "cost_variance"

@@ -46,12 +46,17 @@ class Token:
         return stem(self.text)
 
 
+_IRREGULAR = {"buses": "bus", "busses": "bus", "gases": "gas", "lenses": "lens"}
+
+
 def stem(word: str) -> str:
     """The word without a plural ending: 'cranes' -> 'crane', 'batteries' -> 'battery'.
 
-    >>> [stem(w) for w in ("cranes", "classes", "batteries", "gas", "status", "boxes")]
-    ['crane', 'class', 'battery', 'gas', 'status', 'box']
+    >>> [stem(w) for w in ("cranes", "classes", "batteries", "gas", "status", "boxes", "buses")]
+    ['crane', 'class', 'battery', 'gas', 'status', 'box', 'bus']
     """
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) <= 3 or not word.isalpha() or word.endswith(("ss", "us", "is")):
         return word
     if word.endswith("ies") and len(word) > 4:
