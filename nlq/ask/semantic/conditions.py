@@ -25,7 +25,10 @@ def whose(implied: str | None) -> str:
 
 LISTS = {"and", "or", "vs"}
 FIXED_COLUMNS = {"source": "source", "dor": "who pays (dor)"}
-ABSENCE = ("no", "without", "zero", "never")  # before a value or flag in a question about groups
+ABSENCE = ("no", "without", "zero", "never", "nothing", "none", "not a single", "don't have a single",
+           "doesn't have a single", "do not have a single", "does not have a single", "not one", "not any",
+           "nothing that's", "nothing that has", "nothing that is", "nothing that", "nothing which", "none that",
+           "none that's", "none which")  # before a value or flag in a question about groups
 
 
 @dataclass
@@ -306,7 +309,13 @@ class Reader:
                 else:
                     happened, words = (exp.Not(this=exp.Is(this=col("actual_end"), expression=exp.Null())),
                                        "an actual end is recorded")
-                if neg is not None:
+                if neg is not None and self._group_absence(neg):  # 'classes with nothing arrived yet'
+                    self.use(neg)
+                    counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=happened))
+                    self.add(exp.EQ(this=counted, expression=lit(0)), neg,
+                             f"'{self.items[neg].surface} {item.surface}' read as groups with no record {words}",
+                             having=True)
+                elif neg is not None:
                     self.use(neg)
                     self.add(exp.Not(this=exp.Paren(this=happened)), neg,
                              f"'{self.items[neg].surface} {item.surface}' read as not {words}")

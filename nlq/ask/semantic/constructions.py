@@ -295,6 +295,11 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
     """Readings the grammar built that cannot be what was meant."""
     groups = [alias for alias, _, _ in query.groups]
     ranked = bool(query.order) and query.limit is not None
+    buckets = {alias for alias, _, bucket in query.groups if bucket}
+    if len({alias.split("_of_")[0] for alias in buckets}) != len(buckets):  # 'per quarter, bucketed by the quarter the kit turned up'
+        raise _decline("two time buckets of the same length", [x.surface for x in items if x.kind == "unit"][:2],
+                       ["total actual cost per quarter of actual start", "number of rentals ending per month in 2027",
+                        "plan cost by year of plan end"], notes)
     opening = " ".join(x.surface.lower() for x in items[:2])
     if opening in ("are we", "am i", "is it", "have we", "did we") and not query.selects and not query.groups \
             and (not any(x.kind in ("record", "value") for x in items)

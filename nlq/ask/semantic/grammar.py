@@ -64,6 +64,8 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
         if scope is not None:
             inner.where(scope, copy=False)
     query.having += [c.expression for c in reader.conditions if c.having]
+    # 'quarterly budget by planned start qtr': one bucket said twice is one group
+    query.groups = list({alias: (alias, key, bucket) for alias, key, bucket in query.groups}.values())
     constructions.after(query, items, reader.notes, frames)
     return query, reader.notes
 

@@ -270,6 +270,35 @@ _add("edit", None, "set", "change", "switch", "move", "convert", "update", "put"
      "flag", "turn", "pull forward", "slide", "bump", "drop", "reschedule")
 
 
+# Site words, filler and phrasings read since the ninth set (each a phrasing of something read above)
+_add("stop", None, "physically", "i e", "ie", "do we run", "we run", "are we running", "we're running", "we are running")
+_add("stop", None, "rn")  # 'right now', as texted
+_add("unit", "month", "mth", "mths")
+_add("stop", None, "sitting around", "lying around", "hanging around", "sat around", "knocking about")
+_add("neg", None, "nothing that's", "nothing that has", "nothing that is", "nothing that", "nothing which",
+     "none that", "none that's", "none which")
+_add("stop", None, "supply", "supplies", "supplied", "down", "again", "counting only", "only counting",
+     "count only", "only count")
+_add("flag", "overdue", *[f"past {w} {d}" for w in ("its", "their", "the") for d in (
+    "off hire date", "off hire", "end date", "finish date", "forecast end", "return date", "due date")])
+_add("neg", None, "nothing", "none", "not a single", "don't have a single", "doesn't have a single",
+     "do not have a single", "does not have a single", "not one", "not any")
+_add("measure", "monthly_rate", "burn", "burn rate", "monthly burn", "run rate", "monthly run rate", "hire burn",
+     "monthly hire burn", "rental burn", "monthly rental burn")
+_add("part", ("start", None), "kicking off", "kicks off", "kick off")
+_add("part", ("start", "actual"), "turned up", "turned up on site", "landed", "landed on site", "showed up")
+_add("agg", "sum", "summed", "summed up", "added up", "sum up")
+_add("rank", None, "rank no", "rank nos")
+_add("record", None, "bits", "bits of kit", "bit of kit", "pieces of kit", "piece of kit")
+_add("dim", "dor", "who is paying", "who's paying", "who pays for it", "who is paying for it")
+_add("verb", None, "comes from", "come from", "coming from")
+_add("qual", "forecast", "forecast to", "forecasted to", "projected to")
+_add("measure", "duration", "hire days", "days of hire", "rental days", "days hired")
+_add("group", None, "split")
+for _unit in ("month", "quarter", "year", "week"):
+    _add("unit", _unit, f"{_unit} by {_unit}")
+
+
 # Question words the grammar treats as stop words unless it finds a use for them.
 SOFT = {"stop", "verb", "and", "or", "prep", "record", "sofar"}
 # 'pay for' is spend; 'run the longest' is the longest duration
@@ -438,6 +467,9 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _scope_words(items)
     _exclusions_said_after(items)
     _types_of_a_category(items)
+    _burn_is_a_total(items)
+    _unit_by_unit(items)
+    _every_value_listed(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -525,6 +557,79 @@ def _types_of_a_category(items: list[Item]) -> None:
         if named:
             item.value = "class"
             item.note = f"'{item.surface}' of {named[0].value[0][1]} read as class"
+
+
+def _burn_is_a_total(items: list[Item]) -> None:
+    """'monthly burn', 'run rate': what the records cost each month together, the total of their
+    monthly rates (not the average), unless an aggregate is said."""
+    for k, item in enumerate(items):
+        burn = item.kind == "measure" and item.value == "monthly_rate" and any(
+            w in item.surface.lower() for w in ("burn", "run rate"))
+        after = items[k + 1:k + 3]  # 'run rate per month': the rate is monthly already
+        if burn and len(after) == 2 and after[0].kind == "group" and after[1].kind == "unit" and after[1].value == "month":
+            for x in after:
+                x.kind, x.value = "stop", None
+        if burn and not any(x.kind == "agg" for x in items):
+            items.insert(k, Item("agg", "sum", item.start, item.end, item.surface, note=f"'{item.surface}' read as the total "
+                                 "of the monthly rates"))
+            now = next((x for x in items if x.kind == "stop" and x.surface.lower() in NOW_WORDS), None)
+            if now is not None and not any(x.kind == "flag" for x in items):  # 'burn right now': what is on site
+                now.kind, now.value = "flag", "on_site_now"
+                now.note = f"'{now.surface}' with '{item.surface}' read as on site now"
+            return
+
+
+FIXED_VALUES = {"source": {"Rental", "Purchase"}, "dor": {"BEO", "PROJECT"}}
+
+
+def _every_value_listed(items: list[Item]) -> None:
+    """'split rental / purchase', 'by rent vs buy', 'by source (rent vs buy)': every value of a
+    two-valued column listed after 'by' / 'split' is one row per value; after the column's own word
+    it restates it. 'actuals' alone is the actual cost."""
+    for k, item in enumerate(items):
+        if item.kind == "qual" and item.value == "actual" and item.surface.lower() == "actuals":
+            item.kind, item.value = "measure", "actual_cost"
+        near = [x for x in (items[k - 2] if k > 1 else None, items[k + 2] if k + 2 < len(items) else None)
+                if x is not None and x.kind == "value" and x.value[0] == ("source", "Purchase")]
+        if item.kind == "measure" and item.surface.lower() in ("rent", "hire") and near:
+            item.kind, item.value = "value", [("source", "Rental")]  # 'rent vs buy': the verb, beside buying
+    k = 0
+    while k < len(items):
+        run, j = [], k
+        while j < len(items) and (items[j].kind == "value" and items[j].value[0][0] in FIXED_VALUES
+                                  or (run and items[j].kind in ("and", "or", "vs"))):
+            run.append(j)
+            j += 1
+        while run and items[run[-1]].kind != "value":
+            run.pop()
+        values = [items[r] for r in run if items[r].kind == "value"]
+        column = values[0].value[0][0] if values else None
+        said = {v for x in values for _, v in x.value}
+        lead = next((x for x in reversed(items[:k]) if x.kind != "stop"), None)
+        if column and all(x.value[0][0] == column for x in values) and said == FIXED_VALUES[column] and lead is not None \
+                and (lead.kind == "group" or (lead.kind == "dim" and lead.value == column)):
+            first = items[run[0]]
+            for r in run:
+                items[r].kind, items[r].value = "stop", None
+            if lead.kind == "group":
+                first.kind, first.value = "dim", column
+                first.note = f"'{' / '.join(x.surface for x in values)}' read as one row per {column}"
+            k = run[-1]
+        k += 1
+
+
+NOW_WORDS = ("right now", "rn", "now", "currently", "at the moment", "presently", "as of now")
+
+
+def _unit_by_unit(items: list[Item]) -> None:
+    """'month by month', 'quarter by quarter': one row per month, as 'per month'."""
+    k = 0
+    while k < len(items):
+        item = items[k]
+        if item.kind == "unit" and " by " in item.surface.lower() and (k == 0 or items[k - 1].kind != "group"):
+            items.insert(k, Item("group", None, item.start, item.end, item.surface))
+            k += 1
+        k += 1
 
 
 SCOPE_WORDS = ("across", "among", "amongst")
