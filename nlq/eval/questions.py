@@ -45,7 +45,8 @@ def default_path() -> Path:
 # every blind run's figures and what changed after it).
 SETS = {"heldout": "questions_heldout.toml", "third": "questions_third.toml", "fourth": "questions_fourth.toml",
         "fifth": "questions_fifth.toml", "sixth": "questions_sixth.toml", "seventh": "questions_seventh.toml",
-        "eighth": "questions_eighth.toml", "ninth": "questions_ninth.toml"}
+        "eighth": "questions_eighth.toml", "ninth": "questions_ninth.toml",
+        "tenth": "questions_tenth.toml"}
 
 
 def set_path(name: str) -> Path:

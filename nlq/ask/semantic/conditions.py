@@ -28,7 +28,8 @@ FIXED_COLUMNS = {"source": "source", "dor": "who pays (dor)"}
 ABSENCE = ("no", "without", "zero", "never", "nothing", "none", "not a single", "don't have a single",
            "doesn't have a single", "do not have a single", "does not have a single", "not one", "not any",
            "nothing that's", "nothing that has", "nothing that is", "nothing that", "nothing which", "none that",
-           "none that's", "none which")  # before a value or flag in a question about groups
+           "none that's", "none which",
+           "don't", "dont", "doesn't", "doesnt")  # 'which areas don't have (any) cranes': groups with none  # before a value or flag in a question about groups
 
 
 @dataclass
@@ -469,7 +470,7 @@ class Reader:
                         "(the date the rows are bucketed by)", pos, i)
             return
         if part is None and (qual is None):
-            self._overlap(span, op, words, pos, on_site=flag is not None)
+            self._overlap(span, op, words, pos, on_site=flag is not None, said=used)
             return
         which, implied = self.items[part].value if part is not None else ("start", None)
         q = self.items[qual].value if qual is not None else whose(implied)
@@ -502,12 +503,14 @@ class Reader:
         else:  # until / by
             self.add(exp.LT(this=c, expression=lit(span.end)), pos, f"{words} by {span.label} (<= {span.last})")
 
-    def _overlap(self, span: Span, op: str, words: str, pos: int, on_site: bool) -> None:
-        """A date with no start or end named: the record's period covers (part of) it."""
+    def _overlap(self, span: Span, op: str, words: str, pos: int, on_site: bool, said: list[int]) -> None:
+        """A date with no start or end named: the record's period covers (part of) it. 'since' / 'until'
+        a date with no start or end named is left unread, so the question declines naming it."""
         start, end, period = col("forecast_start"), col("forecast_end"), "the forecast period"
         if op not in ("in", "on", "between"):
             self.notes.append(f"'{words}' names no start or end")
-            self.items[pos].used = False
+            for x in {pos, *said}:
+                self.items[x].used = False
             return
         self.add(exp.and_(exp.LTE(this=start, expression=lit(span.last)), exp.GTE(this=end, expression=lit(span.start))),
                  pos, f"'{words}' read as {period} overlapping {span.label} ({span.start} to {span.last})"

@@ -1001,6 +1001,8 @@ class Shape:
             item, nxt = self.items[j], self.items[j + 1]
             if item.kind == "stop" and item.surface.lower() in ("its", "their") and nxt.kind == "dim":
                 return nxt.value
+            if item.kind == "dim" and item.surface.lower().endswith(("'s", "s'")):  # 'each area's spend'
+                return item.value
         return None
 
     def _adjectives_before_record(self, i: int) -> tuple[int, int] | None:

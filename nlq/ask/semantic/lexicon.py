@@ -271,6 +271,11 @@ _add("edit", None, "set", "change", "switch", "move", "convert", "update", "put"
 
 
 # Site words, filler and phrasings read since the ninth set (each a phrasing of something read above)
+_add("neg", None, "havent", "hasnt", "isnt", "arent", "dont", "doesnt", "wasnt", "werent", "not made by",
+     "not built by", "not supplied by")
+_add("stop", None, "made by", "built by", "manufactured by", "supplied by", "they've", "they've got", "at the mo",
+     "at the minute")
+_add("measure", "monthly_rate", "hire bill", "monthly hire bill", "monthly bill", "rental bill", "monthly rental bill")
 _add("stop", None, "physically", "i e", "ie", "do we run", "we run", "are we running", "we're running", "we are running")
 _add("stop", None, "rn")  # 'right now', as texted
 _add("unit", "month", "mth", "mths")
@@ -380,6 +385,14 @@ class Vocabulary:
                 if len(tokens) > 1:
                     firsts.setdefault(tokens[0], []).append((column, value))
             vocab.headed.update({(column, w): tuple(sorted(v)) for w, v in firsts.items() if len(v) > 1})
+        for value in values.get("class", []):  # 'pickups' for Pickup Truck: a first word no other value has
+            tokens = [root(t.text) for t in tokenize(value) if t.kind != "punct"]
+            firsts = [v for v in values.get("class", []) if root(tokenize(v)[0].text) == tokens[0]]
+            if len(tokens) > 1 and tokens[0].isalpha() and len(tokens[0]) >= 4 and len(firsts) == 1 \
+                    and (tokens[0],) not in vocab.phrases and tokens[0] not in _GENERIC_ROOTS | {"system"} and tokens[0] not in PHRASES:
+                vocab.phrases[(tokens[0],)] = [("class", value)]
+                said = {stem(t.text.lower()) for t in tokenize(value)[:1]}
+                vocab.partial.setdefault((tokens[0],), {}).setdefault(("class", value), set()).update(said)
         for said, stored in TRADE_NAMES.items():  # 'gensets' for the Generators the organization stores
             key, target = tuple(root(w) for w in said.split()), tuple(root(w) for w in stored.split())
             if target in vocab.phrases and key not in vocab.phrases:
@@ -468,6 +481,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _exclusions_said_after(items)
     _types_of_a_category(items)
     _burn_is_a_total(items)
+    _measure_over_budget(items)
     _unit_by_unit(items)
     _every_value_listed(items)
     previous = None
@@ -564,7 +578,7 @@ def _burn_is_a_total(items: list[Item]) -> None:
     monthly rates (not the average), unless an aggregate is said."""
     for k, item in enumerate(items):
         burn = item.kind == "measure" and item.value == "monthly_rate" and any(
-            w in item.surface.lower() for w in ("burn", "run rate"))
+            w in item.surface.lower() for w in ("burn", "run rate", "bill"))
         after = items[k + 1:k + 3]  # 'run rate per month': the rate is monthly already
         if burn and len(after) == 2 and after[0].kind == "group" and after[1].kind == "unit" and after[1].value == "month":
             for x in after:
@@ -576,6 +590,24 @@ def _burn_is_a_total(items: list[Item]) -> None:
             if now is not None and not any(x.kind == "flag" for x in items):  # 'burn right now': what is on site
                 now.kind, now.value = "flag", "on_site_now"
                 now.note = f"'{now.surface}' with '{item.surface}' read as on site now"
+            return
+
+
+def _measure_over_budget(items: list[Item]) -> None:
+    """'where actual spend is already over budget': that measure above the plan cost, not the
+    forecast (what 'over budget' alone means)."""
+    for k, item in enumerate(items):
+        if item.kind != "flag" or item.value not in ("over_budget", "under_budget"):
+            continue
+        j = k - 1
+        while j >= 0 and items[j].kind in ("stop", "verb", "sofar"):
+            j -= 1
+        if j >= 0 and items[j].kind == "measure" and items[j].value in ("actual_cost", "forecast_cost", "cost"):
+            over = item.value == "over_budget"
+            item.kind, item.value = "cmp", "gt" if over else "lt"
+            items.insert(k + 1, Item("measure", "plan_cost", item.start, item.end, item.surface,
+                                     note=f"'{item.surface}' after '{items[j].surface}' read as "
+                                          f"{'above' if over else 'below'} the plan cost"))
             return
 
 
