@@ -50,7 +50,17 @@ def postmaster_pid(pgdata: Path) -> int:
 
 
 def assert_stopped(pid: int, pgdata: Path) -> None:
+    """Stopped: no postmaster.pid, and the process gone within a few seconds (the postmaster removes
+    its pid file just before it exits, so it may still be finishing when `pg_ctl stop` returns)."""
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was left running"
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
