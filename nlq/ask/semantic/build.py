@@ -134,6 +134,15 @@ class Query:
     count_groups: bool = False
     partition: list[str] = field(default_factory=list)  # aliases of 'in each X' groups: top N within each
     rank_records: bool = False  # the top N within each group are records, not sub-groups
+    peers: list[tuple[str, exp.Expression]] = field(default_factory=list)  # averages over each record's group
+
+    def source(self) -> exp.Expression | str:
+        """The view, or the view with each record's group averages beside it ('above their class
+        average'): windows over every record, so the question's conditions filter outside them."""
+        if not self.peers:
+            return VIEW
+        inner = exp.select(exp.Star(), *[exp.alias_(w.copy(), a) for a, w in self.peers]).from_(VIEW)
+        return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("peered")))
 
     def ranked_within(self) -> bool:
         """A top / bottom N within each group ('the 2 biggest classes in each category')."""
@@ -157,7 +166,7 @@ class Query:
                 select = select.select(exp.alias_(key.copy(), alias))
             for alias, expression in self.selects:
                 select = select.select(exp.alias_(expression.copy(), alias))
-        select = select.from_(VIEW)
+        select = select.from_(self.source())
         where = conjunction(self.where)
         if where is not None:
             select = select.where(where, copy=False)
@@ -203,7 +212,7 @@ class Query:
         measure_order = [exp.Ordered(this=e.copy(), desc=d, nulls_first=False) for e, d in self.order]
         window = exp.Window(this=exp.Anonymous(this="rank"), partition_by=[k.copy() for _, k in keys],
                             order=exp.Order(expressions=measure_order), over="OVER")
-        inner = inner.select(exp.alias_(window, "rank_in_group")).from_(VIEW)
+        inner = inner.select(exp.alias_(window, "rank_in_group")).from_(self.source())
         where = conjunction(self.where)
         if where is not None:
             inner = inner.where(where, copy=False)

@@ -15,6 +15,7 @@ from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, DAY_MEASURES, FLIP, VIEW, WORDS, Measure, col, compare, lit
 from nlq.ask.semantic.dates import Span
 from nlq.ask.semantic.lexicon import Item
+from nlq.ask.semantic.multiples import factor_at
 
 SKIP = {"stop", "verb", "record"}
 
@@ -579,14 +580,40 @@ class Reader:
         right = self.live(j)
         if right is None:
             return
-        if right.kind == "num":
+        restated = self._value_restated(j)  # 'cranes above the crane average': the same records' average
+        if restated is not None:
+            j, right = restated, self.live(restated)
+        multiple = factor_at(self, j)  # 'more than double the average', '5x the average price'
+        if multiple is not None and self.kind(multiple[2]) == "agg" and self.items[multiple[2]].value == "avg" \
+                and kind in (None, "cost", "duration"):
+            self._versus_average(i, op, left, key, qual, part, multiple[2], neg, multiple[0], multiple[1])
+        elif right.kind == "num":
             self._amount(i, op, kind, left, key, qual, part, j, neg)
         elif right.kind in ("qual", "measure", "part") or (right.kind == "value" and right.value[0] == ("source", "Purchase")):
             self._columns(i, op, kind, left, key, qual, part, j, neg)
         elif right.kind == "agg" and right.value == "avg" and kind in (None, "cost", "duration"):
             self._versus_average(i, op, left, key, qual, part, j, neg)
 
-    def _versus_average(self, i, op, left, key, qual, part, j, neg) -> None:
+    def _value_restated(self, j: int) -> int | None:
+        """'above the crane average', 'over the jetty rental average': stored values said again before
+        'average' that the question already restricts to (said elsewhere too). They add nothing: the
+        average is over the question's records. Returns the 'average' item; values said only there name
+        other records, so nothing is returned and the comparison is left unread."""
+        run, k = [], j
+        while self.kind(k) == "value":
+            run.append(k)
+            k = self.next_content(k, 1, {"stop"})
+        if not run or self.kind(k) != "agg" or self.items[k].value != "avg":
+            return None
+        said = {v for x, item in enumerate(self.items) if x not in run and item.kind == "value" for v in item.value}
+        if not all(set(self.items[x].value) & said for x in run):
+            return None
+        self.use(*run)
+        self.notes.append(f"'{self._words(run)}' before 'average' read as the same records as the question's")
+        return k
+
+    def _versus_average(self, i, op, left, key, qual, part, j, neg, factor: float = 1.0,
+                        factor_items: list[int] = ()) -> None:
         """'costs more than the average forecast cost', 'areas whose total variance is above the average
         area's': compared with one figure computed over the same records (a scalar subquery)."""
         k = j + 1
@@ -599,6 +626,8 @@ class Reader:
             k = j
         k = self.next_content(k, 1, SKIP | {"value"})
         r_idx, r_key, r_qual, r_part = self._right_operand(k)
+        if not (r_key or r_qual or r_part) and (key or qual) and part is None:
+            r_key, r_qual = key, qual  # 'costing less than half the average': the same figure's average
         if r_part is not None or not (r_key or r_qual):
             return
         rm = self._measure(r_key, r_qual)
@@ -625,11 +654,15 @@ class Reader:
         self.deferred.append(inner)
         left_sql = lm.sql() if func is None else {"sum": exp.Sum, "avg": exp.Avg}[func](this=lm.sql())
         final = op if neg is None else FLIP[op]
-        used = [*left, i, j, *r_idx] + ([per_group] if per_group is not None and not self.items[per_group].used else []) \
+        used = [*left, i, *factor_items, j, *r_idx] \
+            + ([per_group] if per_group is not None and not self.items[per_group].used else []) \
             + ([neg] if neg is not None else [])
         self.use(*used)
         show = (f"{func}_{lm.alias}", left_sql.copy()) if func else None
-        self.add(compare(final, left_sql, exp.Subquery(this=average)), min(used),
+        target = exp.Subquery(this=average)
+        if factor != 1:
+            target, target_note = exp.Mul(this=lit(round(factor, 6)), expression=target), f"{factor:g} x {target_note}"
+        self.add(compare(final, left_sql, target), min(used),
                  f"'{self._words(used)}' read as {('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if func else ''}"
                  f"{lm.name} {WORDS.get(final, final)} {target_note}", having=func is not None, show=show)
 
@@ -694,6 +727,7 @@ class Reader:
     def _amount(self, i, op, kind, left, key, qual, part, j, neg) -> None:
         number = self.items[j].value
         used = [*left, i, j]
+        left_items, group_level = list(left), False
         k = self.next_content(j, 1, {"stop"})
         if self._per_month(j, k):  # '10,000 a month', '10k per month', '10k monthly': a monthly rate
             m = self.next_content(k, 1, {"stop"}) if self.kind(k) == "group" else k
@@ -713,6 +747,9 @@ class Reader:
             used.append(k)
             k = self.next_content(k, 1, {"stop"})
         value = number.value
+        if self.grouped and key is None and qual is None and part is None and not unit and not number.percent \
+                and self._filtered_total(i, op, used, k, value, neg):
+            return
         # against another measure: '10% under plan', 'more than 20% over budget', 'more than 50k over plan'
         direction = self.items[k].value.split("_")[0] if self.kind(k) == "cmp" else None
         if direction in ("gt", "lt") and (number.percent or self.items[k].surface.lower() in RELATIVE_WORDS):
@@ -732,6 +769,11 @@ class Reader:
                         return
                     left, right = lm.sql(), exp.Mul(this=rm.sql(), expression=lit(round(factor, 6)))
                     reading = f"{lm.name} {{}} {rm.name} x {factor:g}"
+                    if self.grouped and any(self.items[x].kind == "agg" and self.items[x].value == "sum" for x in left_items):
+                        # 'categories whose total forecast is more than 3% over the budget': the groups' totals
+                        left, right = exp.Sum(this=lm.sql()), exp.Mul(this=exp.Sum(this=rm.sql()), expression=lit(round(factor, 6)))
+                        reading = f"the group's total {lm.name} {{}} its total {rm.name} x {factor:g}"
+                        group_level = True
                 else:  # 'forecast more than 50k over plan': forecast - plan > 50k; '... under plan': plan - forecast
                     final = op
                     high, low = (lm, rm) if direction == "gt" else (rm, lm)
@@ -743,7 +785,8 @@ class Reader:
                 used += [k, *r_indices]
                 self.use(*used)
                 self.add(compare(final, left, right), min(used),
-                         f"'{self._words(used)}' read as " + reading.format(WORDS.get(final, final)))
+                         f"'{self._words(used)}' read as " + reading.format(WORDS.get(final, final)), having=group_level,
+                         show=(f"sum_{lm.alias}", left.copy()) if group_level else None)
                 return
         if key is None and qual is None and part is None and not unit and self.kind(k) == "prep" and \
                 self.items[k].value == "in":  # 'add up to more than 10 million in purchase price'
@@ -909,10 +952,10 @@ class Reader:
                                                                 self.items[x].value in ("plan", "forecast", "actual"))
                             for x in left) else None
 
-    def _count_having(self, i, op, used, k, value, neg, extra: list[int] | None = None) -> None:
-        counted = self.items[k]
+    def _run_condition(self, indices: list[int]) -> exp.Expression | None:
+        """The stored values and flags of a run of items ('cancelled rental'), all of them at once."""
         parts = []
-        for x in [*(extra or []), k]:
+        for x in indices:
             it = self.items[x]
             if it.kind == "value":
                 column = it.value[0][0]
@@ -921,7 +964,37 @@ class Reader:
                     this=col(column), expressions=[lit(v) for v in values]))
             elif it.kind == "flag":
                 parts.append(self.flag_table()[it.value][0].copy())
-        condition = exp.and_(*parts) if parts else None
+        return exp.and_(*parts) if parts else None
+
+    def _filtered_total(self, i, op, used, k, value, neg) -> bool:
+        """'manufacturers with over 2 million of cancelled forecast cost': the group's total of a figure
+        over some of its records (SUM ... FILTER), not each record's figure and not a count of records."""
+        run, m = [], k
+        while self.kind(m) in ("flag", "value"):
+            if self.kind(m) == "flag" and self.items[m].value not in self.flag_table():
+                return False
+            run.append(m)
+            m = self.next_content(m, 1, {"stop"})
+        if not run or self.kind(m) not in ("measure", "qual"):
+            return False
+        r_indices, r_key, r_qual, r_part = self._right_operand(m)
+        measure = self._measure(r_key, r_qual)
+        if r_part is not None or measure is None or measure.days or measure.key == "duration":
+            return False
+        condition = self._run_condition(run)
+        total = exp.Filter(this=exp.Sum(this=measure.sql()), expression=exp.Where(this=condition))
+        final = op if neg is None else FLIP[op]
+        used = used + run + r_indices + ([neg] if neg is not None else [])
+        self.use(*used)
+        named = " ".join(self.items[x].surface for x in run)
+        self.add(compare(final, total, lit(value)), min(used),
+                 f"'{self._words(used)}' read as groups whose total {measure.name} of their {named} records is "
+                 f"{WORDS[final]} {value:,.10g} (that total shown)", having=True,
+                 show=(f"{measure.alias}_of_matching", total.copy()))
+        return True
+
+    def _count_having(self, i, op, used, k, value, neg, extra: list[int] | None = None) -> None:
+        condition = self._run_condition([*(extra or []), k])
         count = exp.Count(this=exp.Star())
         if condition is not None:
             count = exp.Filter(this=count, expression=exp.Where(this=condition))

@@ -14,6 +14,7 @@ from sqlglot import exp
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
 from nlq.ask.semantic import constructions
+from nlq.ask.semantic.averages import read_peer_averages
 from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 
@@ -38,6 +39,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
     query = Query()
     shape = Shape(reader, query, question)
+    read_peer_averages(reader, query)  # before the groups: 'their class average' is not 'per class'
     shape.read_groups()
     reader.read_dates()
     reader.read_amounts()
@@ -69,6 +71,9 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     constructions.after(query, items, reader.notes, frames)
     return query, reader.notes
 
+
+# Event nouns a date superlative reads on the actual date: 'the latest arrival' has happened.
+ARRIVAL_NOUNS = ("arrival", "mobilisation", "mobilization", "departure", "demobilisation", "demobilization", "demob")
 
 # Phrasings it reads, by what a declined question was about: the examples follow the question.
 EXAMPLES_BY_KIND = {
@@ -457,6 +462,16 @@ class Shape:
                 qual = self.items[m_used[0]].value  # 'the longest on the current forecast': whose duration
                 measure = Measure("duration", qual) if implied_by[0] == "duration" else Measure(f"{qual}_start")
             noun = self._next_raw(j)
+            dated = len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] == "date"
+            if dated and m_used and all(self.items[x].kind == "part" for x in m_used):
+                noun = self._next_raw(max(m_used))  # 'the earliest starting item': the item, by its start
+                if any(self.items[x].surface.lower() in ARRIVAL_NOUNS for x in m_used):
+                    # 'the latest arrival': an arrival that happened, on its actual date
+                    measure = Measure(f"actual_{self.items[m_used[0]].value[0]}")
+                if noun >= len(self.items) or self.items[noun].kind not in ("value", "record"):
+                    asked = [x for x in range(1, len(self.items)) if self.items[x].kind == "record"
+                             and self.items[x - 1].surface.lower() in ("which", "what")]
+                    noun = asked[0] if asked else noun  # 'latest arrival in each area, which item and when'
             if len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] in ("cost", "duration", "date") \
                     and noun < len(self.items) and self.items[noun].kind in ("value", "record") and (measure is not None or funcs[0].value[1] == "date"):
                 # 'the most expensive item (forecast cost) in each area': records ranked by that measure

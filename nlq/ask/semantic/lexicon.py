@@ -114,9 +114,9 @@ _add("measure", "remaining_cost", "left to spend", "still to spend", "yet to spe
 _add("measure", "cost_variance", "variance", "cost variance", "overrun", "overruns", "cost overrun",
      "variance to plan", "difference to plan", "forecast minus plan", "forecast less plan", "forecast over plan")
 _add("measure", "monthly_rate", "rate", "rates", "monthly rate", "rental rate", "monthly rental rate", "hire rate",
-     "monthly cost", "rent", "monthly rent", "monthly hire")
+     "monthly cost", "rent", "monthly rent", "monthly hire", "charging", "charging us", "charge", "charges", "hire charge", "monthly charge")
 _add("measure", "purchase_price", "price", "purchase price", "purchase cost", "buying price", "purchase value",
-     "buy price")
+     "buy price", "priced", "priced at", "bought at", "bought for")
 _add("measure", "duration", "duration", "length", "how long", "long", "lasting", "last for", "lasts",
      "period", "days on hire", "hire length", "hire period", "hire duration", "length of hire", "hire lengths",
      "hire periods")
@@ -230,7 +230,8 @@ _add("neg", None, "not", "no", "non", "neither", "without", "excluding", "exclud
      "discounting", "disregarding", "setting aside", "left out", "not included", "excl", "omitting", "omit",
      "skip", "skipping", "barring")
 _add("cmp", "gt", "more than", "over", "above", "greater than", "exceeds", "exceed", "exceeding", "exceeded",
-     "higher than", "bigger than", "larger than", "beyond", "in excess of", "upwards of", "north of", "more",
+     "higher than", "bigger than", "larger than", "beyond", "in excess of", "beats", "beat", "beating",
+     "outstrips", "outstrip", "upwards of", "north of", "more",
      "gone past", "gone over", "gone above", "went over", "gone beyond", ">", "topped", "topping")
 _add("cmp", "gt_cost", "more expensive than", "costlier than", "dearer than", "pricier than")
 _add("cmp", "lt_cost", "cheaper than", "less expensive than")
@@ -278,6 +279,12 @@ _add("stop", None, "made by", "built by", "manufactured by", "supplied by", "the
 _add("measure", "monthly_rate", "hire bill", "monthly hire bill", "monthly bill", "rental bill", "monthly rental bill")
 _add("stop", None, "physically", "i e", "ie", "do we run", "we run", "are we running", "we're running", "we are running")
 _add("stop", None, "rn")  # 'right now', as texted
+_add("stop", None, "single", "one single", "very")  # 'the single most expensive item': the top one
+# the whole organization, said of an average: 'above the average across everything', 'the site-wide average'
+_add("stop", None, "across everything", "across all records", "across all items", "across all the records",
+     "across all equipment", "site wide", "site-wide", "sitewide", "as a whole", "the site as a whole",
+     "the whole site", "company wide", "project-wide", "for everything", "of everything", "of all records",
+     "of all items", "over all records", "over everything")
 _add("unit", "month", "mth", "mths")
 _add("stop", None, "sitting around", "lying around", "hanging around", "sat around", "knocking about")
 _add("neg", None, "nothing that's", "nothing that has", "nothing that is", "nothing that", "nothing which",

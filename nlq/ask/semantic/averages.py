@@ -1,0 +1,129 @@
+"""Records compared with the average of their own group: 'rentals with a monthly rate above their
+class average', 'items costing more than double the average for their category'.
+
+Each record's figure is compared with the average over every record of the same class (or
+category, area, ...), computed as a window over the whole organization. The question's other
+conditions say which records are listed or counted, not which records the average is over: 'on-site
+items above their class average' compares each on-site item with its whole class, as a planner
+comparing an item with its peers means. Read before the groups, so the group word ('class') is not
+taken for 'one row per class'.
+
+A multiple said with the comparison ('double', 'twice', '3x', '50% above') scales the average
+(`multiples.py`).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from nlq.ask.semantic.build import FLIP, WORDS, Query, col, compare, lit
+from nlq.ask.semantic.conditions import Reader
+from nlq.ask.semantic.multiples import factor_at
+
+POSSESSIVES = ("their", "its", "own", "the", "same", "his", "her", "respective")
+PEER_LINKS = ("for", "of", "in", "within", "across", "among", "amongst")
+
+
+def _peer_group(reader: Reader, avg: int) -> tuple[str, list[int], int, int] | None:
+    """The group whose average is meant, said around the 'average' at `avg`:
+    'their class average', 'its category's avg', 'the class average rate' (before it) or
+    'the average (rate) for their class', 'the avg of its own category' (after it).
+
+    Returns (column, the items it took, the first index of the block, the index after it)."""
+    items = reader.items
+
+    def words_between(a: int, b: int) -> list[int]:
+        return [x for x in range(a, b) if not items[x].used]
+
+    # before: [their|its|own|the]+ DIM AVG
+    d = avg - 1
+    while d >= 0 and items[d].kind == "unknown" and items[d].surface.lower() == "own":
+        d -= 1
+    if d >= 0 and items[d].kind == "dim" and not items[d].used:
+        p = d - 1
+        owned = []
+        while p >= 0 and not items[p].used and items[p].surface.lower() in POSSESSIVES:
+            owned.append(p)
+            p -= 1
+        if owned:
+            taken = [*owned, *words_between(d, avg)]
+            return items[d].value, taken, min(taken), avg + 1
+    # after: AVG [measure] (for|of|in|within) [their|its|own|the|same]+ DIM
+    k = avg + 1
+    measure = []
+    while k < len(items) and not items[k].used and items[k].kind in ("measure", "qual"):
+        measure.append(k)
+        k += 1
+    if k < len(items) and items[k].surface.lower() in PEER_LINKS and not items[k].used:
+        link = k
+        k += 1
+        owned = []
+        while k < len(items) and not items[k].used and items[k].surface.lower() in POSSESSIVES:
+            owned.append(k)
+            k += 1
+        if k < len(items) and not items[k].used and items[k].kind == "dim" and \
+                any(items[o].surface.lower() != "the" for o in owned):
+            return items[k].value, [link, *owned, k], avg, k + 1
+    return None
+
+
+def read_peer_averages(reader: Reader, query: Query) -> None:
+    """Each 'X above their <group> average' becomes a record condition against a windowed average
+    (`query.peers`: alias and window); a list of records shows the figure and the average beside it."""
+    items = reader.items
+    for i, item in enumerate(items):
+        if item.used or item.kind != "cmp" or item.value.split("_")[0] not in ("gt", "gte", "lt", "lte"):
+            continue
+        op, kind = item.value.split("_")[0], (item.value.split("_") + [None])[1]
+        if kind not in (None, "cost", "duration"):
+            continue
+        j = reader.next_content(i, 1, {"stop"})
+        factor, factor_items = 1.0, []
+        if (found := factor_at(reader, j)) is not None:
+            factor, factor_items, j = found
+        # the 'average' is right here, or after the group ('their class average')
+        avg = j
+        while avg < len(items) and (items[avg].kind in ("stop", "dim") or items[avg].surface.lower() == "own") \
+                and not items[avg].used and avg - j < 4:
+            avg += 1
+        if avg >= len(items) or items[avg].used or items[avg].kind != "agg" or items[avg].value not in ("avg",):
+            continue
+        peer = _peer_group(reader, avg)
+        if peer is None:
+            continue
+        column, group_items, first, after = peer
+        left, key, qual, part = reader._left(i)
+        r_idx = [x for x in range(avg + 1, len(items)) if x < after and items[x].kind in ("measure", "qual")
+                 and not items[x].used] if after > avg + 1 else []
+        if not r_idx and after == avg + 1:  # 'their class average rate': the measure after the block
+            m = after
+            while m < len(items) and not items[m].used and items[m].kind in ("measure", "qual"):
+                r_idx.append(m)
+                m += 1
+        r_key = next((items[x].value for x in r_idx if items[x].kind == "measure"), None)
+        r_qual = next((items[x].value for x in r_idx if items[x].kind == "qual"), None)
+        if part is not None:
+            continue
+        if kind == "cost" and key is None:
+            key = "cost"
+        if kind == "duration" and key is None:
+            key = "duration"
+        lm = reader._measure(key, qual)
+        rm = reader._measure(r_key, r_qual) if (r_key or r_qual) else None
+        measure = lm or rm
+        if measure is None or (lm is not None and rm is not None and lm != rm):
+            continue  # no figure named, or a figure compared with the average of another one: not read
+        alias = f"{column}_average_{measure.alias}"
+        window = exp.Window(this=exp.Avg(this=measure.sql()), partition_by=[col(column)], over="OVER")
+        if alias not in [a for a, _ in query.peers]:
+            query.peers.append((alias, window))
+        neg = reader.negated(min(left) if left else i)
+        final = op if neg is None else FLIP[op]
+        right = col(alias) if factor == 1 else exp.Mul(this=lit(round(factor, 6)), expression=col(alias))
+        used = sorted({*left, i, *factor_items, avg, *group_items, *r_idx} | ({neg} if neg is not None else set()))
+        reader.use(*used)
+        times = "" if factor == 1 else f"{factor:g} x "
+        reader.add(compare(final, measure.sql(), right), min(used),
+                   f"'{reader._words(used)}' read as {measure.name} {WORDS.get(final, final)} {times}the average "
+                   f"{measure.name} of all records of the same {column.replace('_', ' ')}")
+        query.columns += [(measure.alias, measure.sql()), (alias, col(alias))]

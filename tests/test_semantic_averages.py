@@ -1,0 +1,107 @@
+"""Comparisons with an average and totals over some of a group's records, from the tenth blind
+set's misreadings and declines: each record against the average of its own class / category
+('rentals with a rate above their class average'), a multiple of an average ('more than double',
+'5x', '50% above', 'half'), the records' own values said again before 'average' ('cranes above
+the crane average'), groups by a total over some of their records ('over 2 million of cancelled
+forecast cost'), groups by their totals against a percentage of another ('their total forecast
+more than 3% over the budget'), and records picked by a date within each group ('the latest
+arrival in each area, which item').
+
+Every phrasing is this file's own. Each answer equals a hand-written query on the mirror.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nlq.ask.semantic import parse_question
+from tests.test_semantic_classes import assert_same_answer
+from tests.test_semantic_parser import TODAY, M, assert_declines, demo  # noqa: F401  (the shared demo fixture)
+
+SCOPE = "organization_id = 'ORG_A' AND deleted_at IS NULL"
+O = f"FROM vanguard.pfa_mirror o WHERE o.{SCOPE.replace(' AND ', ' AND o.')}"
+
+
+def peer_avg(measure: str, column: str) -> str:
+    """The average of `measure` over every record of the outer record's `column` group."""
+    return (f"(SELECT avg(p.{measure}) FROM vanguard.pfa_mirror p WHERE p.{SCOPE.replace(' AND ', ' AND p.')} "
+            f"AND p.{column} IS NOT DISTINCT FROM o.{column})")
+
+
+ANSWERED = [
+    # each record against the average of its own group, over every record of that group
+    ("rentals with a monthly rate above their class average",
+     f"SELECT o.id {O} AND o.source = 'Rental' AND o.monthly_rate > {peer_avg('monthly_rate', 'class')}"),
+    ("how many items have a forecast cost over the average for their category",
+     f"SELECT count(*) {O} AND o.forecast_cost > {peer_avg('forecast_cost', 'category')}"),
+    ("items on site with a rate higher than the avg rate of their own class",
+     f"SELECT o.id {O} AND o.is_actualized AND o.actual_end IS NULL AND o.monthly_rate > {peer_avg('monthly_rate', 'class')}"),
+    ("per area, how many records cost more than their category's average",
+     f"SELECT o.area, count(*) {O} AND o.forecast_cost > {peer_avg('forecast_cost', 'category')} GROUP BY 1"),
+    # a multiple of that average
+    ("which rentals charge more than twice the average for their class",
+     f"SELECT o.id {O} AND o.source = 'Rental' AND o.monthly_rate > 2 * {peer_avg('monthly_rate', 'class')}"),
+    ("count the items whose forecast cost is more than 50% above their class average",
+     f"SELECT count(*) {O} AND o.forecast_cost > 1.5 * {peer_avg('forecast_cost', 'class')}"),
+    # a multiple of one overall average, over the same records
+    ("purchases priced at more than 3x the average purchase price",
+     f"SELECT id {M} AND source = 'Purchase' AND purchase_price > 3 * "
+     f"(SELECT avg(purchase_price) {M} AND source = 'Purchase')"),
+    ("how many items cost less than half the average",
+     f"SELECT count(*) {M} AND forecast_cost < 0.5 * (SELECT avg(forecast_cost) {M})"),
+    ("categories averaging more than double the overall average rate",
+     f"SELECT category {M} GROUP BY 1 HAVING avg(monthly_rate) > 2 * (SELECT avg(monthly_rate) {M})"),
+    # the question's own values said again before 'average'
+    ("how many welding rentals have a rate above the welding average",
+     f"SELECT count(*) {M} AND category = 'Welding' AND source = 'Rental' AND monthly_rate > "
+     f"(SELECT avg(monthly_rate) {M} AND category = 'Welding' AND source = 'Rental')"),
+    ("classes whose average forecast cost beats the average across everything",
+     f"SELECT class {M} GROUP BY 1 HAVING avg(forecast_cost) > (SELECT avg(forecast_cost) {M})"),
+    # a group's total over some of its records
+    ("areas with more than 1 million of rental forecast cost",
+     f"SELECT area {M} GROUP BY 1 HAVING sum(forecast_cost) FILTER (WHERE source = 'Rental') > 1000000"),
+    ("manufacturers with over 100k of cancelled plan cost",
+     f"SELECT manufacturer {M} GROUP BY 1 HAVING sum(plan_cost) FILTER (WHERE is_discontinued) > 100000"),
+    # groups' totals against a percentage of another total
+    ("which areas have their total forecast more than 2% over the budget",
+     f"SELECT area {M} GROUP BY 1 HAVING sum(forecast_cost) > sum(plan_cost) * 1.02"),
+    # a record picked by a date within each group
+    ("the latest arrival in each category - which item",
+     f"SELECT category, id FROM (SELECT category, id, rank() OVER (PARTITION BY category ORDER BY actual_start DESC"
+     f" NULLS LAST) AS r {M}) t WHERE r = 1"),
+    ("the earliest starting rental in each area",
+     f"SELECT area, id FROM (SELECT area, id, rank() OVER (PARTITION BY area ORDER BY forecast_start) AS r {M}"
+     f" AND source = 'Rental') t WHERE r = 1"),
+    ("for each area, the single most expensive item",
+     f"SELECT area, id FROM (SELECT area, id, rank() OVER (PARTITION BY area ORDER BY forecast_cost DESC NULLS LAST)"
+     f" AS r {M}) t WHERE r = 1"),
+]
+
+
+@pytest.mark.parametrize("question, expected", ANSWERED, ids=[q for q, _ in ANSWERED])
+def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: F811
+    assert_same_answer(demo, question, expected)
+
+
+DECLINED = [
+    # an average of other records than the question's: not read as the question's own
+    ("items costing more than the crane average", ["more than"]),
+    # a figure compared with the average of another figure of its group
+    ("rentals with a forecast cost above their class average rate", ["above"]),
+]
+
+
+@pytest.mark.parametrize("question, words", DECLINED, ids=[q for q, _ in DECLINED])
+def test_what_it_cannot_read_declines(demo, question, words):  # noqa: F811
+    assert_declines(demo, question, words)
+
+
+def test_the_explanation_names_the_group_and_the_multiple(demo):  # noqa: F811
+    sql, explanation = parse_question("rentals at more than double their class average rate", demo[1], TODAY)
+    assert "AVG(monthly_rate) OVER (PARTITION BY class)" in sql
+    assert "monthly rate > 2 x the average monthly rate of all records of the same class" in explanation
+
+
+def test_a_list_shows_the_figure_beside_its_group_average(demo):  # noqa: F811
+    sql, _ = parse_question("items costing more than their area average", demo[1], TODAY)
+    assert "area_average_forecast_cost" in sql.split("FROM")[0]
