@@ -5,7 +5,9 @@ set's misreadings and declines: each record against the average of its own class
 the crane average'), groups by a total over some of their records ('over 2 million of cancelled
 forecast cost'), groups by their totals against a percentage of another ('their total forecast
 more than 3% over the budget'), and records picked by a date within each group ('the latest
-arrival in each area, which item').
+arrival in each area, which item'), the values listed
+side by side as columns, and the days between two of a record's own dates ('more than 2 weeks after
+their planned end').
 
 Every phrasing is this file's own. Each answer equals a hand-written query on the mirror.
 """
@@ -72,6 +74,20 @@ ANSWERED = [
     ("the earliest starting rental in each area",
      f"SELECT area, id FROM (SELECT area, id, rank() OVER (PARTITION BY area ORDER BY forecast_start) AS r {M}"
      f" AND source = 'Rental') t WHERE r = 1"),
+    # the values listed side by side: a column each, one row per group
+    ("rental and purchase plan cost side by side for each area",
+     f"SELECT area, sum(plan_cost) FILTER (WHERE source = 'Rental'), sum(plan_cost) FILTER (WHERE source = 'Purchase')"
+     f" {M} GROUP BY 1"),
+    ("per category, count of cranes vs welding in separate columns by area",
+     f"SELECT area, count(*) FILTER (WHERE category = 'Cranes'), count(*) FILTER (WHERE category = 'Welding')"
+     f" {M} GROUP BY 1"),
+    # the days between two of the record's own dates
+    ("rentals ending more than 3 weeks after their planned end",
+     f"SELECT id {M} AND source = 'Rental' AND forecast_end - plan_end > 21"),
+    ("how many items arrived more than a week after their planned start",
+     f"SELECT count(*) {M} AND actual_start - plan_start > 7"),
+    ("items due back at least 10 days before their plan end",
+     f"SELECT id {M} AND plan_end - forecast_end >= 10"),
     ("for each area, the single most expensive item",
      f"SELECT area, id FROM (SELECT area, id, rank() OVER (PARTITION BY area ORDER BY forecast_cost DESC NULLS LAST)"
      f" AS r {M}) t WHERE r = 1"),
@@ -86,6 +102,8 @@ def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: 
 DECLINED = [
     # an average of other records than the question's: not read as the question's own
     ("items costing more than the crane average", ["more than"]),
+    # side by side with nothing listed to split, or a figure that is not a plain total
+    ("forecast cost per area side by side", ["side by side"]),
     # a figure compared with the average of another figure of its group
     ("rentals with a forecast cost above their class average rate", ["above"]),
 ]

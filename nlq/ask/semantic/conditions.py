@@ -42,6 +42,7 @@ class Condition:
 
 
 RELATIVE_WORDS = ("over", "above", "under", "below")  # 'N over plan': an amount relative to another measure
+DAYS_IN = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 
 
 def _in_year_of(span: Span, end: Span) -> Span:
@@ -128,7 +129,8 @@ class Reader:
                         continue
                 break
             neg = self.negated(i)
-            vs = any(self.items[s].kind == "vs" for s in seps)
+            vs = any(self.items[s].kind == "vs" for s in seps) or (
+                len(values) > 1 and any(x.kind == "pivot" and not x.used for x in self.items))
             self.use(*run, *seps)
             surfaces = " / ".join(f"'{self.items[r].surface}'" + (f" ({self.items[r].note})" if self.items[r].note else "")
                                   for r in run)
@@ -747,6 +749,9 @@ class Reader:
             used.append(k)
             k = self.next_content(k, 1, {"stop"})
         value = number.value
+        if unit and self.kind(k) == "cmp" and self.items[k].value in ("gt_date", "lt_date") and key is None \
+                and self._date_gap(i, op, used, k, value * DAYS_IN[unit], neg, part, qual):
+            return
         if self.grouped and key is None and qual is None and part is None and not unit and not number.percent \
                 and self._filtered_total(i, op, used, k, value, neg):
             return
@@ -829,7 +834,7 @@ class Reader:
             measure = Measure(right.value)
             used.append(k)
         if unit:
-            days = value * {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit]
+            days = value * DAYS_IN[unit]
             if measure is None:
                 after = self.live(k)
                 stay = self.items[self.next_content(min(used), -1, {"stop"})] if min(used) > 0 else None
@@ -952,6 +957,30 @@ class Reader:
                                                                 self.items[x].value in ("plan", "forecast", "actual"))
                             for x in left) else None
 
+    def _date_gap(self, i, op, used, k, days, neg, part, qual) -> bool:
+        """'ending more than 2 weeks after their planned end', 'came in more than 3 days after their
+        forecast start': the days between two of the record's own dates, compared with the amount."""
+        if part is None:  # the date said before, as 'arrived ... more than 3 days after'
+            before = [x for x in range(i - 1, -1, -1) if self.kind(x) == "part"]
+            if not before or self._clause_between(before[0], i):
+                return False
+            part, used = self.items[before[0]].value, used + [before[0]]
+        r_indices, r_key, r_qual, r_part = self._right_operand(self.next_content(k, 1, {"stop"}))
+        if r_part is None or r_key is not None:
+            return False
+        l_col = f"{qual or whose(part[1])}_{part[0]}"
+        r_col = f"{r_qual or whose(r_part[1])}_{r_part[0]}"
+        if l_col == r_col:
+            return False
+        later, earlier = (l_col, r_col) if self.items[k].value == "gt_date" else (r_col, l_col)
+        gap = exp.Paren(this=exp.Sub(this=col(later), expression=col(earlier)))
+        final = op if neg is None else FLIP[op]
+        used = used + [k, *r_indices] + ([neg] if neg is not None else [])
+        self.use(*used)
+        self.add(compare(final, gap, lit(days)), min(used),
+                 f"'{self._words(used)}' read as {later} - {earlier} {WORDS.get(final, final)} {days:g} days")
+        return True
+
     def _run_condition(self, indices: list[int]) -> exp.Expression | None:
         """The stored values and flags of a run of items ('cancelled rental'), all of them at once."""
         parts = []
@@ -1021,7 +1050,7 @@ class Reader:
         measure = self._measure(key, qual)
         if unit:
             used.append(n)
-            factor = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit]
+            factor = DAYS_IN[unit]
             measure = measure or Measure("duration", qual or "forecast")
             if not measure.days:
                 return

@@ -15,6 +15,7 @@ from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
 from nlq.ask.semantic import constructions
 from nlq.ask.semantic.averages import read_peer_averages
+from nlq.ask.semantic.pivot import read_side_by_side
 from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 
@@ -51,6 +52,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
         if condition.show is not None and condition.show[0] not in [a for a, _ in query.selects]:
             query.selects.append(condition.show)
     shape.read_output()
+    read_side_by_side(query, reader)
     in_weeks(items, query, reader)
     shown_ids(items, query, reader)
     decline_leftovers(items, reader, question)

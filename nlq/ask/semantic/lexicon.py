@@ -251,6 +251,9 @@ _add("group", None, "by", "per", "for each", "each", "for every", "grouped by", 
      "for all", "split into", "broken into", "split between", "in every", "across every", "at every",
      "within every", "across each", "at each")
 _add("vs", None, "vs", "versus", "compared to", "compared with", "against", "vs.", "v")
+# the values listed each as a column of their own, one row per group: 'rental and purchase cost side by side'
+_add("pivot", None, "side by side", "next to each other", "alongside each other", "in separate columns",
+     "as separate columns", "in columns", "as columns", "in their own columns", "each in its own column")
 _add("and", None, "and", "plus", "&", "as well as", ",", ";", "+", "but")
 _add("or", None, "or", "either")
 _add("prep", "in", "in", "during", "within", "throughout", "inside", "over the course of")
@@ -491,6 +494,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _measure_over_budget(items)
     _unit_by_unit(items)
     _every_value_listed(items)
+    _a_unit_is_one(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -658,6 +662,16 @@ def _every_value_listed(items: list[Item]) -> None:
 
 
 NOW_WORDS = ("right now", "rn", "now", "currently", "at the moment", "presently", "as of now")
+
+
+def _a_unit_is_one(items: list[Item]) -> None:
+    """'more than a week after', 'at least a month late': 'a' before a unit after a comparison is one."""
+    for i in range(1, len(items) - 1):
+        item = items[i]
+        if item.kind == "stop" and item.surface.lower() in ("a", "an", "one") and items[i - 1].kind == "cmp" \
+                and items[i + 1].kind == "unit":
+            token = Token(kind="num", text="1", surface=item.surface, start=item.start, end=item.end, value=1.0)
+            item.kind, item.value = "num", token
 
 
 def _unit_by_unit(items: list[Item]) -> None:
