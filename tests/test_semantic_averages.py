@@ -53,6 +53,26 @@ ANSWERED = [
      f"SELECT count(*) {M} AND forecast_cost < 0.5 * (SELECT avg(forecast_cost) {M})"),
     ("categories averaging more than double the overall average rate",
      f"SELECT category {M} GROUP BY 1 HAVING avg(monthly_rate) > 2 * (SELECT avg(monthly_rate) {M})"),
+    ("rentals at least 20% below their class average rate",
+     f"SELECT o.id {O} AND o.source = 'Rental' AND o.monthly_rate <= 0.8 * {peer_avg('monthly_rate', 'class')}"),
+    # a multiple of another of the record's own figures, and amounts relative to the budget
+    ("cranes forecast at more than 1.5x their plan cost",
+     f"SELECT id {M} AND category = 'Cranes' AND forecast_cost > 1.5 * plan_cost"),
+    ("how many items have an actual cost more than twice their budget",
+     f"SELECT count(*) {M} AND actual_cost > 2 * plan_cost"),
+    ("welding kit with a forecast more than 15% over budget",
+     f"SELECT id {M} AND category = 'Welding' AND forecast_cost > 1.15 * plan_cost"),
+    ("areas where the forecast is running more than 2% over budget",
+     f"SELECT area {M} GROUP BY 1 HAVING sum(forecast_cost) > 1.02 * sum(plan_cost)"),
+    ("per area, how many items are more than 20% over budget",
+     f"SELECT area, count(*) {M} AND forecast_cost > 1.2 * plan_cost GROUP BY 1"),
+    # lengths against lengths
+    ("how many items have a forecast period more than 30 days longer than their planned period",
+     f"SELECT count(*) {M} AND (forecast_end - forecast_start) - (plan_end - plan_start) > 30"),
+    ("rentals that run longer than planned",
+     f"SELECT id {M} AND source = 'Rental' AND forecast_end - forecast_start > plan_end - plan_start"),
+    ("for how many items is the forecast period more than double the planned one",
+     f"SELECT count(*) {M} AND forecast_end - forecast_start > 2 * (plan_end - plan_start)"),
     # the question's own values said again before 'average'
     ("how many welding rentals have a rate above the welding average",
      f"SELECT count(*) {M} AND category = 'Welding' AND source = 'Rental' AND monthly_rate > "

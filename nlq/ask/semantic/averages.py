@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from nlq.ask.semantic.build import FLIP, WORDS, Query, col, compare, lit
 from nlq.ask.semantic.conditions import Reader
-from nlq.ask.semantic.multiples import factor_at
+from nlq.ask.semantic.multiples import factor_at, toward
 
 POSSESSIVES = ("their", "its", "own", "the", "same", "his", "her", "respective")
 PEER_LINKS = ("for", "of", "in", "within", "across", "among", "amongst")
@@ -81,6 +81,7 @@ def read_peer_averages(reader: Reader, query: Query) -> None:
         factor, factor_items = 1.0, []
         if (found := factor_at(reader, j)) is not None:
             factor, factor_items, j = found
+            op = toward(op, reader, factor_items)
         # the 'average' is right here, or after the group ('their class average')
         avg = j
         while avg < len(items) and (items[avg].kind in ("stop", "dim") or items[avg].surface.lower() == "own") \

@@ -15,7 +15,7 @@ from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, DAY_MEASURES, FLIP, VIEW, WORDS, Measure, col, compare, lit
 from nlq.ask.semantic.dates import Span
 from nlq.ask.semantic.lexicon import Item
-from nlq.ask.semantic.multiples import factor_at
+from nlq.ask.semantic.multiples import factor_at, percent, toward
 
 SKIP = {"stop", "verb", "record"}
 
@@ -588,7 +588,11 @@ class Reader:
         multiple = factor_at(self, j)  # 'more than double the average', '5x the average price'
         if multiple is not None and self.kind(multiple[2]) == "agg" and self.items[multiple[2]].value == "avg" \
                 and kind in (None, "cost", "duration"):
-            self._versus_average(i, op, left, key, qual, part, multiple[2], neg, multiple[0], multiple[1])
+            self._versus_average(i, toward(op, self, multiple[1]), left, key, qual, part, multiple[2], neg,
+                                 multiple[0], multiple[1])
+        elif multiple is not None and not percent(self, multiple[1]) and self.kind(multiple[2]) in ("qual", "measure") \
+                and kind in (None, "cost", "duration"):  # '1.5x their plan cost' ('10% under plan' is an amount)
+            self._columns(i, op, kind, left, key, qual, part, multiple[2], neg, multiple[0], multiple[1])
         elif right.kind == "num":
             self._amount(i, op, kind, left, key, qual, part, j, neg)
         elif right.kind in ("qual", "measure", "part") or (right.kind == "value" and right.value[0] == ("source", "Purchase")):
@@ -683,8 +687,11 @@ class Reader:
             j = self.next_content(j, 1, {"stop"})
         return indices, key, qual, part
 
-    def _columns(self, i, op, kind, left, key, qual, part, j, neg) -> None:
+    def _columns(self, i, op, kind, left, key, qual, part, j, neg, factor: float = 1.0,
+                 factor_items: list[int] = ()) -> None:
         right = self.items[j]
+        if factor != 1 and (right.kind != "qual" and right.kind != "measure"):
+            return
         if right.kind == "value":  # "cost more than purchase would": the record's own purchase price
             if key not in (None, "cost") or part or right.plural:
                 return  # 'than their purchases' names other records, not this one's price
@@ -695,6 +702,12 @@ class Reader:
                      f"{WORDS[op]} the record's purchase price (records without a purchase price are left out)")
             return
         r_indices, r_key, r_qual, r_part = self._right_operand(j)
+        if r_key is None and r_qual is not None and r_part is None and key is not None:
+            after = r_indices[-1] + 1 if r_indices else j + 1
+            if after < len(self.items) and self.items[after].surface.lower() in ("one", "ones") and not self.items[after].used:
+                r_key, r_indices = key, [*r_indices, after]  # 'the forecast period over the planned one'
+            elif kind == "duration" or key == "duration":
+                r_key = "duration"  # 'running longer than planned': the planned period
         dates = kind == "date" or part is not None or r_part is not None
         groups_compared = False
         if dates:
@@ -709,7 +722,7 @@ class Reader:
             lm = self._measure(key, qual) or Measure("forecast_cost")
             rm = self._measure(r_key if r_key != "cost" or r_qual else ("cost" if lm.key.endswith("_cost") else r_key),
                                r_qual) if (r_key or r_qual) else None
-            if rm is None or lm.days != rm.days or lm.key == rm.key:
+            if rm is None or lm.days != rm.days or lm == rm:
                 return
             left_sql, right_sql, l_name, r_name = lm.sql(), rm.sql(), lm.name, rm.name
             # 'per area, how many items have an actual cost above their plan cost': each record's own
@@ -719,8 +732,12 @@ class Reader:
             if groups_compared:
                 left_sql, right_sql = exp.Sum(this=left_sql), exp.Sum(this=right_sql)
                 l_name, r_name = f"the group's total {l_name}", f"total {r_name}"
+        if factor != 1:
+            if dates:
+                return  # a multiple of a date: not a comparison people mean
+            right_sql, r_name = exp.Mul(this=lit(round(factor, 6)), expression=right_sql), f"{factor:g} x {r_name}"
         final = op if neg is None else FLIP[op]
-        indices = [*left, i, *r_indices] + ([neg] if neg is not None else [])
+        indices = [*left, i, *factor_items, *r_indices] + ([neg] if neg is not None else [])
         self.use(*indices)
         self.add(compare(final, left_sql, right_sql), min(indices),
                  f"'{self._words(indices)}' read as {l_name} {WORDS.get(final, final)} {r_name}",
@@ -757,13 +774,19 @@ class Reader:
             return
         # against another measure: '10% under plan', 'more than 20% over budget', 'more than 50k over plan'
         direction = self.items[k].value.split("_")[0] if self.kind(k) == "cmp" else None
-        if direction in ("gt", "lt") and (number.percent or self.items[k].surface.lower() in RELATIVE_WORDS):
+        # '60 days longer than their planned period': a length against another length, in days
+        longer = unit is not None and self.kind(k) == "cmp" and self.items[k].value in ("gt_duration", "lt_duration")
+        if direction in ("gt", "lt") and (number.percent or longer or self.items[k].surface.lower().split()[0] in RELATIVE_WORDS):
             r_indices, r_key, r_qual, r_part = self._right_operand(self.next_content(k, 1, {"stop"}))
+            if longer and r_key is None and r_qual is not None and key == "duration":
+                r_key = "duration"  # 'longer than planned': the planned period
             if (r_qual or r_key) and (number.percent or r_part is None):
                 lm = self._measure(key, qual) or Measure("forecast_cost")
                 rm = self._measure(r_key, r_qual)
-                if rm is None or rm.key == lm.key or (not number.percent and lm.days != rm.days):
+                if rm is None or rm == lm or (not number.percent and lm.days != rm.days) or (longer and not lm.days):
                     return
+                if unit is not None and not number.percent:
+                    value = value * DAYS_IN[unit]
                 if number.percent:
                     factor = 1 + value / 100 if direction == "gt" else 1 - value / 100
                     # at least 10% under: L <= R * 0.9; at least 10% over: L >= R * 1.1
@@ -774,8 +797,10 @@ class Reader:
                         return
                     left, right = lm.sql(), exp.Mul(this=rm.sql(), expression=lit(round(factor, 6)))
                     reading = f"{lm.name} {{}} {rm.name} x {factor:g}"
-                    if self.grouped and any(self.items[x].kind == "agg" and self.items[x].value == "sum" for x in left_items):
-                        # 'categories whose total forecast is more than 3% over the budget': the groups' totals
+                    # 'categories whose (total) forecast is more than 3% over the budget': the groups' totals,
+                    # unless records are counted or the clause is said of a record noun (as in _columns)
+                    if self.grouped and not (self._counts_records() and not self._named_aggregate(left_items)) \
+                            and not self._said_of_records(min(left_items) if left_items else i):
                         left, right = exp.Sum(this=lm.sql()), exp.Mul(this=exp.Sum(this=rm.sql()), expression=lit(round(factor, 6)))
                         reading = f"the group's total {lm.name} {{}} its total {rm.name} x {factor:g}"
                         group_level = True

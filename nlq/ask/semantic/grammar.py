@@ -464,6 +464,8 @@ class Shape:
                 qual = self.items[m_used[0]].value  # 'the longest on the current forecast': whose duration
                 measure = Measure("duration", qual) if implied_by[0] == "duration" else Measure(f"{qual}_start")
             noun = self._next_raw(j)
+            while noun < len(self.items) and self.items[noun].kind == "verb":
+                noun = self._next_raw(noun)  # 'the longest-running rental'
             dated = len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] == "date"
             if dated and m_used and all(self.items[x].kind == "part" for x in m_used):
                 noun = self._next_raw(max(m_used))  # 'the earliest starting item': the item, by its start
@@ -507,8 +509,8 @@ class Shape:
                 elif implied and implied[0] in ("cost", "duration"):
                     measure = Measure("forecast_cost") if implied[0] == "cost" else Measure("duration")
                     after = j + 1
-                    while after < len(self.items) and self.items[after].kind == "stop":
-                        after += 1
+                    while after < len(self.items) and self.items[after].kind in ("stop", "verb"):
+                        after += 1  # 'the longest-running rental'
                     nxt = self.items[after] if after < len(self.items) else None
                     if len(funcs) == 1 and (nxt is not None and nxt.kind in ("value", "record") or (
                             self.subject is not None and self.subject.kind in ("value", "record"))):

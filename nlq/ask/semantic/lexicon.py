@@ -7,6 +7,7 @@ whatever it cannot cover stays an `unknown` item, and the grammar declines if on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -106,7 +107,7 @@ _add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budg
      "budgets", "budget cost", "baselines", "planned costs", "plan costs", "planned spend")
 _add("measure", "actual_cost", "actual cost", "actual spend", "actuals", "spent so far")
 _add("measure", "forecast_cost", "forecast to cost", "forecasted to cost", "expected to cost", "projected to cost",
-     "going to cost", "set to cost")
+     "going to cost", "set to cost", "forecast to come in at")
 # what is still to be spent: the forecast less what has actually been spent (not 'left' the site)
 _add("measure", "remaining_cost", "left to spend", "still to spend", "yet to spend", "remaining cost", "remaining spend",
      "cost to go", "spend to go", "cost to complete", "left to pay", "still to pay", "remaining to spend",
@@ -124,7 +125,7 @@ _add("measure", "duration", "duration", "length", "how long", "long", "lasting",
 _add("measure", "actual_duration", "time on site", "days on site", "time on hire", "time spent on site",
      "time spent on hire", "length of stay", "time at site", "days at site", "actual duration", "actual length",
      "actual time on hire", "actual time on site", "actual days on hire")
-_add("measure", "slip", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
+_add("measure", "slip", "how late", "how far behind", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
      "schedule slip", "slipping", "slips")
 _add("measure", "start_slip", "start slip", "start delay", "start slipped")
 _add("measure", "arrival_delay", "arrival delay", "arrival slip", "arrival delays")
@@ -283,6 +284,7 @@ _add("measure", "monthly_rate", "hire bill", "monthly hire bill", "monthly bill"
 _add("stop", None, "physically", "i e", "ie", "do we run", "we run", "are we running", "we're running", "we are running")
 _add("stop", None, "rn")  # 'right now', as texted
 _add("stop", None, "single", "one single", "very")  # 'the single most expensive item': the top one
+_add("verb", None, "running", "runs", "run")  # 'the forecast is running 3% over budget'; 'running late' is its own
 # the whole organization, said of an average: 'above the average across everything', 'the site-wide average'
 _add("stop", None, "across everything", "across all records", "across all items", "across all the records",
      "across all equipment", "site wide", "site-wide", "sitewide", "as a whole", "the site as a whole",
@@ -495,6 +497,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _unit_by_unit(items)
     _every_value_listed(items)
     _a_unit_is_one(items)
+    _qualifier_at_an_amount(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -606,14 +609,16 @@ def _burn_is_a_total(items: list[Item]) -> None:
 
 def _measure_over_budget(items: list[Item]) -> None:
     """'where actual spend is already over budget': that measure above the plan cost, not the
-    forecast (what 'over budget' alone means)."""
+    forecast (what 'over budget' alone means). After an amount ('more than 20% over budget', 'at
+    least 50k over budget') it is the plan cost the amount is relative to."""
     for k, item in enumerate(items):
         if item.kind != "flag" or item.value not in ("over_budget", "under_budget"):
             continue
         j = k - 1
         while j >= 0 and items[j].kind in ("stop", "verb", "sofar"):
             j -= 1
-        if j >= 0 and items[j].kind == "measure" and items[j].value in ("actual_cost", "forecast_cost", "cost"):
+        amount = j >= 1 and items[j].kind == "num" and items[j - 1].kind == "cmp"
+        if amount or (j >= 0 and items[j].kind == "measure" and items[j].value in ("actual_cost", "forecast_cost", "cost")):
             over = item.value == "over_budget"
             item.kind, item.value = "cmp", "gt" if over else "lt"
             items.insert(k + 1, Item("measure", "plan_cost", item.start, item.end, item.surface,
@@ -662,6 +667,18 @@ def _every_value_listed(items: list[Item]) -> None:
 
 
 NOW_WORDS = ("right now", "rn", "now", "currently", "at the moment", "presently", "as of now")
+
+
+def _qualifier_at_an_amount(items: list[Item]) -> None:
+    """'cranes forecast at more than 1.5x their plan cost', 'forecast at 1m or more': 'at' between
+    a cost qualifier and an amount adds nothing (the forecast is that amount)."""
+    for i in range(1, len(items) - 1):
+        if items[i].kind == "prep" and items[i].surface.lower() == "at" and items[i - 1].kind == "qual" \
+                and (items[i + 1].kind in ("num", "cmp") or _TIMES_WORD.match(items[i + 1].surface.lower())):
+            items[i].kind, items[i].value = "stop", None
+
+
+_TIMES_WORD = re.compile(r"^\d+(\.\d+)?x$")
 
 
 def _a_unit_is_one(items: list[Item]) -> None:

@@ -43,3 +43,15 @@ def factor_at(reader: Reader, j: int) -> tuple[float, list[int], int] | None:
             if said in DOWN_WORDS and number.value < 100:
                 return 1 - number.value / 100, [j, k], reader.next_content(k, 1, {"stop"})
     return None
+
+
+def toward(op: str, reader: Reader, factor_items: list[int]) -> str:
+    """The comparison a multiple said downward turns: 'at least 20% below the average' is at most 0.8 x it."""
+    down = len(factor_items) == 2 and reader.items[factor_items[1]].kind == "cmp" and \
+        reader.items[factor_items[1]].surface.lower() in DOWN_WORDS
+    return {"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte"}.get(op, op) if down else op
+
+
+def percent(reader: Reader, factor_items: list[int]) -> bool:
+    """The multiple was said as a percentage ('50% above')."""
+    return reader.items[factor_items[0]].kind == "num" and getattr(reader.items[factor_items[0]].value, "percent", False)

@@ -19,6 +19,7 @@ NUMBER_WORDS = {
 SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
 _TOKEN = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2})"
+    r"|(?P<times>\d+(?:\.\d+)?x)(?![a-z0-9])"  # '1.5x': a multiple, one word
     r"|(?P<num>(?:(?P<cur>[$€£])\s?)?(?P<digits>\d[\d,]*(?:\.\d+)?)(?:\s?(?P<scale>k|mn|m|bn|thousand|million|billion)\b)?"
     r"(?:\s?(?P<pct>%|percent\b|per cent\b))?(?![a-z0-9]))"
     r"|(?P<ord>\d{1,2})(?:st|nd|rd|th)\b"
@@ -90,6 +91,8 @@ def tokenize(text: str) -> list[Token]:
             text_value = _number_text(value)
             tokens.append(Token("num", text_value, surface, m.start(), m.end(), value,
                                 money=bool(m.group("cur") or m.group("scale")), percent=bool(m.group("pct"))))
+        elif m.group("times"):
+            tokens.append(Token("word", m.group("times"), surface, m.start(), m.end()))
         elif m.group("ord"):
             tokens.append(Token("num", str(int(m.group("ord"))), surface, m.start(), m.end(), float(m.group("ord"))))
         elif m.group("sym"):  # '%', '&', '+', '<', '>' carry meaning: never silently dropped
