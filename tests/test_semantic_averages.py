@@ -73,6 +73,13 @@ ANSWERED = [
      f"SELECT id {M} AND source = 'Rental' AND forecast_end - forecast_start > plan_end - plan_start"),
     ("for how many items is the forecast period more than double the planned one",
      f"SELECT count(*) {M} AND forecast_end - forecast_start > 2 * (plan_end - plan_start)"),
+    # groups by how many different values of another column they have
+    ("manufacturers that cover at least 2 categories",
+     f"SELECT manufacturer, count(DISTINCT category) {M} GROUP BY 1 HAVING count(DISTINCT category) >= 2"),
+    ("which classes are found in more than 10 areas",
+     f"SELECT class {M} GROUP BY 1 HAVING count(DISTINCT area) > 10"),
+    ("areas with fewer than 30 different classes of rentals",
+     f"SELECT area {M} AND source = 'Rental' GROUP BY 1 HAVING count(DISTINCT class) < 30"),
     # the question's own values said again before 'average'
     ("how many welding rentals have a rate above the welding average",
      f"SELECT count(*) {M} AND category = 'Welding' AND source = 'Rental' AND monthly_rate > "
@@ -122,6 +129,8 @@ def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: 
 DECLINED = [
     # an average of other records than the question's: not read as the question's own
     ("items costing more than the crane average", ["more than"]),
+    # a condition on groups with no groups to apply it to
+    ("how many classes are in more than 10 areas", []),
     # side by side with nothing listed to split, or a figure that is not a plain total
     ("forecast cost per area side by side", ["side by side"]),
     # a figure compared with the average of another figure of its group

@@ -16,6 +16,7 @@ from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col,
 from nlq.ask.semantic import constructions
 from nlq.ask.semantic.averages import read_peer_averages
 from nlq.ask.semantic.pivot import read_side_by_side
+from nlq.ask.semantic.group_counts import read_distinct_counts
 from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 
@@ -41,6 +42,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     query = Query()
     shape = Shape(reader, query, question)
     read_peer_averages(reader, query)  # before the groups: 'their class average' is not 'per class'
+    read_distinct_counts(reader)  # nor is 'more than one category' 'per category'
     shape.read_groups()
     reader.read_dates()
     reader.read_amounts()
@@ -68,6 +70,10 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
         if scope is not None:
             inner.where(scope, copy=False)
     query.having += [c.expression for c in reader.conditions if c.having]
+    if query.having and not query.groups:  # a condition on groups with no groups asked for: never a whole-table HAVING
+        raise NotUnderstood("The offline reader read a condition on groups but no groups to apply it to, so it does "
+                            "not answer rather than guess. Rephrase, e.g. \"which areas have more than 150 items\"; "
+                            "\"classes found in more than 10 areas\".", words=[], understood=list(reader.notes))
     # 'quarterly budget by planned start qtr': one bucket said twice is one group
     query.groups = list({alias: (alias, key, bucket) for alias, key, bucket in query.groups}.values())
     constructions.after(query, items, reader.notes, frames)

@@ -284,6 +284,8 @@ _add("measure", "monthly_rate", "hire bill", "monthly hire bill", "monthly bill"
 _add("stop", None, "physically", "i e", "ie", "do we run", "we run", "are we running", "we're running", "we are running")
 _add("stop", None, "rn")  # 'right now', as texted
 _add("stop", None, "single", "one single", "very")  # 'the single most expensive item': the top one
+_add("verb", None, "cover", "covers", "covering", "span", "spans", "spanning", "appear in", "appears in",
+     "show up in", "shows up in", "found in", "spread over", "spread across")  # 'makes that cover 3 categories'
 _add("verb", None, "running", "runs", "run")  # 'the forecast is running 3% over budget'; 'running late' is its own
 # the whole organization, said of an average: 'above the average across everything', 'the site-wide average'
 _add("stop", None, "across everything", "across all records", "across all items", "across all the records",
