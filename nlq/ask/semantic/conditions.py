@@ -268,6 +268,15 @@ class Reader:
                              "under budget (forecast cost < plan cost)"),
         }
 
+    def overdue_for_days_overdue(self) -> None:
+        """'days overdue' is only said of overdue items: without the condition it would be a negative
+        number for everything not yet due."""
+        said = [i for i, x in enumerate(self.items) if x.kind == "measure" and x.value == "days_overdue"]
+        overdue = self.flag_table()["overdue"][0] if said else None
+        if said and not any(c.expression == overdue for c in self.conditions):
+            self.add(overdue.copy(), said[0], f"'{self.items[said[0]].surface}' counts overdue items only "
+                                                f"(on site now and forecast end before today, {self.today})")
+
     def read_flags(self) -> None:
         for i, item in enumerate(self.items):
             if item.used or item.kind != "flag":
@@ -566,6 +575,8 @@ class Reader:
             return Measure("duration", qual or "forecast")
         if key == "actual_duration":  # time on site: the actual period, left out while still open
             return Measure("duration", "actual")
+        if key == "days_overdue":
+            return Measure(key, today=self.today)
         return Measure(key) if key else None
 
     def _comparison(self, i: int) -> None:

@@ -49,6 +49,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     reader.read_absence()
     reader.read_values()
     reader.read_flags()
+    reader.overdue_for_days_overdue()
     shape.read_vs()
     for condition in reader.conditions:  # 'areas where the average rate is above 17k': show the average
         if condition.show is not None and condition.show[0] not in [a for a, _ in query.selects]:

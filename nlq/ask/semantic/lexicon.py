@@ -128,6 +128,9 @@ _add("measure", "actual_duration", "time on site", "days on site", "time on hire
 _add("measure", "slip", "how late", "how far behind", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
      "schedule slip", "slipping", "slips")
 _add("measure", "start_slip", "start slip", "start delay", "start slipped")
+_add("measure", "days_overdue", "days overdue", "days past due", "days past its end", "days past their end",
+     "days past end", "days past the end date", "days over due", "how overdue", "how long overdue", "how far overdue",
+     "overdue by", "days late past their end", "days beyond their end")
 _add("measure", "arrival_delay", "arrival delay", "arrival slip", "arrival delays")
 _add("flag", "late_arrival", "arrived late", "late arrival", "late arrivals", "late to arrive", "arrived after plan",
      "arrived later than planned")
