@@ -80,6 +80,13 @@ ANSWERED = [
      f"SELECT class {M} GROUP BY 1 HAVING count(DISTINCT area) > 10"),
     ("areas with fewer than 30 different classes of rentals",
      f"SELECT area {M} AND source = 'Rental' GROUP BY 1 HAVING count(DISTINCT class) < 30"),
+    # vague openings with one reading: where kit sits, the busiest area now, who is spent with
+    ("where's most of our kit sitting right now",
+     f"SELECT area, count(*) {M} AND is_actualized AND actual_end IS NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),
+    ("which area is the busiest at the moment",
+     f"SELECT area, count(*) {M} AND is_actualized AND actual_end IS NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),
+    ("who do we spend the most with on cranes",
+     f"SELECT manufacturer, sum(forecast_cost) {M} AND category = 'Cranes' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),
     # the question's own values said again before 'average'
     ("how many welding rentals have a rate above the welding average",
      f"SELECT count(*) {M} AND category = 'Welding' AND source = 'Rental' AND monthly_rate > "
@@ -129,6 +136,9 @@ def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: 
 DECLINED = [
     # an average of other records than the question's: not read as the question's own
     ("items costing more than the crane average", ["more than"]),
+    # where money goes (by area or by category) and who has something are not said
+    ("where's most of the budget going", ["where's", "going"]),
+    ("who has the most cranes", None),
     # a condition on groups with no groups to apply it to
     ("how many classes are in more than 10 areas", []),
     # side by side with nothing listed to split, or a figure that is not a plain total

@@ -28,7 +28,8 @@ FUNC_NAMES = {"sum": "the total", "avg": "the average", "median": "the median", 
               "max": "the maximum", "count": "the count"}
 EACH_WORDS = {"each", "for each", "in each", "within each", "for every", "by each", "per", "every", "in every",
               "across every", "at every", "within every", "across each", "at each"}
-LIST_WORDS = {"list", "show", "which", "what", "find", "display", "give", "name", "get", "all", "every", "everything"}
+LIST_WORDS = {"list", "show", "which", "what", "find", "display", "give", "name", "get", "all", "every", "everything",
+              "who", "who's", "whos", "where", "where's", "wheres"}
 
 
 _ONE_ASKED = re.compile(r"\b(?:which|what|who)(?: one| single one)? (?:has|is|was|had|gets|got|comes)\b|\bwhich one\b")
@@ -625,6 +626,8 @@ class Shape:
             self.r.notes.append(f"{words} read as the {'top' if desc else 'bottom'} {n} by {name}")
 
     def _top_by_count(self, run, func) -> None:
+        if not self.q.groups:
+            return  # 'the busiest month' with no month grouped: left unread, so the question declines
         self.r.use(*run)
         desc = func.value[0] == "max"
         n = 1

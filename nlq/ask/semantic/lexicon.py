@@ -87,6 +87,7 @@ _add("agg", "median", "median", "typical", "typically", "usual", "usually", "nor
 _add("agg", "distinct", "distinct", "different", "unique", "separate")
 _add("super", ("min", None), "minimum", "min", "smallest", "lowest", "least")
 _add("super", ("max", None), "maximum", "max", "largest", "biggest", "highest", "most", "greatest")
+_add("super", ("max", "count"), "busiest", "the busiest", "most crowded")
 _add("super", ("min", "cost"), "cheapest", "least expensive", "least costly", "lowest cost", "lowest priced")
 _add("super", ("max", "cost"), "most expensive", "dearest", "priciest", "most costly", "highest cost",
      "costliest", "highest priced")
@@ -503,6 +504,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _every_value_listed(items)
     _a_unit_is_one(items)
     _qualifier_at_an_amount(items)
+    _where_and_who(items)
     previous = None
     for item in items:  # 'a total overrun (forecast minus plan)': the same measure said twice in a row
         if item.kind == "stop":
@@ -672,6 +674,39 @@ def _every_value_listed(items: list[Item]) -> None:
 
 
 NOW_WORDS = ("right now", "rn", "now", "currently", "at the moment", "presently", "as of now")
+
+
+def _where_and_who(items: list[Item]) -> None:
+    """Vague openings with one reading: 'where's most of our gear sitting', 'which silo is the busiest
+    right now' (the area with the most on site now), 'who do we spend the most with' (the maker).
+    'where' is the area only for kit, counted: where money goes is left unread."""
+    words = [x for x in items if x.kind != "stop" or x.surface.lower().split("'")[0] in ("where", "who")]
+    if not words:
+        return
+    first = words[0]
+    said = first.surface.lower().split("'")[0]
+    ranked = any(x.kind in ("super", "top") for x in items)
+    money = any(x.kind in ("measure", "qual") or (x.kind == "super" and x.value[1] == "cost") for x in items)
+    if said == "where" and ranked and not money:
+        first.kind, first.value = "dim", "area"
+        first.note = f"'{first.surface}' read as one row per area"
+    elif said == "where" and ranked:
+        first.kind, first.value = "unknown", None  # where money goes: area or category, not said
+    elif said == "who" and money and ranked and first.kind in ("stop", "unknown") and not any(x.kind == "dim" for x in items):
+        # who is spent with is the maker ('who has the most cranes' names no one column: left unread)
+        first.kind, first.value = "dim", "manufacturer"
+        first.note = f"'{first.surface}' read as one row per manufacturer"
+    located = [i for i, x in enumerate(items) if x.kind in ("unknown", "stop") and x.surface.lower() in ("sitting", "sat", "parked")]
+    busiest = any(x.kind == "super" and x.value == ("max", "count") and "busiest" in x.surface.lower() for x in items)
+    now = [x for x in items if x.surface.lower() in NOW_WORDS or (x.kind == "date" and x.surface.lower() == "today")]
+    if (located or busiest) and now and not any(x.kind == "flag" for x in items):
+        # 'sitting today', 'busiest right now': what is on site now
+        for x in now[1:]:
+            x.kind, x.value = "stop", None
+        now[0].kind, now[0].value, now[0].span = "flag", "on_site_now", None
+        now[0].note = f"'{now[0].surface}' read as on site now"
+    for i in located:
+        items[i].kind, items[i].value = "stop", None
 
 
 def _qualifier_at_an_amount(items: list[Item]) -> None:
