@@ -80,6 +80,19 @@ ANSWERED = [
      f"SELECT class {M} GROUP BY 1 HAVING count(DISTINCT area) > 10"),
     ("areas with fewer than 30 different classes of rentals",
      f"SELECT area {M} AND source = 'Rental' GROUP BY 1 HAVING count(DISTINCT class) < 30"),
+    # groups by the share of their records meeting a condition; what is said before 'is' / 'are' is counted at all
+    ("categories where over half the items are rentals",
+     f"SELECT category {M} GROUP BY 1 HAVING 100.0 * count(*) FILTER (WHERE source = 'Rental') / count(*) > 50"),
+    ("areas where more than 5% of the rentals are cranes",
+     f"SELECT area {M} AND source = 'Rental' GROUP BY 1"
+     " HAVING 100.0 * count(*) FILTER (WHERE category = 'Cranes') / count(*) > 5"),
+    # (a percentage is a share of each group, never a number of records)
+    ("which areas have more than 3% of their kit cancelled",
+     f"SELECT area {M} GROUP BY 1 HAVING 100.0 * count(*) FILTER (WHERE is_discontinued) / count(*) > 3"),
+    ("categories where over 15% of the items slipped",
+     f"SELECT category {M} GROUP BY 1 HAVING 100.0 * count(*) FILTER (WHERE forecast_end > plan_end) / count(*) > 15"),
+    ("which classes have less than 10% of their items cancelled",
+     f"SELECT class {M} GROUP BY 1 HAVING 100.0 * count(*) FILTER (WHERE is_discontinued) / count(*) < 10"),
     # vague openings with one reading: where kit sits, the busiest area now, who is spent with
     ("where's most of our kit sitting right now",
      f"SELECT area, count(*) {M} AND is_actualized AND actual_end IS NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),

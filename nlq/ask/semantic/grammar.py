@@ -17,6 +17,7 @@ from nlq.ask.semantic import constructions
 from nlq.ask.semantic.averages import read_peer_averages
 from nlq.ask.semantic.pivot import read_side_by_side
 from nlq.ask.semantic.group_counts import read_distinct_counts
+from nlq.ask.semantic.group_shares import read_group_shares
 from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 
@@ -52,6 +53,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     reader.read_flags()
     reader.overdue_for_days_overdue()
     shape.read_vs()
+    read_group_shares(reader, shape.numerator)  # 'areas where more than half the kit on site is overdue'
     for condition in reader.conditions:  # 'areas where the average rate is above 17k': show the average
         if condition.show is not None and condition.show[0] not in [a for a, _ in query.selects]:
             query.selects.append(condition.show)
