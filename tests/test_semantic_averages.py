@@ -83,6 +83,8 @@ ANSWERED = [
     # groups by the share of their records meeting a condition; what is said before 'is' / 'are' is counted at all
     ("categories where over half the items are rentals",
      f"SELECT category {M} GROUP BY 1 HAVING 100.0 * count(*) FILTER (WHERE source = 'Rental') / count(*) > 50"),
+    ("areas whose total overrun is more than 1% of their budget",
+     f"SELECT area {M} GROUP BY 1 HAVING sum(forecast_cost - plan_cost) > 0.01 * sum(plan_cost)"),
     ("areas where more than 5% of the rentals are cranes",
      f"SELECT area {M} AND source = 'Rental' GROUP BY 1"
      " HAVING 100.0 * count(*) FILTER (WHERE category = 'Cranes') / count(*) > 5"),
@@ -152,6 +154,9 @@ DECLINED = [
     # where money goes (by area or by category) and who has something are not said
     ("where's most of the budget going", ["where's", "going"]),
     ("who has the most cranes", None),
+    # a yes or no about what is named is not a list of its records
+    ("is the jetty over budget?", ["is the jetty"]),
+    ("are the cranes at the jetty cancelled", ["are the cranes"]),
     # a condition on groups with no groups to apply it to
     ("how many classes are in more than 10 areas", []),
     # side by side with nothing listed to split, or a figure that is not a plain total

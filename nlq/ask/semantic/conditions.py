@@ -902,6 +902,13 @@ class Reader:
         if number.percent:
             if measure.key != "cost_variance":
                 return
+            of_plan = self.live(k)  # '5% of their budget': the plan cost it is a share of, said
+            if of_plan is not None and ((of_plan.kind == "measure" and of_plan.value == "plan_cost") or (
+                    of_plan.kind == "qual" and of_plan.value == "plan")):
+                used.append(k)
+                m = self.next_content(k, 1, {"stop"})
+                if of_plan.kind == "qual" and self.kind(m) == "measure" and self.items[m].value == "cost":
+                    used.append(m)
             right = exp.Mul(this=col("plan_cost"), expression=lit(value / 100))
             target, words = right, f"{value:g}% of plan cost"
         else:
@@ -919,6 +926,10 @@ class Reader:
             if func == "median":
                 return  # a median per group in a condition: not read
             expression = {"sum": exp.Sum, "avg": exp.Avg}[func](this=expression)
+            if number.percent:  # the group's variance against the same aggregate of its plan cost
+                target = exp.Mul(this={"sum": exp.Sum, "avg": exp.Avg}[func](this=col("plan_cost")),
+                                 expression=lit(value / 100))
+                words = f"{value:g}% of its {'total' if func == 'sum' else 'average'} plan cost"
             having = True
             show = (f"{func}_{measure.alias}", expression.copy())
         self.use(*used)

@@ -308,6 +308,13 @@ def after(query: Query, items: list[Item], notes: list[str], frames: list[int]) 
         raise _decline("a yes-or-no question about the whole project", [opening],
                        ["total forecast cost vs total plan cost", "how many items are over budget",
                         "total cost variance"], notes)
+    first = items[0].surface.lower() if items else ""
+    if first in ("is", "are", "was", "were", "does", "did", "has") and not query.selects and not query.groups \
+            and not (len(items) > 1 and items[1].surface.lower() in ("there", "any")) and query.limit is None:
+        # 'is the substation over budget?': a yes or no about what is named, not a list of its records
+        raise _decline("a yes-or-no question", [" ".join(x.surface for x in items[:3])],
+                       ["total forecast cost vs total plan cost at the substation", "how many items at the substation "
+                        "are over budget", "total cost variance per area"], notes)
     if frames and not ranked:
         raise _decline("a figure for the group a superlative picks", [items[frames[0]].surface], FRAME_EXAMPLES, notes)
     for i, item in enumerate(items):

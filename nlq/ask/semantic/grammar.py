@@ -59,6 +59,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
             query.selects.append(condition.show)
     shape.read_output()
     read_side_by_side(query, reader)
+    slip_both_ways(query, reader)
     in_weeks(items, query, reader)
     shown_ids(items, query, reader)
     decline_leftovers(items, reader, question)
@@ -74,6 +75,15 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
         if scope is not None:
             inner.where(scope, copy=False)
     query.having += [c.expression for c in reader.conditions if c.having]
+    keys = {c.name for _, key, _ in query.groups for c in key.find_all(exp.Column)}
+    for condition in query.having:  # a record's own column in a condition on groups: no one value per group
+        loose = [c.name for c in condition.find_all(exp.Column) if c.name not in keys
+                 and not c.find_ancestor(exp.AggFunc, exp.Filter, exp.Subquery, exp.Window)]
+        if loose:
+            raise NotUnderstood(f"The offline reader read a condition on groups that uses each record's own "
+                                f"{loose[0].replace('_', ' ')}, which a group does not have one of, so it does not "
+                                "answer rather than guess. Rephrase, e.g. \"areas whose total forecast cost is "
+                                "above their total plan cost\".", words=[], understood=list(reader.notes))
     if query.having and not query.groups:  # a condition on groups with no groups asked for: never a whole-table HAVING
         raise NotUnderstood("The offline reader read a condition on groups but no groups to apply it to, so it does "
                             "not answer rather than guess. Rephrase, e.g. \"which areas have more than 150 items\"; "
@@ -112,6 +122,23 @@ def examples_for(items: list[Item]) -> list[str]:
         if example not in chosen:
             chosen.append(example)
     return chosen[:3]
+
+
+def slip_both_ways(query: Query, reader: Reader) -> None:
+    """'average slip' is said two ways by planners: over every record (those on time count as 0) or over
+    the records that slipped. An average of the slip is shown both ways, each column named, rather
+    than one of them picked silently."""
+    slip = Measure("slip").sql()
+    slipped = exp.GT(this=col("forecast_end"), expression=col("plan_end"))
+    if any(w == slipped or w == exp.GT(this=slip.copy(), expression=exp.Literal.number(0))
+           for w in [c.expression for c in reader.conditions]):
+        return  # only slipped records asked about: the two are the same
+    for alias, expression in list(query.selects):
+        if isinstance(expression, exp.Avg) and expression.this == slip:
+            query.selects.append((f"{alias}_slipped_only", exp.Filter(this=expression.copy(), expression=exp.Where(
+                this=slipped.copy()))))
+            reader.notes.append(f"the average slip is shown over every record ({alias}) and over the records that "
+                                f"slipped only ({alias}_slipped_only)")
 
 
 def in_weeks(items: list[Item], query: Query, reader: Reader) -> None:
@@ -531,7 +558,9 @@ class Shape:
                                     f"'{funcs[0].surface}'", records=True)
                         i = j + 1
                         continue
-                elif implied and implied[0] == "count" or (funcs[0].kind == "super" and self.q.groups):
+                elif implied and implied[0] == "count" or (funcs[0].kind == "super" and self.q.groups
+                                                           and funcs[0].value[1] in (None, "count")):
+                    # ('the latest' per group names a date, not a number of records: left unread)
                     self._top_by_count(run, funcs[0])
                     i = j + 1
                     continue
@@ -581,6 +610,8 @@ class Shape:
         elif self.n_hint is not None and subject is not None and subject.kind in ("value", "record") and \
                 subject.plural and not self.q.groups:
             pass  # 'the 5 rentals with the longest slip': the N records, ranked
+        elif self.q.groups and self.n_hint is not None and funcs[0].value[1] is None:
+            pass  # 'the 3 makes we have spent the most on': the N groups, ranked by the measure
         elif not (self.listing and subject is not None and subject.kind in ("value", "record", "dim")):
             if not self.q.groups or not self.listing:
                 return False

@@ -101,12 +101,13 @@ _add("top", "asc", "bottom")
 _add("share", None, "percentage", "percent", "share", "proportion", "fraction", "%", "pct", "ratio", "in percent",
      "in %", "as a percentage", "as percentages", "as a percent", "in percentages", "percentages", "split of",
      "breakdown of", "mix of")
-_add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "spent", "value", "money",
+_add("measure", "cost", "cost", "costs", "costing", "spend", "spending", "value", "money",
      "worth", "amount")
 # the conventions: "budget", "baseline", "planned cost" are the plan cost, never the forecast
 _add("measure", "plan_cost", "plan cost", "planned cost", "baseline cost", "budgeted cost", "original cost", "budget",
      "budgets", "budget cost", "baselines", "planned costs", "plan costs", "planned spend")
-_add("measure", "actual_cost", "actual cost", "actual spend", "actuals", "spent so far")
+# what has been spent is the actual cost ('how much have we spent', 'rentals that have spent more than their budget')
+_add("measure", "actual_cost", "actual cost", "actual spend", "actuals", "spent so far", "spent", "been spent")
 _add("measure", "forecast_cost", "forecast to cost", "forecasted to cost", "expected to cost", "projected to cost",
      "going to cost", "set to cost", "forecast to come in at")
 # what is still to be spent: the forecast less what has actually been spent (not 'left' the site)
@@ -503,6 +504,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _unit_by_unit(items)
     _every_value_listed(items)
     _a_unit_is_one(items)
+    _actually_spent(items)
     _qualifier_at_an_amount(items)
     _where_and_who(items)
     previous = None
@@ -719,6 +721,15 @@ def _qualifier_at_an_amount(items: list[Item]) -> None:
 
 
 _TIMES_WORD = re.compile(r"^\d+(\.\d+)?x$")
+
+
+def _actually_spent(items: list[Item]) -> None:
+    """'actually spent': 'actually' says again what 'spent' is, the actual cost."""
+    for i, item in enumerate(items[:-1]):
+        nxt = next((x for x in items[i + 1:] if x.kind not in ("stop", "verb", "sofar")), None)
+        if item.kind == "qual" and item.value == "actual" and nxt is not None and nxt.kind == "measure" \
+                and nxt.value == "actual_cost" and nxt.surface.lower() in ("spent", "been spent"):
+            item.kind, item.value = "stop", None
 
 
 def _a_unit_is_one(items: list[Item]) -> None:
