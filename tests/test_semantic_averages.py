@@ -95,6 +95,18 @@ ANSWERED = [
      f"SELECT category {M} GROUP BY 1 HAVING 100.0 * count(*) FILTER (WHERE forecast_end > plan_end) / count(*) > 15"),
     ("which classes have less than 10% of their items cancelled",
      f"SELECT class {M} GROUP BY 1 HAVING 100.0 * count(*) FILTER (WHERE is_discontinued) / count(*) < 10"),
+    # what has been spent is the actual cost
+    ("how many rentals have spent more than their budget so far",
+     f"SELECT count(*) {M} AND source = 'Rental' AND actual_cost > plan_cost"),
+    ("the 3 makes we have actually spent the most on",
+     f"SELECT manufacturer, sum(actual_cost) {M} GROUP BY 1 ORDER BY 2 DESC LIMIT 3"),
+    # the average slip both ways: over every record and over the slipped ones
+    ("avg slip in days for the cranes",
+     f"SELECT avg(forecast_end - plan_end), avg(forecast_end - plan_end) FILTER (WHERE forecast_end > plan_end)"
+     f" {M} AND category = 'Cranes'"),
+    # what costs the most a month: the record, by its monthly rate
+    ("what's costing us the most a month in hire",
+     f"SELECT id, monthly_rate {M} AND source = 'Rental' ORDER BY monthly_rate DESC NULLS LAST LIMIT 1"),
     # vague openings with one reading: where kit sits, the busiest area now, who is spent with
     ("where's most of our kit sitting right now",
      f"SELECT area, count(*) {M} AND is_actualized AND actual_end IS NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),

@@ -220,7 +220,7 @@ class Shape:
         self.bucket_words: list[int] = []  # 'which 3 areas have the highest ...': the N of a ranking further on
         words = question.lower().split()
         self.listing = bool(words) and words[0].strip("?,.") in LIST_WORDS
-        self.asks_what = bool(words) and words[0].strip("?,.") == "what"  # 'what is the cost of ...': a list or a total
+        self.asks_what = bool(words) and words[0].strip("?,.") in ("what", "what's", "whats")  # 'what is the cost of ...': a list or a total
         self.subject = self._subject()
         # 'of the categories with ..., which has the highest ...': one row, though the noun is plural
         self.one_asked = bool(_ONE_ASKED.search(question.lower()))
@@ -610,6 +610,8 @@ class Shape:
         elif self.n_hint is not None and subject is not None and subject.kind in ("value", "record") and \
                 subject.plural and not self.q.groups:
             pass  # 'the 5 rentals with the longest slip': the N records, ranked
+        elif self.asks_what and subject is None and not self.q.groups and funcs[0].value[1] == "cost":
+            pass  # "what's costing us the most a month", "what's the priciest": the record, with its figure
         elif self.q.groups and self.n_hint is not None and funcs[0].value[1] is None:
             pass  # 'the 3 makes we have spent the most on': the N groups, ranked by the measure
         elif not (self.listing and subject is not None and subject.kind in ("value", "record", "dim")):

@@ -675,7 +675,8 @@ def _every_value_listed(items: list[Item]) -> None:
         k += 1
 
 
-NOW_WORDS = ("right now", "rn", "now", "currently", "at the moment", "presently", "as of now")
+NOW_WORDS = ("right now", "rn", "now", "currently", "at the moment", "presently", "as of now", "at the minute",
+             "at present")
 
 
 def _where_and_who(items: list[Item]) -> None:
@@ -867,10 +868,13 @@ def _monthly_superlatives(items: list[Item]) -> None:
     total per calendar month (as '10k a month' is an amount of monthly rate)."""
     rows_are_records = not any(x.kind == "dim" for x in items)
     for i, item in enumerate(items):
-        if item.kind == "measure" and item.value == "cost" and rows_are_records and i + 2 < len(items) and \
-                items[i + 1].kind == "stop" and items[i + 2].kind == "super" and items[i + 2].value[1] is None:
-            item.kind, item.value = "stop", None  # 'which rentals cost the most per month': as 'the dearest'
-            item, i = items[i + 2], i + 2
+        k = i + 1
+        while k < len(items) and items[k].kind == "stop":
+            k += 1  # 'which rentals cost the most per month', 'what's costing us the most a month'
+        if item.kind == "measure" and item.value == "cost" and rows_are_records and k < len(items) and k > i + 1 \
+                and items[k].kind == "super" and items[k].value[1] is None:
+            item.kind, item.value = "stop", None  # as 'the dearest'
+            item, i = items[k], k
             item.value = (item.value[0], "cost")
         if item.kind != "super" or item.value[1] != "cost":
             continue
@@ -891,6 +895,10 @@ def _monthly_superlatives(items: list[Item]) -> None:
         else:
             continue
         rate.kind, rate.value = "measure", "monthly_rate"
+        now = next((x for x in items if x.kind == "stop" and x.surface.lower() in NOW_WORDS), None)
+        if now is not None and not any(x.kind == "flag" for x in items):  # costing us a month now: on hire now
+            now.kind, now.value = "flag", "on_site_now"
+            now.note = f"'{now.surface}' with a monthly rate read as on site now"
         rate.note = f"'{item.surface} ... {'' if extra is None else extra.surface + ' '}{rate.surface}' read as ranked by monthly rate"
         if extra is not None:
             extra.kind, extra.value = "stop", None
