@@ -24,12 +24,12 @@ POSSESSIVES = ("their", "its", "own", "the", "same", "his", "her", "respective")
 PEER_LINKS = ("for", "of", "in", "within", "across", "among", "amongst")
 
 
-def _peer_group(reader: Reader, avg: int) -> tuple[str, list[int], int, int] | None:
+def _peer_group(reader: Reader, avg: int) -> tuple[str, list[int]] | None:
     """The group whose average is meant, said around the 'average' at `avg`:
     'their class average', 'its category's avg', 'the class average rate' (before it) or
     'the average (rate) for their class', 'the avg of its own category' (after it).
 
-    Returns (column, the items it took, the first index of the block, the index after it)."""
+    Returns (column, the items it took)."""
     items = reader.items
 
     def words_between(a: int, b: int) -> list[int]:
@@ -46,14 +46,11 @@ def _peer_group(reader: Reader, avg: int) -> tuple[str, list[int], int, int] | N
             owned.append(p)
             p -= 1
         if owned:
-            taken = [*owned, *words_between(d, avg)]
-            return items[d].value, taken, min(taken), avg + 1
+            return items[d].value, [*owned, *words_between(d, avg)]
     # after: AVG [measure] (for|of|in|within) [their|its|own|the|same]+ DIM
     k = avg + 1
-    measure = []
     while k < len(items) and not items[k].used and items[k].kind in ("measure", "qual"):
-        measure.append(k)
-        k += 1
+        k += 1  # the measure averaged, read by the caller
     if k < len(items) and items[k].surface.lower() in PEER_LINKS and not items[k].used:
         link = k
         k += 1
@@ -63,7 +60,7 @@ def _peer_group(reader: Reader, avg: int) -> tuple[str, list[int], int, int] | N
             k += 1
         if k < len(items) and not items[k].used and items[k].kind == "dim" and \
                 any(items[o].surface.lower() != "the" for o in owned):
-            return items[k].value, [link, *owned, k], avg, k + 1
+            return items[k].value, [link, *owned, k]
     return None
 
 
@@ -92,15 +89,13 @@ def read_peer_averages(reader: Reader, query: Query) -> None:
         peer = _peer_group(reader, avg)
         if peer is None:
             continue
-        column, group_items, first, after = peer
+        column, group_items = peer
         left, key, qual, part = reader._left(i)
-        r_idx = [x for x in range(avg + 1, len(items)) if x < after and items[x].kind in ("measure", "qual")
-                 and not items[x].used] if after > avg + 1 else []
-        if not r_idx and after == avg + 1:  # 'their class average rate': the measure after the block
-            m = after
-            while m < len(items) and not items[m].used and items[m].kind in ("measure", "qual"):
-                r_idx.append(m)
-                m += 1
+        r_idx = []  # the measure right after 'average': 'their class average rate', 'the average rate for their class'
+        m = avg + 1
+        while m < len(items) and not items[m].used and items[m].kind in ("measure", "qual"):
+            r_idx.append(m)
+            m += 1
         r_key = next((items[x].value for x in r_idx if items[x].kind == "measure"), None)
         r_qual = next((items[x].value for x in r_idx if items[x].kind == "qual"), None)
         if part is not None:
