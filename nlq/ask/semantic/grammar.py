@@ -13,8 +13,9 @@ from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
-from nlq.ask.semantic import constructions
+from nlq.ask.semantic import constructions, picked
 from nlq.ask.semantic.averages import read_peer_averages
+from nlq.ask.semantic.contrasts import contrast_at, read_contrasts
 from nlq.ask.semantic.pivot import read_side_by_side
 from nlq.ask.semantic.group_counts import read_distinct_counts
 from nlq.ask.semantic.group_shares import read_group_shares
@@ -38,6 +39,8 @@ _ONE_ASKED = re.compile(r"\b(?:which|what|who)(?: one| single one)? (?:has|is|wa
 
 def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
     items = tag(question, vocab, today)
+    if (parts := picked.split(question, items)) is not None:  # 'in the area with the biggest spend, how many ... on site'
+        return picked.read_picked(parts, vocab, today, read_question)
     frames = constructions.before(items)  # shapes the grammar does not hold: declined, never read in part
     reader = Reader(items, today)
     reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
@@ -46,6 +49,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     read_peer_averages(reader, query)  # before the groups: 'their class average' is not 'per class'
     read_distinct_counts(reader)  # nor is 'more than one category' 'per category'
     shape.read_groups()
+    read_contrasts(reader, query)  # 'areas with more cranes than generators': two values, two figures per group
     reader.read_dates()
     reader.read_amounts()
     reader.read_absence()
@@ -276,6 +280,7 @@ class Shape:
                      and r.kind(r.next_content(r.next_content(n, 1, {"stop"}), 1, {"stop"})) in ("record", "value"))
                     or (x.kind == "neg" and x.surface.lower() in ("no", "without", "zero")
                         and r.kind(r.next_content(n, 1, {"stop"})) == "value")
+                    or contrast_at(r, n)  # 'how many areas have more cranes than generators'
                     for n, x in enumerate(self.items) if n > k and not x.used):
                 r.use(i)
                 self._group_dim(k)

@@ -316,6 +316,7 @@ _add("rank", None, "rank no", "rank nos")
 _add("record", None, "bits", "bits of kit", "bit of kit", "pieces of kit", "piece of kit")
 _add("dim", "dor", "who is paying", "who's paying", "who pays for it", "who is paying for it")
 _add("verb", None, "comes from", "come from", "coming from")
+_add("verb", None, "hold", "holds", "holding", "having")  # 'areas holding more cranes than generators'
 _add("qual", "forecast", "forecast to", "forecasted to", "projected to")
 _add("measure", "duration", "hire days", "days of hire", "rental days", "days hired")
 _add("group", None, "split")
@@ -453,9 +454,14 @@ def _prefer(entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return entries
 
 
+def kept_tokens(question: str) -> list:
+    """The tokens items are made of (punctuation other than ',' and ';' dropped): items index them."""
+    return [t for t in tokenize(question) if t.kind != "punct" or t.text in ",;"]
+
+
 def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     """Items covering the question, longest known phrase first; unknown words stay `unknown`."""
-    tokens = [t for t in tokenize(question) if t.kind != "punct" or t.text in ",;"]
+    tokens = kept_tokens(question)
     items: list[Item] = []
     i = 0
     while i < len(tokens):
@@ -488,6 +494,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
     _values_named_by_their_head(items, vocab)
+    _days_asked(items)
     _events_and_stays(items, today)
     _monthly_superlatives(items)
     _counts_of_a_dimension(items)
@@ -904,6 +911,36 @@ def _monthly_superlatives(items: list[Item]) -> None:
             extra.kind, extra.value = "stop", None
 
 
+DAY_LENGTHS = ("slip", "start_slip", "arrival_delay", "days_overdue", "duration", "actual_duration")
+DAYS_ASKED = ("how many", "number of", "no. of", "no of", "nr of", "num of", "count of")
+
+
+def _days_asked(items: list[Item]) -> None:
+    """'how many days', '(avg) number of days' ask for a length in days, not a count of records: the
+    length another word names ('number of days slipped'), or else the period ('on average how many
+    days is it on hire', 'how many days were they on site')."""
+    for i, item in enumerate(items[:-1]):
+        unit = items[i + 1]
+        if item.kind != "agg" or item.value != "count" or item.surface.lower() not in DAYS_ASKED:
+            continue
+        if unit.kind == "measure" and unit.value in DAY_LENGTHS and unit.surface.lower().startswith("days "):
+            item.kind, item.value = "stop", None  # 'average number of days on site', 'how many days overdue'
+            continue
+        if unit.kind != "unit" or unit.value != "day" or unit.surface.lower() != "days":
+            continue
+        named = next((x for x in items[i + 2:] if x.kind == "measure" and x.value in DAY_LENGTHS), None)
+        said = f"{item.surface} {unit.surface}"
+        if named is not None:
+            item.kind, item.value = "stop", None
+            unit.kind, unit.value = "stop", None
+            unit.note = f"'{said}' read as the length in days that '{named.surface}' names, not a number of records"
+        else:
+            item.kind, item.value, item.surface, item.end = "measure", "duration", said, unit.end
+            unit.kind, unit.value, unit.used = "stop", None, True
+            unit.surface = ""
+    items[:] = [x for x in items if not (x.kind == "stop" and x.used and x.surface == "")]
+
+
 def _events_and_stays(items: list[Item], today: date) -> None:
     """'demobs', 'arrivals' (plural event nouns) are events that happened: the actual date, not the
     forecast one, unless a qualifier says whose date ('planned arrivals') or a date after today says
@@ -947,15 +984,27 @@ def _events_and_stays(items: list[Item], today: date) -> None:
         if first.kind != "measure" or first.value not in ("duration", "actual_duration"):
             continue
         j = i + 1
-        while j < len(items) and items[j].kind in ("stop", "verb", "value", "record"):
-            j += 1
+        asked = first.surface.lower() in ("how long", "long") or first.surface.lower().endswith(" days")
+        while j < len(items) and (items[j].kind in ("stop", "verb", "value", "record") or (asked and (
+                items[j].kind == "qual" or (items[j].kind == "part" and items[j].value == ("end", "actual"))))):
+            j += 1  # 'how many days were demobbed items on site', 'how long is it forecast on hire'
         second = items[j] if j < len(items) else None
         if second is None:
             continue
-        if first.value == "duration" and first.surface.lower() in ("how long", "long") and second.kind == "flag" \
+        between = items[i + 1:j]
+        if first.value == "duration" and asked and second.kind == "flag" and second.value == "on_hire":
+            second.kind, second.value = "stop", None  # 'how long is it on hire': the period, as any length
+            for x in between:
+                if x.kind == "qual" and x.value == "forecast":  # 'forecast on hire': the forecast period, as read
+                    x.kind, x.value = "stop", None
+            second.note = f"'{first.surface} ... {second.surface}' read as the length of the hire period"
+        elif first.value == "duration" and asked and second.kind == "flag" \
                 and second.value == "on_site_now" and second.surface.lower() in ("on site", "onsite", "at site"):
             first.value = "actual_duration"  # 'how long were the pumps on site'
             second.kind, second.value = "stop", None
+            for x in between:
+                if x.surface.lower() in ("actually", "actual", "really"):  # 'actually on site': the actual period, as read
+                    x.kind, x.value, x.used = "stop", None, True
             second.note = f"'{first.surface} ... {second.surface}' read as the time on site (actual end - actual start)"
         elif first.value == "actual_duration" and second.kind == "qual" and second.value == "actual" and j == i + 1:
             second.kind, second.value = "stop", None  # 'time on hire (actual)': already the actual period

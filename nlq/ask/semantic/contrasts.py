@@ -1,0 +1,247 @@
+"""Groups compared on two values of one column: 'areas that have more cranes than generators',
+'categories with more than twice as many rentals as purchases', 'areas that spend more on rentals
+than on purchases', 'which areas have both a tower crane and a crawler crane on site'.
+
+Two values of one column in one question would otherwise ask for records that have both (none do),
+so the question declines. Said with a comparison between them inside a question about groups, they
+are two figures of each group, each over its own records (COUNT / SUM ... FILTER), compared in the
+group's condition; both figures are shown beside the group. The question's other conditions apply
+to both sides ('on site', 'cancelled'). Read after the groups and before the stored values.
+
+'Bought rather than rented' names the rest of a column that has only those two values: the second
+value adds nothing and is read as the first's complement; with a third value it stays unread.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from nlq.ask.semantic.build import FLIP, WORDS, Query, col, compare, lit
+from nlq.ask.semantic.conditions import Reader
+from nlq.ask.semantic.lexicon import Item
+from nlq.ask.semantic.multiples import factor_at
+from store.fields import BY_COLUMN
+
+MORE = {"more": "gt", "higher": "gt", "greater": "gt", "bigger": "gt", "larger": "gt",
+        "fewer": "lt", "less": "lt", "lower": "lt", "smaller": "lt"}
+AS_MANY = ("many", "much")
+INSTEAD = (("rather", "than"), ("instead", "of"), ("as", "opposed", "to"))
+
+
+def _values(item: Item | None) -> tuple[str, list[str]] | None:
+    """(column, values) of a stored-value item, or None."""
+    if item is None or item.kind != "value":
+        return None
+    columns = {c for c, _ in item.value}
+    if len(columns) != 1:
+        return None
+    return next(iter(columns)), list(dict.fromkeys(v for _, v in item.value))
+
+
+def _comparative(item: Item | None) -> tuple[str, bool] | None:
+    """(op, whether 'than' is part of it) for 'more' / 'fewer than' / 'higher' ..., else None."""
+    if item is None:
+        return None
+    words = item.surface.lower().split()
+    if item.kind == "cmp" and isinstance(item.value, str) and item.value in ("gt", "lt") and words[0] in MORE:
+        return item.value, words[-1] == "than"
+    if item.kind in ("unknown", "edit") and len(words) == 1 and words[0] in MORE:  # 'lower' is also an edit verb
+        return MORE[words[0]], False
+    return None
+
+
+def _is(item: Item | None, *words: str) -> bool:
+    return item is not None and not item.used and item.surface.lower() in words
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+
+
+class _Sides:
+    """What a contrast took: the two values, the measure, the comparison, the items."""
+
+    def __init__(self, column: str, first: list[str], second: list[str], op: str, factor: float,
+                 measured: list[int], used: list[int]) -> None:
+        self.column, self.first, self.second, self.op, self.factor = column, first, second, op, factor
+        self.measured, self.used = measured, used
+
+
+def _measure_near(reader: Reader, i: int, step: int) -> list[int]:
+    """The measure words next to item i ('spend more', 'more actual cost'), skipping verbs and stop words."""
+    j = reader.next_content(i, step, {"stop", "verb", "record"})
+    found = []
+    while reader.kind(j) in ("measure", "qual"):
+        found.append(j)
+        j += step
+    return sorted(found)
+
+
+def _read_one(reader: Reader, i: int) -> _Sides | None:
+    """The contrast around the comparative at item i, in any of its orders, or None."""
+    items = reader.items
+    said = _comparative(reader.live(i))
+    if said is None:
+        return None
+    op, has_than = said
+    used = [i]
+    factor = 1.0
+    if has_than:
+        j = reader.next_content(i, 1, {"stop"})
+        if (found := factor_at(reader, j)) is not None:  # 'more than twice as many rentals as purchases'
+            factor, factor_items, j = found
+            many = []
+            while _is(reader.live(j), *AS_MANY):
+                many.append(j)
+                j = reader.next_content(j, 1, {"stop"})
+            first = _values(reader.live(j))
+            if not many or first is None or not _is(reader.live(j + 1), "as"):
+                return None
+            b = reader.next_content(j + 1, 1, {"stop"})
+            second = _values(reader.live(b))
+            if second is None or second[0] != first[0]:
+                return None
+            return _Sides(first[0], first[1], second[1], op, factor, [], [*used, *factor_items, *many, j, j + 1, b])
+        # 'the hired kit forecast to cost more than the bought kit': the first value before the comparison
+        m = _measure_near(reader, i, -1)
+        a = reader.next_content(m[0] if m else i, -1, {"stop", "verb", "record"})
+        first = _values(reader.live(a))
+        b = reader.next_content(i, 1, {"stop", "prep"})
+        second = _values(reader.live(b))
+        if not first or not second or first[0] != second[0]:
+            return None
+        used += [x for x in range(a, b + 1) if not items[x].used and items[x].kind in ("stop", "record", "prep")]
+        used += [a, b, *m]
+        return _Sides(first[0], first[1], second[1], op, factor, m, used)
+    # 'more cranes than generators', '(spend) more on rentals than on purchases', 'a higher forecast for ...'
+    m = _measure_near(reader, i, -1)
+    after = reader.next_content(i, 1, {"stop", "prep"})
+    if not m and reader.kind(after) in ("measure", "qual"):
+        m = _measure_near(reader, i, 1)
+        after = reader.next_content(m[-1], 1, {"stop", "prep"})
+    first = _values(reader.live(after))
+    than = reader.next_content(after, 1, {"record"})
+    if not first or not _is(reader.live(than), "than"):
+        return None
+    b = reader.next_content(than, 1, {"stop", "prep"})
+    second = _values(reader.live(b))
+    if not second or second[0] != first[0]:
+        return None
+    used += [x for x in range(i + 1, b + 1) if not items[x].used and items[x].kind in ("stop", "prep", "record")]
+    used += [after, than, b, *m]
+    return _Sides(first[0], first[1], second[1], op, factor, m, used)
+
+
+def _other_values(reader: Reader, column: str, taken: list[int]) -> bool:
+    return any(not x.used and n not in taken and (v := _values(x)) is not None and v[0] == column
+               for n, x in enumerate(reader.items))
+
+
+def read_contrasts(reader: Reader, query: Query) -> None:
+    _read_rather_than(reader)
+    keys = {alias for alias, _, _ in query.groups}
+    if not query.groups:
+        return
+    _read_both(reader, keys)
+    for i in range(len(reader.items)):
+        sides = _read_one(reader, i)
+        if sides is None or sides.column in keys or set(sides.first) & set(sides.second) \
+                or _other_values(reader, sides.column, sides.used):
+            continue
+        measure = None
+        if sides.measured:
+            said = [reader.items[x] for x in sides.measured]
+            measure = reader._measure(next((x.value for x in said if x.kind == "measure"), None),
+                                      next((x.value for x in said if x.kind == "qual"), None))
+            if measure is None or measure.days or measure.key not in ("forecast_cost", "plan_cost", "actual_cost",
+                                                                      "cost_variance"):
+                continue  # a rate or a length compared between two sets of records: not read
+        neg = reader.negated(min(sides.used))
+        final = sides.op if neg is None else FLIP[sides.op]
+        figures = []
+        for values in (sides.first, sides.second):
+            where = exp.Where(this=exp.EQ(this=col(sides.column), expression=lit(values[0])) if len(values) == 1
+                              else exp.In(this=col(sides.column), expressions=[lit(v) for v in values]))
+            figure = exp.Filter(this=exp.Sum(this=measure.sql()) if measure else exp.Count(this=exp.Star()),
+                                expression=where)
+            figures.append((f"{measure.alias if measure else 'records'}_{_slug('_'.join(values))}", figure))
+        right = figures[1][1].copy() if sides.factor == 1 else exp.Mul(this=lit(round(sides.factor, 6)),
+                                                                        expression=figures[1][1].copy())
+        used = sorted(set(sides.used) | ({neg} if neg is not None else set()))
+        reader.use(*used)
+        what = f"total {measure.name}" if measure else "number of records"
+        times = "" if sides.factor == 1 else f"{sides.factor:g} x "
+        label = sides.column.replace("_", " ")
+        reader.add(compare(final, figures[0][1].copy(), right), min(used),
+                   f"'{reader._words(used)}' read as groups whose {what} of {label} {' or '.join(sides.first)} is "
+                   f"{WORDS.get(final, final)} {times}that of {label} {' or '.join(sides.second)} (both shown)",
+                   having=True)
+        for alias, figure in figures:
+            if alias not in [a for a, _ in query.selects]:
+                query.selects.append((alias, figure))
+
+
+def _both_at(reader: Reader, i: int) -> tuple[str, list[str], list[str], list[int]] | None:
+    """'both a tower crane and a crawler crane' at item i: (column, first values, second values, items)."""
+    if not _is(reader.live(i), "both"):
+        return None
+    a = reader.next_content(i, 1, {"stop"})
+    first = _values(reader.live(a))
+    joint = reader.next_content(a, 1, {"stop"})
+    b = reader.next_content(joint, 1, {"stop"})
+    second = _values(reader.live(b))
+    if not first or not second or first[0] != second[0] or reader.kind(joint) != "and" \
+            or set(first[1]) & set(second[1]) or _other_values(reader, first[0], [a, b]):
+        return None
+    return first[0], first[1], second[1], [x for x in range(i, b + 1) if not reader.items[x].used]
+
+
+def contrast_at(reader: Reader, i: int) -> bool:
+    """Whether item i begins a contrast of two values ('how many areas have more cranes than
+    generators' counts the groups that pass it)."""
+    return _both_at(reader, i) is not None or _read_one(reader, i) is not None
+
+
+def _read_both(reader: Reader, keys: set[str]) -> None:
+    """'areas that have both a tower crane and a crawler crane': groups with records of each value."""
+    for i in range(len(reader.items)):
+        found = _both_at(reader, i)
+        if found is None or found[0] in keys:
+            continue
+        column, first, second, used = found
+        reader.use(*used)
+        parts = []
+        for values in (first, second):
+            where = exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else exp.In(
+                this=col(column), expressions=[lit(v) for v in values])
+            parts.append(exp.GT(this=exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=where)),
+                                expression=lit(0)))
+        label = column.replace("_", " ")
+        reader.add(exp.and_(*parts), i, f"'{reader._words(used)}' read as groups with at least one record of "
+                                        f"{label} {' or '.join(first)} and at least one of {' or '.join(second)}",
+                   having=True)
+
+
+def _read_rather_than(reader: Reader) -> None:
+    """'the share that's bought rather than rented': the second value is the rest of a column whose
+    values the domain fixes at two, so it says nothing more; any other column leaves it unread."""
+    items = reader.items
+    for i in range(1, len(items)):
+        words = next((w for w in INSTEAD if [x.surface.lower() for x in items[i:i + len(w)]] == list(w)
+                      and not any(x.used for x in items[i:i + len(w)])), None)
+        if words is None:
+            continue
+        a = reader.next_content(i, -1, {"stop"})
+        b = reader.next_content(i + len(words) - 1, 1, {"stop"})
+        first, second = _values(reader.live(a)), _values(reader.live(b))
+        if not first or not second or first[0] != second[0]:
+            continue
+        allowed = BY_COLUMN[first[0]].allowed if first[0] in BY_COLUMN else None
+        if not allowed or set(first[1]) & set(second[1]) or set(first[1]) | set(second[1]) != set(allowed):
+            continue
+        used = list(range(i, i + len(words))) + [b]
+        reader.use(*used)
+        reader.notes.append(f"'{reader._words(used)}' read as the rest of {first[0]} (its only values are "
+                            f"{' and '.join(allowed)}), so only {' or '.join(first[1])} is asked about")

@@ -1,0 +1,93 @@
+"""A figure for the group a ranking picks, each with conditions of its own: 'in the area with the
+biggest actual spend, how many items are on site now', 'total actual spend of the manufacturer with
+the most kit on site', 'for the make with the cheapest avg rental rate, how many rentals are on site'.
+
+The question is two questions: which group the superlative picks ('which area has the biggest actual
+spend'), and the figure asked of that group's records. Each part is read by the whole parser on its
+own, so either part it cannot read declines the question; the figure is then restricted to the group
+the first part picks (a subquery with the ranking's own conditions). The conditions said in the
+ranking clause rank; the ones said with the figure count. Where the two parts say the same
+conditions, the grammar's one-statement reading (the ranked group's own figures) is used instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import sqlglot
+from sqlglot import exp
+
+from nlq.ask.providers import NotUnderstood
+from nlq.ask.semantic import constructions
+from nlq.ask.semantic.build import Query, col
+from nlq.ask.semantic.lexicon import Item, Vocabulary, kept_tokens
+
+ASKING = ("how", "what", "what's", "whats", "which", "show", "list", "give", "tell", "count", "total")
+LINKS = ("with", "having", "has", "have", "that has", "which has", "that have", "which have")
+
+Reader = Callable[[str, Vocabulary, date], tuple[Query, list[str]]]
+
+
+def split(question: str, items: list[Item]) -> tuple[str, str, str, str] | None:
+    """(ranking question, figure question, the group's column, the words joining them) when the question
+    asks a figure of a group a superlative picks with conditions of its own; None otherwise."""
+    tokens = kept_tokens(question)
+
+    def text(xs: list[Item]) -> str:  # the question's own words for a stretch of items
+        return question[tokens[xs[0].start].start:tokens[xs[-1].end - 1].end] if xs else ""
+    for i, item in enumerate(items):
+        if item.kind != "dim":
+            continue
+        lead = constructions._raw_before(items, i)
+        if lead is None or lead[0] not in constructions.FRAME_PREPS:
+            continue
+        end = constructions._chosen_by_superlative(items, i)
+        if end is None or not any(x.surface.lower() in LINKS for x in items[i + 1:end]):
+            continue
+        if constructions._conditions(items[:lead[1]]) == constructions._conditions(items[end:]):
+            continue  # the same records on both sides: the grammar's own reading
+        before = items[:lead[1]]
+        if all(x.kind == "stop" for x in before):  # 'in the area with ..., how many ...'
+            rest = range(end + 1, len(items))
+            boundary = next((k for k in rest if items[k].surface == ","), None)
+            if boundary is None:
+                boundary = next((k for k in rest if items[k].surface.lower().split()[0] in ASKING), None)
+                ranking, figure = items[end:boundary], items[boundary:] if boundary is not None else []
+            else:
+                ranking, figure = items[end:boundary], items[boundary + 1:]
+            joined = [*before, items[lead[1]]]
+        else:  # 'total actual spend of the manufacturer with the most kit on site'
+            ranking, figure = items[end:], before
+            joined = [items[lead[1]]]
+        if not ranking or not figure:
+            continue
+        return (f"which {item.surface} has the {text(ranking)}", text(figure), item.value,
+                text([*joined, *items[lead[1] + 1:end]]))
+    return None
+
+
+def read_picked(parts: tuple[str, str, str, str], vocab: Vocabulary, today: date, read: Reader
+                ) -> tuple[Query, list[str]]:
+    ranking_text, figure_text, column, joined = parts
+    ranking, ranking_notes = read(ranking_text, vocab, today)
+    if [a for a, _, _ in ranking.groups] != [column] or ranking.limit != 1 or not ranking.order \
+            or ranking.count_groups or ranking.partition:
+        raise NotUnderstood(
+            f"The offline reader read '{ranking_text}' as something other than one {column} picked by a "
+            "ranking, so it does not answer rather than guess. Rephrase, e.g. \"which area has the highest "
+            "forecast cost\"; \"total forecast cost of cranes per area\".", words=[], understood=ranking_notes)
+    figure, figure_notes = read(figure_text, vocab, today)
+    if column in [a for a, _, _ in figure.groups]:
+        raise NotUnderstood(f"The offline reader read a figure per {column} for one {column}, so it does not "
+                            "answer rather than guess. Rephrase, e.g. \"which area has the highest forecast "
+                            "cost\".", words=[], understood=figure_notes)
+    picked = exp.select(col(column)).from_(exp.Subquery(
+        this=sqlglot.parse_one(ranking.statement(), dialect="postgres"),
+        alias=exp.TableAlias(this=exp.to_identifier("picked"))))
+    figure.where.append(exp.In(this=col(column), query=exp.Subquery(this=picked)))
+    if figure.selects and not figure.groups and not figure.count_groups:  # one figure: name the group beside it
+        figure.selects.insert(0, (column, exp.Subquery(this=picked.copy())))
+    notes = [f"'{joined}' read as two steps: first '{ranking_text}' ({'; '.join(ranking_notes)}), then "
+             f"'{figure_text}' for that {column}'s records only", *figure_notes]
+    return figure, notes
