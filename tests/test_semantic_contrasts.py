@@ -11,7 +11,7 @@ import pytest
 
 from nlq.ask.semantic import parse_question
 from tests.test_semantic_classes import assert_same_answer
-from tests.test_semantic_parser import TODAY, M, assert_declines, demo  # noqa: F401  (the shared demo fixture)
+from tests.test_semantic_parser import TODAY, assert_declines, demo  # noqa: F401  (the shared demo fixture)
 
 SCOPE = "organization_id = 'ORG_A' AND deleted_at IS NULL"
 ON_SITE = "is_actualized AND actual_end IS NULL"

@@ -148,9 +148,8 @@ DECLINED = [
     ("how many cranes were delivered to the jetty since march", ["march"]),
     # two different dates bucketed by the same length
     ("actual cost per quarter, bucketed by the quarter the kit arrived", ["quarter", "quarter"]),
-    # a length of time up to today is not the length of the forecast period
-    ("which rental has been on site the longest", ["longest", "on site"]),
-    ("the 5 items overdue the longest", ["longest", "overdue"]),
+    # a length with 'on site' that does not say it is the time up to today
+    ("the longest rentals on site", ["longest", "on site"]),
     # a year or an amount
     ("what do the cranes cost over 2028", ["over", "2028"]),
     # a yes or no about the project, not a list of records

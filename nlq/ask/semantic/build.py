@@ -13,14 +13,15 @@ from sqlglot import exp
 VIEW = "pfa_merged"
 LIST_COLUMNS = ("id", "category", "class", "area", "source", "forecast_start", "forecast_end", "forecast_cost")
 COST = {"plan": "plan_cost", "forecast": "forecast_cost", "actual": "actual_cost"}
-DAY_MEASURES = {"duration", "slip", "start_slip", "arrival_delay", "days_overdue"}
+DAY_MEASURES = {"duration", "slip", "start_slip", "arrival_delay", "days_overdue", "days_on_site"}
 NAMES = {"forecast_cost": "forecast cost", "plan_cost": "plan cost", "actual_cost": "actual cost",
          "cost_variance": "cost variance (forecast - plan)", "monthly_rate": "monthly rate",
          "purchase_price": "purchase price", "slip": "slip in days (forecast end - plan end)",
          "start_slip": "start slip in days (forecast start - plan start)",
          "arrival_delay": "arrival delay in days (actual start - plan start)",
          "remaining_cost": "cost still to come (forecast cost - actual cost)",
-         "days_overdue": "days overdue (today - forecast end)"}
+         "days_overdue": "days overdue (today - forecast end)",
+         "days_on_site": "days on site so far (today - actual start)"}
 
 
 def col(name: str) -> exp.Column:
@@ -68,9 +69,9 @@ class Measure:
         if self.key in pairs:
             end, start = pairs[self.key]
             return exp.Paren(this=exp.Sub(this=col(end), expression=col(start)))
-        if self.key == "days_overdue":  # counted only of overdue items (the grammar adds that condition)
+        if self.key in ("days_overdue", "days_on_site"):  # of overdue / on-site items only (the question says which)
             return exp.Paren(this=exp.Sub(this=lit(self.today) if self.today else exp.CurrentDate(),
-                                          expression=col("forecast_end")))
+                                          expression=col("forecast_end" if self.key == "days_overdue" else "actual_start")))
         if self.key == "remaining_cost":  # summed, the forecast total minus the actual total (no cost: none)
             return exp.Paren(this=exp.Sub(this=exp.Coalesce(this=col("forecast_cost"), expressions=[lit(0)]),
                                           expression=exp.Coalesce(this=col("actual_cost"), expressions=[lit(0)])))

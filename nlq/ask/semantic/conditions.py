@@ -575,7 +575,7 @@ class Reader:
             return Measure("duration", qual or "forecast")
         if key == "actual_duration":  # time on site: the actual period, left out while still open
             return Measure("duration", "actual")
-        if key == "days_overdue":
+        if key in ("days_overdue", "days_on_site"):
             return Measure(key, today=self.today)
         return Measure(key) if key else None
 
@@ -1115,4 +1115,4 @@ class Reader:
                  f"'{self._words(used)}' read as {measure.name} between {lo:,.10g} and {hi:,.10g} (both included)")
 
     def _words(self, indices: list[int]) -> str:
-        return " ".join(self.items[x].surface for x in sorted(set(indices)))
+        return " ".join(self.items[x].surface for x in sorted(set(indices), key=lambda x: self.items[x].start))

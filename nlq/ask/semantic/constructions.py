@@ -11,6 +11,8 @@ shape of language, checked on the tagged items (`before`) or on the reading the 
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
@@ -57,13 +59,32 @@ def _year_or_amount(items: list[Item]) -> None:
                             "total forecast cost of cranes per year"])
 
 
+SO_FAR_WORDS = ("been", "so far", "since", "sat", "sitting", "standing", "still")
+
+
 def _length_so_far(items: list[Item]) -> None:
     """'on site the longest', 'overdue the longest', 'how long has it been there': the time since it
-    arrived or since its end date, not the length of its forecast period. Not read; declined."""
+    arrived (today - actual start, of items on site now) or since its end date (days overdue), not the
+    length of its forecast period. Read so when the question says it is a time up to now (the flag
+    before the length, 'been', 'so far', 'since', 'sat on site'); otherwise declined."""
     lengths = [x for x in items if (x.kind == "super" and x.value[1] == "duration") or (
         x.kind == "measure" and x.value == "duration")]
     now = [x for x in items if x.kind == "flag" and x.value in ("on_site_now", "overdue")]
     whose = any(x.kind == "qual" for x in items)
+    said = " ".join(x.surface.lower() for x in items)
+    up_to_now = bool(now and lengths) and (items.index(now[0]) < items.index(lengths[0])
+                                           or any(re.search(rf"\b{w}\b", said) for w in SO_FAR_WORDS))
+    if lengths and now and not whose and up_to_now:
+        key = "days_on_site" if now[0].value == "on_site_now" else "days_overdue"
+        for length in lengths:
+            length.value = (length.value[0], key) if length.kind == "super" else key
+            length.note = (f"'{length.surface}' with '{now[0].surface}' read as the "
+                           f"{'days on site so far (today - actual start)' if key == 'days_on_site' else 'days overdue (today - forecast end)'}")
+        for x in items:  # 'since it arrived', 'sat on site': the start of that time, already read
+            if x.surface.lower() in ("since", "sat", "sitting", "standing") or (
+                    x.kind == "part" and x.value == ("start", "actual") and "since" in said):
+                x.kind, x.value = "stop", None
+        return
     if lengths and now and not whose:
         raise _decline("a length of time up to today (how long on site so far, how long overdue)",
                        [lengths[0].surface, now[0].surface],

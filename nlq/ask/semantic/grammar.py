@@ -65,6 +65,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     read_side_by_side(query, reader)
     slip_both_ways(query, reader)
     in_weeks(items, query, reader)
+    in_days(items, query, reader)
     shown_ids(items, query, reader)
     decline_leftovers(items, reader, question)
     decline_repeats(query, reader)
@@ -143,6 +144,19 @@ def slip_both_ways(query: Query, reader: Reader) -> None:
                 this=slipped.copy()))))
             reader.notes.append(f"the average slip is shown over every record ({alias}) and over the records that "
                                 f"slipped only ({alias}_slipped_only)")
+
+
+def in_days(items: list[Item], query: Query, reader: Reader) -> None:
+    """'... (days)', 'in days': the unit of a length already shown, which is in days."""
+    shown = [a for a, _ in query.selects + query.columns if "days" in a.split("_")]
+    for i, item in enumerate(items):
+        if item.used or item.kind != "unit" or item.value != "day" or item.surface.lower() != "days" or not shown \
+                or (i > 0 and items[i - 1].kind == "num"):
+            continue
+        item.used = True
+        if i > 0 and not items[i - 1].used and items[i - 1].surface.lower() == "in":
+            items[i - 1].used = True
+        reader.notes.append(f"'{item.surface}' read as the unit of {shown[0]}")
 
 
 def in_weeks(items: list[Item], query: Query, reader: Reader) -> None:
@@ -228,6 +242,7 @@ class Shape:
         self.subject = self._subject()
         # 'of the categories with ..., which has the highest ...': one row, though the noun is plural
         self.one_asked = bool(_ONE_ASKED.search(question.lower()))
+        self.aggregated: list[Measure] = []  # the measures aggregates were read of, in order
 
     def _rows_for(self, plural: bool) -> int:
         """How many rows a superlative returns when no number is given: 10 for a plural noun, else 1."""
@@ -509,17 +524,24 @@ class Shape:
             while noun < len(self.items) and self.items[noun].kind == "verb":
                 noun = self._next_raw(noun)  # 'the longest-running rental'
             dated = len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] == "date"
+            event = None  # 'the latest arrival in each area': the arrival is a record's, so the rows are records
             if dated and m_used and all(self.items[x].kind == "part" for x in m_used):
                 noun = self._next_raw(max(m_used))  # 'the earliest starting item': the item, by its start
                 if any(self.items[x].surface.lower() in ARRIVAL_NOUNS for x in m_used):
                     # 'the latest arrival': an arrival that happened, on its actual date
                     measure = Measure(f"actual_{self.items[m_used[0]].value[0]}")
+                    event = m_used[0]
                 if noun >= len(self.items) or self.items[noun].kind not in ("value", "record"):
                     asked = [x for x in range(1, len(self.items)) if self.items[x].kind == "record"
                              and self.items[x - 1].surface.lower() in ("which", "what")]
                     noun = asked[0] if asked else noun  # 'latest arrival in each area, which item and when'
+                    after = self._next_raw(event) if event is not None else len(self.items)
+                    if not asked and event is not None and not (
+                            after < len(self.items) and self.items[after].surface.lower() in ("date", "dates", "day")):
+                        noun = event  # ('the latest arrival date per area' is a date per area)
             if len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] in ("cost", "duration", "date") \
-                    and noun < len(self.items) and self.items[noun].kind in ("value", "record") and (measure is not None or funcs[0].value[1] == "date"):
+                    and noun < len(self.items) and (self.items[noun].kind in ("value", "record") or noun == event) \
+                    and (measure is not None or funcs[0].value[1] == "date"):
                 # 'the most expensive item (forecast cost) in each area': records ranked by that measure
                 if measure is None:
                     measure, m_used = Measure("forecast_start"), []
@@ -531,8 +553,8 @@ class Shape:
                             f"'{funcs[0].surface}' {measure.name}", records=True)
                 i = j + 1
                 continue
-            if measure is None:  # 'rate on average': the measure before
-                k = r.next_content(i, -1, SKIP | {"stop"})
+            if measure is None:  # 'rate on average', 'how many days on avg': the measure before
+                k = r.next_content(i, -1, SKIP | {"stop", "prep"})
                 if r.kind(k) == "measure":
                     measure = r._measure(self.items[k].value, None)
                     m_used = [k]
@@ -543,17 +565,26 @@ class Shape:
                     r.notes.append(f"'{funcs[0].surface}' read as the {shown[0]} already shown")
                     i = j + 1
                     continue
+            if measure is None and self.aggregated and len({m.alias for m in self.aggregated}) == 1 \
+                    and funcs[0].kind == "agg" and funcs[0].value in ("avg", "median", "sum"):
+                measure = self.aggregated[0]  # 'smallest and largest purchase price, plus the average'
+                r.notes.append(f"'{funcs[0].surface}' with no measure named read as of the {measure.name} said before")
             if measure is None:
                 implied = [f.value[1] for f in funcs if f.kind == "super" and f.value[1]]
                 if funcs[0].value == "sum_default" or (funcs[0].value in ("sum", "avg", "median") and not implied):
                     measure = Measure("forecast_cost")
                     r.notes.append(f"'{funcs[0].surface}' with no measure named read as of forecast cost")
-                elif implied and implied[0] in ("cost", "duration"):
-                    measure = Measure("forecast_cost") if implied[0] == "cost" else Measure("duration")
+                elif implied and implied[0] in ("cost", "duration", "days_on_site", "days_overdue"):
+                    measure = {"cost": Measure("forecast_cost"), "duration": Measure("duration")}.get(
+                        implied[0]) or Measure(implied[0], today=r.today)
                     after = j + 1
                     while after < len(self.items) and self.items[after].kind in ("stop", "verb"):
                         after += 1  # 'the longest-running rental'
                     nxt = self.items[after] if after < len(self.items) else None
+                    asked = next((x for n, x in enumerate(self.items[1:], 1) if x.kind == "record"
+                                  and self.items[n - 1].surface.lower() in ("which", "what")), None)
+                    if nxt is None or nxt.kind not in ("value", "record"):
+                        nxt = asked if self.subject is None else nxt  # 'in every area, which item has ... the longest'
                     if len(funcs) == 1 and (nxt is not None and nxt.kind in ("value", "record") or (
                             self.subject is not None and self.subject.kind in ("value", "record"))):
                         r.use(*run)  # 'the cheapest crane': a record, not an amount
@@ -591,6 +622,7 @@ class Shape:
                 i = j + 1
                 continue
             r.use(*run, *m_used)
+            self.aggregated.append(measure)
             names = []
             for f in funcs:
                 if f.kind == "agg" and f.value == "count" and len(funcs) > 1:
@@ -684,6 +716,12 @@ class Shape:
                 if r.kind(j) == "num" and _count_number(self.items[j]):
                     n = int(self.items[j].value.value)
                     used.append(j)
+                else:  # 'top manufacturer by spend in each category': one, as the noun says
+                    k = i + 1
+                    while k < len(self.items) and self.items[k].kind == "stop":
+                        k += 1
+                    if k < len(self.items) and self.items[k].kind in ("dim", "value") and not self.items[k].plural:
+                        n = 1
                 desc = item.value == "desc"
                 self._ordering(used, n, desc, explicit=len(used) > 1)
             elif item.kind == "num" and r.kind(self._next_raw(i)) == "super" and _count_number(item):
@@ -886,6 +924,8 @@ class Shape:
                 implied = Measure("forecast_cost")
             elif sup.value[1] == "duration":
                 implied = Measure("duration")
+            elif sup.value[1] in ("days_on_site", "days_overdue"):  # 'on site the longest' (constructions.py)
+                implied = Measure(sup.value[1], today=r.today)
             elif sup.value[1] == "count" or (sup.value[1] is None and
                                              r.kind(r.next_content(max(used), 1, {"stop"})) == "record"):
                 count = True  # 'the 3 areas with the most items'
@@ -898,14 +938,16 @@ class Shape:
                 used += by_used
         if measure is None and implied is not None:
             measure = implied
-        if measure is None and not count and not self.q.groups:
+        first = [x for x in range(min(used) + 1, len(self.items)) if self.items[x].kind not in ("stop", "num", "super")]
+        within = bool(self.q.partition) and all(a in self.q.partition for a, _, _ in self.q.groups)
+        # the rows are records: 'the 2 biggest rentals in each area', 'the 3 biggest overruns in each area'
+        records = bool(first) and (self.items[first[0]].kind in ("record", "value") or (
+            within and self.items[first[0]].kind == "measure" and self.items[first[0]].plural))
+        if measure is None and not count and (not self.q.groups or (within and records)):
             measure = Measure("forecast_cost")
             r.notes.append("no measure named for the ranking: forecast cost")
         if count and not self.q.groups:
             return  # a count of single records ranks nothing: left for the leftover check
-        noun = r.next_content(max(used), 1, {"stop"}) if sup_at is None else r.next_content(max(used), 1, {"stop"})
-        first = [x for x in range(min(used) + 1, len(self.items)) if self.items[x].kind not in ("stop", "num", "super")]
-        records = bool(first) and self.items[first[0]].kind in ("record", "value")
         r.use(*used)
         self._order(measure, True if desc is None else desc, n,
                     f"'{' '.join(self.items[u].surface for u in sorted(used))}'", records=records)
@@ -943,6 +985,12 @@ class Shape:
             return False
         column = self.items[k].value
         r.use(*run, k)
+        if not any(self.items[x].kind == "agg" and self.items[x].value == "count" for x in run):
+            # 'list the different models we have from caterpillar': the values themselves, not how many
+            self._group_dim(k)
+            r.notes.append(f"'{self.items[run[0]].surface} {self.items[k].surface}' read as the list of different "
+                           f"{column} values")
+            return True
         self.q.selects.append((f"distinct_{column}", aggregate("distinct", col(column))))
         r.notes.append(f"'{self.items[k].surface}' counted as different {column} values")
         return True

@@ -94,7 +94,7 @@ _add("super", ("max", "cost"), "most expensive", "dearest", "priciest", "most co
 _add("super", ("max", "duration"), "longest")
 _add("super", ("min", "duration"), "shortest")
 _add("super", ("min", "date"), "earliest", "soonest", "first to")
-_add("super", ("max", "date"), "latest", "last to")
+_add("super", ("max", "date"), "latest", "last to", "most recent", "newest")
 _add("super", ("min", "count"), "fewest")
 _add("top", "desc", "top")
 _add("top", "asc", "bottom")
@@ -246,10 +246,11 @@ _add("cmp", "lt_duration", "shorter than", "lasting less than", "lasting under")
 _add("cmp", "gt_date", "later than", "after", "past", "beyond the")
 _add("cmp", "lt_date", "earlier than", "before", "sooner than", "ahead of", "prior to")
 _add("cmp", "gte", "at least", "no less than", "not less than", "or more", "minimum of", "and up", "and above",
-     "or above", "or longer", "or higher", ">=")
+     "or above", "or longer", "or higher", "or over", "or greater", "or bigger", "or later", ">=")
 _add("cmp", "lt", "less than", "under", "below", "fewer than", "lower than", "smaller than", "less", "<")
 _add("cmp", "lte", "at most", "no more than", "not more than", "up to", "or less", "or fewer", "maximum of",
-     "or under", "or below", "not over", "no later than", "or shorter", "<=")
+     "or under", "or below", "not over", "no later than", "or shorter", "or lower", "or smaller", "or earlier",
+     "or cheaper", "<=")
 _add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely", "=")
 _add("cmp", "between", "between")
 _add("group", None, "by", "per", "for each", "each", "for every", "grouped by", "group by", "broken down by",
@@ -320,6 +321,16 @@ _add("verb", None, "hold", "holds", "holding", "having")  # 'areas holding more 
 _add("qual", "forecast", "forecast to", "forecasted to", "projected to")
 _add("measure", "duration", "hire days", "days of hire", "rental days", "days hired")
 _add("group", None, "split")
+# Site shorthand read since the twelfth set (each a phrasing of something read above)
+_add("part", ("start", "actual"), "mob'd", "mobbed", "mobd", "mobed")
+_add("part", ("end", "actual"), "demob'd", "demobd")
+_add("agg", "sum", "tot", "tot.", "ttl")
+_add("stop", None, "on the job", "on this job", "across the job", "on the whole job", "break down", "broken down",
+     "break it down", "breakdown of", "break out")
+_add("verb", None, "sits with", "sits in", "sit with", "sitting with", "sitting in", "sits on")
+_add("qual", "plan", "planned to run", "planned to last", "planned to be on hire", "planned to be on site")
+_add("qual", "forecast", "forecast to run", "forecast to last", "forecast to be on hire")
+_add("agg", "count", "counted", "tallied")
 for _unit in ("month", "quarter", "year", "week"):
     _add("unit", _unit, f"{_unit} by {_unit}")
 
@@ -339,7 +350,8 @@ TRADE_NAMES = {"genset": "generator", "gensets": "generators", "genny": "generat
                "gen set": "generator", "gen sets": "generators", "digger": "excavator", "diggers": "excavators",
                "bulldozer": "dozer", "bulldozers": "dozers", "loadall": "loader", "lighting tower": "light tower",
                "lighting towers": "light towers", "lorry": "truck", "lorries": "trucks", "scaff": "scaffolding",
-               "scaffold": "scaffolding", "gen": "generator", "gens": "generators"}
+               "scaffold": "scaffolding", "gen": "generator", "gens": "generators", "power gen": "generators",
+               "power generation": "generators"}
 
 
 @dataclass
@@ -495,6 +507,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
             item.kind, item.value = "num", item.token
     _values_named_by_their_head(items, vocab)
     _days_asked(items)
+    _postfix_comparisons(items)
     _events_and_stays(items, today)
     _monthly_superlatives(items)
     _counts_of_a_dimension(items)
@@ -939,6 +952,20 @@ def _days_asked(items: list[Item]) -> None:
             unit.kind, unit.value, unit.used = "stop", None, True
             unit.surface = ""
     items[:] = [x for x in items if not (x.kind == "stop" and x.used and x.surface == "")]
+
+
+def _postfix_comparisons(items: list[Item]) -> None:
+    """'8 or more overdue items', '150 items or more', '90 days or longer': the comparison said after
+    its number is moved before it, where the amount readers take it ('at least 8 overdue items')."""
+    for i, item in enumerate(list(items)):
+        if item.kind != "cmp" or item.value not in ("gte", "lte") or item.surface.lower().split()[0] not in ("or", "and"):
+            continue
+        at = items.index(item)
+        j = at - 1
+        while j > 0 and at - j < 3 and items[j].kind in ("unit", "record", "value"):
+            j -= 1
+        if j >= 0 and items[j].kind == "num":
+            items.insert(j, items.pop(at))
 
 
 def _events_and_stays(items: list[Item], today: date) -> None:
