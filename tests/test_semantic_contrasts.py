@@ -87,3 +87,83 @@ def test_both_figures_are_shown_beside_each_group(demo):  # noqa: F811
     shown = sql.split("FROM")[0]
     assert "records_cranes" in shown and "records_generators" in shown
     assert "number of records of category Cranes is > that of category Generators (both shown)" in explanation
+
+
+TWO_FIGURES = [
+    # the ratio of one figure over two values, each over its own records
+    ("ratio of purchase plan cost to rental plan cost",
+     f"SELECT 1.0 * sum(plan_cost) FILTER (WHERE source = 'Purchase') / sum(plan_cost) FILTER (WHERE source = 'Rental') "
+     f"FROM vanguard.pfa_mirror WHERE {SCOPE}"),
+    ("ratio of cranes to generators in silo 4",
+     f"SELECT 1.0 * count(*) FILTER (WHERE category = 'Cranes') / count(*) FILTER (WHERE category = 'Generators') "
+     f"FROM vanguard.pfa_mirror WHERE {SCOPE} AND area = 'Silo 4'"),
+    ("how many times bigger is the forecast cost of the jetty than the forecast cost of the camp",
+     f"SELECT 1.0 * sum(forecast_cost) FILTER (WHERE area = 'Jetty') / sum(forecast_cost) FILTER (WHERE area = 'Camp') "
+     f"FROM vanguard.pfa_mirror WHERE {SCOPE}"),
+    # the difference, with the average where the measure is a rate
+    ("difference between the monthly rate of cranes and of generators",
+     f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes') - avg(monthly_rate) FILTER (WHERE category = "
+     f"'Generators') FROM vanguard.pfa_mirror WHERE {SCOPE}"),
+    ("difference between the total actual cost of BEO rentals and project rentals",
+     f"SELECT sum(actual_cost) FILTER (WHERE dor = 'BEO') - sum(actual_cost) FILTER (WHERE dor = 'PROJECT') "
+     f"FROM vanguard.pfa_mirror WHERE {SCOPE} AND source = 'Rental'"),
+    # per group
+    ("ratio of rentals to purchases by category",
+     f"SELECT category, 1.0 * count(*) FILTER (WHERE source = 'Rental') / nullif(count(*) FILTER (WHERE source = "
+     f"'Purchase'), 0) FROM vanguard.pfa_mirror WHERE {SCOPE} GROUP BY category"),
+]
+
+
+@pytest.mark.parametrize("question, expected", TWO_FIGURES)
+def test_ratios_and_differences_equal_a_hand_written_query(demo, question, expected):  # noqa: F811
+    assert_same_answer(demo, question, expected)
+
+
+@pytest.mark.parametrize("question, words", [
+    # two different measures on the two sides: not one figure
+    ("ratio of the plan cost of cranes to the monthly rate of generators", None),
+    # a third value of the column: which side it belongs to is not said
+    ("ratio of cranes to generators and welders", None),
+])
+def test_two_figures_it_cannot_read_decline(demo, question, words):  # noqa: F811
+    assert_declines(demo, question, words)
+
+
+@pytest.mark.parametrize("question, expected", [
+    # 'vs the ...' and a noun both values share are the same comparison
+    ("average monthly rate of liebherr vs the grove", "SELECT manufacturer, avg(monthly_rate) FROM vanguard.pfa_mirror "
+     f"WHERE {SCOPE} AND manufacturer IN ('Liebherr', 'Grove') GROUP BY manufacturer"),
+    ("number of liebherr cranes vs the grove ones", "SELECT manufacturer, count(*) FROM vanguard.pfa_mirror "
+     f"WHERE {SCOPE} AND category = 'Cranes' AND manufacturer IN ('Liebherr', 'Grove') GROUP BY manufacturer"),
+])
+def test_values_compared_with_a_shared_noun(demo, question, expected):  # noqa: F811
+    assert_same_answer(demo, question, expected)
+
+
+@pytest.mark.parametrize("question, expected", [
+    # each group against one group named by its value, the row conditions on both sides
+    ("which categories have fewer rentals than the cranes",
+     having("category", "count(*) < (SELECT count(*) FROM vanguard.pfa_mirror WHERE " + SCOPE
+            + " AND category = 'Cranes' AND source = 'Rental')", "AND source = 'Rental'")),
+    ("areas with a lower plan cost than the jetty",
+     having("area", "sum(plan_cost) < (SELECT sum(plan_cost) FROM vanguard.pfa_mirror WHERE " + SCOPE
+            + " AND area = 'Jetty')")),
+    # against the average group
+    ("classes with more items than the average class",
+     having("class", "count(*) > (SELECT avg(n) FROM (SELECT count(*) AS n FROM vanguard.pfa_mirror WHERE " + SCOPE
+            + " GROUP BY class) g)")),
+    ("areas where the overrun is worse than the jetty",
+     having("area", "sum(forecast_cost - plan_cost) > (SELECT sum(forecast_cost - plan_cost) FROM vanguard.pfa_mirror "
+            f"WHERE {SCOPE} AND area = 'Jetty')")),
+])
+def test_groups_against_a_named_or_average_group(demo, question, expected):  # noqa: F811
+    assert_same_answer(demo, question, expected)
+
+
+@pytest.mark.parametrize("question", [
+    "areas where the average slip is worse than the average slip overall",
+    "top 3 classes by average slip",
+])
+def test_a_condition_or_ranking_on_the_average_slip_asks_which_average(demo, question):  # noqa: F811
+    declined = assert_declines(demo, question, [])
+    assert "over the records that slipped only" in declined.message

@@ -18,19 +18,20 @@ import re
 
 from sqlglot import exp
 
-from nlq.ask.semantic.build import FLIP, WORDS, Query, col, compare, lit
+from nlq.ask.semantic.build import FLIP, VIEW, WORDS, Query, aggregate, col, compare, lit
 from nlq.ask.semantic.conditions import Reader
 from nlq.ask.semantic.lexicon import Item
 from nlq.ask.semantic.multiples import factor_at
 from store.fields import BY_COLUMN
 
 MORE = {"more": "gt", "higher": "gt", "greater": "gt", "bigger": "gt", "larger": "gt",
-        "fewer": "lt", "less": "lt", "lower": "lt", "smaller": "lt"}
+        "fewer": "lt", "less": "lt", "lower": "lt", "smaller": "lt", "worse": "gt", "better": "lt"}
 AS_MANY = ("many", "much")
+FUNC_WORDS = {"sum": "total", "avg": "average", "median": "median"}
 INSTEAD = (("rather", "than"), ("instead", "of"), ("as", "opposed", "to"))
 
 
-def _values(item: Item | None) -> tuple[str, list[str]] | None:
+def column_values(item: Item | None) -> tuple[str, list[str]] | None:
     """(column, values) of a stored-value item, or None."""
     if item is None or item.kind != "value":
         return None
@@ -56,7 +57,7 @@ def _is(item: Item | None, *words: str) -> bool:
     return item is not None and not item.used and item.surface.lower() in words
 
 
-def _slug(value: str) -> str:
+def slug(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
 
 
@@ -96,20 +97,20 @@ def _read_one(reader: Reader, i: int) -> _Sides | None:
             while _is(reader.live(j), *AS_MANY):
                 many.append(j)
                 j = reader.next_content(j, 1, {"stop"})
-            first = _values(reader.live(j))
+            first = column_values(reader.live(j))
             if not many or first is None or not _is(reader.live(j + 1), "as"):
                 return None
             b = reader.next_content(j + 1, 1, {"stop"})
-            second = _values(reader.live(b))
+            second = column_values(reader.live(b))
             if second is None or second[0] != first[0]:
                 return None
             return _Sides(first[0], first[1], second[1], op, factor, [], [*used, *factor_items, *many, j, j + 1, b])
         # 'the hired kit forecast to cost more than the bought kit': the first value before the comparison
         m = _measure_near(reader, i, -1)
         a = reader.next_content(m[0] if m else i, -1, {"stop", "verb", "record"})
-        first = _values(reader.live(a))
+        first = column_values(reader.live(a))
         b = reader.next_content(i, 1, {"stop", "prep"})
-        second = _values(reader.live(b))
+        second = column_values(reader.live(b))
         if not first or not second or first[0] != second[0]:
             return None
         used += [x for x in range(a, b + 1) if not items[x].used and items[x].kind in ("stop", "record", "prep")]
@@ -121,12 +122,12 @@ def _read_one(reader: Reader, i: int) -> _Sides | None:
     if not m and reader.kind(after) in ("measure", "qual"):
         m = _measure_near(reader, i, 1)
         after = reader.next_content(m[-1], 1, {"stop", "prep"})
-    first = _values(reader.live(after))
+    first = column_values(reader.live(after))
     than = reader.next_content(after, 1, {"record"})
     if not first or not _is(reader.live(than), "than"):
         return None
     b = reader.next_content(than, 1, {"stop", "prep"})
-    second = _values(reader.live(b))
+    second = column_values(reader.live(b))
     if not second or second[0] != first[0]:
         return None
     used += [x for x in range(i + 1, b + 1) if not items[x].used and items[x].kind in ("stop", "prep", "record")]
@@ -135,7 +136,7 @@ def _read_one(reader: Reader, i: int) -> _Sides | None:
 
 
 def _other_values(reader: Reader, column: str, taken: list[int]) -> bool:
-    return any(not x.used and n not in taken and (v := _values(x)) is not None and v[0] == column
+    return any(not x.used and n not in taken and (v := column_values(x)) is not None and v[0] == column
                for n, x in enumerate(reader.items))
 
 
@@ -145,6 +146,7 @@ def read_contrasts(reader: Reader, query: Query) -> None:
     if not query.groups:
         return
     _read_both(reader, keys)
+    _read_named_group(reader, query, keys)
     for i in range(len(reader.items)):
         sides = _read_one(reader, i)
         if sides is None or sides.column in keys or set(sides.first) & set(sides.second) \
@@ -166,7 +168,7 @@ def read_contrasts(reader: Reader, query: Query) -> None:
                               else exp.In(this=col(sides.column), expressions=[lit(v) for v in values]))
             figure = exp.Filter(this=exp.Sum(this=measure.sql()) if measure else exp.Count(this=exp.Star()),
                                 expression=where)
-            figures.append((f"{measure.alias if measure else 'records'}_{_slug('_'.join(values))}", figure))
+            figures.append((f"{measure.alias if measure else 'records'}_{slug('_'.join(values))}", figure))
         right = figures[1][1].copy() if sides.factor == 1 else exp.Mul(this=lit(round(sides.factor, 6)),
                                                                         expression=figures[1][1].copy())
         used = sorted(set(sides.used) | ({neg} if neg is not None else set()))
@@ -188,10 +190,10 @@ def _both_at(reader: Reader, i: int) -> tuple[str, list[str], list[str], list[in
     if not _is(reader.live(i), "both"):
         return None
     a = reader.next_content(i, 1, {"stop"})
-    first = _values(reader.live(a))
+    first = column_values(reader.live(a))
     joint = reader.next_content(a, 1, {"stop"})
     b = reader.next_content(joint, 1, {"stop"})
-    second = _values(reader.live(b))
+    second = column_values(reader.live(b))
     if not first or not second or first[0] != second[0] or reader.kind(joint) != "and" \
             or set(first[1]) & set(second[1]) or _other_values(reader, first[0], [a, b]):
         return None
@@ -235,7 +237,7 @@ def _read_rather_than(reader: Reader) -> None:
             continue
         a = reader.next_content(i, -1, {"stop"})
         b = reader.next_content(i + len(words) - 1, 1, {"stop"})
-        first, second = _values(reader.live(a)), _values(reader.live(b))
+        first, second = column_values(reader.live(a)), column_values(reader.live(b))
         if not first or not second or first[0] != second[0]:
             continue
         allowed = BY_COLUMN[first[0]].allowed if first[0] in BY_COLUMN else None
@@ -245,3 +247,73 @@ def _read_rather_than(reader: Reader) -> None:
         reader.use(*used)
         reader.notes.append(f"'{reader._words(used)}' read as the rest of {first[0]} (its only values are "
                             f"{' and '.join(allowed)}), so only {' or '.join(first[1])} is asked about")
+
+
+def _read_named_group(reader: Reader, query: Query, keys: set[str]) -> None:
+    """'areas with more cancellations than the camp', 'areas that spend more than the jetty',
+    'manufacturers with more records than the average manufacturer': each group's figure against the
+    same figure of one group named by its value, or of the average group. The question's row conditions
+    apply to both sides (the other side is a subquery that takes them at the end)."""
+    items = reader.items
+    for i in range(len(items)):
+        said = _comparative(reader.live(i))
+        if said is None:
+            continue
+        op, has_than = said
+        than = i if has_than else next((k for k in range(i + 1, min(i + 5, len(items))) if _is(reader.live(k), "than")),
+                                        None)
+        if than is None:
+            continue
+        between = [k for k in range(i + 1, than) if not items[k].used]
+        if any(items[k].kind not in ("record", "flag", "stop", "measure", "qual", "agg", "value") for k in between):
+            continue
+        b = reader.next_content(than, 1, {"stop"})
+        target = reader.live(b)
+        average = None
+        if target is not None and target.kind == "agg" and target.value == "avg":  # 'than the average manufacturer'
+            average, b = b, b + 1
+            while b < len(items) and items[b].kind == "stop":
+                b += 1
+            target = items[b] if b < len(items) else None  # (the group word is read already: 'per manufacturer')
+            if target is None or target.kind != "dim" or target.value not in keys:
+                continue
+            column = target.value
+        else:
+            named = column_values(target)
+            if named is None or named[0] not in keys:
+                continue
+            column = named[0]
+        if len(keys) != 1 or reader.next_content(b, 1, {"stop"}) < len(items):
+            continue  # more said after the group named: not only this comparison
+        measured = [k for k in [*_measure_near(reader, i, -1), *between] if items[k].kind in ("measure", "qual")]
+        funcs = [k for k in between if items[k].kind == "agg" and items[k].value in ("avg", "sum", "median")]
+        said_items = [items[k] for k in measured]
+        measure = reader._measure(next((x.value for x in said_items if x.kind == "measure"), None),
+                                  next((x.value for x in said_items if x.kind == "qual"), None)) if measured else None
+        func = items[funcs[0]].value if funcs else None if measure is None else (
+            "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum")
+        figure = exp.Count(this=exp.Star()) if measure is None else aggregate(func, measure.sql())
+        if average is not None:
+            inner = exp.select(exp.alias_(figure.copy(), "group_figure")).from_(VIEW).group_by(col(column))
+            other = exp.select(exp.Avg(this=col("group_figure"))).from_(
+                exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("per_group"))))
+            against = f"the average {column.replace('_', ' ')}"
+        else:
+            values = column_values(target)[1]
+            inner = exp.select(figure.copy()).from_(VIEW).where(
+                exp.EQ(this=col(column), expression=lit(values[0])) if len(values) == 1 else exp.In(
+                    this=col(column), expressions=[lit(v) for v in values]))
+            other = inner
+            against = f"{column.replace('_', ' ')} {' or '.join(values)}"
+        reader.deferred.append(inner)
+        neg = reader.negated(i)
+        final = op if neg is None else FLIP[op]
+        used = sorted({i, than, b, *measured, *funcs, *([average] if average is not None else []),
+                       *[k for k in between if items[k].kind in ("stop",)], *([neg] if neg is not None else [])})
+        reader.use(*used)
+        alias = "records" if measure is None else f"{func}_{measure.alias}"
+        what = "number of records" if measure is None else f"{FUNC_WORDS[func]} {measure.name}"
+        reader.add(compare(final, figure.copy(), exp.Subquery(this=other)), min(used),
+                   f"'{reader._words(used)}' read as groups whose {what} is {WORDS.get(final, final)} that of "
+                   f"{against}, over the same records (that figure shown)", having=True, show=(alias, figure.copy()))
+        return

@@ -16,6 +16,7 @@ from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col,
 from nlq.ask.semantic import constructions, picked
 from nlq.ask.semantic.averages import read_peer_averages
 from nlq.ask.semantic.contrasts import contrast_at, read_contrasts
+from nlq.ask.semantic.ratios import read_two_figures
 from nlq.ask.semantic.pivot import read_side_by_side
 from nlq.ask.semantic.group_counts import read_distinct_counts
 from nlq.ask.semantic.group_shares import read_group_shares
@@ -50,6 +51,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     read_distinct_counts(reader)  # nor is 'more than one category' 'per category'
     shape.read_groups()
     read_contrasts(reader, query)  # 'areas with more cranes than generators': two values, two figures per group
+    read_two_figures(reader, query)  # 'ratio of rental forecast cost to purchase forecast cost'
     reader.read_dates()
     reader.read_amounts()
     reader.read_absence()
@@ -138,6 +140,15 @@ def slip_both_ways(query: Query, reader: Reader) -> None:
     if any(w == slipped or w == exp.GT(this=slip.copy(), expression=exp.Literal.number(0))
            for w in [c.expression for c in reader.conditions]):
         return  # only slipped records asked about: the two are the same
+    averaged = exp.Avg(this=slip.copy())
+    if any(averaged in list(e.find_all(exp.Avg)) for e in [*query.having, *[o for o, _ in query.order],
+                                                             *[c.expression for c in reader.conditions if c.having]]):
+        # a condition on, or a ranking by, the average slip picks groups one of the two ways: ask which
+        raise NotUnderstood("The offline reader reads 'average slip' two ways (over every record, on-time ones "
+                            "counting 0, or over the records that slipped only), and a condition or ranking on it "
+                            "would pick one silently, so it does not answer rather than guess. Rephrase, e.g. "
+                            "\"top 3 classes by average slip of slipped items\"; \"average slip per area\".",
+                            words=[], understood=list(reader.notes))
     for alias, expression in list(query.selects):
         if isinstance(expression, exp.Avg) and expression.this == slip:
             query.selects.append((f"{alias}_slipped_only", exp.Filter(this=expression.copy(), expression=exp.Where(

@@ -331,6 +331,9 @@ _add("verb", None, "sits with", "sits in", "sit with", "sitting with", "sitting 
 _add("qual", "plan", "planned to run", "planned to last", "planned to be on hire", "planned to be on site")
 _add("qual", "forecast", "forecast to run", "forecast to last", "forecast to be on hire")
 _add("agg", "count", "counted", "tallied")
+# said of slips, overruns, delays and costs: more of them is worse
+_add("cmp", "gt", "worse than")
+_add("cmp", "lt", "better than")
 for _unit in ("month", "quarter", "year", "week"):
     _add("unit", _unit, f"{_unit} by {_unit}")
 
@@ -508,6 +511,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _values_named_by_their_head(items, vocab)
     _days_asked(items)
     _postfix_comparisons(items)
+    _compared_values(items)
     _events_and_stays(items, today)
     _monthly_superlatives(items)
     _counts_of_a_dimension(items)
@@ -952,6 +956,28 @@ def _days_asked(items: list[Item]) -> None:
             unit.kind, unit.value, unit.used = "stop", None, True
             unit.surface = ""
     items[:] = [x for x in items if not (x.kind == "stop" and x.used and x.surface == "")]
+
+
+def _compared_values(items: list[Item]) -> None:
+    """'atlas vs the sullair', 'the atlas compressors vs the sullair ones': the two values compared sit
+    side by side for the grammar, the article dropped and a noun both share ('compressors', 'ones')
+    moved before the pair."""
+    def column(item: Item) -> str | None:
+        return item.value[0][0] if item.kind == "value" and len({c for c, _ in item.value}) == 1 else None
+
+    for item in [x for x in items if x.kind == "vs"]:
+        i = items.index(item)
+        while i + 1 < len(items) and items[i + 1].kind == "stop" and items[i + 1].surface.lower() in ("the", "a", "an"):
+            del items[i + 1]
+        if i + 1 >= len(items) or i < 2:
+            continue
+        first, shared, second = items[i - 2], items[i - 1], items[i + 1]
+        if column(first) and column(shared) and column(first) == column(second) != column(shared):
+            items[i - 2], items[i - 1] = shared, first
+            after = items[i + 2] if i + 2 < len(items) else None
+            if after is not None and (after.surface.lower() in ("ones", "one") or (
+                    after.kind == "value" and after.value == shared.value)):
+                after.kind, after.value = "stop", None
 
 
 def _postfix_comparisons(items: list[Item]) -> None:
