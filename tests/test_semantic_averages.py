@@ -202,3 +202,23 @@ def test_days_overdue_count_from_today_over_overdue_items_only(demo, question, s
     assert shown in sql
     assert "is_actualized AND actual_end IS NULL AND forecast_end < CAST('2026-06-01' AS DATE)" in sql
     assert "counts overdue items only" in explanation or "overdue (on site now" in explanation
+
+
+@pytest.mark.parametrize("question, expected", [
+    # each record's figure minus its own group's average, every record listed
+    ("cranes at the jetty and how far their rate is above or below their class average",
+     f"SELECT o.id, o.monthly_rate - {peer_avg('monthly_rate', 'class')} {O} AND o.category = 'Cranes' "
+     "AND o.area = 'Jetty'"),
+    ("for every rented generator show how far its plan cost is above or below its category avg",
+     f"SELECT o.id, o.plan_cost - {peer_avg('plan_cost', 'category')} {O} AND o.category = 'Generators' "
+     "AND o.source = 'Rental'"),
+])
+def test_how_far_from_the_group_average(demo, question, expected):  # noqa: F811
+    assert_same_answer(demo, question, expected)
+
+
+def test_a_list_opened_by_for_each_shows_each_records_figure(demo):  # noqa: F811
+    sql, explanation = parse_question("for each crane at the jetty, its rate", demo[1], TODAY)
+    assert "AVG(" not in sql and "monthly_rate" in sql.split("FROM")[0]
+    assert "shown as monthly rate per record" in explanation
+    assert_declines(demo, "total cost of each crane", ["each"])

@@ -58,6 +58,21 @@ ANSWERED = [
 ]
 
 
+ANSWERED += [
+    # which end ranks 1, and ranks without gaps
+    ("rank the areas by plan cost, 1 = lowest",
+     f"SELECT area, sum(plan_cost), rank() OVER (ORDER BY sum(plan_cost) ASC) {M} GROUP BY area"),
+    ("rank the categories by actual cost from smallest to largest",
+     f"SELECT category, sum(actual_cost), rank() OVER (ORDER BY sum(actual_cost) ASC) {M} GROUP BY category"),
+    ("dense rank the areas by record count, biggest first",
+     f"SELECT area, count(*), dense_rank() OVER (ORDER BY count(*) DESC) {M} GROUP BY area"),
+    # the change from the previous period over the bucket said after 'by'
+    ("year over year change in actual cost by actual start year",
+     f"SELECT extract(year FROM actual_start) AS y, sum(actual_cost), sum(actual_cost) - lag(sum(actual_cost)) OVER "
+     f"(ORDER BY extract(year FROM actual_start)) {M} AND actual_start IS NOT NULL GROUP BY 1"),
+]
+
+
 @pytest.mark.parametrize("question, expected", ANSWERED)
 def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: F811
     assert_same_answer(demo, question, expected)

@@ -123,3 +123,49 @@ def read_peer_averages(reader: Reader, query: Query) -> None:
                    f"'{reader._words(used)}' read as {measure.name} {WORDS.get(final, final)} {times}the average "
                    f"{measure.name} of all records of the same {column.replace('_', ' ')}")
         query.columns += [(measure.alias, measure.sql()), (alias, col(alias))]
+
+
+def read_peer_distance(reader: Reader, query: Query) -> None:
+    """'how far its rate is above or below its class avg': each record's figure minus the average of
+    its own group, shown beside the figure and the average (no condition: every record is listed)."""
+    items = reader.items
+    for i, item in enumerate(items):
+        if item.used or item.kind != "howfar":
+            continue
+        j, measured = i + 1, []
+        while j < len(items) and not items[j].used and items[j].kind in ("stop", "verb", "record", "measure", "qual"):
+            if items[j].kind in ("measure", "qual"):
+                measured.append(j)
+            j += 1
+        sides = [j, j + 1] if j + 1 < len(items) else []
+        words = [items[x].surface.lower() for x in sides]
+        if words not in (["above", "or below"], ["below", "or above"], ["over", "or under"], ["under", "or over"]):
+            continue
+        avg = sides[-1] + 1
+        while avg < len(items) and not items[avg].used and (items[avg].kind in ("stop", "dim")
+                                                             or items[avg].surface.lower() == "own"):
+            avg += 1
+        if avg >= len(items) or items[avg].kind != "agg" or items[avg].value != "avg":
+            continue
+        peer = _peer_group(reader, avg)
+        if peer is None:
+            continue
+        column, group_items = peer
+        after = [m for m in range(avg + 1, len(items)) if not items[m].used and items[m].kind in ("measure", "qual")
+                 and m - avg <= 2]
+        said = [items[x] for x in (measured or after)]
+        measure = reader._measure(next((x.value for x in said if x.kind == "measure"), None),
+                                  next((x.value for x in said if x.kind == "qual"), None)) if said else None
+        if measure is None:
+            continue
+        alias = f"{column}_average_{measure.alias}"
+        window = exp.Window(this=exp.Avg(this=measure.sql()), partition_by=[col(column)], over="OVER")
+        if alias not in [a for a, _ in query.peers]:
+            query.peers.append((alias, window))
+        used = sorted({i, *range(i + 1, j), *sides, avg, *group_items, *after})
+        reader.use(*[x for x in used if not items[x].used or x in group_items])
+        query.columns += [(measure.alias, measure.sql()), (alias, col(alias)),
+                          (f"{measure.alias}_minus_{column}_average", exp.Sub(this=measure.sql(), expression=col(alias)))]
+        reader.notes.append(f"'{reader._words(used)}' read as each record's {measure.name} minus the average "
+                            f"{measure.name} of all records of the same {column.replace('_', ' ')} (both shown)")
+        return

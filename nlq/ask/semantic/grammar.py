@@ -14,7 +14,7 @@ from sqlglot import exp
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
 from nlq.ask.semantic import constructions, picked
-from nlq.ask.semantic.averages import read_peer_averages
+from nlq.ask.semantic.averages import read_peer_averages, read_peer_distance
 from nlq.ask.semantic.contrasts import contrast_at, read_contrasts
 from nlq.ask.semantic.ratios import read_two_figures
 from nlq.ask.semantic.pivot import read_side_by_side
@@ -47,6 +47,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
     query = Query()
     shape = Shape(reader, query, question)
+    read_peer_distance(reader, query)  # 'how far above or below its class average' (before it is read as a condition)
     read_peer_averages(reader, query)  # before the groups: 'their class average' is not 'per class'
     read_distinct_counts(reader)  # nor is 'more than one category' 'per category'
     shape.read_groups()
@@ -248,7 +249,9 @@ class Shape:
         self.n_hint: int | None = None
         self.bucket_words: list[int] = []  # 'which 3 areas have the highest ...': the N of a ranking further on
         words = question.lower().split()
-        self.listing = bool(words) and words[0].strip("?,.") in LIST_WORDS
+        self.listing = bool(words) and (words[0].strip("?,.") in LIST_WORDS or (
+            words[0] == "for" and len(words) > 1 and words[1] in ("every", "each") and self.items
+            and self.items[0].kind == "stop"))  # 'for every rented crane, its rate' (lexicon._each_record)
         self.asks_what = bool(words) and words[0].strip("?,.") in ("what", "what's", "whats")  # 'what is the cost of ...': a list or a total
         self.subject = self._subject()
         # 'of the categories with ..., which has the highest ...': one row, though the noun is plural
@@ -295,6 +298,11 @@ class Shape:
                     item.surface.lower().endswith("ly") or " over " in item.surface.lower()
                     or " on " in item.surface.lower() or item.surface.lower() in ("mom", "qoq", "yoy")) and \
                     r.kind(r.next_content(i, -1)) != "num":
+                same = [a for a, _, t in self.q.groups if t and a.startswith(f"{item.value}_of_")]
+                if same and " " in item.surface:  # 'quarter over quarter change ..., by start quarter': that bucket
+                    r.use(i)
+                    r.notes.append(f"'{item.surface}' read as the {item.value}s of {same[0]}")
+                    continue
                 self._group_bucket(None, i)
         # 'how many areas have more than 50 items': count the groups that pass
         for i, item in enumerate(self.items):
@@ -340,10 +348,10 @@ class Shape:
                 if self.items[b].used or self.items[b].kind != "group" or self.items[b].surface.lower() != "by":
                     continue
                 c, part, qual, taken = r.next_content(b, 1, {"stop"}), None, None, [b]
-                while r.kind(c) in ("qual", "part"):
+                while r.kind(c) in ("qual", "part") or (r.kind(c) == "unit" and self.items[c].value == unit):
                     if r.kind(c) == "qual":
                         qual = self.items[c].value
-                    else:
+                    elif r.kind(c) == "part":  # ('by start quarter': the same unit said again)
                         part = self.items[c].value
                     taken.append(c)
                     c = r.next_content(c, 1, {"stop"})
@@ -838,13 +846,19 @@ class Shape:
                 return
             within = [k.copy() for a, k, _ in self.q.groups if a in self.q.partition] \
                 if self.q.groups and len(self.q.partition) < len(self.q.groups) else []
-            window = exp.Window(this=exp.Anonymous(this="rank"), partition_by=within or None, order=exp.Order(
-                expressions=[exp.Ordered(this=expression.copy(), desc=True, nulls_first=False)]), over="OVER")
+            directions = [i for i, x in enumerate(self.items) if not x.used and x.kind == "rankdir"]
+            desc = not directions or self.items[directions[0]].value == "desc"
+            dense = self.items[ranks[0]].value == "dense"
+            window = exp.Window(this=exp.Anonymous(this="dense_rank" if dense else "rank"), partition_by=within or None,
+                                order=exp.Order(expressions=[exp.Ordered(this=expression.copy(), desc=desc,
+                                                                         nulls_first=False)]), over="OVER")
             (self.q.selects if self.q.groups else self.q.columns).append(("rank", window))
-            r.use(*ranks, *used)
-            r.notes.append(f"'{self.items[ranks[0]].surface}' read as the rank by {expression.sql(dialect='postgres')}"
+            r.use(*ranks, *used, *directions[:1])
+            r.notes.append(f"'{self.items[ranks[0]].surface}' read as the {'dense ' if dense else ''}rank by "
+                           f"{expression.sql(dialect='postgres')}"
                            + (f" within each {' and '.join(self.q.partition)}" if within else "")
-                           + ", highest first (ties share a rank)")
+                           + (", highest first" if desc else ", lowest first")
+                           + (" (ties share a rank, no gaps after them)" if dense else " (ties share a rank)"))
 
     def _qual_list(self, j: int) -> tuple[list[Measure], list[int]] | None:
         """'plan, forecast and actual cost' after an aggregate: one measure per qualifier."""

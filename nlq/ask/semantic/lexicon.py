@@ -331,6 +331,8 @@ _add("verb", None, "sits with", "sits in", "sit with", "sitting with", "sitting 
 _add("qual", "plan", "planned to run", "planned to last", "planned to be on hire", "planned to be on site")
 _add("qual", "forecast", "forecast to run", "forecast to last", "forecast to be on hire")
 _add("agg", "count", "counted", "tallied")
+_add("howfar", None, "how far")  # 'how far above or below its class average'
+_add("stop", None, "each one", "each one's", "every one", "every one's", "each of them")
 # said of slips, overruns, delays and costs: more of them is worse
 _add("cmp", "gt", "worse than")
 _add("cmp", "lt", "better than")
@@ -511,6 +513,8 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _values_named_by_their_head(items, vocab)
     _days_asked(items)
     _postfix_comparisons(items)
+    _rank_direction(items)
+    _each_record(items)
     _compared_values(items)
     _events_and_stays(items, today)
     _monthly_superlatives(items)
@@ -978,6 +982,50 @@ def _compared_values(items: list[Item]) -> None:
             if after is not None and (after.surface.lower() in ("ones", "one") or (
                     after.kind == "value" and after.value == shared.value)):
                 after.kind, after.value = "stop", None
+
+
+def _each_record(items: list[Item]) -> None:
+    """'for every rented crane show ...': every record of what follows, listed, not a grouping (the
+    group words go with a dimension: 'for each area')."""
+    for n, item in enumerate(items[:1]):  # only opening the question: 'the cost of each crane' is not read so
+        if len(items) > 1 and item.kind == "group" and item.surface.lower() in ("for every", "for each", "every", "each") \
+                and items[n + 1].kind in ("value", "record") \
+                and not any(x.kind in ("dim", "unit") for x in items[n + 1:n + 4]):
+            item.kind, item.value = "stop", None
+
+
+def _rank_direction(items: list[Item]) -> None:
+    """With a rank asked for: '1 = highest', 'longest first', 'biggest to smallest' say which end ranks 1
+    (a 'rankdir' item, 'desc' or 'asc', for the grammar), and 'dense rank' that ties leave no gaps."""
+    ranks = [x for x in items if x.kind == "rank"]
+    if not ranks:
+        return
+    for n, item in enumerate(items):
+        if item.kind == "unknown" and item.surface.lower() == "dense" and n + 1 < len(items) \
+                and items[n + 1].kind == "rank":
+            item.kind, item.value = "stop", None
+            items[n + 1].value = "dense"
+    for n, item in enumerate(items):
+        if item.kind != "super":
+            continue
+        direction = "desc" if item.value[0] == "max" else "asc"
+        before = [x.surface.lower() for x in items[max(0, n - 2):n]]
+        after = items[n + 1] if n + 1 < len(items) else None
+        if before == ["1", "="] or before[-1:] == ["="] and n >= 2 and items[n - 2].surface == "1":
+            taken = items[n - 2:n]
+        elif after is not None and after.surface.lower() == "first":
+            taken = [after]
+        elif after is not None and after.surface.lower() == "to" and n + 2 < len(items) \
+                and items[n + 2].kind == "super" and items[n + 2].value[0] != item.value[0]:
+            taken = items[n + 1:n + 3]  # 'biggest to smallest'
+            if n > 0 and items[n - 1].surface.lower() == "from":
+                taken.append(items[n - 1])
+        else:
+            continue
+        item.kind, item.value = "rankdir", direction
+        for x in taken:
+            x.kind, x.value = "stop", None
+            x.used = True
 
 
 def _postfix_comparisons(items: list[Item]) -> None:
