@@ -76,8 +76,10 @@ async def test_concurrent_requests_over_a_tiny_pool_get_200_or_503_never_500(db)
     seed(db.app, records=60)
     app = create_app(Settings(**{**TINY, "pool_timeout_seconds": 0.2}), db)
     with BackgroundServer(app, lifespan="on") as url:
+        # a fresh connection per request: a kept-alive one the server closes as it idles (5 s) can race a
+        # reused request on a loaded machine, which is the client's transport, not what is tested here
         async with httpx.AsyncClient(base_url=url, timeout=30,
-                                     limits=httpx.Limits(max_connections=200)) as client:
+                                     limits=httpx.Limits(max_connections=200, max_keepalive_connections=0)) as client:
             login = await client.post("/api/auth/login", json={"username": "editor_a", "password": PASSWORD})
             auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
 

@@ -95,7 +95,7 @@ CASES = {
          f" {M} AND source = 'Rental'"),
         ("average planned duration of cranes", f"SELECT avg(plan_end - plan_start) {M} AND category = 'Cranes'"),
         ("how many rentals last longer than 6 months", f"SELECT count(*) {M} AND source = 'Rental'"
-         " AND forecast_end - forecast_start > 180"),
+         " AND forecast_end - forecast_start > 182.625"),  # a month = 365.25 / 12 days
         ("median arrival delay of generators", f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY actual_start - plan_start)"
          f" {M} AND category = 'Generators'"),
         # the average slip both ways: over every record, and over the records that slipped

@@ -35,6 +35,15 @@ ANSWERED = [
      f"{top('manufacturer', 'count(*) DESC', chr(32) + 'AND source = ' + chr(39) + 'Rental' + chr(39))}"),
     ("average monthly rate of rentals in the area with the lowest plan cost",
      f"SELECT avg(monthly_rate) {M} AND source = 'Rental' AND area = {top('area', 'sum(plan_cost) ASC')}"),
+    ("in the class with the highest plan cost, how many of those items are rentals",
+     f"SELECT count(*) {M} AND source = 'Rental' AND class = {top('class', 'sum(plan_cost) DESC')}"),
+    # 'of those': the records said first that also meet what follows
+    ("rentals with a monthly rate over 20000 - how many of those are cranes",
+     f"SELECT count(*) {M} AND source = 'Rental' AND monthly_rate > 20000 AND category = 'Cranes'"),
+    ("purchases in silo 2, and of those, how many have arrived",
+     f"SELECT count(*) {M} AND source = 'Purchase' AND area = 'Silo 2' AND is_actualized"),
+    ("generators at the camp - which of them are rented",
+     f"SELECT id {M} AND category = 'Generators' AND area = 'Camp' AND source = 'Rental'"),
     # a number of days: the length another word names, or else the period
     ("on average how many days were the demobilised cranes actually on site",
      f"SELECT avg(actual_end - actual_start) {M} AND category = 'Cranes' AND actual_end IS NOT NULL"),

@@ -50,6 +50,18 @@ ANSWERED = [
      f"SELECT area, category, count(*) {M} GROUP BY area, category"),
     ("cranes planned to run longer than 500 days",
      f"SELECT id {M} AND category = 'Cranes' AND plan_end - plan_start > 500"),
+    ("how many rentals are forecast to be needed for more than 400 days",
+     f"SELECT count(*) {M} AND source = 'Rental' AND forecast_end - forecast_start > 400"),
+    ("how many cranes are planned to be on hire for over 300 days",
+     f"SELECT count(*) {M} AND category = 'Cranes' AND plan_end - plan_start > 300"),
+    ("how many welders are still to arrive", f"SELECT count(*) {M} AND category = 'Welding' AND NOT is_actualized"),
+    ("how many generators haven't shown up on site",
+     f"SELECT count(*) {M} AND category = 'Generators' AND NOT is_actualized"),
+    ("total plan cost that BEO pays for cranes", f"SELECT sum(plan_cost) {M} AND dor = 'BEO' AND category = 'Cranes'"),
+    ("how many RT cranes r there", f"SELECT count(*) {M} AND class = 'Rough Terrain Crane 60T'"),
+    ("avg mthly rate for evry category", f"SELECT category, avg(monthly_rate) {M} GROUP BY category"),
+    ("how many unique equipment tags are on the books",
+     f"SELECT count(DISTINCT equipment_tag) {M}"),
     # an aggregate with no measure after others of one measure is of that measure
     ("lowest and highest monthly rate on the job, and the average",
      f"SELECT min(monthly_rate), max(monthly_rate), avg(monthly_rate) {M}"),
@@ -66,6 +78,15 @@ ANSWERED += [
      f"SELECT category, sum(actual_cost), rank() OVER (ORDER BY sum(actual_cost) ASC) {M} GROUP BY category"),
     ("dense rank the areas by record count, biggest first",
      f"SELECT area, count(*), dense_rank() OVER (ORDER BY count(*) DESC) {M} GROUP BY area"),
+    # a date said after a place belongs to the event or the flag said before the place
+    ("how many cranes were delivered to the jetty since march",
+     f"SELECT count(*) {M} AND category = 'Cranes' AND area = 'Jetty' AND actual_start >= DATE '2026-03-01' "
+     "AND actual_start <= DATE '2026-06-01'"),
+    ("rentals ending at the camp in 2027",
+     f"SELECT id {M} AND source = 'Rental' AND area = 'Camp' AND extract(year FROM forecast_end) = 2027"),
+    ("how many items are on hire at the jetty on 1 march 2027",
+     f"SELECT count(*) {M} AND area = 'Jetty' AND forecast_start <= DATE '2027-03-01' "
+     "AND forecast_end >= DATE '2027-03-01'"),
     # the change from the previous period over the bucket said after 'by'
     ("year over year change in actual cost by actual start year",
      f"SELECT extract(year FROM actual_start) AS y, sum(actual_cost), sum(actual_cost) - lag(sum(actual_cost)) OVER "

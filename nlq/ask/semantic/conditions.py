@@ -42,7 +42,7 @@ class Condition:
 
 
 RELATIVE_WORDS = ("over", "above", "under", "below")  # 'N over plan': an amount relative to another measure
-DAYS_IN = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
+DAYS_IN = {"day": 1, "week": 7, "month": 30.4375, "quarter": 91.3125, "year": 365}  # a month is 365.25 / 12 days
 
 
 def _in_year_of(span: Span, end: Span) -> Span:
@@ -440,6 +440,13 @@ class Reader:
             used.append(s)
             span = Span(span.start, min(span.end, self.today + timedelta(days=1)), f"{span.label} up to today")
         part, qual, flag = None, None, None
+        back = j
+        while self.kind(back) in ("value", "record", "prep"):  # 'on hire at the jetty on 1 June': the flag further back
+            back = self.next_content(back, -1)
+        if back != j and self.kind(back) == "flag" and self.items[back].value in ("on_hire", "active"):
+            j = back
+        elif back != j and self.kind(back) == "part":  # 'ending at the jetty in March': the end's date
+            j = back
         while True:
             target = self.live(j)
             if target is None:

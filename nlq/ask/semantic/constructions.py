@@ -92,6 +92,32 @@ def _length_so_far(items: list[Item]) -> None:
                         "average time on site of items that have left"])
 
 
+NARROWING = ("of those", "of them", "of these", "among those", "among them", "out of those", "of which")
+
+
+def _narrowed_further(items: list[Item]) -> None:
+    """'purchases over 1.2m - how many of those are cranes', 'items due back in the next 30 days - of
+    those, how many are still on site': a count or list of the records said first that also meet what
+    follows, which is every condition at once. Read so only with no groups, rankings or shares in the
+    question (where 'of those' could point at a group or a whole); otherwise declined below."""
+    if any(x.kind in ("super", "top", "rank", "group", "dim", "unit", "share", "change", "running") for x in items):
+        return
+    for n, item in enumerate(items):
+        pair = " ".join(x.surface.lower() for x in items[n:n + 2])
+        phrase = item.surface.lower() if item.surface.lower() in NARROWING else pair if pair in NARROWING else None
+        if phrase is None or n == 0 or not any(x.kind in CONDITION_KINDS | {"part", "record"} for x in items[:n]):
+            continue
+        taken = items[n:n + (1 if item.surface.lower() in NARROWING else 2)]
+        asking = [x for x in items[max(0, n - 2):n + len(taken) + 3] if (x.kind == "agg" and x.value == "count")
+                  or x.surface.lower() in ("which", "list", "show", "what", "which ones")]
+        if not asking:
+            continue
+        taken[0].note = f"'{phrase}' read as the records said before it that also meet what follows"
+        for x in taken:  # (no words left for the checks below)
+            x.kind, x.value, x.used, x.surface = "stop", None, True, ""
+        return
+
+
 def before(items: list[Item]) -> list[int]:
     """Shapes visible in the tagged question, before any reading is built. Returns the items of the
     dimensions a superlative picks ('the area with the most rentals'), for `after` to check."""
@@ -102,6 +128,7 @@ def before(items: list[Item]) -> list[int]:
     _quantified_groups(items)
     _length_so_far(items)
     _year_or_amount(items)
+    _narrowed_further(items)
     words = _words(items)
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""

@@ -333,6 +333,20 @@ _add("qual", "forecast", "forecast to run", "forecast to last", "forecast to be 
 _add("agg", "count", "counted", "tallied")
 _add("howfar", None, "how far")  # 'how far above or below its class average'
 _add("stop", None, "each one", "each one's", "every one", "every one's", "each of them")
+# a length said as how long something is needed, kept or on hire for: the period (forecast unless planned)
+_add("measure", "duration", "on hire for", "needed for", "be needed for", "kept for", "be kept for", "be on hire for",
+     "required for", "be required for", "booked for")
+_add("qual", "forecast", "forecast to be")
+_add("qual", "plan", "planned to be", "per the plan", "per plan", "according to the plan", "in the plan")
+_add("flag", "not_on_site", "still to arrive", "still to turn up", "yet to turn up", "yet to show up",
+     "are still to arrive", "is still to arrive", "are yet to arrive", "is yet to arrive")
+_add("part", ("start", "actual"), "shown up", "show up", "shows up", "turn up", "turns up", "shown up on site",
+     "show up on site", "shows up on site", "turn up on site", "turns up on site", "showed up on site")
+_add("verb", None, "pays", "pay", "goes on", "go on", "goes to", "stay", "stays", "stayed", "r", "hav")
+_add("stop", None, "on the books", "on the register", "in the system", "on our books", "on the list", "together",
+     "outright", "w/", "too", "break", "as well", "also")
+_add("group", None, "evry", "split out by", "broken out by")
+_add("measure", "monthly_rate", "mthly rate", "mthly rates", "monthy rate", "monthy rates", "mnthly rate")
 # said of slips, overruns, delays and costs: more of them is worse
 _add("cmp", "gt", "worse than")
 _add("cmp", "lt", "better than")
@@ -356,7 +370,7 @@ TRADE_NAMES = {"genset": "generator", "gensets": "generators", "genny": "generat
                "bulldozer": "dozer", "bulldozers": "dozers", "loadall": "loader", "lighting tower": "light tower",
                "lighting towers": "light towers", "lorry": "truck", "lorries": "trucks", "scaff": "scaffolding",
                "scaffold": "scaffolding", "gen": "generator", "gens": "generators", "power gen": "generators",
-               "power generation": "generators"}
+               "power generation": "generators", "rt crane": "rough terrain crane", "rt cranes": "rough terrain cranes"}
 
 
 @dataclass
@@ -515,6 +529,10 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _postfix_comparisons(items)
     _rank_direction(items)
     _each_record(items)
+    for n, item in enumerate(items[1:], 1):  # 'how many unique equipment tags': the tags, not the tagged records
+        if item.kind == "flag" and item.value == "tagged" and item.plural and items[n - 1].kind == "agg" \
+                and items[n - 1].value == "distinct":
+            item.kind, item.value = "dim", "equipment_tag"
     _compared_values(items)
     _events_and_stays(items, today)
     _monthly_superlatives(items)
@@ -949,6 +967,8 @@ def _days_asked(items: list[Item]) -> None:
             continue
         if unit.kind != "unit" or unit.value != "day" or unit.surface.lower() != "days":
             continue
+        if any(x.kind == "cmp" and str(x.value).endswith("_date") for x in items[i + 2:]):
+            continue  # 'how many days after the planned start did they turn up': a gap between dates, not read here
         named = next((x for x in items[i + 2:] if x.kind == "measure" and x.value in DAY_LENGTHS), None)
         said = f"{item.surface} {unit.surface}"
         if named is not None:

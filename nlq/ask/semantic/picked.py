@@ -12,6 +12,7 @@ conditions, the grammar's one-statement reading (the ranked group's own figures)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -25,6 +26,9 @@ from nlq.ask.semantic.lexicon import Item, Vocabulary, kept_tokens
 
 ASKING = ("how", "what", "what's", "whats", "which", "show", "list", "give", "tell", "count", "total")
 LINKS = ("with", "having", "has", "have", "that has", "which has", "that have", "which have")
+
+_BACK = re.compile(r"\b(?:of|in|among|from) (?:those|them|that|these|it)(?: items| records| kit| things)?\b,?",
+                   re.IGNORECASE)
 
 Reader = Callable[[str, Vocabulary, date], tuple[Query, list[str]]]
 
@@ -70,6 +74,8 @@ def split(question: str, items: list[Item]) -> tuple[str, str, str, str] | None:
 def read_picked(parts: tuple[str, str, str, str], vocab: Vocabulary, today: date, read: Reader
                 ) -> tuple[Query, list[str]]:
     ranking_text, figure_text, column, joined = parts
+    # 'how much of that is cranes', 'of those items, how many ...': the picked group's records
+    figure_text = " ".join(_BACK.sub(" ", figure_text).split())
     ranking, ranking_notes = read(ranking_text, vocab, today)
     if [a for a, _, _ in ranking.groups] != [column] or ranking.limit != 1 or not ranking.order \
             or ranking.count_groups or ranking.partition:
