@@ -46,7 +46,8 @@ def default_path() -> Path:
 SETS = {"heldout": "questions_heldout.toml", "third": "questions_third.toml", "fourth": "questions_fourth.toml",
         "fifth": "questions_fifth.toml", "sixth": "questions_sixth.toml", "seventh": "questions_seventh.toml",
         "eighth": "questions_eighth.toml", "ninth": "questions_ninth.toml",
-        "tenth": "questions_tenth.toml", "eleventh": "questions_eleventh.toml"}
+        "tenth": "questions_tenth.toml", "eleventh": "questions_eleventh.toml",
+        "twelfth": "questions_twelfth.toml"}
 
 
 def set_path(name: str) -> Path:
