@@ -150,9 +150,8 @@ DECLINED = [
     ("the longest rentals on site", ["longest", "on site"]),
     # a year or an amount
     ("what do the cranes cost over 2028", ["over", "2028"]),
-    # a yes or no about the project, not a list of records
-    ("are we over budget?", ["are we"]),
-    ("are we over budget on the generators", ["are we"]),
+    # a yes or no about a record's own figure, not a cost position
+    ("is it over budget?", None),
     # a figure per group over each group's own records, said after 'across'
     ("makes whose average rate across all their rentals is over 12k", ["across"]),
 ]

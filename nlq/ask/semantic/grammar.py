@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
-from nlq.ask.semantic import constructions, picked
+from nlq.ask.semantic import business, constructions, picked
 from nlq.ask.semantic.averages import read_peer_averages, read_peer_distance
 from nlq.ask.semantic.contrasts import contrast_at, read_contrasts
 from nlq.ask.semantic.ratios import read_two_figures
@@ -39,11 +39,14 @@ _ONE_ASKED = re.compile(r"\b(?:which|what|who)(?: one| single one)? (?:has|is|wa
 
 
 def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
+    rephrased = business.rephrase(question)  # 'how's the crane budget looking': the plain question it stands for
+    question = rephrased.question
     items = tag(question, vocab, today)
     if (parts := picked.split(question, items)) is not None:  # 'in the area with the biggest spend, how many ... on site'
         return picked.read_picked(parts, vocab, today, read_question)
     frames = constructions.before(items)  # shapes the grammar does not hold: declined, never read in part
     reader = Reader(items, today)
+    reader.notes += rephrased.notes
     reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
     query = Query()
     shape = Shape(reader, query, question)
@@ -99,6 +102,8 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     # 'quarterly budget by planned start qtr': one bucket said twice is one group
     query.groups = list({alias: (alias, key, bucket) for alias, key, bucket in query.groups}.values())
     constructions.after(query, items, reader.notes, frames)
+    if rephrased.position and "sum_cost_variance" in [a for a, _ in query.selects]:
+        query.selects.append(business.variance_percent())
     return query, reader.notes
 
 

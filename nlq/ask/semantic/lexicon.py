@@ -170,6 +170,9 @@ _add("dim", "dor", "dor", "payer", "payers", "who pays", "paid by whom", "fundin
 _add("dim", "manufacturer", "manufacturer", "manufacturers", "make", "makes", "maker", "makers", "brand",
      "brands", "vendor", "vendors", "oem", "supplier", "suppliers")
 _add("dim", "model", "model", "models")
+# a type of kit is its class (the category is the kind of equipment: 'equipment type')
+_add("dim", "class", "kit type", "kit types", "type of kit", "types of kit", "kind of kit", "kinds of kit",
+     "type of gear", "types of gear", "kit class", "kit classes")
 _add("rank", None, "rank", "ranks", "ranking", "rankings", "ranked", "rank number", "rank numbers", "position")
 _add("running", None, "running total", "running totals", "cumulative", "cumulative total", "running sum",
      "cumulatively", "running count")
