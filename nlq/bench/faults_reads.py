@@ -230,6 +230,7 @@ def _one_run(conn, app_url: str, client: PemsClient, sim: PemsSimulator, churn: 
                     if runs >= 2 and pems_before.get(rid, (None, None))[1] == version}
     sim.take_served(ORG)
     sim.set_churn(churn)
+    lost_before = client.answers_lost
     began = sim.clock()
     result = sync_organization(app_url, client, ORG, full=full, overlap_seconds=config.overlap_seconds)
     totals.longer_than_overlap += (sim.clock() - began).total_seconds() > config.overlap_seconds
@@ -239,7 +240,9 @@ def _one_run(conn, app_url: str, client: PemsClient, sim: PemsSimulator, churn: 
     pems_after, mirror_after = sim.snapshot(ORG), read_mirror(conn, ORG)
     totals.mismatches.extend(check_run(result, pems_before=pems_before, pems_after=pems_after,
                                        mirror_before=mirror_before, mirror_after=mirror_after, served=served,
-                                       malformed=malformed & served.malformed, may_be_stale=may_be_stale))
+                                       malformed=malformed & served.malformed, may_be_stale=may_be_stale,
+                                       # a slow machine can time a page out with no fault drawn
+                                       client_timeouts=client.answers_lost > lost_before))
     totals.runs += 1
     totals.full += result.kind == "full"
     totals.incremental += result.kind == "incremental"

@@ -80,6 +80,9 @@ class PemsClient:
         self.http = httpx.Client(base_url=settings.base_url, headers=headers, auth=auth,
                                  timeout=settings.timeout_seconds, transport=transport)
         self._jitter = random.Random()
+        # Requests PEMS may have answered that this client never read (a read timeout or a broken
+        # connection after sending): what PEMS served can then exceed what a sync counted as fetched.
+        self.answers_lost = 0
 
     def close(self) -> None:
         self.http.close()
@@ -201,9 +204,11 @@ class PemsClient:
             except httpx.TimeoutException as exc:
                 last_problem = "timed out"
                 maybe_applied |= not isinstance(exc, httpx.ConnectTimeout)
+                self.answers_lost += not isinstance(exc, httpx.ConnectTimeout)
             except httpx.TransportError as exc:
                 last_problem = f"connection failed ({type(exc).__name__})"
                 maybe_applied |= not isinstance(exc, httpx.ConnectError)
+                self.answers_lost += not isinstance(exc, httpx.ConnectError)
             else:
                 payload = _json_or_none(response)
                 if isinstance(payload, dict) and payload.get("ErrorAlert"):
