@@ -137,7 +137,7 @@ def _matching_columns(got, want) -> list[int]:
 @pytest.mark.parametrize("question, says", [
     ("the most expensive purchase in each category (forecast cost)", ["within each category"]),
     ("totl plan cost by catgory", ["'totl' read as 'total' (close spelling)", "'catgory' read as 'category'"]),
-    ("actual cost per quarter of actual start", ["records without a actual start left out"]),
+    ("actual cost per quarter of actual start", ["records without an actual start left out"]),
     ("how many generators have a monthly rate above the average monthly rate", ["over the same records"]),
 ])
 def test_the_explanation_states_the_reading(demo, question, says):  # noqa: F811

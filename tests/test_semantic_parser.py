@@ -24,6 +24,11 @@ TODAY = date(2026, 6, 1)
 M = "FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A' AND deleted_at IS NULL"
 L = "id, category, class, area, source, forecast_start, forecast_end, forecast_cost"
 LIST = f"SELECT {L} {M}"
+
+
+def listed(*shown: str) -> str:
+    """A list that also shows the columns its conditions are about, after the usual ones."""
+    return f"SELECT {L}, {', '.join(shown)} {M}"
 FINISHED = "actual_end IS NOT NULL"
 
 CASES = {
@@ -59,7 +64,7 @@ CASES = {
     ],
     "conditions on groups": [
         ("areas with fewer than 130 items", f"SELECT area, count(*) {M} GROUP BY 1 HAVING count(*) < 130"),
-        ("classes whose forecast exceeds plan", f"SELECT class, count(*) {M} GROUP BY 1 HAVING sum(forecast_cost) > sum(plan_cost)"),
+        ("classes whose forecast exceeds plan", f"SELECT class, count(*), sum(forecast_cost), sum(plan_cost) {M} GROUP BY 1 HAVING sum(forecast_cost) > sum(plan_cost)"),
         ("categories with more than 100 rentals", f"SELECT category, count(*) FILTER (WHERE source = 'Rental')"
          f" {M} GROUP BY 1"
          " HAVING count(*) FILTER (WHERE source = 'Rental') > 100"),
@@ -80,12 +85,12 @@ CASES = {
          " ORDER BY 2 DESC LIMIT 1"),
     ],
     "comparisons between columns": [
-        ("rentals ending after their planned end", f"{LIST} AND source = 'Rental' AND forecast_end > plan_end"),
-        ("items forecast at least 10% under plan", f"{LIST} AND forecast_cost <= plan_cost * 0.9"),
-        ("cranes more than 20% over plan", f"{LIST} AND category = 'Cranes' AND forecast_cost > plan_cost * 1.2"),
-        ("which rentals cost more than purchase would", f"{LIST} AND source = 'Rental' AND forecast_cost > purchase_price"),
+        ("rentals ending after their planned end", f"{listed('plan_end')} AND source = 'Rental' AND forecast_end > plan_end"),
+        ("items forecast at least 10% under plan", f"{listed('plan_cost')} AND forecast_cost <= plan_cost * 0.9"),
+        ("cranes more than 20% over plan", f"{listed('plan_cost')} AND category = 'Cranes' AND forecast_cost > plan_cost * 1.2"),
+        ("which rentals cost more than purchase would", f"{listed('purchase_price')} AND source = 'Rental' AND forecast_cost > purchase_price"),
         ("how many slipped by more than two weeks", f"SELECT count(*) {M} AND forecast_end - plan_end > 14"),
-        ("items that started later than planned", f"{LIST} AND forecast_start > plan_start"),
+        ("items that started later than planned", f"{listed('plan_start')} AND forecast_start > plan_start"),
         ("how many welding items arrived late", f"SELECT count(*) {M} AND category = 'Welding' AND actual_start > plan_start"),
         ("how many vehicles are over budget", f"SELECT count(*) {M} AND category = 'Vehicles' AND forecast_cost > plan_cost"),
     ],
@@ -126,7 +131,7 @@ CASES = {
     "dates": [
         ("how many cranes arrive in March 2027", f"SELECT count(*) {M} AND category = 'Cranes'"
          " AND forecast_start >= '2027-03-01' AND forecast_start < '2027-04-01'"),
-        ("rentals whose planned end is in Q3 2026", f"{LIST} AND source = 'Rental' AND plan_end >= '2026-07-01' AND plan_end < '2026-10-01'"),
+        ("rentals whose planned end is in Q3 2026", f"{listed('plan_end')} AND source = 'Rental' AND plan_end >= '2026-07-01' AND plan_end < '2026-10-01'"),
         ("how many started in 2025", f"SELECT count(*) {M} AND forecast_start >= '2025-01-01' AND forecast_start < '2026-01-01'"),
         ("how many items start between 2026-01-01 and 2026-03-31", f"SELECT count(*) {M}"
          " AND forecast_start >= '2026-01-01' AND forecast_start <= '2026-03-31'"),

@@ -24,6 +24,31 @@ NAMES = {"forecast_cost": "forecast cost", "plan_cost": "plan cost", "actual_cos
          "days_on_site": "days on site so far (today - actual start)"}
 
 
+FLAGS = {"is_actualized", "is_discontinued", "is_funds_transferable", "has_draft"}
+
+
+def condition_columns(conditions: list[exp.Expression]) -> list[str]:
+    """The columns a list's conditions are about, in the order the question named them, so the list
+    shows the values it was filtered on ("arrived before their planned start" shows both dates).
+
+    Flags are left out (every row has the same value), and so is a column only tested for being
+    empty ("without a tag"), as is any column of a subquery (a site-wide average is not a value of
+    the row)."""
+    names: list[str] = []
+    for condition in conditions:
+        for column in condition.find_all(exp.Column):
+            name = column.name
+            if name in FLAGS or name in names or column.find_ancestor(exp.Subquery, exp.Select) is not None:
+                continue
+            parent = column.parent
+            while isinstance(parent, exp.Paren):
+                parent = parent.parent
+            if isinstance(parent, exp.Is) and not isinstance(parent.parent, exp.Not):
+                continue
+            names.append(name)
+    return names
+
+
 def col(name: str) -> exp.Column:
     return exp.column(name)
 
@@ -163,6 +188,10 @@ class Query:
         if not self.selects and not self.groups:  # a list of records
             names = list(LIST_COLUMNS)
             select = select.select(*names)
+            for name in condition_columns(self.where):
+                if name not in names:
+                    select = select.select(name)
+                    names.append(name)
             for alias, expression in self.columns:
                 if alias not in names:
                     select = select.select(exp.alias_(expression.copy(), alias))

@@ -73,6 +73,7 @@ class Reader:
         self.grouped = False  # set by the grammar before conditions on groups are read
         self.bucketed: str | None = None  # the date column of a time bucket: what a bare date restricts
         self.deferred: list[exp.Select] = []
+        self.figures: list[tuple[str, exp.Expression]] = []  # figures a comparison shows instead of testing
         self._periods: list[tuple[str, Span, Condition]] = []  # date ranges read, for _either_period
         self._listed_from: dict[int, tuple[str, str]] = {}  # a listed date -> the column and op of the one before
         self._flags: dict[str, tuple[exp.Expression, str]] | None = None  # subqueries that take the question's row conditions at the end
@@ -554,6 +555,8 @@ class Reader:
         while (item := self.live(j)) is not None:
             if self._clause_between(j, prev):  # 'the overrun of the items that went over plan': not its left
                 break
+            if self._group_clause_between(j, prev):
+                break  # 'average rate per area for areas with more than 100 rentals': the rate is not its left
             prev = j
             if item.kind == "measure" and measure is None and part is None:
                 measure = item.value
@@ -658,6 +661,18 @@ class Reader:
         lm = self._measure(key, qual) or rm
         if part is not None or lm.key != rm.key:
             return  # a figure compared with the average of another one: not read
+        averaged = self._average_said_before(left)
+        if not self.grouped and per_group is None and factor == 1 and averaged is not None \
+                and self.next_content(max([j, *r_idx]), 1, SKIP | {"stop"}) >= len(self.items):
+            # 'is the jetty's average variance worse than the site-wide average': two figures, side by side
+            used = sorted({*left, averaged, i, j, *r_idx, *([neg] if neg is not None else [])})
+            self.use(*used)
+            overall = exp.select(exp.Avg(this=rm.sql())).from_(VIEW)
+            self.figures += [(f"avg_{lm.alias}", exp.Avg(this=lm.sql())),
+                             (f"overall_avg_{rm.alias}", exp.Subquery(this=overall))]
+            self.notes.append(f"'{self._words(used)}' read as two figures side by side: the average {lm.name} of the "
+                              f"records asked about and the average {rm.name} over all records")
+            return
         func = self._agg_before(left) if self.grouped else None
         if self.grouped and func is None:
             func = "sum"
@@ -827,14 +842,22 @@ class Reader:
                     high, low = (lm, rm) if direction == "gt" else (rm, lm)
                     left, right = exp.Paren(this=exp.Sub(this=high.sql(), expression=low.sql())), lit(value)
                     reading = f"{high.name} - {low.name} {{}} {value:,.10g}"
+                    if self.grouped and not left_items and self._said_of_group(i):
+                        # 'which zones are more than 1.5 million over plan': the zone's totals
+                        left = exp.Sub(this=exp.Sum(this=high.sql()), expression=exp.Sum(this=low.sql()))
+                        reading = f"the group's total {high.name} - its total {low.name} {{}} {value:,.10g}"
+                        group_level = True
                 if neg is not None:
                     final = FLIP[final]
                     used.append(neg)
                 used += [k, *r_indices]
                 self.use(*used)
+                shown = None
+                if group_level:
+                    shown = (f"sum_{lm.alias}", left.copy()) if number.percent else ("difference", left.copy())
                 self.add(compare(final, left, right), min(used),
                          f"'{self._words(used)}' read as " + reading.format(WORDS.get(final, final)), having=group_level,
-                         show=(f"sum_{lm.alias}", left.copy()) if group_level else None)
+                         show=shown)
                 return
         if key is None and qual is None and part is None and not unit and self.kind(k) == "prep" and \
                 self.items[k].value == "in":  # 'add up to more than 10 million in purchase price'
@@ -965,6 +988,22 @@ class Reader:
         return any(x.kind == "record" and any(y.surface.lower().split()[0] in ("that", "which", "who")
                                               for y in between[k + 1:]) for k, x in enumerate(between))
 
+    def _group_clause_between(self, a: int, b: int) -> bool:
+        """A group noun and 'with / where / whose / having / that' after it between items a and b: what
+        follows is said of the groups, not of a measure named before them."""
+        between = self.items[a + 1:b]
+        return any(x.kind in ("dim", "group") and any(
+            y.kind == "stop" and y.surface.lower() in ("with", "where", "whose", "having", "that", "which")
+            for y in between[k + 1:]) for k, x in enumerate(between))
+
+    def _said_of_group(self, i: int) -> bool:
+        """'which zones are more than 1.5 million over plan': the words before the comparison are the
+        group noun itself (with a verb), so the amount is said of each group, not of its records."""
+        j = i - 1
+        while j >= 0 and self.items[j].kind in ("stop", "verb"):
+            j -= 1
+        return j >= 0 and self.items[j].kind == "dim"
+
     def _said_of_records(self, start: int) -> bool:
         """'(the average overrun on) the items that went over plan': a clause on a record noun is
         each record's own condition, also in a question about groups."""
@@ -989,6 +1028,18 @@ class Reader:
             return bool(left)
         item = self.live(self.next_content(min(left), -1))
         return item is not None and item.kind == "agg" and item.value in ("sum", "avg", "median")
+
+    def _average_said_before(self, left: list[int]) -> int | None:
+        """The 'average' of 'the average variance', 'the average crane rate' before a compared measure."""
+        if not left:
+            return None
+        named = [x for x in left if self.items[x].kind == "agg"]
+        if named:
+            return named[0] if self.items[named[0]].value == "avg" else None
+        j = self.next_content(min(left), -1)
+        if self.kind(j) == "value":  # 'the average crane rate'
+            j = self.next_content(j, -1)
+        return j if self.kind(j) == "agg" and self.items[j].value == "avg" else None
 
     def _agg_before(self, left: list[int]) -> str | None:
         """The aggregate a condition on groups applies to: named ('average rate above') or the total."""

@@ -143,6 +143,7 @@ def _other_values(reader: Reader, column: str, taken: list[int]) -> bool:
 def read_contrasts(reader: Reader, query: Query) -> None:
     _read_rather_than(reader)
     keys = {alias for alias, _, _ in query.groups}
+    _read_difference(reader, query, keys)
     if not query.groups:
         return
     _read_both(reader, keys)
@@ -183,6 +184,51 @@ def read_contrasts(reader: Reader, query: Query) -> None:
         for alias, figure in figures:
             if alias not in [a for a, _ in query.selects]:
                 query.selects.append((alias, figure))
+
+
+def _read_difference(reader: Reader, query: Query, keys: set[str]) -> None:
+    """'how many more rentals than purchases (per category)', 'how much more do we spend on rentals than
+    on purchases': the difference of the two figures (the larger side named first), shown with both,
+    for the whole set or each group; no group is left out for having fewer."""
+    items = reader.items
+    for i in range(1, len(items)):
+        asked = items[i - 1]
+        if asked.used or asked.kind != "agg" or asked.value not in ("count", "sum_default") \
+                or asked.surface.lower() not in ("how many", "how much"):
+            continue
+        sides = _read_one(reader, i)
+        if sides is None or sides.column in keys or sides.factor != 1 or set(sides.first) & set(sides.second) \
+                or _other_values(reader, sides.column, sides.used) or reader.negated(i - 1) is not None:
+            continue
+        measure = None
+        if sides.measured:
+            said = [items[x] for x in sides.measured]
+            measure = reader._measure(next((x.value for x in said if x.kind == "measure"), None),
+                                      next((x.value for x in said if x.kind == "qual"), None))
+            if measure is None or measure.days or measure.key not in ("forecast_cost", "plan_cost", "actual_cost"):
+                continue
+        elif asked.value != "count":
+            continue  # 'how much more ... rentals than purchases' with no money named: not read
+        figures = []
+        for values in (sides.first, sides.second):
+            where = exp.Where(this=exp.EQ(this=col(sides.column), expression=lit(values[0])) if len(values) == 1
+                              else exp.In(this=col(sides.column), expressions=[lit(v) for v in values]))
+            figure = exp.Filter(this=exp.Sum(this=measure.sql()) if measure else exp.Count(this=exp.Star()),
+                                expression=where)
+            figures.append((f"{measure.alias if measure else 'records'}_{slug('_'.join(values))}", figure))
+        high, low = (figures[0][1], figures[1][1]) if sides.op == "gt" else (figures[1][1], figures[0][1])
+        used = sorted({i - 1, *sides.used})
+        reader.use(*used)
+        label = sides.column.replace("_", " ")
+        what = f"total {measure.name}" if measure else "number of records"
+        first, second = " or ".join(sides.first), " or ".join(sides.second)
+        big, small = (first, second) if sides.op == "gt" else (second, first)
+        reader.notes.append(f"'{reader._words(used)}' read as the {what} of {label} {big} minus that of {label} "
+                            f"{small} (both shown; negative where there are fewer)")
+        for alias, figure in figures:
+            query.selects.append((alias, figure))
+        query.selects.append(("difference", exp.Sub(this=high.copy(), expression=low.copy())))
+        return
 
 
 def _both_at(reader: Reader, i: int) -> tuple[str, list[str], list[str], list[int]] | None:

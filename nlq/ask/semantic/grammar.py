@@ -22,6 +22,7 @@ from nlq.ask.semantic.group_counts import read_distinct_counts
 from nlq.ask.semantic.group_shares import read_group_shares
 from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
+from store.fields import BY_COLUMN
 
 EXAMPLES = ("how many cranes in Silo 4 vs Silo 5", "total forecast cost per area for rentals ending next quarter",
             "top 5 rentals by slip", "cheapest, dearest and typical purchase price of generators")
@@ -67,6 +68,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     for condition in reader.conditions:  # 'areas where the average rate is above 17k': show the average
         if condition.show is not None and condition.show[0] not in [a for a, _ in query.selects]:
             query.selects.append(condition.show)
+    query.selects += reader.figures
     shape.read_output()
     read_side_by_side(query, reader)
     slip_both_ways(query, reader)
@@ -86,6 +88,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
         if scope is not None:
             inner.where(scope, copy=False)
     query.having += [c.expression for c in reader.conditions if c.having]
+    show_having_measures(query)
     keys = {c.name for _, key, _ in query.groups for c in key.find_all(exp.Column)}
     for condition in query.having:  # a record's own column in a condition on groups: no one value per group
         loose = [c.name for c in condition.find_all(exp.Column) if c.name not in keys
@@ -135,6 +138,43 @@ def examples_for(items: list[Item]) -> list[str]:
         if example not in chosen:
             chosen.append(example)
     return chosen[:3]
+
+
+def _on_column(condition: exp.Expression) -> str | None:
+    """The column of a 'column = value' or 'column IN (values)' condition, else None."""
+    while isinstance(condition, exp.Paren):
+        condition = condition.this
+    if isinstance(condition, (exp.EQ, exp.In)) and isinstance(condition.this, exp.Column):
+        return condition.this.name
+    return None
+
+
+# Words that make a measure one figure for all the records, never each record's own.
+TOGETHER = ("in total", "total", "altogether", "all together", "combined", "in all", "overall")
+
+AGGREGATE_PREFIX = {exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max"}
+
+
+def show_having_measures(query: Query) -> None:
+    """'categories with over 250 items and an average variance above 5000': each figure a group was
+    kept for is shown beside it, so the answer shows why every group is there."""
+    if not query.groups or query.count_groups:
+        return
+    shown = {e.sql() for _, e in query.selects}
+    for condition in query.having:
+        for part in condition.flatten() if isinstance(condition, exp.And) else [condition]:
+            sides = [part.this, part.expression] if isinstance(part, exp.Binary) else []
+            for side in sides:
+                if isinstance(side, exp.Count) and isinstance(side.this, exp.Star):
+                    alias = "records"
+                elif type(side) in AGGREGATE_PREFIX and isinstance(side.this, exp.Column):
+                    alias = f"{AGGREGATE_PREFIX[type(side)]}_{side.this.name}"
+                else:
+                    continue
+                if side.sql() in shown or alias in [a for a, _ in query.selects]:
+                    continue
+                query.selects.append((alias, side.copy()))
+                shown.add(side.sql())
 
 
 def slip_both_ways(query: Query, reader: Reader) -> None:
@@ -284,17 +324,20 @@ class Shape:
             j = r.next_content(i, 1, {"stop"})
             if r.kind(j) == "unit" and r.kind(r.next_content(i, -1, {"stop"})) == "num":
                 continue  # '10,000 per month' is a monthly amount, read with the amount
+            said = item  # the group word of this dimension: 'by source within each category'
             while r.kind(j) in ("dim", "unit"):
                 if r.kind(j) == "dim":
                     self._group_dim(j)
                     r.use(i)
-                    if " ".join(item.surface.lower().split()) in EACH_WORDS:
+                    if " ".join(said.surface.lower().split()) in EACH_WORDS:
                         self.q.partition.append(self.items[j].value)
                 else:
                     j = self._group_bucket(i, j)
                 k = r.next_content(j, 1, {"stop"})
                 if r.kind(k) in ("and", "group") and r.kind(k + 1) in ("dim", "unit"):
                     r.use(k)
+                    if self.items[k].kind == "group":
+                        said = self.items[k]
                     j = r.next_content(k, 1, {"stop"})
                 else:
                     break
@@ -369,8 +412,8 @@ class Shape:
                     r.bucketed = r.bucketed or column
                     self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
                     r.notes.append(f"'{self.items[j].surface} ... {' '.join(self.items[t].surface for t in taken)}' "
-                                   f"read as one row per {unit} of {column.replace('_', ' ')} (records without a "
-                                   f"{column.replace('_', ' ')} left out)")
+                                   f"read as one row per {unit} of {column.replace('_', ' ')} (records without "
+                                   f"{'an' if column[0] in 'aeiou' else 'a'} {column.replace('_', ' ')} left out)")
                     return j
                 break
         k = r.next_content(j, 1, {"stop"})
@@ -422,6 +465,9 @@ class Shape:
             column, how = f"{q}_start", f" (no date named: {q} start)"
         else:
             which, implied = part or ("start", None)
+            if qual is None and implied is None:  # 'demobilised kit by demob month': the demob that happened
+                implied = next((x.value[1] for x in self.items if x.kind == "part" and x.value[0] == which
+                                and x.value[1] is not None), None)
             column, how = f"{qual or whose(implied)}_{which}", ""
         r.use(*used)
         alias = f"{unit}_of_{column}"
@@ -429,7 +475,7 @@ class Shape:
         r.bucketed = r.bucketed or column
         self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
         r.notes.append(f"'{' '.join(self.items[u].surface for u in sorted(used))}' read as one row per {unit} "
-                       f"of {column.replace('_', ' ')}{how} (records without a {column.replace('_', ' ')} left out)")
+                       f"of {column.replace('_', ' ')}{how} (records without {'an' if column[0] in 'aeiou' else 'a'} {column.replace('_', ' ')} left out)")
         return m if m != k else j
 
     # -- compared values ----------------------------------------------------------------------
@@ -595,6 +641,10 @@ class Shape:
                 r.notes.append(f"'{funcs[0].surface}' with no measure named read as of the {measure.name} said before")
             if measure is None:
                 implied = [f.value[1] for f in funcs if f.kind == "super" and f.value[1]]
+                other = any(x.kind == "measure" and x.value not in ("cost", "forecast_cost") for x in self.items)
+                if funcs[0].value in ("avg", "median") and other:
+                    i = j + 1  # 'the average' in a question about a rate: not silently the forecast cost
+                    continue
                 if funcs[0].value == "sum_default" or (funcs[0].value in ("sum", "avg", "median") and not implied):
                     measure = Measure("forecast_cost")
                     r.notes.append(f"'{funcs[0].surface}' with no measure named read as of forecast cost")
@@ -1049,7 +1099,7 @@ class Shape:
                 constructions.unsaid_aggregate(item.surface, measure.name, r.notes)
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
             r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
-        elif self.listing:
+        elif self.listing or self._said_as_their(min(used)) or self.q.columns:  # 'rentals due soon, with their rates'
             if self.asks_what and not self.r.grouped:
                 constructions.list_or_total(item.surface, r.notes)
             self.q.columns.append((measure.alias, measure.sql()))
@@ -1059,6 +1109,18 @@ class Shape:
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
             r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
 
+    def _said_as_their(self, i: int) -> bool:
+        """'with their rates', 'and its plan cost': a possessive just before a measure makes it each
+        record's own figure, a column of the list, not a total or an average."""
+        if any((x.kind == "agg" and not x.used) or x.surface.lower() in TOGETHER for x in self.items):
+            return False  # 'what's their forecast cost in total': an aggregate said
+        j = i - 1
+        while j >= 0 and self.items[j].kind in ("stop", "and", "qual") and not self.items[j].used:
+            if self.items[j].surface.lower() in ("their", "its"):
+                return True
+            j -= 1
+        return False
+
     def _read_share(self) -> bool:
         r = self.r
         shares = [i for i, x in enumerate(self.items) if not x.used and x.kind == "share"]
@@ -1066,6 +1128,9 @@ class Shape:
             return False
         i = shares[0]
         r.use(*shares)  # 'what share ..., in percent': one share, said twice
+        if "share_pct" in [a for a, _ in self.q.selects]:  # '... more than half overdue? show the %'
+            r.notes.append(f"'{self.items[i].surface}' read as the share already shown")
+            return False
         k = r.next_content(i, 1, SKIP | {"stop"})
         after = k if r.kind(k) == "agg" and self.items[k].value == "sum" else i  # 'share of the total cost'
         measure, m_used = self._measure_after(after, allow_values=False)
@@ -1105,6 +1170,19 @@ class Shape:
             # 'for each category, what % of its records have slipped': within each group, the part
             # that matches what is said after the records
             numerator = [c for c in row_conditions if c.pos > noun]
+        compared = {column for column, _ in r.vs}
+        if numerator and self.q.groups and all(_on_column(c.expression) in compared for c in numerator):
+            # 'within each category what % of the forecast is rental vs bought': the compared values are
+            # the rows of each group, each a part of the rest of its group
+            partial = [column for column, values in r.vs if not BY_COLUMN.get(column) or not BY_COLUMN[column].allowed
+                       or set(BY_COLUMN[column].allowed) - set(values)]
+            if partial:  # 'cranes vs generators': a share of the two, or of every category? not said
+                raise NotUnderstood(f"The offline reader does not know whether each share is of the values compared "
+                                    f"only or of every {partial[0]}, so it does not answer rather than guess. "
+                                    f"Rephrase, e.g. \"share of records by {partial[0]} within each area\".",
+                                    words=[], understood=list(r.notes))
+            numerator = []
+            self.q.partition = [a for a, _, _ in self.q.groups if a not in compared]
         self.numerator = numerator
         top = measure.sql() if measure else None
         num_cond = conjunction([c.expression for c in numerator])

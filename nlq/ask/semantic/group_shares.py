@@ -64,11 +64,15 @@ def read_group_shares(reader: Reader, numerator: list[Condition]) -> None:
             reader.use(*counted)
             reader.add(reader._run_condition(counted), counted[0],
                        f"'{reader._words(counted)}' read as the records counted in each group")
+        if any(reader.kind(x) == "measure" for x in range(after, len(items))):
+            continue  # 'more than 20% of the kit on site slipped': a share of what the measure says, not read
         later = [c for c in reader.conditions if not c.having and c.pos >= after]
         if link is not None:
             share_of = [c for c in later if c.pos > link]
         elif counted:
             share_of = [c for c in later if c.pos > counted[-1]]
+        elif len(later) > 1:  # 'more than half the kit on site overdue': the last condition is the share
+            share_of = [max(later, key=lambda c: c.pos)]
         else:
             share_of = later
         if not share_of:

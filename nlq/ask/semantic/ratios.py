@@ -59,6 +59,8 @@ def read_two_figures(reader: Reader, query: Query) -> None:
         elif len(set(values)) > 1:
             return  # a third set of records: which side it restricts is not said
     if sides is None:
+        if kind == "ratio":
+            _measure_ratio(reader, query, said)
         return
     column, (a, b) = sides
     measured = [n for n, x in enumerate(items) if not x.used and x.kind in ("measure", "qual")]
@@ -119,3 +121,47 @@ def _measures(reader: Reader, measured: list[int]) -> Measure | None | bool:
     if len({m.alias for m in found}) > 1:
         return False
     return found[0]
+
+
+MONEY = ("forecast_cost", "plan_cost", "actual_cost")
+
+
+def _measure_ratio(reader: Reader, query: Query, said: list[int]) -> None:
+    """'ratio of forecast to planned cost (per category)', 'actual to forecast ratio': the total of the
+    first money measure over the total of the second, for the whole set or each group, both totals
+    shown. Only two different amounts of money are read; a rate or a length is not."""
+    items = reader.items
+    runs: list[list[int]] = []
+    for n, x in enumerate(items):
+        if x.used or x.kind not in ("measure", "qual"):
+            continue
+        run = runs[-1] if runs else None
+        joined = run is not None and n == run[-1] + 1 and not items[run[-1]].surface.lower().endswith(" to") and not (
+            x.kind == "qual" or (x.kind == "measure" and any(items[k].kind == "measure" for k in run)))
+        if joined:
+            run.append(n)
+        else:
+            runs.append([n])
+    if len(runs) != 2:
+        return
+    measures = []
+    for run in runs:
+        key = next((items[k].value for k in run if items[k].kind == "measure"), None)
+        qual = next((items[k].value for k in run if items[k].kind == "qual"), None)
+        measures.append(reader._measure(key, qual))
+    if any(m is None or m.key not in MONEY for m in measures) or measures[0].key == measures[1].key:
+        return
+    (a, b), (first, second) = runs, measures
+    between = [n for n in range(a[-1] + 1, b[0]) if not items[n].used]
+    if not items[a[-1]].surface.lower().endswith(" to") and not (
+            between and all(items[n].surface.lower() in ("to", "/", "over", "vs", "versus", "against")
+                            or items[n].kind in ("stop", "prep") for n in between)):
+        return
+    top, bottom = exp.Sum(this=first.sql()), exp.Sum(this=second.sql())
+    ratio = exp.Div(this=exp.Mul(this=exp.Literal.number("1.0"), expression=top),
+                    expression=exp.Nullif(this=bottom, expression=exp.Literal.number(0)))
+    used = sorted({*said, *a, *b, *between})
+    reader.use(*used)
+    query.selects += [("ratio", ratio), (f"sum_{first.alias}", top.copy()), (f"sum_{second.alias}", bottom.copy())]
+    reader.notes.append(f"'{reader._words(used)}' read as the total {first.name} divided by the total "
+                        f"{second.name} (both shown)")

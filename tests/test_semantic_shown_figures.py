@@ -1,0 +1,106 @@
+"""What an answer shows beside what it was asked: a list shows the values it was filtered on, a
+condition on groups shows the figures it kept them for, 'with their rates' is each record's rate,
+and figures said as a difference, a ratio or a share within each group are computed as said.
+
+Every phrasing is this file's own. Each answer holds the rows of a hand-written query on the mirror.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nlq.ask.semantic import parse_question
+from tests.test_semantic_classes import assert_same_answer
+from tests.test_semantic_parser import TODAY, M, assert_declines, demo  # noqa: F401  (the shared demo fixture)
+
+ON_SITE = "is_actualized AND actual_end IS NULL"
+RENTAL, PURCHASE = "FILTER (WHERE source = 'Rental')", "FILTER (WHERE source = 'Purchase')"
+
+ANSWERED = [
+    # a list shows the columns its conditions compare or restrict
+    ("list the rentals that arrived before their planned start",
+     f"SELECT id, actual_start, plan_start {M} AND source = 'Rental' AND actual_start < plan_start"),
+    ("what was demobbed in march 2026",
+     f"SELECT id, actual_end {M} AND actual_end >= '2026-03-01' AND actual_end < '2026-04-01'"),
+    ("rentals that have actually cost more than their plan",
+     f"SELECT id, actual_cost, plan_cost {M} AND source = 'Rental' AND actual_cost > plan_cost"),
+    # each figure a group was kept for is shown
+    ("categories with over 100 items and an average variance above 0",
+     f"SELECT category, avg(forecast_cost - plan_cost), count(*) {M} GROUP BY 1 HAVING count(*) > 100 AND avg(forecast_cost - plan_cost) > 0"),
+    ("classes whose plan exceeds forecast",
+     f"SELECT class, sum(plan_cost), sum(forecast_cost) {M} GROUP BY 1 HAVING sum(plan_cost) > sum(forecast_cost)"),
+    # a count said after the groups is the groups' condition, not the measure before them
+    ("average rate per area for areas with more than 50 rentals",
+     f"SELECT area, avg(monthly_rate) {M} GROUP BY 1 HAVING count(*) {RENTAL} > 50"),
+    # 'with their ...': each record's own figure
+    ("rentals on site with their rates", f"SELECT id, monthly_rate {M} AND source = 'Rental' AND {ON_SITE}"),
+    ("cranes with their plan and forecast cost", f"SELECT id, plan_cost, forecast_cost {M} AND category = 'Cranes'"),
+    ("this year's starts - what's their plan cost in total",
+     f"SELECT sum(plan_cost) {M} AND forecast_start >= '2026-01-01' AND forecast_start < '2027-01-01'"),
+    # an amount over plan said of the groups is their totals
+    ("which zones are more than 100k over plan",
+     f"SELECT area, sum(forecast_cost) - sum(plan_cost) {M} GROUP BY 1 HAVING sum(forecast_cost) - sum(plan_cost) > 100000"),
+    # 'how many more A than B': the difference, for every group
+    ("how many more rentals than purchases does each category have",
+     f"SELECT category, count(*) {RENTAL} - count(*) {PURCHASE} {M} GROUP BY 1"),
+    ("how many fewer purchases than rentals are there", f"SELECT count(*) {RENTAL} - count(*) {PURCHASE} {M}"),
+    # the ratio of two amounts of money
+    ("ratio of forecast to planned cost for each area",
+     f"SELECT area, 1.0 * sum(forecast_cost) / sum(plan_cost) {M} GROUP BY 1"),
+    ("actual to forecast ratio for cranes", f"SELECT 1.0 * sum(actual_cost) / sum(forecast_cost) {M} AND category = 'Cranes'"),
+    # a share within each group of the values compared, or of a second group said 'within each'
+    ("within each category what % of the forecast is rental vs bought",
+     f"SELECT category, source, 100.0 * sum(forecast_cost) / sum(sum(forecast_cost)) OVER (PARTITION BY category)"
+     f" {M} GROUP BY 1, 2"),
+    ("share of plan cost by source within each area",
+     f"SELECT area, source, 100.0 * sum(plan_cost) / sum(sum(plan_cost)) OVER (PARTITION BY area) {M} GROUP BY 1, 2"),
+    # the month of the event the question is about
+    ("cumulative actual cost of demobilised kit by demob month",
+     f"SELECT date_trunc('month', actual_end)::date AS m, sum(actual_cost),"
+     f" sum(sum(actual_cost)) OVER (ORDER BY date_trunc('month', actual_end)::date) {M}"
+     " AND actual_end IS NOT NULL GROUP BY 1"),
+    # how long it has been there so far: today - actual start, of what is on site
+    ("on average how long has the kit on site at silo 3 been there so far",
+     f"SELECT avg(DATE '2026-06-01' - actual_start) {M} AND area = 'Silo 3' AND {ON_SITE}"),
+    # the share of a condition on groups, asked for again, is the one shown
+    ("where are more than 20% of the rentals on site? show the % per area",
+     f"SELECT area, 100.0 * count(*) FILTER (WHERE {ON_SITE}) / count(*) {M} AND source = 'Rental'"
+     f" GROUP BY 1 HAVING count(*) FILTER (WHERE {ON_SITE}) > count(*) * 0.2"),
+    # 'is X's average worse than the overall average': both figures
+    ("is the average crane rate higher than the overall average rate",
+     f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),
+]
+
+
+@pytest.mark.parametrize("question, expected", ANSWERED, ids=[q for q, _ in ANSWERED])
+def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: F811
+    assert_same_answer(demo, question, expected)
+
+
+def test_a_list_does_not_show_flags_or_empty_columns(demo):  # noqa: F811
+    sql, _ = parse_question("cancelled rentals without a tag", demo[1], TODAY)
+    select = sql.split(" FROM ")[0]
+    assert "is_discontinued" not in select and "equipment_tag" not in select
+
+
+def test_a_share_of_groups_said_without_a_verb_is_the_last_condition(demo):  # noqa: F811
+    sql, _ = parse_question("areas where more than half the kit on site overdue", demo[1], TODAY)
+    where, having = sql.split(" WHERE ", 1)[1].split(" GROUP BY ")[0], sql.split(" HAVING ")[1]
+    assert "forecast_end" not in where and "actual_end IS NULL" in where  # counted: the kit on site
+    assert "forecast_end <" in having  # the share: the overdue ones
+
+
+def test_the_explanation_says_how_the_figures_were_read(demo):  # noqa: F811
+    _, explanation = parse_question("how many more rentals than purchases does each category have", demo[1], TODAY)
+    assert "minus that of source Purchase" in explanation
+    _, explanation = parse_question("is the average crane rate higher than the overall average rate", demo[1], TODAY)
+    assert "two figures side by side" in explanation
+
+
+@pytest.mark.parametrize("question", [
+    "per area, what share of items are cranes vs generators",  # of the two, or of every category?
+    "is the average rate of cranes above the average",  # 'the average' of what
+    "where is more than 20% of the kit on site slipped",  # a share of a measure
+])
+def test_what_it_cannot_read_declines(demo, question):  # noqa: F811
+    assert_declines(demo, question)
