@@ -75,10 +75,12 @@ CASES = [
     ("running total of forecast cost per month of forecast end",
      f"SELECT date_trunc('month', forecast_end)::date, sum(sum(forecast_cost)) OVER"
      f" (ORDER BY date_trunc('month', forecast_end)::date) {M} AND forecast_end IS NOT NULL GROUP BY 1"),
+    # (shown two ways: the first quarter of the range against the one before it, and within the range only)
     ("quarter over quarter change in the number of rentals starting in 2027",
-     f"SELECT date_trunc('quarter', forecast_start)::date, count(*), count(*) - lag(count(*)) OVER"
-     f" (ORDER BY date_trunc('quarter', forecast_start)::date) {M} AND source = 'Rental'"
-     " AND forecast_start >= '2027-01-01' AND forecast_start < '2028-01-01' GROUP BY 1"),
+     f"SELECT q, n, n - before, n - lag(n) OVER (ORDER BY q) FROM (SELECT date_trunc('quarter', forecast_start)::date"
+     f" AS q, count(*) AS n, lag(count(*)) OVER (ORDER BY date_trunc('quarter', forecast_start)::date) AS before"
+     f" {M} AND source = 'Rental' AND forecast_start IS NOT NULL GROUP BY 1) t"
+     " WHERE q >= '2027-01-01' AND q < '2028-01-01' ORDER BY q"),
     # counts of flagged records per group, shares within each group
     ("categories with more than 5 cancelled items",
      f"SELECT category, count(*) FILTER (WHERE is_discontinued) {M} GROUP BY 1"

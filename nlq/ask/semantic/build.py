@@ -166,6 +166,7 @@ class Query:
     partition: list[str] = field(default_factory=list)  # aliases of 'in each X' groups: top N within each
     rank_records: bool = False  # the top N within each group are records, not sub-groups
     peers: list[tuple[str, exp.Expression]] = field(default_factory=list)  # averages over each record's group
+    shown_range: list[exp.Expression] = field(default_factory=list)  # periods shown of a change computed over all
 
     def source(self) -> exp.Expression | str:
         """The view, or the view with each record's group averages beside it ('above their class
@@ -224,6 +225,11 @@ class Query:
             select = select.order_by(exp.Ordered(this=col("id")))
         if self.limit is not None:
             select = select.limit(self.limit)
+        if self.shown_range:  # the change over every period; the periods asked for shown
+            names = [a for a, _, _ in self.groups] + [a for a, _ in self.selects]
+            outer = exp.select(*names).from_(exp.Subquery(this=select, alias=exp.TableAlias(
+                this=exp.to_identifier("periods")))).where(conjunction(self.shown_range))
+            return outer.order_by(*[exp.Ordered(this=col(a)) for a, _, _ in self.groups]).sql(dialect="postgres")
         return select.sql(dialect="postgres")
 
     def _ranked_statement(self) -> str:

@@ -795,7 +795,18 @@ class Reader:
             else:
                 return  # another measure per month: left for the leftover check
         unit = self.items[k].value if self.kind(k) == "unit" else None
+        said_days = self.live(k)
+        if unit is None and said_days is not None and said_days.kind == "measure" and said_days.value in (
+                "duration", "actual_duration") and said_days.surface.lower().startswith("days") and key is None:
+            # 'forecast for fewer than 100 days on hire': a length in days, of the period named before it
+            unit, key = "day", said_days.value if qual is None else "duration"
         if unit:
+            used.append(k)
+            k = self.next_content(k, 1, {"stop"})
+        averaged = self.live(k)  # 'which classes cost more than 50k on average': the group's average
+        on_average = self.grouped and averaged is not None and averaged.kind == "agg" and averaged.value == "avg" \
+            and averaged.surface.lower() in ("on average", "on avg", "on avg.", "average", "avg", "in average")
+        if on_average:
             used.append(k)
             k = self.next_content(k, 1, {"stop"})
         value = number.value
@@ -948,7 +959,9 @@ class Reader:
             used.append(neg)
         expression = measure.sql()
         having, show, func = False, None, None
-        if self.grouped and not (self._counts_records() and not self._named_aggregate(left)):
+        if on_average:
+            func = "avg"
+        elif self.grouped and not (self._counts_records() and not self._named_aggregate(left)):
             func = self._agg_before(left)  # 'per area, how many items slipped ...' stays a record's own figure
         if func is None and group_total and not number.percent:
             func = "sum"

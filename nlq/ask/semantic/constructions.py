@@ -306,6 +306,13 @@ def _chosen_by_superlative(items: list[Item], i: int) -> int | None:
         if items[j].surface.lower().split()[0] in CHOSEN_BY:
             seen_link = True
         j += 1
+    if j < len(items) and items[i + 1].surface.lower() == "where":  # 'the area where we've spent the most'
+        k = j
+        while k < len(items) and items[k].kind in ("measure", "qual", "sofar", "stop", "verb"):
+            k += 1
+        if k > j and k < len(items) and items[k].kind == "super" and any(
+                items[x].kind == "measure" for x in range(j, k)):
+            return j
     return j if seen_link and j < len(items) and items[j].kind in ("super", "top") else None
 
 

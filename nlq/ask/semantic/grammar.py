@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
+from nlq.ask.semantic.build import lit as build_lit
 from nlq.ask.semantic import business, constructions, picked
 from nlq.ask.semantic.averages import read_peer_averages, read_peer_distance
 from nlq.ask.semantic.contrasts import contrast_at, read_contrasts
@@ -138,6 +139,25 @@ def examples_for(items: list[Item]) -> list[str]:
         if example not in chosen:
             chosen.append(example)
     return chosen[:3]
+
+
+def _range_on(condition: exp.Expression, column: str) -> tuple[date, date] | None:
+    """(low, high) of 'column >= low AND column < high' with literal dates, else None."""
+    while isinstance(condition, exp.Paren):
+        condition = condition.this
+    if not isinstance(condition, exp.And):
+        return None
+    parts = condition.flatten()
+    low = high = None
+    for part in parts:
+        if not isinstance(part, (exp.GTE, exp.LT)) or not isinstance(part.this, exp.Column) or part.this.name != column:
+            return None
+        value = part.expression
+        if not isinstance(value, exp.Cast) or not value.this.is_string:
+            return None
+        day = date.fromisoformat(value.this.name)
+        low, high = (day, high) if isinstance(part, exp.GTE) else (low, day)
+    return (low, high) if low is not None and high is not None else None
 
 
 def _on_column(condition: exp.Expression) -> str | None:
@@ -635,6 +655,12 @@ class Shape:
                     r.notes.append(f"'{funcs[0].surface}' read as the {shown[0]} already shown")
                     i = j + 1
                     continue
+            if measure is None and len(funcs) == 1 and funcs[0].value == "sum_default" and self.aggregated \
+                    and f"sum_{self.aggregated[-1].alias}" in [a for a, _ in self.q.selects]:
+                r.use(*run)  # 'which supplier have we spent the most with, and how much': the total shown
+                r.notes.append(f"'{funcs[0].surface}' read as the total {self.aggregated[-1].name} already shown")
+                i = j + 1
+                continue
             if measure is None and self.aggregated and len({m.alias for m in self.aggregated}) == 1 \
                     and funcs[0].kind == "agg" and funcs[0].value in ("avg", "median", "sum"):
                 measure = self.aggregated[0]  # 'smallest and largest purchase price, plus the average'
@@ -677,10 +703,15 @@ class Shape:
                 else:
                     i = j + 1
                     continue
-            if len(funcs) == 2 and funcs[0].kind == "super" and funcs[1].kind == "agg" and self.q.groups and \
-                    funcs[1].value in ("sum", "avg", "median", "count"):
-                r.use(*run, *m_used)  # 'the highest average rate' per group: rank the groups by it
-                func = funcs[1].value
+            most = len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].surface.lower() in ("most", "the most") \
+                and self.q.groups and not measure.days and measure.key not in ("monthly_rate", "purchase_price")
+            if most or (len(funcs) == 2 and funcs[0].kind == "super" and funcs[1].kind == "agg" and self.q.groups and
+                        funcs[1].value in ("sum", "avg", "median", "count")):
+                # 'the highest average rate' per group: rank the groups by it; 'which supplier have we spent
+                # the most with': by the total
+                r.use(*run, *m_used)
+                self.aggregated.append(measure)
+                func = "sum" if most else funcs[1].value
                 expression = aggregate(func, measure.sql())
                 self.q.selects.append((f"{func}_{measure.alias}", expression))
                 self.q.order.append((expression.copy(), funcs[0].value[0] == "max"))
@@ -688,7 +719,8 @@ class Shape:
                 self.q.limit = self._rows_for(subject is not None and subject.plural)
                 if self.n_hint is not None:
                     self.q.limit, self.n_hint = self.n_hint, None
-                r.notes.append(f"'{funcs[0].surface} {funcs[1].surface}' {measure.name}: the {self.q.limit} "
+                said = " ".join(f.surface for f in funcs)
+                r.notes.append(f"'{said}' {measure.name}: the {self.q.limit} "
                                f"group(s) with the {'highest' if funcs[0].value[0] == 'max' else 'lowest'} {func}")
                 i = j + 1
                 continue
@@ -860,6 +892,7 @@ class Shape:
             else:
                 self.q.selects.append((f"change_{value[0]}", diff))
                 r.notes.append(f"the change of {value[0]} from the previous period (lag over the periods)")
+            self._look_back_before_range(value[0], change == "pct")
         runs = [i for i, x in enumerate(self.items) if not x.used and x.kind == "running"]
         if runs:
             if len(buckets) != 1 or value is None:
@@ -870,6 +903,43 @@ class Shape:
                 order=order, over="OVER")))
             r.use(*runs)
             r.notes.append(f"'{self.items[runs[0]].surface}' read as the running total of {value[0]} over the periods")
+
+    def _look_back_before_range(self, value: str, pct: bool) -> None:
+        """'how did each month's count change on the month before, through 2026': is the first month of
+        the range compared with the month before it (outside the range) or left without a change?
+        Planners say both, so both are shown: the change computed over every period, and the change
+        within the range (the first period empty). Read so for a range of whole periods of the unit."""
+        r = self.r
+        alias, key = next((a, k) for a, k, t in self.q.groups if t)
+        unit = key.args.get("unit") if isinstance(key, exp.TimestampTrunc) else (
+            key.this.args.get("unit") if isinstance(key, exp.Cast) and isinstance(key.this, exp.TimestampTrunc) else None)
+        unit = unit.name.lower() if unit is not None else None
+        if unit not in ("month", "quarter") or r.bucketed is None:
+            return
+        for condition in list(r.conditions):
+            bounds = _range_on(condition.expression, r.bucketed)
+            if condition.having or bounds is None:
+                continue
+            months = (1,) if unit == "month" else (1, 4, 7, 10)
+            if any(d.day != 1 or (unit == "quarter" and d.month not in months) for d in bounds):
+                continue
+            r.conditions.remove(condition)
+            low, high = bounds
+            self.q.shown_range = [exp.GTE(this=col(alias), expression=build_lit(low)),
+                                  exp.LT(this=col(alias), expression=build_lit(high))]
+            figure = next(e for a, e in self.q.selects if a == value)
+            inside = exp.Paren(this=exp.and_(exp.GTE(this=key.copy(), expression=build_lit(low)),
+                                             exp.LT(this=key.copy(), expression=build_lit(high))))
+            lag = exp.Window(this=exp.Anonymous(this="lag", expressions=[figure.copy()]), partition_by=[inside],
+                             order=exp.Order(expressions=[exp.Ordered(this=key.copy())]), over="OVER")
+            diff = exp.Sub(this=figure.copy(), expression=lag)
+            within = share(exp.Paren(this=diff), lag.copy()) if pct else diff
+            name = f"change_{'pct_' if pct else ''}{value}"
+            self.q.selects.append((f"{name}_within_range", within))
+            r.notes.append(f"the change is shown two ways: {name} compares the first {unit} shown with the {unit} "
+                           f"before it, {name}_within_range leaves it empty (only the {unit}s from {low} to before "
+                           f"{high} are shown)")
+            return
 
     def _read_rank(self) -> None:
         """'rank the categories by forecast cost': rank() over the groups, or over records."""

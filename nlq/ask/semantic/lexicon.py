@@ -357,6 +357,10 @@ for _unit in ("month", "quarter", "year", "week"):
     _add("unit", _unit, f"{_unit} by {_unit}")
 
 
+# Phrasal verbs made of stop words that change what is asked ('how much budget could they give up'):
+# words of their own, so a question using them is declined rather than read without them.
+_add("unknown", None, "give up", "gives up", "given up", "gave up", "giving up", "free up", "frees up", "freed up",
+     "use up", "used up", "using up", "make up", "made up", "makes up", "look up to", "set up", "sets up")
 # Question words the grammar treats as stop words unless it finds a use for them.
 SOFT = {"stop", "verb", "and", "or", "prep", "record", "sofar"}
 # 'pay for' is spend; 'run the longest' is the longest duration
@@ -508,8 +512,11 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
             val = sized
         best = max(n for n in (found_date[0] if found_date else 0, lex[0] if lex else 0, val[0] if val else 0))
         if best == 0:
-            items.append(_unknown(tokens, i, question, vocab))
-            i += 1
+            item = _unknown(tokens, i, question, vocab)
+            if item.note and "close spelling" in item.note and (longer := _corrected_phrase(tokens, i, question)):
+                item = longer  # 'montly rates': the phrase 'monthly rates', not 'monthly' and then 'rates'
+            items.append(item)
+            i = item.end
             continue
         if found_date and found_date[0] == best:
             items.append(Item("date", None, i, i + best, surface(best), span=found_date[1]))
@@ -1075,6 +1082,8 @@ def _events_and_stays(items: list[Item], today: date) -> None:
         key = " ".join(stem(w) for w in item.surface.lower().replace("-", " ").split())
         near = [x for x in items[max(0, i - 2):i + 2] if x.kind == "qual"]
         plural = item.plural or (" " in item.surface and item.surface.lower().split()[0].endswith("s"))  # 'arrivals on site'
+        counted = i + 1 < len(items) and items[i + 1].surface.lower() in ("count", "counts", "numbers", "tally")
+        plural = plural or counted  # 'the demob count': the demobs, counted
         if item.kind == "part" and plural and item.value[1] is None and key in EVENT_NOUNS | {"off hire"} \
                 and not near and not future:
             item.value = (item.value[0], "actual")
@@ -1182,6 +1191,23 @@ def close_word(word: str) -> str | None:
     if len({_typo_words()[k] for k in ties}) > 1:
         return None
     return ties[0]
+
+
+def _corrected_phrase(tokens: list[Token], i: int, question: str) -> Item | None:
+    """A misspelt word read as the word it stands for, together with the words after it when they make
+    a longer phrase of the lexicon ('montly rates' is the monthly rate, 'forcast end' a date part)."""
+    known = close_word(tokens[i].stem)
+    if known is None:
+        return None
+    for n in range(min(MAX_PHRASE, len(tokens) - i), 1, -1):
+        key = " ".join([known, *(t.stem for t in tokens[i + 1:i + n])])
+        if key in PHRASES:
+            kind, value = PHRASES[key]
+            last = tokens[i + n - 1]
+            return Item(kind, [value] if kind == "value" else value, i, i + n,
+                        question[tokens[i].start:last.end], plural=last.text != last.stem,
+                        note=f"'{question[tokens[i].start:tokens[i].end]}' read as '{known}' (close spelling)")
+    return None
 
 
 def _unknown(tokens: list[Token], i: int, question: str, vocab: Vocabulary) -> Item:

@@ -25,7 +25,7 @@ from nlq.ask.semantic.build import Query, col
 from nlq.ask.semantic.lexicon import Item, Vocabulary, kept_tokens
 
 ASKING = ("how", "what", "what's", "whats", "which", "show", "list", "give", "tell", "count", "total")
-LINKS = ("with", "having", "has", "have", "that has", "which has", "that have", "which have")
+LINKS = ("with", "having", "has", "have", "that has", "which has", "that have", "which have", "where", "whose")
 
 _BACK = re.compile(r"\b(?:of|in|among|from) (?:those|them|that|these|it)(?: items| records| kit| things)?\b,?",
                    re.IGNORECASE)
@@ -66,7 +66,10 @@ def split(question: str, items: list[Item]) -> tuple[str, str, str, str] | None:
             joined = [items[lead[1]]]
         if not ranking or not figure:
             continue
-        return (f"which {item.surface} has the {text(ranking)}", text(figure), item.value,
+        asked = f"which {item.surface} has the {text(ranking)}"
+        if items[i + 1].surface.lower() == "where":  # 'in the area where we've spent the most': which area we've ...
+            asked = f"which {item.surface} {text(items[i + 2:end])} {text(ranking)}".replace("  ", " ")
+        return (asked, text(figure), item.value,
                 text([*joined, *items[lead[1] + 1:end]]))
     return None
 
