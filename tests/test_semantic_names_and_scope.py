@@ -145,7 +145,7 @@ DECLINED = [
     ("how many items are in the categories", ["in the categories"]),  # no values share the word
     ("how many 75 kva generators", ["75", "kva"]),  # a size no class has
     # two different dates bucketed by the same length
-    ("actual cost per quarter, bucketed by the quarter the kit arrived", ["quarter", "quarter"]),
+    ("actual cost per quarter of plan start, by the quarter the kit arrived", ["quarter", "quarter"]),
     # a length with 'on site' that does not say it is the time up to today
     ("the longest rentals on site", ["longest", "on site"]),
     # a year or an amount

@@ -86,6 +86,31 @@ ANSWERED = [
     ("monthly demob count in 2026",
      f"SELECT date_trunc('month', actual_end)::date, count(*) {M} AND actual_end >= '2026-01-01'"
      " AND actual_end < '2027-01-01' GROUP BY 1"),
+    # the columns a list is asked for after its ids
+    ("generators whose actual cost has gone past their budget - id, actual and plan cost",
+     f"SELECT id, actual_cost, plan_cost {M} AND category = 'Generators' AND actual_cost > plan_cost"),
+    ("which cranes left site before their forecast end? give id, actual end and forecast end",
+     f"SELECT id, actual_end, forecast_end {M} AND category = 'Cranes' AND actual_end < forecast_end"),
+    ("the 3 earliest actual arrivals: id and date",
+     f"SELECT id, actual_start {M} AND actual_start IS NOT NULL ORDER BY actual_start, id LIMIT 3"),
+    # a range of days in one month
+    ("what arrived between 2 and 20 feb 2026? ids and arrival dates",
+     f"SELECT id, actual_start {M} AND actual_start >= '2026-02-02' AND actual_start < '2026-02-21'"),
+    # 'the last' / 'the first' before a date word: the latest and earliest date
+    ("when's the last planned finish for the cranes", f"SELECT max(plan_end) {M} AND category = 'Cranes'"),
+    ("first actual arrival and last actual demob in silo 2",
+     f"SELECT min(actual_start), max(actual_end) {M} AND area = 'Silo 2'"),
+    # a class named by a code of letters and digits, or by the last words of its name
+    ("how many D8s", f"SELECT count(*) {M} AND class = 'Dozer D8'"),
+    ("how many dump trucks", f"SELECT count(*) {M} AND class = 'Articulated Dump Truck 40T'"),
+    # 'draft changes from me' are the caller's drafts; 'carry' is a verb; 'the year things start'
+    # (the demo has no drafts: every crane; read as having a draft it would be none)
+    ("how many cranes have no draft changes from me", f"SELECT count(*) {M} AND category = 'Cranes'"),
+    ("which 3 areas carry the most cranes",
+     f"SELECT area, count(*) {M} AND category = 'Cranes' GROUP BY 1 ORDER BY 2 DESC LIMIT 3"),
+    ("cost variance by the year things start",
+     f"SELECT extract(year FROM forecast_start), sum(forecast_cost - plan_cost) {M} AND forecast_start IS NOT NULL"
+     " GROUP BY 1"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),

@@ -102,7 +102,17 @@ def _said(m: re.Match) -> str:
 WHICH = (r"(?:which|what)(?: (?P<n>\d+))? " + DIM
          + r"(?:(?:'s)?(?: (?:kit|gear|plant|equipment|stuff|items))| of (?:kit|gear|plant|equipment)|'s)?")
 WHO = r"(?:who(?:'s| is| are|se (?:" + KIT + r") (?:is|are))|whose (?:" + KIT + r") (?:is|are))"
+MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+ORDINAL = r"(?:st|nd|rd|th)?"
 RULES: tuple[Rule, ...] = (
+    # -- a range of days in one month: 'between 9 and 15 Feb 2026', 'from the 3rd to the 10th of march' --
+    _rule("day_range", r"(?:(?P<lead>between|from) )?(?:the )?(?P<a>[0-3]?\d)" + ORDINAL + r" ?(?P<join>and|to|-|until|"
+          r"till|through) (?:the )?(?P<b>[0-3]?\d)" + ORDINAL + r"(?: of)? (?P<m>" + MONTH + r")(?P<y> \d{4})?",
+          lambda m: f"{m.group('lead') or 'from'} {m.group('a')} {m.group('m')}{m.group('y') or ''} "
+                    f"{'and' if m.group('lead') == 'between' else 'to'} {m.group('b')} {m.group('m')}{m.group('y') or ''}",
+          lambda m: f"{_said(m)} read as the days {m.group('a')} to {m.group('b')} of {m.group('m')}"
+                    f"{m.group('y') or ''}"),
     # -- where the money is going wrong: groups ranked by their net overrun -------------------------
     _rule("overspend_ranked", WHICH + r" (?:is|are|has been|have been)(?: (?:we|us))? " + OVERSPEND,
           _ranked("total variance"),

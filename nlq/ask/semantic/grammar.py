@@ -21,6 +21,7 @@ from nlq.ask.semantic.ratios import read_two_figures
 from nlq.ask.semantic.pivot import read_side_by_side
 from nlq.ask.semantic.group_counts import read_distinct_counts
 from nlq.ask.semantic.group_shares import read_group_shares
+from nlq.ask.semantic.shown_columns import read_shown_columns
 from nlq.ask.semantic.conditions import SKIP, Reader, whose
 from nlq.ask.semantic.lexicon import SOFT, Item, Vocabulary, tag
 from store.fields import BY_COLUMN
@@ -75,6 +76,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     slip_both_ways(query, reader)
     in_weeks(items, query, reader)
     in_days(items, query, reader)
+    read_shown_columns(items, query, reader, ID_WORDS)  # '... - id, actual end and forecast end'
     shown_ids(items, query, reader)
     decline_leftovers(items, reader, question)
     decline_repeats(query, reader)
@@ -440,6 +442,9 @@ class Shape:
         part = qual = None
         if r.kind(k) in ("prep",) or (self.items[k].kind == "stop" if k < len(self.items) else False):
             k = r.next_content(k, 1, {"stop"})
+        if r.kind(k) == "record" and r.kind(r.next_content(k, 1, {"stop", "verb"})) in ("qual", "part"):
+            used.append(k)  # 'by the year things start': the records' own date
+            k = r.next_content(k, 1, {"stop", "verb"})
         if r.kind(k) == "verb" and r.kind(r.next_content(k, 1, {"stop"})) in ("qual", "part"):
             k = r.next_content(k, 1, {"stop"})  # 'the year they are planned to start'
             used.append(r.next_content(j, 1, {"stop"}))
@@ -1169,7 +1174,8 @@ class Shape:
                 constructions.unsaid_aggregate(item.surface, measure.name, r.notes)
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
             r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
-        elif self.listing or self._said_as_their(min(used)) or self.q.columns:  # 'rentals due soon, with their rates'
+        elif self.listing or self._said_as_their(min(used)) or self.q.columns or any(
+                x.surface.lower() in ID_WORDS for x in self.items):  # 'rentals due soon, with their rates'; '- ids and cost'
             if self.asks_what and not self.r.grouped:
                 constructions.list_or_total(item.surface, r.notes)
             self.q.columns.append((measure.alias, measure.sql()))

@@ -207,7 +207,8 @@ _add("flag", "active", "active", "live")
 # 'on hire' on a day or during a period: the forecast period overlaps it; with no date it is not read
 _add("flag", "on_hire", "on hire", "on rent")
 _add("flag", "draft", "draft", "drafts", "my changes", "edited", "i changed", "changed by me", "my edits",
-     "unsaved", "i edited", "my draft", "my drafts", "pending changes")
+     "unsaved", "i edited", "my draft", "my drafts", "pending changes", "draft changes", "draft change",
+     "draft changes from me", "draft edits", "changes from me", "edits from me", "drafts from me")
 _add("flag", "transferable", "funds transferable", "transferable", "fund transferable", "can donate funds",
      "funds transferrable", "transferrable")
 _add("flag", "finished", "finished", "completed", "returned", "done", "over and done", "already ended",
@@ -278,6 +279,8 @@ _add("record", None, "item", "items", "record", "records", "pfa", "pfas", "pfa r
      "equipment items", "eqpt", "equip", "equipments", *sorted(GENERIC_NOUNS))
 _add("verb", None, "is", "are", "was", "were", "have", "has", "had", "that are", "which are", "that is",
      "which is", "that have", "that were", "being", "are still", "still are", "that")
+_add("verb", None, "carry", "carries", "hold", "holds", "host", "hosts", "house", "houses")  # 'areas that carry the most kit'
+
 _add("edit", None, "set", "change", "switch", "move", "convert", "update", "put", "shift", "postpone",
      "push", "push back", "bring forward", "pull in", "advance", "extend", "lengthen", "prolong", "shorten",
      "cut", "reduce", "lower", "decrease", "raise", "increase", "scale", "mark", "assign", "reassign",
@@ -414,6 +417,12 @@ class Vocabulary:
                             break
                     while len(head) > 1 and len(head[-1]) <= 2:
                         head = head[:-1]
+                    coded = [t for t in tokens if t[0].isalpha() and any(c.isdigit() for c in t) and len(t) >= 2
+                             and not value_size(t.upper())]
+                    if len(coded) == 1:  # 'D8s' for Dozer D8
+                        forms.update({(coded[0],), (root(coded[0] + "s"),)})
+                    if len(head) >= 3:  # 'dump trucks' for Articulated Dump Truck 40T
+                        forms.add(tuple(head[-2:]))
                     if head:
                         forms.add(tuple(head))
                         if len(head) == 1 or head[-1] not in _GENERIC_ROOTS:
@@ -535,6 +544,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
     _values_named_by_their_head(items, vocab)
+    _first_and_last(items)
     _days_asked(items)
     _postfix_comparisons(items)
     _rank_direction(items)
@@ -1070,6 +1080,20 @@ def _postfix_comparisons(items: list[Item]) -> None:
             j -= 1
         if j >= 0 and items[j].kind == "num":
             items.insert(j, items.pop(at))
+
+
+def _first_and_last(items: list[Item]) -> None:
+    """'the last planned finish', 'first actual arrival': before a date word, 'last' and 'first' are
+    the latest and earliest date, not 'to last' (a length) or an unknown word."""
+    for n, item in enumerate(items[:-1]):
+        said = item.surface.lower()
+        if said not in ("last", "first", "final") or item.kind not in ("measure", "unknown", "stop"):
+            continue
+        k = n + 1
+        while k < len(items) and items[k].kind == "qual":
+            k += 1
+        if k < len(items) and items[k].kind == "part":
+            item.kind, item.value = "super", ("min" if said == "first" else "max", "date")
 
 
 def _events_and_stays(items: list[Item], today: date) -> None:
