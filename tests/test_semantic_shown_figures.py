@@ -111,6 +111,31 @@ ANSWERED = [
     ("cost variance by the year things start",
      f"SELECT extract(year FROM forecast_start), sum(forecast_cost - plan_cost) {M} AND forecast_start IS NOT NULL"
      " GROUP BY 1"),
+    # a range of whole years
+    ("how many rentals end between 2027 and 2028",
+     f"SELECT count(*) {M} AND source = 'Rental' AND forecast_end >= '2027-01-01' AND forecast_end < '2029-01-01'"),
+    ("plan cost by year of plan start from 2026 to 2028",
+     f"SELECT extract(year FROM plan_start), sum(plan_cost) {M} AND plan_start >= '2026-01-01'"
+     " AND plan_start < '2029-01-01' GROUP BY 1"),
+    # 'should have started by now but haven't arrived': late arrivals; 'ignore cancelled' is not cancelled
+    ("rentals that should have started by now but haven't arrived, ignore cancelled ones - how many",
+     f"SELECT count(*) {M} AND source = 'Rental' AND NOT is_actualized AND NOT is_discontinued"
+     " AND forecast_start < '2026-06-01'"),
+    # 'net overrun' is the total variance; 'fewer than 5 cancellations' counts the cancelled records
+    ("suppliers with a net overrun above 100k but fewer than 5 cancellations",
+     f"SELECT manufacturer, sum(forecast_cost - plan_cost), count(*) FILTER (WHERE is_discontinued) {M} GROUP BY 1"
+     " HAVING sum(forecast_cost - plan_cost) > 100000 AND count(*) FILTER (WHERE is_discontinued) < 5"),
+    # verbs that only say how: 'swallows', 'lean on'; 'chunk of' is a share
+    ("what type of kit swallows the most money",
+     f"SELECT class, sum(forecast_cost) {M} GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),
+    ("which supplier do we lean on most for hire kit",
+     f"SELECT manufacturer, count(*) {M} AND source = 'Rental' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),
+    ("what chunk of the forecast is cranes",
+     f"SELECT 100.0 * sum(forecast_cost) FILTER (WHERE category = 'Cranes') / sum(forecast_cost) {M}"),
+    # 'how many rentals start' per quarter: the start is the bucket's date
+    ("quarter by quarter for 2027: how many rentals start",
+     f"SELECT date_trunc('quarter', forecast_start)::date, count(*) {M} AND source = 'Rental'"
+     " AND forecast_start >= '2027-01-01' AND forecast_start < '2028-01-01' GROUP BY 1"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),

@@ -106,6 +106,10 @@ MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|a
          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 ORDINAL = r"(?:st|nd|rd|th)?"
 RULES: tuple[Rule, ...] = (
+    # -- a range of whole years: 'for 2026 to 2029', 'from 2026 through 2028' ---------------------------
+    _rule("year_range", r"(?:between (?P<a1>20\d\d) and (?P<b1>20\d\d)|(?:(?:for|from) )?(?P<a>20\d\d) ?(?:to|-|until|till|through|thru) ?(?P<b>20\d\d))",
+          lambda m: f"between 1 jan {m.group('a') or m.group('a1')} and 31 dec {m.group('b') or m.group('b1')}",
+          lambda m: f"{_said(m)} read as the years {m.group('a') or m.group('a1')} to {m.group('b') or m.group('b1')}"),
     # -- a range of days in one month: 'between 9 and 15 Feb 2026', 'from the 3rd to the 10th of march' --
     _rule("day_range", r"(?:(?P<lead>between|from) )?(?:the )?(?P<a>[0-3]?\d)" + ORDINAL + r" ?(?P<join>and|to|-|until|"
           r"till|through) (?:the )?(?P<b>[0-3]?\d)" + ORDINAL + r"(?: of)? (?P<m>" + MONTH + r")(?P<y> \d{4})?",
@@ -202,6 +206,12 @@ RULES: tuple[Rule, ...] = (
           r" (?:turned up|arrived|shown up|landed|been delivered|mobilised|mobilized|come)(?: yet)?"
           r"(?: (?:that|which|but|when it|when they|though it|though they))? should(?:'ve| have)"
           r"(?: (?:done|been|arrived|turned up|shown up|landed|by now|already|on site|here))*",
+          "not cancelled and not on site with forecast start before today",
+          lambda m: f"{_said(m)} read as not on site, not cancelled, and with its forecast start before today"),
+    _rule("late_arrivals_should", r"(?:that |which )?should(?:'ve| have) (?:started|arrived|turned up|shown up|landed|"
+          r"been delivered|mobilised|mobilized|come)(?: (?:by now|already|on site|here))* but (?:has not|hasn't|"
+          r"hasnt|have not|haven't|havent|not)(?: yet)?(?: (?:arrived|turned up|shown up|landed|been delivered|come|"
+          r"started|mobilised|mobilized))?(?: yet)?",
           "not cancelled and not on site with forecast start before today",
           lambda m: f"{_said(m)} read as not on site, not cancelled, and with its forecast start before today"),
     _rule("on_hire_kit", r"on hire (?:kit|gear|plant|equipment|items|stuff)", "on rentals",

@@ -900,7 +900,9 @@ class Reader:
             while self.kind(m) in ("flag", "value"):
                 run.append(m)
                 m = self.next_content(m, 1, {"stop"})
-            if self.kind(m) == "record" or (0 <= m < len(self.items) and self.items[m].kind == "record"):
+            noun = self.items[run[-1]].surface.lower()  # 'fewer than 5 cancellations': the flag said as a noun
+            if self.kind(m) == "record" or (0 <= m < len(self.items) and self.items[m].kind == "record") or (
+                    len(run) == 1 and noun.endswith("s") and not noun.endswith("ss")):
                 self._count_having(i, op, used + run[:-1], run[-1], value, neg, extra=run[:-1])
                 return
         if measure is None and not unit and counted is not None and counted.kind in ("record", "value") and self.grouped:

@@ -364,12 +364,12 @@ class Shape:
                 else:
                     break
         for i, item in enumerate(self.items):  # 'monthly', 'quarterly' on their own
+            said = item.surface.lower().replace("-", " ")  # 'year-on-year' is 'year on year'
             if not item.used and item.kind == "unit" and (
-                    item.surface.lower().endswith("ly") or " over " in item.surface.lower()
-                    or " on " in item.surface.lower() or item.surface.lower() in ("mom", "qoq", "yoy")) and \
+                    said.endswith("ly") or " over " in said or " on " in said or said in ("mom", "qoq", "yoy")) and \
                     r.kind(r.next_content(i, -1)) != "num":
                 same = [a for a, _, t in self.q.groups if t and a.startswith(f"{item.value}_of_")]
-                if same and " " in item.surface:  # 'quarter over quarter change ..., by start quarter': that bucket
+                if same and " " in said:  # 'quarter over quarter change ..., by start quarter': that bucket
                     r.use(i)
                     r.notes.append(f"'{item.surface}' read as the {item.value}s of {same[0]}")
                     continue
@@ -483,6 +483,9 @@ class Shape:
                 for n, x in enumerate(self.items):
                     if x.kind == "part" and not x.used and n > 0 and self.items[n - 1].kind == "qual":
                         self.bucket_words += [n - 1, n]
+            else:  # 'quarter by quarter: how many rentals start': the event is the bucket's date, if nothing else reads it
+                self.bucket_words += [n for n, x in enumerate(self.items) if x.kind == "part" and not x.used
+                                      and x.value == (which, implied)]
         elif part is None and qual is None:
             used = [u for u in used if u < k]
             measure = next((x.value for x in self.items if x.kind == "measure" and not x.used), None)
@@ -918,23 +921,23 @@ class Shape:
         alias, key = next((a, k) for a, k, t in self.q.groups if t)
         unit = key.args.get("unit") if isinstance(key, exp.TimestampTrunc) else (
             key.this.args.get("unit") if isinstance(key, exp.Cast) and isinstance(key.this, exp.TimestampTrunc) else None)
-        unit = unit.name.lower() if unit is not None else None
-        if unit not in ("month", "quarter") or r.bucketed is None:
+        unit = unit.name.lower() if unit is not None else "year" if isinstance(key, exp.Extract) else None
+        if unit not in ("month", "quarter", "year") or r.bucketed is None:
             return
         for condition in list(r.conditions):
             bounds = _range_on(condition.expression, r.bucketed)
             if condition.having or bounds is None:
                 continue
-            months = (1,) if unit == "month" else (1, 4, 7, 10)
-            if any(d.day != 1 or (unit == "quarter" and d.month not in months) for d in bounds):
+            months = {"month": range(1, 13), "quarter": (1, 4, 7, 10), "year": (1,)}[unit]
+            if any(d.day != 1 or d.month not in months for d in bounds):
                 continue
             r.conditions.remove(condition)
             low, high = bounds
-            self.q.shown_range = [exp.GTE(this=col(alias), expression=build_lit(low)),
-                                  exp.LT(this=col(alias), expression=build_lit(high))]
+            lo, hi = (build_lit(low.year), build_lit(high.year)) if unit == "year" else (build_lit(low), build_lit(high))
+            self.q.shown_range = [exp.GTE(this=col(alias), expression=lo), exp.LT(this=col(alias), expression=hi)]
             figure = next(e for a, e in self.q.selects if a == value)
-            inside = exp.Paren(this=exp.and_(exp.GTE(this=key.copy(), expression=build_lit(low)),
-                                             exp.LT(this=key.copy(), expression=build_lit(high))))
+            inside = exp.Paren(this=exp.and_(exp.GTE(this=key.copy(), expression=lo.copy()),
+                                             exp.LT(this=key.copy(), expression=hi.copy())))
             lag = exp.Window(this=exp.Anonymous(this="lag", expressions=[figure.copy()]), partition_by=[inside],
                              order=exp.Order(expressions=[exp.Ordered(this=key.copy())]), over="OVER")
             diff = exp.Sub(this=figure.copy(), expression=lag)

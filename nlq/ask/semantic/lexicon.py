@@ -98,6 +98,7 @@ _add("super", ("max", "date"), "latest", "last to", "most recent", "newest")
 _add("super", ("min", "count"), "fewest")
 _add("top", "desc", "top")
 _add("top", "asc", "bottom")
+_add("share", None, "chunk of", "portion of", "slice of")
 _add("share", None, "percentage", "percent", "share", "proportion", "fraction", "%", "pct", "ratio", "in percent",
      "in %", "as a percentage", "as percentages", "as a percent", "in percentages", "percentages", "split of",
      "breakdown of", "mix of")
@@ -114,6 +115,7 @@ _add("measure", "forecast_cost", "forecast to cost", "forecasted to cost", "expe
 _add("measure", "remaining_cost", "left to spend", "still to spend", "yet to spend", "remaining cost", "remaining spend",
      "cost to go", "spend to go", "cost to complete", "left to pay", "still to pay", "remaining to spend",
      "still to be spent", "yet to be spent", "cost still to come")
+_add("measure", "cost_variance", "net overrun", "net variance", "net overspend", "net cost variance")
 _add("measure", "cost_variance", "variance", "cost variance", "overrun", "overruns", "cost overrun",
      "variance to plan", "difference to plan", "forecast minus plan", "forecast less plan", "forecast over plan")
 _add("measure", "monthly_rate", "rate", "rates", "monthly rate", "rental rate", "monthly rental rate", "hire rate",
@@ -184,7 +186,10 @@ for _unit in ("month", "quarter", "year", "week"):
     _add("prev", _unit, f"vs the previous {_unit}", f"versus the previous {_unit}", f"compared to the previous {_unit}",
          f"from the previous {_unit}", f"over the previous {_unit}", f"on the previous {_unit}",
          f"vs the prior {_unit}", f"vs previous {_unit}", f"from the prior {_unit}", f"than the previous {_unit}",
-         f"on the {_unit} before", f"from the {_unit} before")
+         f"on the {_unit} before", f"from the {_unit} before", f"against the {_unit} before",
+         f"against the previous {_unit}", f"vs the {_unit} before", f"versus the {_unit} before",
+         f"compared with the {_unit} before", f"compared with the previous {_unit}")
+    _add("unit", _unit, f"{_unit}-on-{_unit}", f"{_unit}-over-{_unit}")
 _add("unit", "month", "mom")
 _add("unit", "quarter", "qoq")
 _add("unit", "year", "yoy")
@@ -234,7 +239,7 @@ _add("value", ("dor", "PROJECT"), "project paid", "paid by the project", "paid b
      "project")
 _add("neg", None, "not", "no", "non", "neither", "without", "excluding", "exclude", "excludes", "except", "except for",
      "other than", "apart from", "isn't", "aren't", "don't", "doesn't", "haven't", "hasn't", "wasn't",
-     "weren't", "never", "besides", "ignoring", "leaving out", "but not", "minus", "lacking", "missing",
+     "weren't", "never", "besides", "ignoring", "ignore", "disregarding", "disregard", "leave out", "leaving out", "but not", "minus", "lacking", "missing",
      "excluded", "nor", "outside", "everything but", "anything but", "all but", "everything except",
      "anything except", "all except", "leave out", "leaving aside", "not counting", "not including",
      "discounting", "disregarding", "setting aside", "left out", "not included", "excl", "omitting", "omit",
@@ -257,6 +262,7 @@ _add("cmp", "lte", "at most", "no more than", "not more than", "up to", "or less
      "or cheaper", "<=")
 _add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely", "=")
 _add("cmp", "between", "between")
+_add("group", None, "bucketed by", "bucketed per", "banded by")
 _add("group", None, "by", "per", "for each", "each", "for every", "grouped by", "group by", "broken down by",
      "breakdown by", "split by", "by each", "in each", "across", "broken out by", "by their", "within each",
      "for all", "split into", "broken into", "split between", "in every", "across every", "at every",
@@ -362,8 +368,12 @@ for _unit in ("month", "quarter", "year", "week"):
 
 # Phrasal verbs made of stop words that change what is asked ('how much budget could they give up'):
 # words of their own, so a question using them is declined rather than read without them.
-_add("unknown", None, "give up", "gives up", "given up", "gave up", "giving up", "free up", "frees up", "freed up",
-     "use up", "used up", "using up", "make up", "made up", "makes up", "look up to", "set up", "sets up")
+_add("unknown", None, "give up", "gives up", "given up", "gave up", "giving up", "free up", "frees up", "freed up")
+# Words that only say how the question is put: 'looking at what's on site', 'which one', 'lean on'
+_add("stop", None, "looking at", "look at", "which one", "which ones", "the one", "headache", "headaches")
+_add("verb", None, "makes up", "make up", "made up", "lean on", "leans on", "rely on", "relies on", "depend on",
+     "depends on", "swallow", "swallows", "swallowing", "eats up", "eat up", "eating up", "soaks up", "soak up",
+     "ties up", "tie up")
 # Question words the grammar treats as stop words unless it finds a use for them.
 SOFT = {"stop", "verb", "and", "or", "prep", "record", "sofar"}
 # 'pay for' is spend; 'run the longest' is the longest duration
