@@ -136,6 +136,11 @@ ANSWERED = [
     ("quarter by quarter for 2027: how many rentals start",
      f"SELECT date_trunc('quarter', forecast_start)::date, count(*) {M} AND source = 'Rental'"
      " AND forecast_start >= '2027-01-01' AND forecast_start < '2028-01-01' GROUP BY 1"),
+    # a rate or a price said as added up is its total per group
+    ("what have we paid out in purchase price with each supplier",
+     f"SELECT manufacturer, sum(purchase_price) {M} GROUP BY 1"),
+    ("which areas have rentals adding up to over 50k a month in hire rates",
+     f"SELECT area, sum(monthly_rate) {M} AND source = 'Rental' GROUP BY 1 HAVING sum(monthly_rate) > 50000"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),

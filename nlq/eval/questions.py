@@ -47,7 +47,8 @@ SETS = {"heldout": "questions_heldout.toml", "third": "questions_third.toml", "f
         "fifth": "questions_fifth.toml", "sixth": "questions_sixth.toml", "seventh": "questions_seventh.toml",
         "eighth": "questions_eighth.toml", "ninth": "questions_ninth.toml",
         "tenth": "questions_tenth.toml", "eleventh": "questions_eleventh.toml",
-        "twelfth": "questions_twelfth.toml", "thirteenth": "questions_thirteenth.toml"}
+        "twelfth": "questions_twelfth.toml", "thirteenth": "questions_thirteenth.toml",
+        "fourteenth": "questions_fourteenth.toml"}
 
 
 def set_path(name: str) -> Path:

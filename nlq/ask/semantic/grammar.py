@@ -1173,6 +1173,8 @@ class Shape:
             return
         if self.q.groups or self.q.selects:
             func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
+            if func == "avg" and not measure.days and self._summed_said():
+                func = "sum"  # 'what have we paid out in purchase price with each supplier', 'cumulative price'
             if func == "avg" and self.q.groups and not self.q.selects:
                 constructions.unsaid_aggregate(item.surface, measure.name, r.notes)
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
@@ -1187,6 +1189,13 @@ class Shape:
             func = "avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum"
             self.q.selects.append((f"{func}_{measure.alias}", aggregate(func, measure.sql())))
             r.notes.append(f"'{item.surface}' read as the {'average' if func == 'avg' else 'total'} {measure.name}")
+
+    def _summed_said(self) -> bool:
+        """Words that say a rate or a price is added up: paid out, adding up to, cumulative, in total."""
+        said = " ".join(x.surface.lower() for x in self.items)
+        return any(x.kind == "running" for x in self.items) or re.search(
+            r"\b(paid|paid out|pay out|paying out|adding up|add up|adds up|added up|in total|altogether|combined)\b",
+            said) is not None
 
     def _said_as_their(self, i: int) -> bool:
         """'with their rates', 'and its plan cost': a possessive just before a measure makes it each

@@ -63,7 +63,7 @@ def _add(kind: str, value: object, *phrases: str) -> None:
 for _w in STOP.split():
     _add("stop", None, _w)
 _add("stop", None, "due to", "slated to", "supposed to", "meant to", "got", "gotten", "paid", "paying",
-     "that we paid", "we paid", "we're paying", "we are paying")
+     "that we paid", "we paid", "we paid out", "we have paid out", "we've paid out", "we paid out in", "we're paying", "we are paying")
 _add("stop", None, "in total", "in all", "do we have", "we have", "are there", "is there", "right now", "as of now",
      "at the moment", "how about", "of them", "on record", "we've got", "have we got", "in days",
      "at some point", "at any point", "at any time", "at some stage", "the whole project", "whole project",
@@ -324,7 +324,7 @@ _add("measure", "monthly_rate", "burn", "burn rate", "monthly burn", "run rate",
      "monthly hire burn", "rental burn", "monthly rental burn")
 _add("part", ("start", None), "kicking off", "kicks off", "kick off")
 _add("part", ("start", "actual"), "turned up", "turned up on site", "landed", "landed on site", "showed up")
-_add("agg", "sum", "summed", "summed up", "added up", "sum up")
+_add("agg", "sum", "summed", "summed up", "added up", "sum up", "adding up to", "adding up", "that add up to", "that adds up to")
 _add("rank", None, "rank no", "rank nos")
 _add("record", None, "bits", "bits of kit", "bit of kit", "pieces of kit", "piece of kit")
 _add("dim", "dor", "who is paying", "who's paying", "who pays for it", "who is paying for it")
@@ -371,6 +371,7 @@ for _unit in ("month", "quarter", "year", "week"):
 _add("unknown", None, "give up", "gives up", "given up", "gave up", "giving up", "free up", "frees up", "freed up")
 # Words that only say how the question is put: 'looking at what's on site', 'which one', 'lean on'
 _add("stop", None, "looking at", "look at", "which one", "which ones", "the one", "headache", "headaches")
+_add("verb", None, "paid out", "pay out", "paying out", "paid out in", "have paid out", "we've paid out")
 _add("verb", None, "makes up", "make up", "made up", "lean on", "leans on", "rely on", "relies on", "depend on",
      "depends on", "swallow", "swallows", "swallowing", "eats up", "eat up", "eating up", "soaks up", "soak up",
      "ties up", "tie up")
