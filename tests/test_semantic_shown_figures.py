@@ -141,6 +141,19 @@ ANSWERED = [
      f"SELECT manufacturer, sum(purchase_price) {M} GROUP BY 1"),
     ("which areas have rentals adding up to over 50k a month in hire rates",
      f"SELECT area, sum(monthly_rate) {M} AND source = 'Rental' GROUP BY 1 HAVING sum(monthly_rate) > 50000"),
+    # halves of a year, the first week or half of a month; a month said without a year takes the one said
+    ("how many rentals start in H2 2027",
+     f"SELECT count(*) {M} AND source = 'Rental' AND forecast_start >= '2027-07-01' AND forecast_start < '2028-01-01'"),
+    ("total forecast cost of the records whose planned end falls in the second half of 2027",
+     f"SELECT sum(forecast_cost) {M} AND plan_end >= '2027-07-01' AND plan_end < '2028-01-01'"),
+    ("which items left site in the first week of march 2026",
+     f"SELECT id, actual_end {M} AND actual_end >= '2026-03-01' AND actual_end < '2026-03-08'"),
+    ("items planned to finish in h1 2027 but now forecast to finish after june",
+     f"SELECT id {M} AND plan_end >= '2027-01-01' AND plan_end < '2027-07-01' AND forecast_end >= '2027-07-01'"),
+    # 'the first thing to demob in each category': a record of each group, by the event's date
+    ("the first thing to demob in each category - which item and when",
+     f"SELECT category, id, actual_end FROM (SELECT category, id, actual_end, rank() OVER (PARTITION BY category"
+     f" ORDER BY actual_end) AS r {M}) t WHERE r = 1"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),

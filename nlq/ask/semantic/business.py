@@ -13,6 +13,7 @@ Wording whose reading is not settled ("running late": slipped, or overdue on sit
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,10 +103,41 @@ def _said(m: re.Match) -> str:
 WHICH = (r"(?:which|what)(?: (?P<n>\d+))? " + DIM
          + r"(?:(?:'s)?(?: (?:kit|gear|plant|equipment|stuff|items))| of (?:kit|gear|plant|equipment)|'s)?")
 WHO = r"(?:who(?:'s| is| are|se (?:" + KIT + r") (?:is|are))|whose (?:" + KIT + r") (?:is|are))"
+def _half_year(m: re.Match) -> str:
+    year = m.group("y") or m.group("y2")
+    first = (m.group("which") or "").lower() in ("first", "1st") or (m.group("h") or "").lower() == "h1"
+    return f"between 1 jan {year} and 30 jun {year}" if first else f"between 1 jul {year} and 31 dec {year}"
+
+
+def _part_of_month(m: re.Match) -> str:
+    """'the first week of march 2026' -> 'between 1 mar 2026 and 7 mar 2026'; a half is days 1-15 / 16-end."""
+    month, year = m.group("m")[:3], int(m.group("y"))
+    number = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].index(month) + 1
+    last = calendar.monthrange(year, number)[1]
+    length = {"week": 7, "fortnight": 14, "half": 15}[m.group("unit")]
+    which = m.group("which").lower()
+    if which in ("first", "1st"):
+        a, b = 1, length
+    elif which in ("second", "2nd") and m.group("unit") == "half":
+        a, b = 16, last
+    elif which in ("second", "2nd"):
+        a, b = length + 1, 2 * length
+    else:  # the last week / fortnight / half
+        a, b = (16, last) if m.group("unit") == "half" else (last - length + 1, last)
+    return f"between {a} {month} {year} and {b} {month} {year}"
+
+
 MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 ORDINAL = r"(?:st|nd|rd|th)?"
 RULES: tuple[Rule, ...] = (
+    # -- halves of a year, and the first / last week or half of a month ------------------------------
+    _rule("half_year", r"(?:(?:in|during|over|for) )?(?:the )?(?P<which>first|second|1st|2nd|last) half of "
+          r"(?:the year )?(?P<y>20\d\d)|(?:(?:in|during|for) )?(?P<h>h1|h2) (?P<y2>20\d\d)", _half_year,
+          lambda m: f"{_said(m)} read as {_half_year(m)}"),
+    _rule("part_of_month", r"(?:(?:in|during|over|for) )?(?:the )?(?P<which>first|second|1st|2nd|last) (?P<unit>week|"
+          r"half|fortnight) (?:of|in) (?P<m>" + MONTH + r") (?P<y>20\d\d)", _part_of_month,
+          lambda m: f"{_said(m)} read as {_part_of_month(m)}"),
     # -- a range of whole years: 'for 2026 to 2029', 'from 2026 through 2028' ---------------------------
     _rule("year_range", r"(?:between (?P<a1>20\d\d) and (?P<b1>20\d\d)|(?:(?:for|from) )?(?P<a>20\d\d) ?(?:to|-|until|till|through|thru) ?(?P<b>20\d\d))",
           lambda m: f"between 1 jan {m.group('a') or m.group('a1')} and 31 dec {m.group('b') or m.group('b1')}",

@@ -366,6 +366,7 @@ class Reader:
     # -- dates --------------------------------------------------------------------------------
     def read_dates(self) -> None:
         self._share_year_in_lists()
+        self._year_said_once()
         for i, item in enumerate(self.items):
             if item.used or item.kind != "date":
                 continue
@@ -388,6 +389,27 @@ class Reader:
             if end is not None and span.label.endswith("(this year)") and not end.label.endswith("(this year)") \
                     and not end.relative:
                 self.items[i].span = _in_year_of(span, end)
+
+    def _year_said_once(self) -> None:
+        """'planned to finish in H1 2027 but forecast to finish after June': a month said without a year in a
+        question that names one year only is in that year, not in this one."""
+        dates = [x for x in self.items if x.kind == "date" and not x.used and x.span is not None]
+        years = {x.span.start.year for x in dates if not x.span.label.endswith("(this year)") and not x.span.relative
+                 and x.span.start.year == (x.span.end - timedelta(days=1)).year}
+        if len(years) != 1:
+            return
+        year = years.pop()
+        for x in dates:
+            if x.span.label.endswith("(this year)") and x.span.start.year != year:
+                span = x.span
+                try:
+                    moved = span.start.replace(year=year), span.end.replace(year=year + (span.end.year - span.start.year))
+                except ValueError:  # 29 February
+                    continue
+                words = span.label[:-len(" (this year)")].rsplit(" ", 1)
+                label = words[0] if len(words) == 2 and words[1].isdigit() else " ".join(words)
+                x.span = Span(moved[0], moved[1], f"{label} {year} (the year said elsewhere in the question)",
+                              span.day, span.relative, span.open_end)
 
     def _either_period(self) -> None:
         """'for 2026 and 2027 starts': two periods of one date that cannot both hold mean either of them,

@@ -371,6 +371,7 @@ for _unit in ("month", "quarter", "year", "week"):
 _add("unknown", None, "give up", "gives up", "given up", "gave up", "giving up", "free up", "frees up", "freed up")
 # Words that only say how the question is put: 'looking at what's on site', 'which one', 'lean on'
 _add("stop", None, "looking at", "look at", "which one", "which ones", "the one", "headache", "headaches")
+_add("verb", None, "falls", "fall", "falling", "fell")  # 'whose planned end falls in H2 2028'
 _add("verb", None, "paid out", "pay out", "paying out", "paid out in", "have paid out", "we've paid out")
 _add("verb", None, "makes up", "make up", "made up", "lean on", "leans on", "rely on", "relies on", "depend on",
      "depends on", "swallow", "swallows", "swallowing", "eats up", "eat up", "eating up", "soaks up", "soak up",
@@ -1103,6 +1104,9 @@ def _first_and_last(items: list[Item]) -> None:
         k = n + 1
         while k < len(items) and items[k].kind == "qual":
             k += 1
+        if k < len(items) and items[k].kind == "record" and k + 2 < len(items) and items[k + 1].surface.lower() == "to" \
+                and items[k + 2].kind == "part" and any(x.kind == "group" for x in items):
+            k += 2  # 'the first thing to demob in each category': a record of each group
         if k < len(items) and items[k].kind == "part":
             item.kind, item.value = "super", ("min" if said == "first" else "max", "date")
 
