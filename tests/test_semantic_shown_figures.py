@@ -154,6 +154,15 @@ ANSWERED = [
     ("the first thing to demob in each category - which item and when",
      f"SELECT category, id, actual_end FROM (SELECT category, id, actual_end, rank() OVER (PARTITION BY category"
      f" ORDER BY actual_end) AS r {M}) t WHERE r = 1"),
+    # on site on a day by the actual dates; dates written with slashes, day first
+    ("by actual dates, how many pieces of kit were on site on 1 march 2026",
+     f"SELECT count(*) {M} AND is_actualized AND actual_start <= '2026-03-01'"
+     " AND (actual_end IS NULL OR actual_end >= '2026-03-01')"),
+    ("which cranes were really on site in march 2026",
+     f"SELECT id {M} AND category = 'Cranes' AND is_actualized AND actual_start <= '2026-03-31'"
+     " AND (actual_end IS NULL OR actual_end >= '2026-03-01')"),
+    ("how many rentals end before 03/04/2027",
+     f"SELECT count(*) {M} AND source = 'Rental' AND forecast_end < '2027-04-03'"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),

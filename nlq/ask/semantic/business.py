@@ -103,6 +103,19 @@ def _said(m: re.Match) -> str:
 WHICH = (r"(?:which|what)(?: (?P<n>\d+))? " + DIM
          + r"(?:(?:'s)?(?: (?:kit|gear|plant|equipment|stuff|items))| of (?:kit|gear|plant|equipment)|'s)?")
 WHO = r"(?:who(?:'s| is| are|se (?:" + KIT + r") (?:is|are))|whose (?:" + KIT + r") (?:is|are))"
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+
+def _slash_date(m: re.Match) -> str:
+    """'15/01/2027' -> '15 jan 2027': day first, as the site writes dates; '01/15/2027' has no month
+    15, so it is month first. A date that is neither stays as it was said."""
+    a, b, year = int(m.group("a")), int(m.group("b")), int(m.group("y"))
+    day, month = (a, b) if 1 <= b <= 12 else (b, a)
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return m.group(0)
+    return f"{day} {MONTHS[month - 1]} {year}"
+
+
 def _half_year(m: re.Match) -> str:
     year = m.group("y") or m.group("y2")
     first = (m.group("which") or "").lower() in ("first", "1st") or (m.group("h") or "").lower() == "h1"
@@ -112,7 +125,7 @@ def _half_year(m: re.Match) -> str:
 def _part_of_month(m: re.Match) -> str:
     """'the first week of march 2026' -> 'between 1 mar 2026 and 7 mar 2026'; a half is days 1-15 / 16-end."""
     month, year = m.group("m")[:3], int(m.group("y"))
-    number = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].index(month) + 1
+    number = MONTHS.index(month) + 1
     last = calendar.monthrange(year, number)[1]
     length = {"week": 7, "fortnight": 14, "half": 15}[m.group("unit")]
     which = m.group("which").lower()
@@ -131,6 +144,13 @@ MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|a
          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 ORDINAL = r"(?:st|nd|rd|th)?"
 RULES: tuple[Rule, ...] = (
+    # -- dates written with slashes: day first ('15/01/2027'), unless only month first can be a date ---
+    _rule("slash_date", r"(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)/(?P<y>20\d\d)", _slash_date,
+          lambda m: f"{_said(m)} read as {_slash_date(m)}" + (" (day first)" if int(m.group("b")) <= 12 else
+                                                               " (month first: no month {})".format(m.group("b")))),
+    # -- 'by actual dates': what actually happened ----------------------------------------------------
+    _rule("by_actual_dates", r"(?:going |judging )?(?:by|on|using|from|based on) (?:the )?actual dates,?",
+          "actually", lambda m: f"{_said(m)} read as what actually happened (the actual dates)"),
     # -- halves of a year, and the first / last week or half of a month ------------------------------
     _rule("half_year", r"(?:(?:in|during|over|for) )?(?:the )?(?P<which>first|second|1st|2nd|last) half of "
           r"(?:the year )?(?P<y>20\d\d)|(?:(?:in|during|for) )?(?P<h>h1|h2) (?P<y2>20\d\d)", _half_year,

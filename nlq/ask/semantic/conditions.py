@@ -554,6 +554,15 @@ class Reader:
             for x in {pos, *said}:
                 self.items[x].used = False
             return
+        actually = [n for n, x in enumerate(self.items) if not x.used and x.surface.lower() in ("actually", "really")]
+        if on_site and actually:  # 'actually on site on 1 March 2026': arrived by then and not yet left
+            self.use(*actually)
+            covered = exp.and_(col("is_actualized"), exp.LTE(this=col("actual_start"), expression=lit(span.last)),
+                               exp.Paren(this=exp.or_(exp.Is(this=col("actual_end"), expression=exp.Null()),
+                                                      exp.GTE(this=col("actual_end"), expression=lit(span.start)))))
+            self.add(covered, pos, f"'{self.items[actually[0]].surface} {words}' read as on site by the actual dates: "
+                                   f"arrived by {span.last} and not left before {span.start}")
+            return
         self.add(exp.and_(exp.LTE(this=start, expression=lit(span.last)), exp.GTE(this=end, expression=lit(span.start))),
                  pos, f"'{words}' read as {period} overlapping {span.label} ({span.start} to {span.last})"
                  if not span.day else f"'{words}' read as {period} covering {span.label}")
