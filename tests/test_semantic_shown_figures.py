@@ -163,6 +163,25 @@ ANSWERED = [
      " AND (actual_end IS NULL OR actual_end >= '2026-03-01')"),
     ("how many rentals end before 03/04/2027",
      f"SELECT count(*) {M} AND source = 'Rental' AND forecast_end < '2027-04-03'"),
+    # the lowest / highest of a group in its condition; 'the most different X' ranks by a distinct count
+    ("categories where the cheapest purchase price is under 50k",
+     f"SELECT category, min(purchase_price) {M} GROUP BY 1 HAVING min(purchase_price) < 50000"),
+    ("which 3 areas have the most different manufacturers",
+     f"SELECT area, count(DISTINCT manufacturer) {M} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"),
+    # 'been there for over N days' of kit on site is the time since it arrived
+    ("how many things on site now have been there for over 100 days",
+     f"SELECT count(*) {M} AND {ON_SITE} AND DATE '2026-06-01' - actual_start > 100"),
+    # a stay is the actual period; 'rent/buy' is the source; 'the jetty area' is the area Jetty
+    ("average actual stay in days of the silo 4 rentals that have demobbed",
+     f"SELECT avg(actual_end - actual_start) {M} AND area = 'Silo 4' AND source = 'Rental' AND actual_end IS NOT NULL"),
+    ("how many demobbed items stayed on site longer than their planned hire period",
+     f"SELECT count(*) {M} AND actual_end IS NOT NULL AND actual_end - actual_start > plan_end - plan_start"),
+    ("cranes by area and rent/buy", f"SELECT area, source, count(*) {M} AND category = 'Cranes' GROUP BY 1, 2"),
+    ("cranes in the jetty area", f"SELECT id {M} AND category = 'Cranes' AND area = 'Jetty'"),
+    # "A's share of the B spend": A's part of B
+    ("batch plants' share of the concrete forecast spend, in %",
+     f"SELECT 100.0 * sum(forecast_cost) FILTER (WHERE class = 'Batch Plant 120m3/h') / sum(forecast_cost) {M}"
+     " AND category = 'Concrete'"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),
@@ -199,6 +218,8 @@ def test_the_explanation_says_how_the_figures_were_read(demo):  # noqa: F811
     "is the average rate of cranes above the average",  # 'the average' of what
     "where is more than 20% of the kit on site slipped",  # a share of a measure
     "how much budget could the transferable lines give up",  # 'give up' is not a stop word
+    "demobbed items on site",  # an actual end both recorded and empty
+    "what's the longest anything stayed on site before it left",  # a length is not before a date
 ])
 def test_what_it_cannot_read_declines(demo, question):  # noqa: F811
     assert_declines(demo, question)

@@ -6,6 +6,8 @@ it read them; the grammar then declines if any meaningful item is left unused.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -41,6 +43,7 @@ class Condition:
     show: tuple[str, exp.Expression] | None = None  # a group's aggregate the condition tests, to show
 
 
+FUNC_SAID = {"sum": "total ", "avg": "average ", "min": "lowest ", "max": "highest "}
 RELATIVE_WORDS = ("over", "above", "under", "below")  # 'N over plan': an amount relative to another measure
 DAYS_IN = {"day": 1, "week": 7, "month": 30.4375, "quarter": 91.3125, "year": 365}  # a month is 365.25 / 12 days
 
@@ -603,6 +606,9 @@ class Reader:
                 part = ("end", "actual")  # 'finished earlier than their forecast end'
             elif item.kind == "agg" and item.value in ("sum", "avg", "median") and self.grouped:
                 pass  # 'areas where the average rate is above ...': the group's aggregate
+            elif item.kind == "super" and item.value[0] in ("min", "max") and item.value[1] in (None, "cost") \
+                    and self.grouped and measure is not None:
+                pass  # 'categories where the cheapest purchase price is under 5k': the group's minimum
             else:
                 break
             indices.append(j)
@@ -756,6 +762,8 @@ class Reader:
         right = self.items[j]
         if factor != 1 and (right.kind != "qual" and right.kind != "measure"):
             return
+        if kind == "date" and key in ("duration", "actual_duration"):
+            return  # 'stayed on site before it left': a length is not before or after a date
         if right.kind == "value":  # "cost more than purchase would": the record's own purchase price
             if key not in (None, "cost") or part or right.plural:
                 return  # 'than their purchases' names other records, not this one's price
@@ -954,6 +962,9 @@ class Reader:
                 elif qual is None and stay is not None and stay.kind == "flag" and \
                         stay.value in ("on_site", "on_site_now", "on_hire", "active"):
                     return  # 'on site for more than 6 months': the stay so far, not a planned length
+                elif qual is None and any(x.kind == "flag" and x.value == "on_site_now" for x in self.items) and re.search(
+                        r"\b(been|so far|still|to date)\b", " ".join(x.surface.lower() for x in self.items)):
+                    measure = Measure("days_on_site", today=self.today)  # 'on site now, been there over 500 days'
                 else:
                     measure = Measure("duration", qual or "forecast")
             if not measure.days:
@@ -999,9 +1010,9 @@ class Reader:
         if func is None and group_total and not number.percent:
             func = "sum"
         if func is not None:
-            if func == "median":
+            if func == "median" or (func in ("min", "max") and number.percent):
                 return  # a median per group in a condition: not read
-            expression = {"sum": exp.Sum, "avg": exp.Avg}[func](this=expression)
+            expression = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[func](this=expression)
             if number.percent:  # the group's variance against the same aggregate of its plan cost
                 target = exp.Mul(this={"sum": exp.Sum, "avg": exp.Avg}[func](this=col("plan_cost")),
                                  expression=lit(value / 100))
@@ -1011,7 +1022,7 @@ class Reader:
         self.use(*used)
         self.add(compare(final, expression, target), min(used),
                  f"'{self._words(used)}' read as "
-                 f"{('the group' + chr(39) + 's ' + ('total ' if func == 'sum' else 'average ')) if having else ''}"
+                 f"{('the group' + chr(39) + 's ' + FUNC_SAID.get(func, 'average ')) if having else ''}"
                  f"{measure.name} {WORDS.get(final, final)} {words}{unit_note}", having=having, show=show)
 
     def _per_month(self, j: int, k: int) -> bool:
@@ -1094,6 +1105,9 @@ class Reader:
         named = [self.items[x].value for x in left if self.items[x].kind == "agg"]
         if named:
             return named[0]
+        lowest = [self.items[x].value[0] for x in left if self.items[x].kind == "super"]
+        if lowest:
+            return lowest[0]  # 'the cheapest price', 'the highest rate' of a group: its min / max
         j = self.next_content(min(left), -1)
         item = self.live(j)
         if item is not None and item.kind == "agg" and item.value in ("sum", "avg", "median"):

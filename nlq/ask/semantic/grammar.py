@@ -84,6 +84,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     query.where = query.where + [c.expression for c in reader.conditions if not c.having and id(c) not in numerator]
     seen: set[str] = set()  # 'demobs per month': the bucket's date and the event both say it is recorded
     query.where = [w for w in query.where if not ((text := w.sql(dialect="postgres")) in seen or seen.add(text))]
+    decline_contradictions(query.where, reader)
     scope = conjunction([c.expression for c in reader.conditions if not c.having and id(c) not in numerator])
     for inner in reader.deferred:  # 'the average' is over the same records as the question's
         own = [w for w in query.where if inner not in list(w.find_all(exp.Select))]
@@ -141,6 +142,30 @@ def examples_for(items: list[Item]) -> list[str]:
         if example not in chosen:
             chosen.append(example)
     return chosen[:3]
+
+
+def _atoms(condition: exp.Expression) -> list[exp.Expression]:
+    """The parts of a condition that must all hold (its top-level ANDs, through parentheses)."""
+    while isinstance(condition, exp.Paren):
+        condition = condition.this
+    if isinstance(condition, exp.And):
+        return [a for part in condition.flatten() for a in _atoms(part)]
+    return [condition]
+
+
+def decline_contradictions(where: list[exp.Expression], reader: Reader) -> None:
+    """'demobbed items that stayed on site': a column required to be empty and to be filled at once
+    finds nothing; the words were read two ways, so the question declines instead of answering 0."""
+    atoms = [a for w in where for a in _atoms(w)]
+    empty = {a.this.name for a in atoms if isinstance(a, exp.Is) and isinstance(a.this, exp.Column)}
+    filled = {a.this.this.name for a in atoms if isinstance(a, exp.Not) and isinstance(a.this, exp.Is)
+              and isinstance(a.this.this, exp.Column)}
+    both = sorted(empty & filled)
+    if both:
+        raise NotUnderstood(f"The offline reader read conditions that require {both[0].replace('_', ' ')} to be both "
+                            "empty and recorded, which no record meets, so it does not answer rather than guess. "
+                            "Rephrase, e.g. \"items that have left site\"; \"items on site now\".",
+                            words=[], understood=list(reader.notes))
 
 
 def _range_on(condition: exp.Expression, column: str) -> tuple[date, date] | None:
@@ -311,6 +336,7 @@ class Shape:
         self.r = reader
         self.q = query
         self.items = reader.items
+        self.question = question
         self.numerator: list = []
         self.by_func: str | None = None  # the aggregate a grouped ranking names ('by average rate')
         self.n_hint: int | None = None
@@ -1143,6 +1169,19 @@ class Shape:
             return False
         column = self.items[k].value
         r.use(*run, k)
+        ranked = [x for x in run if self.items[x].kind == "super" and self.items[x].value[0] in ("max", "min")]
+        if ranked and any(a != column for a, _, _ in self.q.groups):
+            # 'which supplier covers the most different kit types': suppliers ranked by how many classes
+            self.q.groups = [g for g in self.q.groups if g[0] != column]
+            figure = aggregate("distinct", col(column))
+            self.q.selects.append((f"distinct_{column}", figure))
+            self.q.order.append((figure.copy(), self.items[ranked[0]].value[0] == "max"))
+            self.q.limit = self._rows_for(self.subject is not None and self.subject.plural)
+            if self.n_hint is not None:
+                self.q.limit, self.n_hint = self.n_hint, None
+            r.notes.append(f"'{self.items[ranked[0]].surface} {self.items[k].surface}' read as the {self.q.limit} "
+                           f"group(s) with the {'most' if self.q.order[-1][1] else 'fewest'} different {column} values")
+            return True
         if not any(self.items[x].kind == "agg" and self.items[x].value == "count" for x in run):
             # 'list the different models we have from caterpillar': the values themselves, not how many
             self._group_dim(k)
@@ -1258,6 +1297,13 @@ class Shape:
             # 'for each category, what % of its records have slipped': within each group, the part
             # that matches what is said after the records
             numerator = [c for c in row_conditions if c.pos > noun]
+        owner = self.items[i - 1] if i > 0 else None
+        said = self.question.lower().replace("’", "'")
+        if owner is not None and owner.kind == "value" and re.search(re.escape(owner.surface.lower()) + r"'", said) \
+                and split is None and any(c.pos > i for c in row_conditions) and any(c.pos < i for c in row_conditions):
+            # "batch plants' share of the concrete forecast spend": the owner's part of what follows 'of'
+            numerator = [c for c in row_conditions if c.pos < i]
+            split = i  # (the explanation names the split)
         compared = {column for column, _ in r.vs}
         if numerator and self.q.groups and all(_on_column(c.expression) in compared for c in numerator):
             # 'within each category what % of the forecast is rental vs bought': the compared values are
@@ -1292,6 +1338,8 @@ class Shape:
         elif self.q.groups and not numerator:
             whole = exp.Window(this=exp.Sum(this=part.copy()), partition_by=None, over="OVER")
             how = "each group's part of the whole (100% over all rows)"
+        elif numerator and split == i:
+            how = f"100 x the records said before '{self.items[i].surface}' / all records matching what follows it"
         elif numerator and split is not None:
             how = (f"100 x the records that also match what follows '{self.items[split].surface}' / all records "
                    f"matching the rest" + (", per group" if self.q.groups else ""))

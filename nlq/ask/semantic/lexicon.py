@@ -128,7 +128,8 @@ _add("measure", "duration", "duration", "length", "how long", "long", "lasting",
 # time on site / on hire is the actual period (actual end - actual start): records that have left
 _add("measure", "actual_duration", "time on site", "days on site", "time on hire", "time spent on site",
      "time spent on hire", "length of stay", "time at site", "days at site", "actual duration", "actual length",
-     "actual time on hire", "actual time on site", "actual days on hire")
+     "actual time on hire", "actual time on site", "actual days on hire", "actual stay", "actual stays", "stay on site",
+     "stayed on site", "stays on site", "stayed", "stay in days", "actual stay in days")
 _add("measure", "slip", "how late", "how far behind", "slip", "slipped", "slippage", "delay", "delayed", "late by", "end slip", "end delay",
      "schedule slip", "slipping", "slips")
 _add("measure", "start_slip", "start slip", "start delay", "start slipped")
@@ -167,7 +168,8 @@ _add("dim", "category", "category", "categories", "type", "types", "equipment ty
 _add("dim", "class", "class", "classes", "equipment class", "subcategory", "sub category")
 _add("dim", "area", "area", "areas", "silo", "silos", "zone", "zones", "location", "locations", "site area",
      "work area")
-_add("dim", "source", "source", "sources", "rental or purchase", "rent or buy", "sourcing")
+_add("dim", "source", "source", "sources", "rental or purchase", "rent or buy", "sourcing", "rent/buy", "hire/buy",
+     "rental/purchase", "rented/bought", "hired/bought", "rent vs buy", "hire or buy", "rented or bought")
 _add("dim", "dor", "dor", "payer", "payers", "who pays", "paid by whom", "funding", "cost bearer")
 _add("dim", "manufacturer", "manufacturer", "manufacturers", "make", "makes", "maker", "makers", "brand",
      "brands", "vendor", "vendors", "oem", "supplier", "suppliers")
@@ -556,6 +558,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
         if item.kind == "unknown" and item.token is not None and item.token.kind == "num":
             item.kind, item.value = "num", item.token
     _values_named_by_their_head(items, vocab)
+    _value_then_its_column(items)
     _first_and_last(items)
     _days_asked(items)
     _postfix_comparisons(items)
@@ -1092,6 +1095,18 @@ def _postfix_comparisons(items: list[Item]) -> None:
             j -= 1
         if j >= 0 and items[j].kind == "num":
             items.insert(j, items.pop(at))
+
+
+def _value_then_its_column(items: list[Item]) -> None:
+    """'the welding category', 'the jetty area': a column word right after one of its values says which
+    column the value is, not 'per category'."""
+    for n, item in enumerate(items[1:], 1):
+        before = items[n - 1]
+        if item.kind == "dim" and not item.plural and before.kind == "value" \
+                and item.surface.lower() in ("area", "zone", "location", "category") \
+                and {c for c, _ in before.value} == {item.value} and len({v for _, v in before.value}) == 1:
+            item.kind, item.value = "stop", None
+            item.note = f"'{before.surface} {item.surface}' read as the {before.surface} {item.surface}, not per {item.surface}"
 
 
 def _first_and_last(items: list[Item]) -> None:
