@@ -182,6 +182,11 @@ ANSWERED = [
     ("batch plants' share of the concrete forecast spend, in %",
      f"SELECT 100.0 * sum(forecast_cost) FILTER (WHERE class = 'Batch Plant 120m3/h') / sum(forecast_cost) {M}"
      " AND category = 'Concrete'"),
+    # 'forecast total', 'actual total': the total of that cost; 'for each crane class'; a trailing 'in each'
+    ("dump trucks: how many, forecast total and actual total",
+     f"SELECT count(*), sum(forecast_cost), sum(actual_cost) {M} AND class = 'Articulated Dump Truck 40T'"),
+    ("avg hire rate for each crane class", f"SELECT class, avg(monthly_rate) {M} AND category = 'Cranes' GROUP BY 1"),
+    ("demobs by category - how many in each?", f"SELECT category, count(*) {M} AND actual_end IS NOT NULL GROUP BY 1"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),

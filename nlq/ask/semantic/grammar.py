@@ -372,6 +372,9 @@ class Shape:
             j = r.next_content(i, 1, {"stop"})
             if r.kind(j) == "unit" and r.kind(r.next_content(i, -1, {"stop"})) == "num":
                 continue  # '10,000 per month' is a monthly amount, read with the amount
+            if r.kind(j) == "value" and r.kind(r.next_content(j, 1, {"stop"})) == "dim" \
+                    and " ".join(item.surface.lower().split()) in EACH_WORDS:
+                j = r.next_content(j, 1, {"stop"})  # 'for each crane class': per class, of the cranes
             said = item  # the group word of this dimension: 'by source within each category'
             while r.kind(j) in ("dim", "unit"):
                 if r.kind(j) == "dim":
@@ -400,6 +403,12 @@ class Shape:
                     r.notes.append(f"'{item.surface}' read as the {item.value}s of {same[0]}")
                     continue
                 self._group_bucket(None, i)
+        for i, item in enumerate(self.items):  # 'demobs by category - how many in each?': the groups already read
+            if not item.used and item.kind == "group" and self.q.groups and \
+                    " ".join(item.surface.lower().split()) in ("in each", "for each", "each", "in every", "for every") \
+                    and r.next_content(i, 1, {"stop"}) >= len(self.items):
+                r.use(i)
+                r.notes.append(f"'{item.surface}' read as each of the groups already named")
         # 'how many areas have more than 50 items': count the groups that pass
         for i, item in enumerate(self.items):
             if item.used or item.kind != "agg" or item.value != "count":

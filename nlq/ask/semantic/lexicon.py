@@ -559,6 +559,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
             item.kind, item.value = "num", item.token
     _values_named_by_their_head(items, vocab)
     _value_then_its_column(items)
+    _qualifier_then_total(items)
     _first_and_last(items)
     _days_asked(items)
     _postfix_comparisons(items)
@@ -1095,6 +1096,29 @@ def _postfix_comparisons(items: list[Item]) -> None:
             j -= 1
         if j >= 0 and items[j].kind == "num":
             items.insert(j, items.pop(at))
+
+
+def _qualifier_then_total(items: list[Item]) -> None:
+    """'forecast total and actual total', 'baseline total': the cost of that qualifier, totalled, as
+    'total forecast' is; the two items swap places so the aggregate comes before its measure."""
+    moved: set[int] = set()  # the positions the qualifiers swapped so far went to
+    for n in range(len(items) - 1):
+        qual, agg = items[n], items[n + 1]
+        after = items[n + 2] if n + 2 < len(items) else None
+        if qual.kind == "qual" and qual.value in ("plan", "forecast", "actual") and agg.kind == "agg" \
+                and agg.value in ("sum", "avg", "median") and agg.surface.lower() in (
+                    "total", "totals", "average", "avg", "median", "sum") \
+                and (after is None or after.kind not in ("measure", "qual", "part")):
+            listed = n >= 2 and items[n - 1].kind in ("and", "vs") and items[n - 2].kind == "qual" \
+                and n - 2 not in moved  # 'plan vs actual total': one total of both, read as a list
+            k = n + 2
+            while k < len(items) and items[k].kind in ("stop", "verb"):
+                k += 1
+            compared = (k < len(items) and items[k].kind == "cmp") or any(x.kind == "cmp" for x in items[:n])
+            # ('the forecast total is more than 3% above the plan total': a comparison reads its own sides)
+            if not listed and not compared:
+                items[n], items[n + 1] = agg, qual
+                moved.add(n + 1)
 
 
 def _value_then_its_column(items: list[Item]) -> None:
