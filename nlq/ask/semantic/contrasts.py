@@ -135,6 +135,18 @@ def _read_one(reader: Reader, i: int) -> _Sides | None:
     return _Sides(first[0], first[1], second[1], op, factor, m, used)
 
 
+def _side_figures(sides: _Sides, measure) -> list[tuple[str, exp.Expression]]:
+    """Each side's figure over its own value's records: the total of the measure, or the count."""
+    figures = []
+    for values in (sides.first, sides.second):
+        where = exp.Where(this=exp.EQ(this=col(sides.column), expression=lit(values[0])) if len(values) == 1
+                          else exp.In(this=col(sides.column), expressions=[lit(v) for v in values]))
+        figure = exp.Filter(this=exp.Sum(this=measure.sql()) if measure else exp.Count(this=exp.Star()),
+                            expression=where)
+        figures.append((f"{measure.alias if measure else 'records'}_{slug('_'.join(values))}", figure))
+    return figures
+
+
 def _other_values(reader: Reader, column: str, taken: list[int]) -> bool:
     return any(not x.used and n not in taken and (v := column_values(x)) is not None and v[0] == column
                for n, x in enumerate(reader.items))
@@ -163,13 +175,7 @@ def read_contrasts(reader: Reader, query: Query) -> None:
                 continue  # a rate or a length compared between two sets of records: not read
         neg = reader.negated(min(sides.used))
         final = sides.op if neg is None else FLIP[sides.op]
-        figures = []
-        for values in (sides.first, sides.second):
-            where = exp.Where(this=exp.EQ(this=col(sides.column), expression=lit(values[0])) if len(values) == 1
-                              else exp.In(this=col(sides.column), expressions=[lit(v) for v in values]))
-            figure = exp.Filter(this=exp.Sum(this=measure.sql()) if measure else exp.Count(this=exp.Star()),
-                                expression=where)
-            figures.append((f"{measure.alias if measure else 'records'}_{slug('_'.join(values))}", figure))
+        figures = _side_figures(sides, measure)
         right = figures[1][1].copy() if sides.factor == 1 else exp.Mul(this=lit(round(sides.factor, 6)),
                                                                         expression=figures[1][1].copy())
         used = sorted(set(sides.used) | ({neg} if neg is not None else set()))
@@ -209,13 +215,7 @@ def _read_difference(reader: Reader, query: Query, keys: set[str]) -> None:
                 continue
         elif asked.value != "count":
             continue  # 'how much more ... rentals than purchases' with no money named: not read
-        figures = []
-        for values in (sides.first, sides.second):
-            where = exp.Where(this=exp.EQ(this=col(sides.column), expression=lit(values[0])) if len(values) == 1
-                              else exp.In(this=col(sides.column), expressions=[lit(v) for v in values]))
-            figure = exp.Filter(this=exp.Sum(this=measure.sql()) if measure else exp.Count(this=exp.Star()),
-                                expression=where)
-            figures.append((f"{measure.alias if measure else 'records'}_{slug('_'.join(values))}", figure))
+        figures = _side_figures(sides, measure)
         high, low = (figures[0][1], figures[1][1]) if sides.op == "gt" else (figures[1][1], figures[0][1])
         used = sorted({i - 1, *sides.used})
         reader.use(*used)
