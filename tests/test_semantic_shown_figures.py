@@ -187,6 +187,14 @@ ANSWERED = [
      f"SELECT count(*), sum(forecast_cost), sum(actual_cost) {M} AND class = 'Articulated Dump Truck 40T'"),
     ("avg hire rate for each crane class", f"SELECT class, avg(monthly_rate) {M} AND category = 'Cranes' GROUP BY 1"),
     ("demobs by category - how many in each?", f"SELECT category, count(*) {M} AND actual_end IS NOT NULL GROUP BY 1"),
+    # 'got to site' is the arrival; 'both end dates' and 'the forecast and planned start' are columns; model codes
+    ("how many excavators got to site ahead of their planned start",
+     f"SELECT count(*) {M} AND class = 'Excavator 30T' AND actual_start < plan_start"),
+    ("cranes now due back earlier than the baseline end - ids and both end dates",
+     f"SELECT id, forecast_end, plan_end {M} AND category = 'Cranes' AND forecast_end < plan_end"),
+    ("cranes forecast to start earlier than planned: ids with the forecast and planned start",
+     f"SELECT id, forecast_start, plan_start {M} AND category = 'Cranes' AND forecast_start < plan_start"),
+    ("how many XQ500s", f"SELECT count(*) {M} AND model = 'XQ500'"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),

@@ -40,7 +40,7 @@ we our us i me you your show list give tell get find display please can could wo
 that those these with for at so just only also both currently still yet right now what which whose where
 when how here about to on whole entire overall altogether in total including included incl ones
 whats what's that's there's let see know want need like look up presently as some being using
-we're we've they're it's i'm let's everything anything stuff pls thanks"""
+we're we've they're it's i'm let's everything anything something stuff pls thanks"""
 # `to`, `on`, `in`, `as` are stop words unless the grammar reads them as part of a date or a change.
 
 PHRASES: dict[str, tuple[str, object]] = {}
@@ -325,7 +325,8 @@ _add("neg", None, "nothing", "none", "not a single", "don't have a single", "doe
 _add("measure", "monthly_rate", "burn", "burn rate", "monthly burn", "run rate", "monthly run rate", "hire burn",
      "monthly hire burn", "rental burn", "monthly rental burn")
 _add("part", ("start", None), "kicking off", "kicks off", "kick off")
-_add("part", ("start", "actual"), "turned up", "turned up on site", "landed", "landed on site", "showed up")
+_add("part", ("start", "actual"), "turned up", "turned up on site", "landed", "landed on site", "showed up",
+     "got to site", "get to site", "gets to site", "got on site", "got to the site", "made it to site")
 _add("agg", "sum", "summed", "summed up", "added up", "sum up", "adding up to", "adding up", "that add up to", "that adds up to")
 _add("rank", None, "rank no", "rank nos")
 _add("record", None, "bits", "bits of kit", "bit of kit", "pieces of kit", "piece of kit")
@@ -447,6 +448,8 @@ class Vocabulary:
                             vocab.partial.setdefault((head[-1],), {}).setdefault((column, value), set()).update(own)
                 if column == "model" and not any(c.isalpha() for c in "".join(tokens)):
                     continue  # a model called "336" would read any number as a model
+                if column == "model" and len(tokens) == 1 and any(c.isdigit() for c in tokens[0]):
+                    forms.add((root(tokens[0] + "s"),))  # 'XQ500s' for the model XQ500
                 for form in forms:
                     entries = vocab.phrases.setdefault(form, [])
                     if (column, value) not in entries:

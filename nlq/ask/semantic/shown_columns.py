@@ -37,9 +37,13 @@ def _date_column(part: str | None, surface: str, used: list[str]) -> str | None:
 
 
 def _run_column(run: list[Item], used: list[str]) -> list[str] | None:
-    """The column(s) one run names: 'actual end', 'forecast end', 'actual and plan cost' (two), 'date'."""
+    """The column(s) one run names: 'actual end', 'forecast end', 'actual and plan cost' (two), 'date',
+    'both end dates' (every end date the conditions use)."""
     quals = [x.value for x in run if x.kind == "qual"]
     parts = [x for x in run if x.kind == "part"]
+    if parts and not quals and any(x.surface.lower() in ("both", "all") for x in run):
+        named = [c for c in used if c.endswith(f"_{parts[0].value[0]}")]
+        return named if len(named) >= 2 else None
     measures = [x for x in run if x.kind == "measure"]
     dated = [x for x in run if x.surface.lower() in DATE_WORDS]
     if len(parts) > 1 or len(measures) > 1 or (parts and measures):
@@ -78,13 +82,14 @@ def read_shown_columns(items: list[Item], query: Query, reader: Reader, id_words
             continue
         if x.kind == "and" or x.surface in (",", "-", ":"):
             runs.append([])
-        elif x.kind in ("qual", "part", "measure") or x.surface.lower() in DATE_WORDS:
+        elif x.kind in ("qual", "part", "measure") or x.surface.lower() in DATE_WORDS + ("both",):
             runs[-1].append(n)
         elif x.kind != "stop":
             runs.append([])
     runs = [r for r in runs if r]
     for k in range(len(runs) - 1):  # 'actual and plan cost': the qualifier said alone shares the next measure
-        if all(items[n].kind == "qual" for n in runs[k]) and any(items[n].kind == "measure" for n in runs[k + 1]):
+        if all(items[n].kind == "qual" for n in runs[k]) and any(items[n].kind in ("measure", "part")
+                                                                for n in runs[k + 1]):
             runs[k + 1] = runs[k] + runs[k + 1]
             runs[k] = []
     shown = [a for a, _ in query.columns]
