@@ -16,6 +16,11 @@ from tests.reader import run_as_reader
 M = "FROM vanguard.pfa_mirror WHERE organization_id = 'ORG_A' AND deleted_at IS NULL"
 LIST = f"SELECT id, category, class, area, source, forecast_start, forecast_end, forecast_cost {M}"
 
+
+def listed(*shown: str) -> str:
+    """A list that also shows the columns its conditions are about, after the usual ones."""
+    return f"SELECT id, category, class, area, source, forecast_start, forecast_end, forecast_cost, {', '.join(shown)} {M}"
+
 CASES = [
     ("how many records are there in total?", f"SELECT count(*) {M}"),
     ("how many cranes are rented?", f"SELECT count(*) {M} AND category = 'Cranes' AND source = 'Rental'"),
@@ -43,9 +48,9 @@ CASES = [
     ("average rate per category for rentals", f"SELECT category, avg(monthly_rate) {M} AND source = 'Rental' GROUP BY 1"),
     ("average purchase price of vehicles", f"SELECT avg(purchase_price) {M} AND category = 'Vehicles'"),
     ("mean forecast cost by source", f"SELECT source, avg(forecast_cost) {M} GROUP BY 1"),
-    ("rentals with a rate over $20k", f"{LIST} AND source = 'Rental' AND monthly_rate > 20000"),
+    ("rentals with a rate over $20k", f"{listed('monthly_rate')} AND source = 'Rental' AND monthly_rate > 20000"),
     ("items with forecast cost above 1 million", f"{LIST} AND forecast_cost > 1000000"),
-    ("purchases with a price under 10,000", f"{LIST} AND source = 'Purchase' AND purchase_price < 10000"),
+    ("purchases with a price under 10,000", f"{listed('purchase_price')} AND source = 'Purchase' AND purchase_price < 10000"),
     ("how many rentals have a rate of at least 5k", f"SELECT count(*) {M} AND source = 'Rental' AND monthly_rate >= 5000"),
     ("top 5 most expensive records", f"{LIST} ORDER BY forecast_cost DESC NULLS LAST LIMIT 5"),
     ("top 3 cranes by rate", f"SELECT id, category, class, area, source, forecast_start, forecast_end, forecast_cost,"
@@ -64,7 +69,8 @@ CASES = [
     ("count starting this year", f"SELECT count(*) {M} AND forecast_start >= date_trunc('year', CURRENT_DATE)::date"
      " AND forecast_start < date_trunc('year', CURRENT_DATE)::date + interval '1 year'"),
     ("count by month for rentals", f"SELECT date_trunc('month', forecast_start)::date, count(*) {M} AND source = 'Rental' GROUP BY 1"),
-    ("list all Liebherr equipment in the Tank Farm", f"{LIST} AND manufacturer = 'Liebherr' AND area = 'Tank Farm'"),
+    ("list all Liebherr equipment in the Tank Farm",
+     f"{listed('manufacturer')} AND manufacturer = 'Liebherr' AND area = 'Tank Farm'"),
     ("show crawler crane 250t records", f"{LIST} AND class = 'Crawler Crane 250T'"),
 ]
 
