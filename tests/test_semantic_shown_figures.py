@@ -195,6 +195,10 @@ ANSWERED = [
     ("cranes forecast to start earlier than planned: ids with the forecast and planned start",
      f"SELECT id, forecast_start, plan_start {M} AND category = 'Cranes' AND forecast_start < plan_start"),
     ("how many XQ500s", f"SELECT count(*) {M} AND model = 'XQ500'"),
+    # 'X vs not', 'X or not': one row with the flag and one without
+    ("budget per area, split funds-transferable vs not",
+     f"SELECT area, is_funds_transferable, sum(plan_cost) {M} GROUP BY 1, 2"),
+    ("how many cranes cancelled or not", f"SELECT is_discontinued, count(*) {M} AND category = 'Cranes' GROUP BY 1"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),

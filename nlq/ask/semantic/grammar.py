@@ -409,6 +409,7 @@ class Shape:
                     and r.next_content(i, 1, {"stop"}) >= len(self.items):
                 r.use(i)
                 r.notes.append(f"'{item.surface}' read as each of the groups already named")
+        self._flag_or_not()  # (after the groups said with 'per' / 'by', in the order said)
         # 'how many areas have more than 50 items': count the groups that pass
         for i, item in enumerate(self.items):
             if item.used or item.kind != "agg" or item.value != "count":
@@ -1244,6 +1245,27 @@ class Shape:
         return any(x.kind == "running" for x in self.items) or re.search(
             r"\b(paid|paid out|pay out|paying out|adding up|add up|adds up|added up|in total|altogether|combined)\b",
             said) is not None
+
+    def _flag_or_not(self) -> None:
+        """'split funds-transferable vs not', 'cancelled or not': one row for the records with the flag
+        and one for those without, grouped by the flag's own condition."""
+        r, items = self.r, self.items
+        for i, item in enumerate(items[:-2]):
+            joint, neg = items[i + 1], items[i + 2]
+            if item.used or item.kind != "flag" or joint.kind not in ("vs", "or", "and") \
+                    or neg.kind != "neg" or neg.surface.lower() != "not" \
+                    or (i + 3 < len(items) and items[i + 3].kind not in ("stop", "and", "group", "dim")):
+                continue
+            expression, label = r.flag_table()[item.value]
+            used = [i, i + 1, i + 2]
+            before = r.next_content(i, -1, {"stop"})
+            if r.kind(before) == "group" and items[before].surface.lower() in ("split", "split by", "by", "broken down by"):
+                used.append(before)
+            r.use(*used)
+            self.q.groups.append((item.value, expression.copy(), False))
+            r.grouped = True
+            r.notes.append(f"'{r._words(sorted(used))}' read as one row for the records {label} and one for the rest")
+            return
 
     def _said_as_their(self, i: int) -> bool:
         """'with their rates', 'and its plan cost': a possessive just before a measure makes it each
