@@ -199,6 +199,13 @@ ANSWERED = [
     ("budget per area, split funds-transferable vs not",
      f"SELECT area, is_funds_transferable, sum(plan_cost) {M} GROUP BY 1, 2"),
     ("how many cranes cancelled or not", f"SELECT is_discontinued, count(*) {M} AND category = 'Cranes' GROUP BY 1"),
+    # '..., and how many of those ...': the part of the count that also meets the second conditions
+    ("for each month of 2027, how many rentals come off hire and how many of those have slipped",
+     f"SELECT date_trunc('month', forecast_end)::date, count(*), count(*) FILTER (WHERE forecast_end > plan_end)"
+     f" {M} AND source = 'Rental' AND forecast_end >= '2027-01-01' AND forecast_end < '2028-01-01' GROUP BY 1"),
+    ("how many cranes are there and what % of them are rented",
+     f"SELECT count(*), count(*) FILTER (WHERE source = 'Rental'),"
+     f" 100.0 * count(*) FILTER (WHERE source = 'Rental') / count(*) {M} AND category = 'Cranes'"),
     # 'is X's average worse than the overall average': both figures
     ("is the average crane rate higher than the overall average rate",
      f"SELECT avg(monthly_rate) FILTER (WHERE category = 'Cranes'), avg(monthly_rate) {M}"),
@@ -236,6 +243,7 @@ def test_the_explanation_says_how_the_figures_were_read(demo):  # noqa: F811
     "where is more than 20% of the kit on site slipped",  # a share of a measure
     "how much budget could the transferable lines give up",  # 'give up' is not a stop word
     "demobbed items on site",  # an actual end both recorded and empty
+    "the 3 biggest areas, and how many of those are cranes",  # 'of those' after a ranking
     "what's the longest anything stayed on site before it left",  # a length is not before a date
 ])
 def test_what_it_cannot_read_declines(demo, question):  # noqa: F811

@@ -14,7 +14,7 @@ from sqlglot import exp
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
 from nlq.ask.semantic.build import lit as build_lit
-from nlq.ask.semantic import business, constructions, picked
+from nlq.ask.semantic import business, constructions, narrowed, picked
 from nlq.ask.semantic.averages import read_peer_averages, read_peer_distance
 from nlq.ask.semantic.contrasts import contrast_at, read_contrasts
 from nlq.ask.semantic.ratios import read_two_figures
@@ -44,6 +44,9 @@ _ONE_ASKED = re.compile(r"\b(?:which|what|who)(?: one| single one)? (?:has|is|wa
 def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query, list[str]]:
     rephrased = business.rephrase(question)  # 'how's the crane budget looking': the plain question it stands for
     question = rephrased.question
+    if (asked := narrowed.split(question)) is not None and (
+            both := narrowed.read_narrowed(asked, vocab, today, read_question)) is not None:
+        return both[0], rephrased.notes + both[1]  # '..., and how many of those have slipped'
     items = tag(question, vocab, today)
     if (parts := picked.split(question, items)) is not None:  # 'in the area with the biggest spend, how many ... on site'
         return picked.read_picked(parts, vocab, today, read_question)

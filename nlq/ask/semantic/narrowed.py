@@ -1,0 +1,64 @@
+"""A count and how many of those meet more: 'for each month of 2027, how many rentals come off hire
+and how many of those have slipped', 'rentals on site per area, and what % of them are overdue'.
+
+The question is two questions over the same records: the count asked first, and the part of it that
+also meets what is said after 'of those'. Each part is read by the whole parser on its own, so
+either part it cannot read declines the question. The second part may only add conditions on
+records (no groups, rankings or figures of its own); its conditions become a FILTER on the first
+part's count, beside it, and its share of that count when a percentage is asked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from sqlglot import exp
+
+from nlq.ask.providers import NotUnderstood
+from nlq.ask.semantic.build import Query, conjunction, count_filter, share
+from nlq.ask.semantic.lexicon import Vocabulary
+
+Reader = Callable[[str, Vocabulary, date], tuple[Query, list[str]]]
+
+_SPLIT = re.compile(r"^(?P<main>.+?)[,;]?\s+(?:and|plus|-)\s+(?P<ask>how many|what (?:%|percent|percentage|share|"
+                    r"proportion|fraction))\s+(?:of\s+)?(?:those|them|these)(?:\s+(?:items|records|kit|ones))?\s+"
+                    r"(?P<rest>.+?)\??$", re.IGNORECASE)
+
+
+def split(question: str) -> tuple[str, str, bool] | None:
+    """(the first question, the second as a count, whether a share is asked), or None."""
+    m = _SPLIT.match(question.strip())
+    if m is None:
+        return None
+    return m.group("main"), f"how many items {m.group('rest')}", m.group("ask").lower() != "how many"
+
+
+def read_narrowed(parts: tuple[str, str, bool], vocab: Vocabulary, today: date, read: Reader
+                  ) -> tuple[Query, list[str]] | None:
+    """The two parts read as one statement, or None when the first part is not a count of records
+    (a list, a ranking: the grammar's own readings and declines of 'of those' apply)."""
+    main_text, rest_text, asks_share = parts
+    try:
+        main, main_notes = read(main_text, vocab, today)
+    except NotUnderstood:
+        return None
+    counted = [a for a, e in main.selects if a == "records" and isinstance(e, exp.Count)]
+    if not counted or main.order or main.limit is not None or main.count_groups or main.having \
+            or len(main.selects) != 1:
+        return None
+    rest, rest_notes = read(rest_text, vocab, today)
+    if rest.groups or rest.order or rest.limit is not None or rest.having or rest.count_groups \
+            or [a for a, _ in rest.selects] != ["records"] or not rest.where:
+        raise NotUnderstood(f"The offline reader read '{rest_text}' as more than conditions on the records counted "
+                            "first, so it does not answer rather than guess. Rephrase, e.g. \"how many rentals are "
+                            "on site per area, and how many of those are overdue\".", words=[], understood=rest_notes)
+    condition = conjunction(rest.where)
+    part = count_filter(condition)
+    main.selects.append(("of_those", part))
+    if asks_share:
+        main.selects.append(("of_those_pct", share(part.copy(), exp.Count(this=exp.Star()))))
+    notes = [*main_notes, f"'{rest_text[len('how many items '):]}' read as the part of that count that also meets: "
+                          + "; ".join(rest_notes) + (" (its share in percent shown too)" if asks_share else "")]
+    return main, notes
