@@ -244,6 +244,8 @@ def test_the_explanation_says_how_the_figures_were_read(demo):  # noqa: F811
     "how much budget could the transferable lines give up",  # 'give up' is not a stop word
     "demobbed items on site",  # an actual end both recorded and empty
     "the 3 biggest areas, and how many of those are cranes",  # 'of those' after a ranking
+    "how many cranes are there, and how many of those are in each area",  # 'of those' with groups of its own
+    "how many cranes are there and how many of those zorblax",  # a word in the second part it cannot read
     "what's the longest anything stayed on site before it left",  # a length is not before a date
 ])
 def test_what_it_cannot_read_declines(demo, question):  # noqa: F811

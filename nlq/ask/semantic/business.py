@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
+from nlq.ask.semantic.dates import MONTHS
 
 # Dimensions as business questions name them: the dimension each stands for, and whether it is plural.
 _DIM_WORDS = {
@@ -103,9 +104,6 @@ def _said(m: re.Match) -> str:
 WHICH = (r"(?:which|what)(?: (?P<n>\d+))? " + DIM
          + r"(?:(?:'s)?(?: (?:kit|gear|plant|equipment|stuff|items))| of (?:kit|gear|plant|equipment)|'s)?")
 WHO = r"(?:who(?:'s| is| are|se (?:" + KIT + r") (?:is|are))|whose (?:" + KIT + r") (?:is|are))"
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-
-
 def _slash_date(m: re.Match) -> str:
     """'15/01/2027' -> '15 jan 2027': day first, as the site writes dates; '01/15/2027' has no month
     15, so it is month first. A date that is neither stays as it was said."""
@@ -113,7 +111,7 @@ def _slash_date(m: re.Match) -> str:
     day, month = (a, b) if 1 <= b <= 12 else (b, a)
     if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
         return m.group(0)
-    return f"{day} {MONTHS[month - 1]} {year}"
+    return f"{day} {calendar.month_abbr[month].lower()} {year}"
 
 
 def _half_year(m: re.Match) -> str:
@@ -125,7 +123,7 @@ def _half_year(m: re.Match) -> str:
 def _part_of_month(m: re.Match) -> str:
     """'the first week of march 2026' -> 'between 1 mar 2026 and 7 mar 2026'; a half is days 1-15 / 16-end."""
     month, year = m.group("m")[:3], int(m.group("y"))
-    number = MONTHS.index(month) + 1
+    number = MONTHS[m.group("m")]
     last = calendar.monthrange(year, number)[1]
     length = {"week": 7, "fortnight": 14, "half": 15}[m.group("unit")]
     which = m.group("which").lower()

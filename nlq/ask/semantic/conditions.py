@@ -6,8 +6,6 @@ it read them; the grammar then declines if any meaningful item is left unused.
 
 from __future__ import annotations
 
-import re
-
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -16,7 +14,7 @@ from sqlglot import exp
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import COST, DAY_MEASURES, FLIP, VIEW, WORDS, Measure, col, compare, lit
 from nlq.ask.semantic.dates import Span
-from nlq.ask.semantic.lexicon import Item
+from nlq.ask.semantic.lexicon import Item, up_to_now
 from nlq.ask.semantic.multiples import factor_at, percent, toward
 
 SKIP = {"stop", "verb", "record"}
@@ -43,7 +41,7 @@ class Condition:
     show: tuple[str, exp.Expression] | None = None  # a group's aggregate the condition tests, to show
 
 
-FUNC_SAID = {"sum": "total ", "avg": "average ", "min": "lowest ", "max": "highest "}
+FUNC_WORDS = {"sum": "total", "avg": "average", "median": "median", "min": "lowest", "max": "highest"}
 RELATIVE_WORDS = ("over", "above", "under", "below")  # 'N over plan': an amount relative to another measure
 DAYS_IN = {"day": 1, "week": 7, "month": 30.4375, "quarter": 91.3125, "year": 365}  # a month is 365.25 / 12 days
 
@@ -962,8 +960,8 @@ class Reader:
                 elif qual is None and stay is not None and stay.kind == "flag" and \
                         stay.value in ("on_site", "on_site_now", "on_hire", "active"):
                     return  # 'on site for more than 6 months': the stay so far, not a planned length
-                elif qual is None and any(x.kind == "flag" and x.value == "on_site_now" for x in self.items) and re.search(
-                        r"\b(been|so far|still|to date)\b", " ".join(x.surface.lower() for x in self.items)):
+                elif qual is None and any(x.kind == "flag" and x.value == "on_site_now" for x in self.items) \
+                        and up_to_now(self.items):
                     measure = Measure("days_on_site", today=self.today)  # 'on site now, been there over 500 days'
                 else:
                     measure = Measure("duration", qual or "forecast")
@@ -1022,7 +1020,7 @@ class Reader:
         self.use(*used)
         self.add(compare(final, expression, target), min(used),
                  f"'{self._words(used)}' read as "
-                 f"{('the group' + chr(39) + 's ' + FUNC_SAID.get(func, 'average ')) if having else ''}"
+                 f"{('the group' + chr(39) + 's ' + FUNC_WORDS.get(func, 'average') + ' ') if having else ''}"
                  f"{measure.name} {WORDS.get(final, final)} {words}{unit_note}", having=having, show=show)
 
     def _per_month(self, j: int, k: int) -> bool:

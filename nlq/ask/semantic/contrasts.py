@@ -19,7 +19,7 @@ import re
 from sqlglot import exp
 
 from nlq.ask.semantic.build import FLIP, VIEW, WORDS, Query, aggregate, col, compare, lit
-from nlq.ask.semantic.conditions import Reader
+from nlq.ask.semantic.conditions import FUNC_WORDS, Reader
 from nlq.ask.semantic.lexicon import Item
 from nlq.ask.semantic.multiples import factor_at
 from store.fields import BY_COLUMN
@@ -27,7 +27,6 @@ from store.fields import BY_COLUMN
 MORE = {"more": "gt", "higher": "gt", "greater": "gt", "bigger": "gt", "larger": "gt",
         "fewer": "lt", "less": "lt", "lower": "lt", "smaller": "lt", "worse": "gt", "better": "lt"}
 AS_MANY = ("many", "much")
-FUNC_WORDS = {"sum": "total", "avg": "average", "median": "median"}
 INSTEAD = (("rather", "than"), ("instead", "of"), ("as", "opposed", "to"))
 
 

@@ -12,8 +12,8 @@ from datetime import date
 from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
-from nlq.ask.semantic.build import COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, share
-from nlq.ask.semantic.build import lit as build_lit
+from nlq.ask.semantic.build import (COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, lit,
+                                    share)
 from nlq.ask.semantic import business, constructions, narrowed, picked
 from nlq.ask.semantic.averages import read_peer_averages, read_peer_distance
 from nlq.ask.semantic.contrasts import contrast_at, read_contrasts
@@ -147,10 +147,21 @@ def examples_for(items: list[Item]) -> list[str]:
     return chosen[:3]
 
 
-def _atoms(condition: exp.Expression) -> list[exp.Expression]:
-    """The parts of a condition that must all hold (its top-level ANDs, through parentheses)."""
+def _with_article(column: str) -> str:
+    """'an actual end', 'a forecast start': a column's name with its article, for explanations."""
+    name = column.replace("_", " ")
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _unwrapped(condition: exp.Expression) -> exp.Expression:
     while isinstance(condition, exp.Paren):
         condition = condition.this
+    return condition
+
+
+def _atoms(condition: exp.Expression) -> list[exp.Expression]:
+    """The parts of a condition that must all hold (its top-level ANDs, through parentheses)."""
+    condition = _unwrapped(condition)
     if isinstance(condition, exp.And):
         return [a for part in condition.flatten() for a in _atoms(part)]
     return [condition]
@@ -173,8 +184,7 @@ def decline_contradictions(where: list[exp.Expression], reader: Reader) -> None:
 
 def _range_on(condition: exp.Expression, column: str) -> tuple[date, date] | None:
     """(low, high) of 'column >= low AND column < high' with literal dates, else None."""
-    while isinstance(condition, exp.Paren):
-        condition = condition.this
+    condition = _unwrapped(condition)
     if not isinstance(condition, exp.And):
         return None
     parts = condition.flatten()
@@ -192,8 +202,7 @@ def _range_on(condition: exp.Expression, column: str) -> tuple[date, date] | Non
 
 def _on_column(condition: exp.Expression) -> str | None:
     """The column of a 'column = value' or 'column IN (values)' condition, else None."""
-    while isinstance(condition, exp.Paren):
-        condition = condition.this
+    condition = _unwrapped(condition)
     if isinstance(condition, (exp.EQ, exp.In)) and isinstance(condition.this, exp.Column):
         return condition.this.name
     return None
@@ -201,6 +210,9 @@ def _on_column(condition: exp.Expression) -> str | None:
 
 # Words that make a measure one figure for all the records, never each record's own.
 TOGETHER = ("in total", "total", "altogether", "all together", "combined", "in all", "overall")
+# Words that say a rate or a price per group is added up, not averaged.
+SUMMED = ("paid", "paid out", "pay out", "paying out", "adding up", "add up", "adds up", "added up", "in total",
+          "altogether", "combined")
 
 AGGREGATE_PREFIX = {exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max"}
 
@@ -474,7 +486,7 @@ class Shape:
                     self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
                     r.notes.append(f"'{self.items[j].surface} ... {' '.join(self.items[t].surface for t in taken)}' "
                                    f"read as one row per {unit} of {column.replace('_', ' ')} (records without "
-                                   f"{'an' if column[0] in 'aeiou' else 'a'} {column.replace('_', ' ')} left out)")
+                                   f"{_with_article(column)} left out)")
                     return j
                 break
         k = r.next_content(j, 1, {"stop"})
@@ -542,7 +554,7 @@ class Shape:
         r.bucketed = r.bucketed or column
         self.q.where.append(exp.Not(this=exp.Is(this=col(column), expression=exp.Null())))
         r.notes.append(f"'{' '.join(self.items[u].surface for u in sorted(used))}' read as one row per {unit} "
-                       f"of {column.replace('_', ' ')}{how} (records without {'an' if column[0] in 'aeiou' else 'a'} {column.replace('_', ' ')} left out)")
+                       f"of {column.replace('_', ' ')}{how} (records without {_with_article(column)} left out)")
         return m if m != k else j
 
     # -- compared values ----------------------------------------------------------------------
@@ -972,7 +984,7 @@ class Shape:
                 continue
             r.conditions.remove(condition)
             low, high = bounds
-            lo, hi = (build_lit(low.year), build_lit(high.year)) if unit == "year" else (build_lit(low), build_lit(high))
+            lo, hi = (lit(low.year), lit(high.year)) if unit == "year" else (lit(low), lit(high))
             self.q.shown_range = [exp.GTE(this=col(alias), expression=lo), exp.LT(this=col(alias), expression=hi)]
             figure = next(e for a, e in self.q.selects if a == value)
             inside = exp.Paren(this=exp.and_(exp.GTE(this=key.copy(), expression=lo.copy()),
@@ -1245,9 +1257,7 @@ class Shape:
     def _summed_said(self) -> bool:
         """Words that say a rate or a price is added up: paid out, adding up to, cumulative, in total."""
         said = " ".join(x.surface.lower() for x in self.items)
-        return any(x.kind == "running" for x in self.items) or re.search(
-            r"\b(paid|paid out|pay out|paying out|adding up|add up|adds up|added up|in total|altogether|combined)\b",
-            said) is not None
+        return any(x.kind == "running" for x in self.items) or any(re.search(rf"\b{w}\b", said) for w in SUMMED)
 
     def _flag_or_not(self) -> None:
         """'split funds-transferable vs not', 'cancelled or not': one row for the records with the flag

@@ -1214,7 +1214,7 @@ def _events_and_stays(items: list[Item], today: date) -> None:
             second.note = f"'{first.surface} ... {second.surface}' read as the length of the hire period"
         elif first.value == "duration" and asked and second.kind == "flag" \
                 and second.value == "on_site_now" and second.surface.lower() in ("on site", "onsite", "at site") \
-                and not _up_to_now(items):  # 'how long has it been on site (so far)': the stay up to today
+                and not up_to_now(items):  # 'how long has it been on site (so far)': the stay up to today
             first.value = "actual_duration"  # 'how long were the pumps on site'
             second.kind, second.value = "stop", None
             for x in between:
@@ -1225,7 +1225,7 @@ def _events_and_stays(items: list[Item], today: date) -> None:
             second.kind, second.value = "stop", None  # 'time on hire (actual)': already the actual period
 
 
-def _up_to_now(items: list[Item]) -> bool:
+def up_to_now(items: list[Item]) -> bool:
     """'has been', 'so far', 'still', 'to date': a length that runs up to today, not a past period."""
     said = " ".join(x.surface.lower() for x in items)
     return re.search(r"\b(been|so far|still|to date|till now|until now|up to now)\b", said) is not None
