@@ -100,6 +100,9 @@ def read_peer_averages(reader: Reader, query: Query) -> None:
         r_qual = next((items[x].value for x in r_idx if items[x].kind == "qual"), None)
         if part is not None:
             continue
+        said_before = reader.next_content(min(left), -1, {"stop"}) if left else -1
+        of_groups = reader.kind(said_before) == "agg" and items[said_before].value == "avg" and any(
+            x.kind == "dim" and not x.used and n not in group_items for n, x in enumerate(items))
         if kind == "cost" and key is None:
             key = "cost"
         if kind == "duration" and key is None:
@@ -115,6 +118,11 @@ def read_peer_averages(reader: Reader, query: Query) -> None:
             query.peers.append((alias, window))
         neg = reader.negated(min(left) if left else i)
         final = op if neg is None else FLIP[op]
+        if of_groups:
+            _group_against_peers(reader, query, column, measure, alias, final, factor,
+                                 sorted({said_before, *left, i, *factor_items, avg, *group_items, *r_idx}
+                                        | ({neg} if neg is not None else set())))
+            continue
         right = col(alias) if factor == 1 else exp.Mul(this=lit(round(factor, 6)), expression=col(alias))
         used = sorted({*left, i, *factor_items, avg, *group_items, *r_idx} | ({neg} if neg is not None else set()))
         reader.use(*used)
@@ -123,6 +131,26 @@ def read_peer_averages(reader: Reader, query: Query) -> None:
                    f"'{reader._words(used)}' read as {measure.name} {WORDS.get(final, final)} {times}the average "
                    f"{measure.name} of all records of the same {column.replace('_', ' ')}")
         query.columns += [(measure.alias, measure.sql()), (alias, col(alias))]
+
+
+def _group_against_peers(reader: Reader, query: Query, column: str, measure, alias: str, op: str,
+                         factor: float, used: list[int]) -> None:
+    """'classes whose average cost is above their category average': each group's average against the
+    average of its own <column>. The column joins the groups, so every group has one value of it and
+    the windowed average is the same on all its records (its MAX is that average)."""
+    if column not in [a for a, _, _ in query.groups]:
+        query.groups.append((column, col(column), False))
+    mine = exp.Avg(this=measure.sql())
+    theirs = exp.Max(this=col(alias))
+    right = theirs if factor == 1 else exp.Mul(this=lit(round(factor, 6)), expression=theirs)
+    reader.use(*used)
+    times = "" if factor == 1 else f"{factor:g} x "
+    label = column.replace("_", " ")
+    reader.add(compare(op, mine, right), min(used),
+               f"'{reader._words(used)}' read as groups whose average {measure.name} is {WORDS.get(op, op)} "
+               f"{times}the average {measure.name} of all records of their {label} (one row per {label} too)",
+               having=True, show=(f"avg_{measure.alias}", mine.copy()))
+    reader.figures.append((alias, theirs.copy()))
 
 
 def read_peer_distance(reader: Reader, query: Query) -> None:

@@ -201,7 +201,11 @@ class Reader:
     def _counted(self, i: int) -> bool:
         """'more than 100 rentals' in a question about groups: a count, read by read_amounts."""
         j = self.next_content(i, -1, {"stop"})
-        return self.grouped and self.kind(j) == "num"
+        if not (self.grouped and self.kind(j) == "num"):
+            return False
+        # 'top 3 cranes in each area', 'the 2 rentals with the highest rate in each area': the N of a ranking
+        before, after = self.next_content(j, -1, {"stop"}), self.next_content(i, 1, {"stop", "prep"})
+        return not (self.kind(before) in ("top", "super") or self.kind(after) == "super")
 
     # -- flags --------------------------------------------------------------------------------
     def read_absence(self) -> None:

@@ -315,6 +315,16 @@ def _read_named_group(reader: Reader, query: Query, keys: set[str]) -> None:
         b = reader.next_content(than, 1, {"stop"})
         target = reader.live(b)
         average = None
+        first = than + 1
+        while first < len(items) and items[first].kind == "stop" and items[first].value is None:
+            first += 1  # ('than the fleet as a whole')
+        whole = [first] if first < len(items) and items[first].kind == "stop" and items[first].value == "whole" else []
+        if whole and reader.kind(reader.next_content(first, 1, {"stop"})) in ("agg", "measure", "qual"):
+            whole = []  # 'than the overall average price': the figure named, read with the averages
+        if whole and len(keys) == 1:
+            # 'a higher average rate than the fleet as a whole': the same figure over every record
+            _read_versus_whole(reader, i, than, between, whole, op)
+            return
         if target is not None and target.kind == "agg" and target.value == "avg":  # 'than the average manufacturer'
             average, b = b, b + 1
             while b < len(items) and items[b].kind == "stop":
@@ -325,13 +335,16 @@ def _read_named_group(reader: Reader, query: Query, keys: set[str]) -> None:
             column = target.value
         else:
             named = column_values(target)
-            if named is None or named[0] not in keys:
-                continue
+            if named is None or (named[0] not in keys and _other_values(reader, named[0], [b])):
+                continue  # ('than the welding category' of areas: that category's records, if no other is named)
             column = named[0]
-        if len(keys) != 1 or reader.next_content(b, 1, {"stop"}) < len(items):
-            continue  # more said after the group named: not only this comparison
+        if len(keys) != 1 or reader.next_content(b, 1, {"stop", "record"}) < len(items):
+            continue  # more said after the group named: not only this comparison ('than the Liebherr kit' is)
         measured = [k for k in [*_measure_near(reader, i, -1), *between] if items[k].kind in ("measure", "qual")]
         funcs = [k for k in between if items[k].kind == "agg" and items[k].value in ("avg", "sum", "median")]
+        before = reader.next_content(min(measured), -1, {"stop"}) if measured else -1
+        if not funcs and reader.kind(before) == "agg" and items[before].value in ("avg", "sum", "median"):
+            funcs = [before]  # 'an average forecast cost higher than silo 4': the figure said before
         said_items = [items[k] for k in measured]
         measure = reader._measure(next((x.value for x in said_items if x.kind == "measure"), None),
                                   next((x.value for x in said_items if x.kind == "qual"), None)) if measured else None
@@ -362,3 +375,36 @@ def _read_named_group(reader: Reader, query: Query, keys: set[str]) -> None:
                    f"'{reader._words(used)}' read as groups whose {what} is {WORDS.get(final, final)} that of "
                    f"{against}, over the same records (that figure shown)", having=True, show=(alias, figure.copy()))
         return
+
+
+def _read_versus_whole(reader: Reader, i: int, than: int, between: list[int], whole: list[int], op: str) -> None:
+    """'models with a higher average rate than the fleet as a whole': each group's average against the
+    average over every record the question asks about. Only an average (or median) compares with the
+    whole: a group's total or count is always below the whole's, so those stay unread."""
+    items = reader.items
+    measured = [k for k in [*_measure_near(reader, i, -1), *between] if items[k].kind in ("measure", "qual")]
+    if not measured:
+        return
+    funcs = [k for k in between if items[k].kind == "agg"]
+    before = reader.next_content(min(measured), -1, {"stop"})
+    if not funcs and reader.kind(before) == "agg":
+        funcs = [before]
+    said = [items[k] for k in measured]
+    measure = reader._measure(next((x.value for x in said if x.kind == "measure"), None),
+                              next((x.value for x in said if x.kind == "qual"), None))
+    func = items[funcs[0]].value if funcs else ("avg" if measure is not None and (
+        measure.days or measure.key in ("monthly_rate", "purchase_price")) else None)
+    if measure is None or func not in ("avg", "median"):
+        return
+    figure = aggregate(func, measure.sql())
+    inner = exp.select(aggregate(func, measure.sql())).from_(VIEW)
+    reader.deferred.append(inner)
+    neg = reader.negated(i)
+    final = op if neg is None else FLIP[op]
+    used = sorted({i, than, *measured, *funcs, *whole, *[k for k in between if items[k].kind == "stop"],
+                   *([neg] if neg is not None else [])})
+    reader.use(*used)
+    reader.add(compare(final, figure.copy(), exp.Subquery(this=inner)), min(used),
+               f"'{reader._words(used)}' read as groups whose {FUNC_WORDS[func]} {measure.name} is "
+               f"{WORDS.get(final, final)} the {FUNC_WORDS[func]} over every record asked about (that figure shown)",
+               having=True, show=(f"{func}_{measure.alias}", figure.copy()))

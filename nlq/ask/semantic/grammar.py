@@ -16,7 +16,7 @@ from nlq.ask.semantic.build import (COST, Measure, Query, aggregate, bucket, col
                                     share)
 from nlq.ask.semantic import business, constructions, narrowed, picked
 from nlq.ask.semantic.averages import read_peer_averages, read_peer_distance
-from nlq.ask.semantic.contrasts import contrast_at, read_contrasts
+from nlq.ask.semantic.contrasts import MORE, contrast_at, read_contrasts
 from nlq.ask.semantic.ratios import read_two_figures
 from nlq.ask.semantic.pivot import read_side_by_side
 from nlq.ask.semantic.group_counts import read_distinct_counts
@@ -436,6 +436,10 @@ class Shape:
                     or (x.kind == "neg" and x.surface.lower() in ("no", "without", "zero")
                         and r.kind(r.next_content(n, 1, {"stop"})) == "value")
                     or contrast_at(r, n)  # 'how many areas have more cranes than generators'
+                    # 'how many classes have an average rate above the overall average': a figure's condition
+                    or (x.kind == "cmp" and any(self.items[m].kind in ("agg", "measure", "qual") for m in range(k + 1, n)))
+                    or ((x.kind == "cmp" or x.surface.lower() in MORE)
+                        and any(y.surface.lower() == "than" for y in self.items[n + 1:n + 4]))
                     for n, x in enumerate(self.items) if n > k and not x.used):
                 r.use(i)
                 self._group_dim(k)
@@ -816,6 +820,9 @@ class Shape:
             pass  # "what's costing us the most a month", "what's the priciest": the record, with its figure
         elif self.q.groups and self.n_hint is not None and funcs[0].value[1] is None:
             pass  # 'the 3 makes we have spent the most on': the N groups, ranked by the measure
+        elif (noun := self._noun_before(run[0])) is not None and self.q.partition and \
+                all(a in self.q.partition for a, _, _ in self.q.groups):
+            subject = noun  # 'in each area, the rental with the highest rate': that record of each area
         elif not (self.listing and subject is not None and subject.kind in ("value", "record", "dim")):
             if not self.q.groups or not self.listing:
                 return False
@@ -825,6 +832,17 @@ class Shape:
         self._order(measure, desc, n, f"'{funcs[0].surface}' {measure.name}",
                     records=subject is not None and subject.kind in ("record", "value"))
         return True
+
+    def _noun_before(self, i: int) -> Item | None:
+        """'the rental with the highest rate', 'the item that's been overdue the longest': the record
+        noun a superlative says of, just before it."""
+        j = i - 1
+        while j >= 0 and (self.items[j].kind in ("stop", "verb", "prep") or self.items[j].kind == "flag"
+                          and self.items[j].used and j > 0 and self.items[j - 1].kind in ("stop", "verb")):
+            j -= 1
+        if j >= 0 and self.items[j].kind in ("record", "value") and not self.items[j].plural:
+            return self.items[j]
+        return None
 
     def _order(self, measure: Measure | None, desc: bool, n: int, words: str, records: bool = False) -> None:
         if self.n_hint is not None:

@@ -308,7 +308,12 @@ _add("verb", None, "cover", "covers", "covering", "span", "spans", "spanning", "
      "show up in", "shows up in", "found in", "spread over", "spread across")  # 'makes that cover 3 categories'
 _add("verb", None, "running", "runs", "run")  # 'the forecast is running 3% over budget'; 'running late' is its own
 # the whole organization, said of an average: 'above the average across everything', 'the site-wide average'
-_add("stop", None, "across everything", "across all records", "across all items", "across all the records",
+# (value "whole": after 'than', the same figure over every record: 'a higher average rate than the fleet as a whole')
+_add("stop", "whole", "the fleet as a whole", "the whole fleet", "fleet wide", "fleet-wide", "across the fleet",
+     "across the whole site", "across the site", "the whole job", "the job as a whole", "across the whole job",
+     "across the job", "job wide", "job-wide", "the whole project", "the project as a whole", "across the project",
+     "across the whole project", "across the board", "overall", "across all areas")
+_add("stop", "whole", "across everything", "across all records", "across all items", "across all the records",
      "across all equipment", "site wide", "site-wide", "sitewide", "as a whole", "the site as a whole",
      "the whole site", "company wide", "project-wide", "for everything", "of everything", "of all records",
      "of all items", "over all records", "over everything")
@@ -340,8 +345,9 @@ _add("group", None, "split")
 _add("part", ("start", "actual"), "mob'd", "mobbed", "mobd", "mobed")
 _add("part", ("end", "actual"), "demob'd", "demobd")
 _add("agg", "sum", "tot", "tot.", "ttl")
-_add("stop", None, "on the job", "on this job", "across the job", "on the whole job", "break down", "broken down",
+_add("stop", None, "on the job", "on this job", "break down", "broken down",
      "break it down", "breakdown of", "break out")
+_add("stop", "whole", "across the job", "on the whole job")
 _add("verb", None, "sits with", "sits in", "sit with", "sitting with", "sitting in", "sits on")
 _add("qual", "plan", "planned to run", "planned to last", "planned to be on hire", "planned to be on site")
 _add("qual", "forecast", "forecast to run", "forecast to last", "forecast to be on hire")
@@ -563,6 +569,8 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _values_named_by_their_head(items, vocab)
     _value_then_its_column(items)
     _qualifier_then_total(items)
+    _qualified_hire(items)
+    _rate_of_a_flag(items)
     _first_and_last(items)
     _days_asked(items)
     _postfix_comparisons(items)
@@ -580,6 +588,7 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _date_words_before_unit(items)
     _planned_for_a_length(items)
     _average_per_record(items)
+    _comparative_before_than(items)
     _verb_forms(items)
     _scope_words(items)
     _exclusions_said_after(items)
@@ -1099,6 +1108,56 @@ def _postfix_comparisons(items: list[Item]) -> None:
             j -= 1
         if j >= 0 and items[j].kind == "num":
             items.insert(j, items.pop(at))
+
+
+COMPARATIVES = {"more": "gt", "higher": "gt", "greater": "gt", "bigger": "gt", "larger": "gt", "worse": "gt",
+                "less": "lt", "lower": "lt", "smaller": "lt", "better": "lt"}
+
+
+def _comparative_before_than(items: list[Item]) -> None:
+    """'a higher average rate than silo 4', 'a bigger total variance than the welding category': the
+    comparative said before the figure is the comparison said after it ('average rate higher than
+    silo 4'), which the readers of comparisons read. Only a figure sits between the two words; 'more
+    cranes than generators' compares two sets of records and stays as it is."""
+    for i, item in enumerate(items):
+        word = item.surface.lower()
+        if word not in COMPARATIVES or item.kind not in ("cmp", "unknown", "edit"):
+            continue
+        j = i + 1
+        while j < len(items) and items[j].kind in ("agg", "qual", "measure", "stop") \
+                and items[j].surface.lower() != "than":
+            j += 1
+        between = items[i + 1:j]
+        if j >= len(items) or items[j].surface.lower() != "than" or items[j].kind != "unknown" \
+                or not any(x.kind in ("measure", "qual") for x in between):
+            continue
+        said = Item("cmp", COMPARATIVES[word], items[j].start, items[j].end, f"{item.surface} than",
+                    span=items[j].span, token=items[j].token)
+        items[i:j + 1] = [*between, said]
+
+
+def _rate_of_a_flag(items: list[Item]) -> None:
+    """'the cancellation rate', 'a higher overdue rate': how often records are so, not a monthly hire
+    rate. The offline reader has no figure for that, so 'rate' is left unread and the question declines
+    instead of comparing monthly rates."""
+    for a, b in zip(items, items[1:]):
+        if a.kind == "flag" and b.kind == "measure" and b.value == "monthly_rate" \
+                and b.surface.lower() in ("rate", "rates"):
+            b.kind, b.value = "unknown", None
+
+
+def _qualified_hire(items: list[Item]) -> None:
+    """'the longest forecast hire', 'shortest planned hire': after a length superlative, a qualifier
+    and 'hire' name the hire period of that date set, not the rentals, when the question names its
+    records another way ('the item with the longest forecast hire')."""
+    if not any(x.kind == "record" for x in items):
+        return  # 'the longest planned hire': the hire is the record
+    for n in range(1, len(items) - 1):
+        sup, qual, hire = items[n - 1], items[n], items[n + 1]
+        if sup.kind == "super" and sup.value[1] == "duration" and qual.kind == "qual" \
+                and qual.value in ("plan", "forecast", "actual") and hire.kind == "value" \
+                and hire.surface.lower() in ("hire", "hires"):
+            hire.kind, hire.value = "measure", "duration"
 
 
 def _qualifier_then_total(items: list[Item]) -> None:

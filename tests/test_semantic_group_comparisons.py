@@ -1,0 +1,95 @@
+"""Groups compared with another group, with their own larger group or with every record, and the top
+record of each group said as 'the item with the highest X in each area'.
+
+Every phrasing is this file's own. Each answer holds the rows of a hand-written query on the mirror
+(today is 2026-06-01 in these tests).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nlq.ask.semantic import parse_question
+from tests.test_semantic_classes import assert_same_answer
+from tests.test_semantic_parser import TODAY, M, assert_declines, demo  # noqa: F401  (the shared demo fixture)
+
+ON_SITE = "is_actualized AND actual_end IS NULL"
+
+
+def top_of_each(group: str, shown: str, order: str, where: str = "", n: int = 1) -> str:
+    """The top n records of each group by `order`, with the figure shown."""
+    return (f"SELECT {group}, id, v FROM (SELECT {group}, id, {shown} AS v, rank() OVER (PARTITION BY {group} "
+            f"ORDER BY {order} NULLS LAST) AS r {M} {where}) t WHERE r <= {n}")
+
+
+ANSWERED = [
+    # the record a superlative says of, one per group
+    ("in every zone, the purchase with the biggest purchase price",
+     top_of_each("area", "purchase_price", "purchase_price DESC", "AND source = 'Purchase'")),
+    ("for each manufacturer the line with the lowest plan cost",
+     top_of_each("manufacturer", "plan_cost", "plan_cost")),
+    ("per category, the rental that has been on site the longest",
+     top_of_each("category", "'2026-06-01'::date - actual_start", "'2026-06-01'::date - actual_start DESC",
+                 f"AND source = 'Rental' AND {ON_SITE}")),
+    # a number before the records of a ranking within each group is its N, not a count of records
+    ("top 2 compressors by plan cost in each area",
+     top_of_each("area", "plan_cost", "plan_cost DESC", "AND category = 'Compressors'", n=2)),
+    ("the 3 purchases with the highest forecast cost per class",
+     top_of_each("class", "forecast_cost", "forecast_cost DESC", "AND source = 'Purchase'", n=3)),
+    # 'the longest <qualifier> hire' of an item is the length of that period, over all its records
+    ("in each area, the record with the longest planned hire",
+     top_of_each("area", "plan_end - plan_start", "plan_end - plan_start DESC")),
+    # a comparative said before the figure: 'a higher average X than <group>'
+    ("which classes have a higher average plan cost than the Liebherr kit",
+     f"SELECT class, avg(plan_cost) {M} GROUP BY 1 HAVING avg(plan_cost) > "
+     f"(SELECT avg(plan_cost) {M} AND manufacturer = 'Liebherr')"),
+    ("areas with a lower total actual cost than Silo 2",
+     f"SELECT area, sum(actual_cost) {M} GROUP BY 1 HAVING sum(actual_cost) < "
+     f"(SELECT sum(actual_cost) {M} AND area = 'Silo 2')"),
+    ("how many makes have a smaller total plan cost than the earthmoving category",
+     f"SELECT count(*) FROM (SELECT manufacturer {M} GROUP BY 1 HAVING sum(plan_cost) < "
+     f"(SELECT sum(plan_cost) {M} AND category = 'Earthmoving')) g"),
+    ("how many classes have fewer records than the Tank Farm",
+     f"SELECT count(*) FROM (SELECT class {M} GROUP BY 1 HAVING count(*) < "
+     f"(SELECT count(*) {M} AND area = 'Tank Farm')) g"),
+    # against every record: 'than the fleet as a whole', 'than across the job'
+    ("which categories have a higher average monthly rate than the whole fleet",
+     f"SELECT category, avg(monthly_rate) {M} GROUP BY 1 HAVING avg(monthly_rate) > (SELECT avg(monthly_rate) {M})"),
+    ("rentals: which areas have a lower average forecast cost than across the job",
+     f"SELECT area, avg(forecast_cost) {M} AND source = 'Rental' GROUP BY 1 HAVING avg(forecast_cost) < "
+     f"(SELECT avg(forecast_cost) {M} AND source = 'Rental')"),
+    ("how many models have an average purchase price above the overall average",
+     f"SELECT count(*) FROM (SELECT model {M} GROUP BY 1 HAVING avg(purchase_price) > "
+     f"(SELECT avg(purchase_price) {M})) g"),
+    # a group's average against its own larger group's: the larger group joins the rows
+    ("which models have an average forecast cost above their class average",
+     f"SELECT class, model, avg(forecast_cost) FROM (SELECT *, avg(forecast_cost) OVER (PARTITION BY class) AS ca {M}) p"
+     f" GROUP BY 1, 2 HAVING avg(forecast_cost) > max(ca)"),
+    # ... while a record against its group's average stays a record condition
+    ("rentals whose monthly rate is above their class average",
+     f"SELECT id, monthly_rate FROM (SELECT *, avg(monthly_rate) OVER (PARTITION BY class) AS ca {M}) p"
+     f" WHERE source = 'Rental' AND monthly_rate > ca"),
+]
+
+
+@pytest.mark.parametrize("question, expected", ANSWERED, ids=[q for q, _ in ANSWERED])
+def test_answers_equal_a_hand_written_query(demo, question, expected):  # noqa: F811
+    assert_same_answer(demo, question, expected)
+
+
+def test_a_comparison_with_every_record_says_so(demo):  # noqa: F811
+    _, explanation = parse_question("which makes have a higher average rate than the fleet as a whole", demo[1], TODAY)
+    assert "over every record asked about" in explanation
+    _, explanation = parse_question("which models have an average plan cost above their class average", demo[1], TODAY)
+    assert "of all records of their class (one row per class too)" in explanation
+
+
+@pytest.mark.parametrize("question", [
+    # how often records are so is not a monthly rate: no figure for it, so it declines
+    "which areas have a higher cancellation rate than the site as a whole",
+    "categories with an overdue rate above 10%",
+    # a group's total against every record's is always smaller: not read
+    "which areas have a bigger total plan cost than the whole site",
+])
+def test_what_it_cannot_read_declines(demo, question):  # noqa: F811
+    assert_declines(demo, question)
