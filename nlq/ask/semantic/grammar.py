@@ -47,6 +47,9 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     if (asked := narrowed.split(question)) is not None and (
             both := narrowed.read_narrowed(asked, vocab, today, read_question)) is not None:
         return both[0], rephrased.notes + both[1]  # '..., and how many of those have slipped'
+    if (leading := picked.split_leading(question)) is not None and (
+            both := picked.read_leading(leading, vocab, today, read_question)) is not None:
+        return both[0], rephrased.notes + both[1]  # 'take the area with the most overdue kit - its budget'
     items = tag(question, vocab, today)
     if (parts := picked.split(question, items)) is not None:  # 'in the area with the biggest spend, how many ... on site'
         return picked.read_picked(parts, vocab, today, read_question)

@@ -74,6 +74,96 @@ def split(question: str, items: list[Item]) -> tuple[str, str, str, str] | None:
     return None
 
 
+# 'take the area with the most overdue kit - what's its budget', 'which class has the most kit on site,
+# and how many of those are rented', 'whichever make we buy most from: their total spend'
+_LEADING = re.compile(r"^\s*(?:(?:take|for|consider|look at)\s+)?(?P<lead>the|whichever|which)\s+(?P<rank>.+?)"
+                      r"(?:\s+[-\u2013\u2014]+\s+|\s*[,;:]\s*(?:and\s+|then\s+)?|\?\s+(?:and\s+)?)(?P<figure>.+)$",
+                      re.IGNORECASE)
+# 'how many of those are rentals': those records of the ranking; 'its' / 'their' / 'of them': the group's records
+_THOSE = re.compile(r"\b(?:those|these)\b(?! (?:areas|classes|categories|makes|manufacturers|suppliers|models))",
+                    re.IGNORECASE)
+
+
+# 'what percentage of its lines is that': the records the ranking counted, as a share of all the group's
+_SHARE_OF_IT = re.compile(r"^(?:and\s+)?(?:what|which)(?:'s| is)?\s+(?:the\s+)?(?:%|percent|percentage|share|"
+                          r"proportion|fraction)\s+(?:of\s+)?(?:its|their|all its|all their)\s+(?:lines|items|records|"
+                          r"kit|things|equipment)\s+(?:is that|are those|are they|does that make|is it|that is)$",
+                          re.IGNORECASE)
+
+
+def _share_of_the_group(ranking: Query, ranking_text: str, figure_text: str, column: str,
+                        ranking_notes: list[str]) -> tuple[Query, list[str]]:
+    """The share of the picked group's records that meet the ranking's own conditions."""
+    from nlq.ask.semantic.build import conjunction, lit
+    picked = exp.select(col(column)).from_(exp.Subquery(
+        this=sqlglot.parse_one(ranking.statement(), dialect="postgres"),
+        alias=exp.TableAlias(this=exp.to_identifier("picked"))))
+    kept = conjunction([w.copy() for w in ranking.where])
+    part = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=kept))
+    share = exp.Div(this=exp.Mul(this=lit(100.0), expression=part),
+                    expression=exp.Nullif(this=exp.Count(this=exp.Star()), expression=lit(0)))
+    query = Query()
+    query.selects = [(column, exp.Subquery(this=picked.copy())), ("share_pct", share)]
+    query.where = [exp.In(this=col(column), query=exp.Subquery(this=picked))]
+    return query, [f"read as two steps: first '{ranking_text}' ({'; '.join(ranking_notes)}), then '{figure_text}' "
+                   f"as the records it counted, in percent of all that {column}'s records"]
+
+
+def split_leading(question: str) -> tuple[str, str, bool] | None:
+    """(ranking question, figure question, whether the figure keeps the ranking's conditions) when the
+    question opens with a group a ranking picks and then asks a figure of it; None otherwise."""
+    found = _LEADING.match(question)
+    if found is None:
+        return None
+    rank, figure = found.group("rank").strip(), found.group("figure").strip(" ?.")
+    if not re.search(r"\b(?:most|least|fewest|highest|lowest|biggest|largest|smallest|top|bottom|cheapest|"
+                     r"dearest|priciest|busiest|quietest|worst|best)\b", rank, re.IGNORECASE):
+        return None
+    if not re.search(r"\b(?:its|their|it|they|them|those|these|that)\b", figure, re.IGNORECASE):
+        return None  # a second question that does not refer back: not a figure of the picked group
+    return f"which {rank}", figure, _THOSE.search(figure) is not None
+
+
+def read_leading(parts: tuple[str, str, bool], vocab: Vocabulary, today: date, read: Reader
+                 ) -> tuple[Query, list[str]] | None:
+    """The figure of the group the leading ranking picks, or None when either part does not read as
+    that (the question is then read whole)."""
+    ranking_text, figure_text, keep = parts
+    try:
+        ranking, ranking_notes = read(ranking_text, vocab, today)
+    except NotUnderstood:
+        return None
+    if len(ranking.groups) != 1 or ranking.limit is None or not ranking.order or ranking.count_groups \
+            or ranking.partition or ranking.groups[0][2]:
+        return None
+    column = ranking.groups[0][0]
+    if _SHARE_OF_IT.search(figure_text) and ranking.where:
+        return _share_of_the_group(ranking, ranking_text, figure_text, column, ranking_notes)
+    cleaned = " ".join(_BACK.sub(" ", figure_text).split())
+    cleaned = re.sub(r"\b(?:its|their|in those|in them|of its|of their)\b", " ", cleaned, flags=re.IGNORECASE)
+    try:
+        figure, figure_notes = read(" ".join(cleaned.split()), vocab, today)
+    except NotUnderstood:
+        return None
+    if column in [a for a, _, _ in figure.groups] or figure.order or figure.limit is not None:
+        return None
+    picked = exp.select(col(column)).from_(exp.Subquery(
+        this=sqlglot.parse_one(ranking.statement(), dialect="postgres"),
+        alias=exp.TableAlias(this=exp.to_identifier("picked"))))
+    inherited = []
+    if keep:  # 'how many of those are rentals': of the records the ranking counted
+        said = {w.sql(dialect="postgres") for w in figure.where}
+        inherited = [w.copy() for w in ranking.where if w.sql(dialect="postgres") not in said]
+    figure.where += [*inherited, exp.In(this=col(column), query=exp.Subquery(this=picked))]
+    n = ranking.limit
+    if n == 1 and figure.selects and not figure.groups and not figure.count_groups:
+        figure.selects.insert(0, (column, exp.Subquery(this=picked.copy())))  # the one group, named
+    notes = [f"read as two steps: first '{ranking_text}' ({'; '.join(ranking_notes)}), then '{figure_text}' for "
+             f"{'that ' + column if n == 1 else f'those {n} {column} values'}'s records only"
+             + (", keeping the first step's conditions" if inherited else ""), *figure_notes]
+    return figure, notes
+
+
 def read_picked(parts: tuple[str, str, str, str], vocab: Vocabulary, today: date, read: Reader
                 ) -> tuple[Query, list[str]]:
     ranking_text, figure_text, column, joined = parts
