@@ -14,7 +14,6 @@ from tests.test_semantic_parser import TODAY, M, assert_declines, demo  # noqa: 
 
 DECLINED = [
     # a second step that refers back to the first
-    ("which category has the most items, and how many of them are cancelled", ["of them"]),
     ("among those, which ones are rentals", ["among those"]),
     ("plan cost of the generators in Silo 2 and the share of that which is rented", ["of that"]),
     # two questions one after the other

@@ -61,6 +61,23 @@ ANSWERED = [
     ("how many models have an average purchase price above the overall average",
      f"SELECT count(*) FROM (SELECT model {M} GROUP BY 1 HAVING avg(purchase_price) > "
      f"(SELECT avg(purchase_price) {M})) g"),
+    # the group a ranking picks first, then a figure of it: 'its' is all its records, 'of those' the
+    # records the ranking counted
+    ("the class with the most cancelled items - what is its total plan cost",
+     f"SELECT sum(plan_cost) {M} AND class = (SELECT class {M} AND is_discontinued GROUP BY class"
+     f" ORDER BY count(*) DESC LIMIT 1)"),
+    ("which category has the biggest plan cost, and how many of them are cancelled",
+     f"SELECT count(*) {M} AND is_discontinued AND category = (SELECT category {M} GROUP BY category"
+     f" ORDER BY sum(plan_cost) DESC LIMIT 1)"),
+    ("take the make with the most rentals on site: how many of those are still planned to end after 2026",
+     f"SELECT count(*) {M} AND source = 'Rental' AND {ON_SITE} AND plan_end >= '2027-01-01' AND manufacturer = "
+     f"(SELECT manufacturer {M} AND source = 'Rental' AND {ON_SITE} GROUP BY manufacturer ORDER BY count(*) DESC LIMIT 1)"),
+    ("the 3 biggest areas by count, and how many generators in those",
+     f"SELECT count(*) {M} AND category = 'Generators' AND area IN (SELECT area {M} GROUP BY area"
+     f" ORDER BY count(*) DESC LIMIT 3)"),
+    ("whichever area has the most purchases - what percentage of its items is that",
+     f"SELECT 100.0 * count(*) FILTER (WHERE source = 'Purchase') / count(*) {M} AND area = (SELECT area {M}"
+     f" AND source = 'Purchase' GROUP BY area ORDER BY count(*) DESC LIMIT 1)"),
     # a group's average against its own larger group's: the larger group joins the rows
     ("which models have an average forecast cost above their class average",
      f"SELECT class, model, avg(forecast_cost) FROM (SELECT *, avg(forecast_cost) OVER (PARTITION BY class) AS ca {M}) p"
@@ -88,6 +105,8 @@ def test_a_comparison_with_every_record_says_so(demo):  # noqa: F811
     # how often records are so is not a monthly rate: no figure for it, so it declines
     "which areas have a higher cancellation rate than the site as a whole",
     "categories with an overdue rate above 10%",
+    # N groups picked, then 'of those': of each group or of all of them together, it does not say
+    "the 4 busiest classes - how many of those are rented",
     # a group's total against every record's is always smaller: not read
     "which areas have a bigger total plan cost than the whole site",
 ])

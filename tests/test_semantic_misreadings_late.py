@@ -142,8 +142,6 @@ DECLINED = [
     ("areas whose rentals are over plan by more than 200k altogether", ["altogether"]),
     # a condition on each group's highest value
     ("categories where the priciest purchase is above 500k", None),
-    # a second step that refers back to the first
-    ("the 3 biggest areas by count, and how many generators in those", ["in those"]),
     # 'on site for more than N months' is the stay so far, not the planned length
     ("how many generators have been on site for more than 3 months", None),
     # a count of records with a condition of its own, which would be read as the group's average

@@ -137,6 +137,9 @@ def read_leading(parts: tuple[str, str, bool], vocab: Vocabulary, today: date, r
             or ranking.partition or ranking.groups[0][2]:
         return None
     column = ranking.groups[0][0]
+    if ranking.limit > 1 and not re.search(r"\b(?:in|across|among|from|for|at) (?:those|these|them)\b", figure_text,
+                                           re.IGNORECASE):
+        return None  # 'the 3 biggest areas, and how many of those are cranes': of each, or of all three?
     if _SHARE_OF_IT.search(figure_text) and ranking.where:
         return _share_of_the_group(ranking, ranking_text, figure_text, column, ranking_notes)
     cleaned = " ".join(_BACK.sub(" ", figure_text).split())
