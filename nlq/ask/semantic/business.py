@@ -219,7 +219,8 @@ RULES: tuple[Rule, ...] = (
     _rule("overdue", r"(?:that )?(?:should(?:'ve| have) (?:gone back|been returned|been sent back|come back|"
           r"been off[- ]?hired|gone off[- ]?hire|left(?: site)?|been demobbed|been demobilised|finished)"
           r"(?: already| by now)?|should already (?:be|have been) (?:off[- ]?hire[d]?|gone|back|returned)"
-          r"(?: but (?:is|are) still (?:sitting )?on site)?|late (?:coming|going) back|overstaying)",
+          r"(?: but (?:is|are) still (?:sitting )?on site)?|late (?:coming|going) back|"
+          r"overstaying(?: (?:its|their|the) (?:off[- ]?hire|end|finish|return) dates?)?)",
           OVERDUE, lambda m: f"{_said(m)} read as overdue: on site with its forecast end before today"),
     _rule("off_hire_first", r"(?:what|which (?:rentals?|hire kit|kit|gear|items?))(?: should| shall| could)"
           r" (?:i|we) (?:off[- ]?hire|send back|return|get rid of) first",

@@ -29,7 +29,8 @@ FIXED_COLUMNS = {"source": "source", "dor": "who pays (dor)"}
 ABSENCE = ("no", "without", "zero", "never", "nothing", "none", "not a single", "don't have a single",
            "doesn't have a single", "do not have a single", "does not have a single", "not one", "not any",
            "nothing that's", "nothing that has", "nothing that is", "nothing that", "nothing which", "none that",
-           "none that's", "none which",
+           "none that's", "none which", "haven't got a single", "hasn't got a single", "have not got a single",
+           "has not got a single", "haven't got any", "hasn't got any", "haven't a single", "haven't any",
            "don't", "dont", "doesn't", "doesnt")  # 'which areas don't have (any) cranes': groups with none  # before a value or flag in a question about groups
 
 
@@ -122,12 +123,15 @@ class Reader:
             while True:
                 k = j + 1
                 if self.kind(k) in LISTS:
-                    nxt = self.live(k + 1)
-                    if nxt is not None and nxt.kind == "value" and nxt.value[0][0] == column and not self._counted(k + 1):
-                        seps.append(k)
-                        run.append(k + 1)
+                    n = k + 1  # 'in the silos or at the camp': the next value, after its own preposition
+                    while self.kind(n) in ("prep", "stop") and n - k <= 2:
+                        n += 1
+                    nxt = self.live(n)
+                    if nxt is not None and nxt.kind == "value" and nxt.value[0][0] == column and not self._counted(n):
+                        seps += list(range(k, n))
+                        run.append(n)
                         values += [v for _, v in nxt.value if v not in values]
-                        j = k + 1
+                        j = n
                         continue
                 break
             neg = self.negated(i)
@@ -216,8 +220,8 @@ class Reader:
             if item.used or item.kind != "neg" or item.surface.lower() not in ABSENCE:
                 continue
             run, j = [], i + 1
-            while j < len(self.items) and (self.items[j].kind in ("flag", "value", "stop", "record")
-                                            and not self.items[j].used):
+            while j < len(self.items) and (self.items[j].kind in ("flag", "value", "stop", "record", "verb")
+                                            and not self.items[j].used):  # ('a concrete pump that we bought')
                 if self.items[j].kind in ("flag", "value"):
                     run.append(j)
                 j += 1
@@ -254,6 +258,8 @@ class Reader:
             "on_site_now": (exp.and_(col("is_actualized"), exp.Is(this=col("actual_end"), expression=exp.Null())),
                             "on site now (actualized and no actual end yet)"),
             "not_on_site": (exp.Not(this=col("is_actualized")), "not on site yet (not actualized)"),
+            "to_come": (exp.Paren(this=exp.and_(exp.Not(this=col("is_actualized")), exp.Not(this=col("is_discontinued")))),
+                        "still to come (not arrived and not cancelled)"),
             "cancelled": (col("is_discontinued"), "cancelled (is_discontinued)"),
             "active": (exp.Not(this=col("is_discontinued")), "not cancelled"),
             "draft": (col("has_draft"), "records with your unsaved draft"),
@@ -943,7 +949,8 @@ class Reader:
                 m = self.next_content(m, 1, {"stop"})
             noun = self.items[run[-1]].surface.lower()  # 'fewer than 5 cancellations': the flag said as a noun
             if self.kind(m) == "record" or (0 <= m < len(self.items) and self.items[m].kind == "record") or (
-                    len(run) == 1 and noun.endswith("s") and not noun.endswith("ss")):
+                    len(run) == 1 and noun.endswith("s") and not noun.endswith("ss")) or (
+                    self.items[run[-1]].kind == "value"):  # 'at least 5 cancelled purchases'
                 self._count_having(i, op, used + run[:-1], run[-1], value, neg, extra=run[:-1])
                 return
         if measure is None and not unit and counted is not None and counted.kind in ("record", "value") and self.grouped:

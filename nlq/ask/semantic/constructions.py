@@ -70,7 +70,9 @@ def _length_so_far(items: list[Item]) -> None:
     lengths = [x for x in items if (x.kind == "super" and x.value[1] == "duration") or (
         x.kind == "measure" and x.value == "duration")]
     now = [x for x in items if x.kind == "flag" and x.value in ("on_site_now", "overdue")]
-    whose = any(x.kind == "qual" for x in items)
+    # a qualifier said of the length ('the longest forecast period'), not of another date of the question
+    whose = any(x.kind == "qual" and any(abs(n - items.index(length)) <= 1 for length in lengths)
+                for n, x in enumerate(items))
     said = " ".join(x.surface.lower() for x in items)
     up_to_now = bool(now and lengths) and (items.index(now[0]) < items.index(lengths[0])
                                            or any(re.search(rf"\b{w}\b", said) for w in SO_FAR_WORDS))

@@ -671,6 +671,13 @@ class Shape:
                                    f"{', '.join(m.name for m in measures)}")
                 i = j + 1
                 continue
+            noun = r.next_content(j, 1, {"stop", "flag", "value"})
+            if len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] in (None, "count") \
+                    and self.q.groups and r.kind(noun) == "record" and not self.items[noun].used:
+                r.use(noun)  # 'the 2 classes with the most kit overdue': a count of the records, whatever follows
+                self._top_by_count(run, funcs[0])
+                i = j + 1
+                continue
             measure, m_used = self._measure_after(j)
             implied_by = [f.value[1] for f in funcs if f.kind == "super" and f.value[1] in ("duration", "date")]
             if measure is not None and implied_by and all(self.items[x].kind == "qual" for x in m_used):
@@ -770,7 +777,8 @@ class Shape:
                     i = j + 1
                     continue
             most = len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].surface.lower() in ("most", "the most") \
-                and self.q.groups and not measure.days and measure.key not in ("monthly_rate", "purchase_price")
+                and self.q.groups and not measure.days and measure.key not in ("monthly_rate", "purchase_price") \
+                and not measure.key.endswith(("_start", "_end"))  # (a total of dates is no figure)
             if most or (len(funcs) == 2 and funcs[0].kind == "super" and funcs[1].kind == "agg" and self.q.groups and
                         funcs[1].value in ("sum", "avg", "median", "count")):
                 # 'the highest average rate' per group: rank the groups by it; 'which supplier have we spent
@@ -1147,6 +1155,8 @@ class Shape:
             desc = sup.value[0] == "max" if desc is None or desc else not (sup.value[0] == "max")
             used.append(j)
             following, m_used = self._measure_after(max(used))
+            if sup.value[1] in (None, "count") and r.kind(r.next_content(j, 1, {"stop", "flag", "value"})) == "record":
+                following, m_used = None, []  # 'the 2 classes with the most kit ...': a count of the records
             if following is not None:
                 measure = following
                 used += m_used

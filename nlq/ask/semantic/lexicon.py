@@ -87,6 +87,8 @@ _add("agg", "median", "median", "typical", "typically", "usual", "usually", "nor
 _add("agg", "distinct", "distinct", "different", "unique", "separate")
 _add("super", ("min", None), "minimum", "min", "smallest", "lowest", "least")
 _add("super", ("max", None), "maximum", "max", "largest", "biggest", "highest", "most", "greatest")
+_add("super", ("max", None), "worst")  # 'the 5 worst slips', 'worst overrun': the biggest of a figure that hurts
+_add("unknown", None, "worse")  # a comparative, read by the comparisons; never a misspelt 'worst'
 _add("super", ("max", "count"), "busiest", "the busiest", "most crowded")
 _add("super", ("min", "cost"), "cheapest", "least expensive", "least costly", "lowest cost", "lowest priced")
 _add("super", ("max", "cost"), "most expensive", "dearest", "priciest", "most costly", "highest cost",
@@ -162,6 +164,8 @@ _add("part", ("end", None), "end", "ends", "ending", "finish", "finishes", "fini
      "demobilize", "demob", "demobilisation", "demobilization", "departure", "off-hire", "demobilising", "release", "releases", "expire", "expires", "expiring",
      "end date", "finish date", "completion", "wrap up", "go off hire", "due off hire", "come off hire",
      "comes off hire", "coming off hire", "goes off hire", "going off hire")
+_add("part", ("end", None), "leave site", "leave the site", "leaves site", "leaves the site", "leaving site",
+     "leaving the site")
 _add("part", ("end", "actual"), "left", "left site", "left the site", "off hired", "demobilised", "demobilized", "released",
      "demobbed", "demobed", "off-hired", "offhired")
 _add("dim", "category", "category", "categories", "type", "types", "equipment type", "kind", "kinds")
@@ -230,7 +234,9 @@ _add("flag", "untagged", "untagged", "no tag", "unassigned")
 _add("flag", "over_budget", "over budget", "above budget", "overspent", "overrunning", "over their budget")
 _add("flag", "under_budget", "under budget", "below budget", "underspent", "under their budget")
 _add("flag", "not_on_site", "not on site", "not yet on site", "not actualized", "not arrived", "yet to arrive",
-     "not yet arrived", "still to come", "awaiting arrival", "pending arrival", "not started")
+     "not yet arrived", "awaiting arrival", "pending arrival", "not started")
+# kit still to come will come: a cancelled line will not
+_add("flag", "to_come", "still to come", "yet to come", "still coming", "still to be delivered")
 _add("value", ("source", "Rental"), "rental", "rentals", "rented", "hired", "hire", "hires",
      "leased", "renting")
 _add("value", ("source", "Purchase"), "purchase", "purchases", "bought", "owned", "purchased", "buy", "buys",
@@ -262,7 +268,8 @@ _add("cmp", "lt", "less than", "under", "below", "fewer than", "lower than", "sm
 _add("cmp", "lte", "at most", "no more than", "not more than", "up to", "or less", "or fewer", "maximum of",
      "or under", "or below", "not over", "no later than", "or shorter", "or lower", "or smaller", "or earlier",
      "or cheaper", "<=")
-_add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely", "=")
+_add("cmp", "eq", "exactly", "equal to", "equals", "equal", "precisely", "=", "bang on", "spot on", "exactly on",
+     "the same as", "same as", "identical to")
 _add("cmp", "between", "between")
 _add("group", None, "bucketed by", "bucketed per", "banded by")
 _add("group", None, "by", "per", "for each", "each", "for every", "grouped by", "group by", "broken down by",
@@ -325,11 +332,13 @@ _add("stop", None, "supply", "supplies", "supplied", "down", "again", "counting 
      "count only", "only count")
 _add("flag", "overdue", *[f"past {w} {d}" for w in ("its", "their", "the") for d in (
     "off hire date", "off hire", "end date", "finish date", "forecast end", "return date", "due date")])
+_add("neg", None, "haven't got a single", "hasn't got a single", "have not got a single", "has not got a single",
+     "haven't got any", "hasn't got any", "haven't a single", "haven't any")
 _add("neg", None, "nothing", "none", "not a single", "don't have a single", "doesn't have a single",
      "do not have a single", "does not have a single", "not one", "not any")
 _add("measure", "monthly_rate", "burn", "burn rate", "monthly burn", "run rate", "monthly run rate", "hire burn",
      "monthly hire burn", "rental burn", "monthly rental burn")
-_add("part", ("start", None), "kicking off", "kicks off", "kick off")
+_add("part", ("start", None), "kicking off", "kicks off", "kick off", "kicks in", "kick in", "kicking in")
 _add("part", ("start", "actual"), "turned up", "turned up on site", "landed", "landed on site", "showed up",
      "got to site", "get to site", "gets to site", "got on site", "got to the site", "made it to site")
 _add("agg", "sum", "summed", "summed up", "added up", "sum up", "adding up to", "adding up", "that add up to", "that adds up to")
@@ -345,6 +354,9 @@ _add("group", None, "split")
 _add("part", ("start", "actual"), "mob'd", "mobbed", "mobd", "mobed")
 _add("part", ("end", "actual"), "demob'd", "demobd")
 _add("agg", "sum", "tot", "tot.", "ttl")
+_add("stop", None, "had already gone by", "had gone by", "already gone by", "gone by", "had already passed",
+     "had passed", "has passed", "have passed")  # 'after their planned end date had gone by': 'after' says it
+_add("verb", None, "gone", "went", "gone to", "went to", "has gone to", "have gone to")
 _add("stop", None, "on the job", "on this job", "break down", "broken down",
      "break it down", "breakdown of", "break out")
 _add("stop", "whole", "across the job", "on the whole job")
@@ -454,8 +466,9 @@ class Vocabulary:
                             vocab.partial.setdefault((head[-1],), {}).setdefault((column, value), set()).update(own)
                 if column == "model" and not any(c.isalpha() for c in "".join(tokens)):
                     continue  # a model called "336" would read any number as a model
-                if column == "model" and len(tokens) == 1 and any(c.isdigit() for c in tokens[0]):
-                    forms.add((root(tokens[0] + "s"),))  # 'XQ500s' for the model XQ500
+                if column == "model" and any(c.isdigit() for c in tokens[-1]):
+                    # 'XQ500s' for the model XQ500, 'vantage 400s' for Vantage 400
+                    forms.add((*tokens[:-1], root(tokens[-1] + "s")))
                 for form in forms:
                     entries = vocab.phrases.setdefault(form, [])
                     if (column, value) not in entries:
@@ -570,6 +583,11 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _value_then_its_column(items)
     _qualifier_then_total(items)
     _qualified_hire(items)
+    _date_of_an_event(items)
+    _worst_of_a_figure(items)
+    _costing_in_hire(items)
+    _share_said_last(items)
+    _delay_against_plan(items)
     _rate_of_a_flag(items)
     _first_and_last(items)
     _days_asked(items)
@@ -1146,6 +1164,85 @@ def _rate_of_a_flag(items: list[Item]) -> None:
             b.kind, b.value = "unknown", None
 
 
+def _date_of_an_event(items: list[Item]) -> None:
+    """'the most recent demob date', 'the last forecast off-hire date': 'date' after the event names
+    the event's date, which the event already is."""
+    for a, b in zip(items, items[1:]):
+        if a.kind == "part" and b.kind == "unknown" and b.surface.lower() in ("date", "dates"):
+            b.kind = "stop"
+
+
+def _delay_against_plan(items: list[Item]) -> None:
+    """'average arrival delay against plan', 'slip vs plan': a delay is already measured from the plan,
+    so the words after it restate it."""
+    for a, b, c in zip(items, items[1:], items[2:]):
+        if a.kind == "measure" and a.value in ("slip", "start_slip", "arrival_delay") \
+                and b.surface.lower() in ("against", "vs", "versus", "relative to", "compared to", "compared with") \
+                and c.kind == "qual" and c.value == "plan":
+            for x in (b, c):
+                x.kind, x.value = "stop", None
+
+
+def _share_said_last(items: list[Item]) -> None:
+    """'how much of the actual spend has gone to Liebherr, in percent', 'how many of the rentals are
+    cranes, as a %': the part asked for as a share, said at the end; read as 'what % of ...'."""
+    if len(items) < 3 or items[0].kind != "agg" or items[0].surface.lower() not in ("how much", "how many") \
+            or items[1].surface.lower() != "of":
+        return
+    last = max((n for n, x in enumerate(items) if x.kind == "share"), default=None)
+    if last is None or last < 2 or any(x.kind not in ("stop", "and") for x in items[last + 1:]):
+        return
+    said = [items[last].surface.lower().split()[0], items[last - 1].surface.lower().split()[-1]]
+    if not ({"in", "as", "a"} & set(said)):
+        return
+    share = items.pop(last)
+    if items[last - 1].kind == "stop" and items[last - 1].surface.lower() in ("as a", "as", "in", "as an", "a"):
+        items.pop(last - 1)
+        last -= 1
+    while items[last - 1].kind == "and" and items[last - 1].surface == ",":
+        items.pop(last - 1)  # the comma before it
+        last -= 1
+    items[0] = share
+
+
+def _costing_in_hire(items: list[Item]) -> None:
+    """'what's the camp costing us in hire (at the moment)': what the rentals charge a month, which
+    right now is the monthly rate of those on site."""
+    for n, item in enumerate(items):
+        if item.kind != "measure" or item.value != "cost" or not item.surface.lower().startswith("costing"):
+            continue
+        k = n + 1
+        while k < len(items) and items[k].kind == "stop":
+            k += 1
+        if k + 1 < len(items) and items[k].surface.lower() == "in" and items[k + 1].kind == "value" \
+                and items[k + 1].surface.lower() == "hire":
+            item.kind, item.value = "agg", "sum"  # what they cost, all together, each month
+            items[k].kind, items[k].value = "measure", "monthly_rate"
+            item.note = f"'{item.surface} ... in hire' read as the total monthly rate"
+            now = next((x for x in items if x.kind == "stop" and x.surface.lower() in NOW_WORDS), None)
+            if now is not None and not any(x.kind == "flag" for x in items):
+                now.kind, now.value = "flag", "on_site_now"
+                now.note = f"'{now.surface}' with a monthly rate read as on site now"
+            return
+
+
+def _worst_of_a_figure(items: list[Item]) -> None:
+    """'the 5 worst slips', 'worst overrun in each area', 'the models that slip worst on average': the
+    biggest of a figure that hurts, said next to it. Anywhere else ('the worst one', 'slipping the worst')
+    it names no figure, so it is left unread."""
+    for n, item in enumerate(items):
+        if item.kind != "super" or item.surface.lower() not in ("worst", "the worst"):
+            continue
+        after = next((x for x in items[n + 1:] if x.kind != "stop"), None)
+        before = next((x for x in reversed(items[:n]) if x.kind not in ("stop", "verb")), None)
+        if (after is not None and (after.kind == "measure" or after.surface.lower() in ("first", "to"))) or (
+                n > 0 and items[n - 1].surface == "=") or (
+                before is not None and before.kind == "measure" and not before.surface.lower().endswith("ing")
+                and (after is None or after.kind == "agg")):  # ('slipping the worst' is a condition, then no figure)
+            continue
+        item.kind, item.value = "unknown", None
+
+
 def _qualified_hire(items: list[Item]) -> None:
     """'the longest forecast hire', 'shortest planned hire': after a length superlative, a qualifier
     and 'hire' name the hire period of that date set, not the rentals, when the question names its
@@ -1210,6 +1307,18 @@ def _first_and_last(items: list[Item]) -> None:
             k += 2  # 'the first thing to demob in each category': a record of each group
         if k < len(items) and items[k].kind == "part":
             item.kind, item.value = "super", ("min" if said == "first" else "max", "date")
+        elif items[0].surface.lower() == "when" and k < len(items) and items[k].kind in ("record", "value"):
+            # 'when did the last bit of welding gear leave site': the latest date of that event
+            m = k
+            while m < len(items) and m - k < 6 and items[m].kind in ("record", "value", "stop", "verb"):
+                m += 1
+            if m < len(items) and items[m].kind == "part":
+                item.kind, item.value = "super", ("min" if said == "first" else "max", "date")
+                if len(items) > 1 and items[1].surface.lower() == "did" and items[m].value[1] is None:
+                    # 'when did ... leave': it has happened, so the actual date
+                    items.insert(m, Item("qual", "actual", items[m].start, items[m].start, "did",
+                                         span=items[m].span, token=items[m].token))
+                    return
 
 
 def _events_and_stays(items: list[Item], today: date) -> None:
