@@ -41,7 +41,7 @@ def _positive(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="set_path",
                         help="question set: a TOML file, or the name of a shipped one (heldout, third, fourth, fifth, "
-                             "sixth, seventh, eighth, ninth, tenth, eleventh, twelfth, thirteenth, fourteenth, fifteenth; default: the main set shipped with vanguard)")
+                             "sixth, seventh, eighth, ninth, tenth, eleventh, twelfth, thirteenth, fourteenth, fifteenth, sixteenth; default: the main set shipped with vanguard)")
     parser.add_argument("--level", choices=["plain", "hard", "all"], default="all", help="questions to ask (default all)")
     parser.add_argument("--sample", type=_positive, help="ask only this many questions, drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")

@@ -48,7 +48,8 @@ SETS = {"heldout": "questions_heldout.toml", "third": "questions_third.toml", "f
         "eighth": "questions_eighth.toml", "ninth": "questions_ninth.toml",
         "tenth": "questions_tenth.toml", "eleventh": "questions_eleventh.toml",
         "twelfth": "questions_twelfth.toml", "thirteenth": "questions_thirteenth.toml",
-        "fourteenth": "questions_fourteenth.toml", "fifteenth": "questions_fifteenth.toml"}
+        "fourteenth": "questions_fourteenth.toml", "fifteenth": "questions_fifteenth.toml",
+        "sixteenth": "questions_sixteenth.toml"}
 
 
 def set_path(name: str) -> Path:

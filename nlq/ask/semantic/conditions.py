@@ -111,6 +111,7 @@ class Reader:
     # -- stored values ------------------------------------------------------------------------
     def read_values(self) -> None:
         required: dict[str, tuple[list[str], list[str]]] = {}  # column -> values a record must have, and the words
+        self._decline_kinds_joined()
         i = 0
         while i < len(self.items):
             item = self.live(i)
@@ -185,6 +186,28 @@ class Reader:
                     and e.this.name == column:
                 return c
         return None
+
+    def _decline_kinds_joined(self) -> None:
+        """'the LR1250s and manitowoc crawlers', 'gensets and air compressors': two kinds of kit named by
+        different columns and joined by 'and' / 'or' are both kinds (either one), which the conditions
+        here, all required at once, would read as records that are both. Declined rather than answered."""
+        for k, item in enumerate(self.items):
+            if item.used or item.kind not in ("and", "or") or item.surface == ",":
+                continue
+            a, b, noun = self.live(k - 1), self.live(k + 1), self.live(k + 2)
+            if a is None or b is None or a.kind != "value" or b.kind != "value":
+                continue
+            def plural(x: Item | None) -> bool:
+                return x is not None and x.kind == "value" and (x.plural or x.surface.lower().endswith("s"))
+            if not (plural(a) and (plural(b) or plural(noun))):
+                continue  # ('manitowoc crawlers': the kind is the last word of its phrase)
+            if {c for c, _ in a.value} & {c for c, _ in b.value}:
+                continue  # one column's values listed: read as either value
+            raise NotUnderstood(
+                f"'{a.surface} {item.surface} {b.surface}' names two kinds of kit by different columns, which the "
+                "offline reader does not combine as either kind, so it does not answer rather than guess. Ask one "
+                f"question per kind, e.g. \"how many {a.surface}\"; \"how many {b.surface}\".",
+                words=[a.surface, item.surface, b.surface], understood=list(self.notes))
 
     def _decline_disjoint(self, required: dict, column: str, values: list[str], words: list[str], label: str) -> None:
         """'mixer trucks' read as class 'Transit Mixer 9m3' and as the truck classes: no record is both,

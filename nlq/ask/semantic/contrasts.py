@@ -158,6 +158,7 @@ def read_contrasts(reader: Reader, query: Query) -> None:
     if not query.groups:
         return
     _read_both(reader, keys)
+    _read_share_versus(reader, keys)
     _read_named_group(reader, query, keys)
     for i in range(len(reader.items)):
         sides = _read_one(reader, i)
@@ -408,3 +409,87 @@ def _read_versus_whole(reader: Reader, i: int, than: int, between: list[int], wh
                f"'{reader._words(used)}' read as groups whose {FUNC_WORDS[func]} {measure.name} is "
                f"{WORDS.get(final, final)} the {FUNC_WORDS[func]} over every record asked about (that figure shown)",
                having=True, show=(f"{func}_{measure.alias}", figure.copy()))
+
+
+SHARE_WORDS = ("share", "proportion", "percentage", "%", "fraction", "rate")
+
+
+def _part_condition(reader: Reader, k: int) -> exp.Expression | None:
+    """The condition a share counts: a flag ('overdue', 'cancelled'), or 'slipped' / 'slipping'."""
+    item = reader.items[k]
+    if item.kind == "flag" and item.value in reader.flag_table():
+        return reader.flag_table()[item.value][0].copy()
+    if item.kind == "measure" and item.value == "slip" and item.surface.lower() in ("slipped", "slipping", "slip"):
+        return exp.GT(this=exp.Paren(this=reader._measure("slip", None).sql()), expression=lit(0))
+    return None
+
+
+def _read_share_versus(reader: Reader, keys: set[str]) -> None:
+    """'areas with a smaller share of slipped kit than the site as a whole', 'suppliers with a smaller
+    proportion of their kit slipping than caterpillar', 'categories with a higher cancellation rate
+    than the whole job': each group's % of records that meet one condition, against the same % over
+    every record asked about or over one named value's records. A condition said right after 'of'
+    ('a bigger share of the on-site kit is overdue') is the records both sides are over."""
+    items = reader.items
+    if len(keys) != 1:
+        return
+    for i in range(len(items)):
+        said = _comparative(reader.live(i))
+        if said is None:
+            continue
+        op, has_than = said
+        than = i if has_than else next((k for k in range(i + 1, min(i + 10, len(items))) if _is(reader.live(k), "than")),
+                                        None)
+        if than is None:
+            continue
+        around = range(max(0, i - 6), than)  # ('funds-transferable kit makes up a bigger share of the records')
+        shares = [k for k in around if not items[k].used and (items[k].kind == "share" or (
+            items[k].kind == "unknown" and items[k].surface.lower() == "rate"))]
+        parts = [k for k in around if not items[k].used and _part_condition(reader, k) is not None]
+        of = [k for k in parts if len(parts) > 1 and any(
+            items[b].surface.lower() == "of" and all(items[x].kind == "stop" for x in range(b + 1, k))
+            for b in range(max(0, k - 3), k))]
+        counted = [k for k in parts if k not in of]  # 'a bigger share of the on-site kit is overdue': on site is the base
+        if len(shares) != 1 or len(counted) != 1:
+            continue
+        part_at = counted[0]
+        first = than + 1
+        while first < len(items) and items[first].kind == "stop" and items[first].value is None:
+            first += 1
+        target = reader.live(first)
+        if target is not None and target.kind == "stop" and target.value == "whole":
+            where, against = None, "over every record asked about"
+        elif (named := column_values(target)) is not None and not _other_values(reader, named[0], [first]):
+            where = exp.EQ(this=col(named[0]), expression=lit(named[1][0])) if len(named[1]) == 1 else exp.In(
+                this=col(named[0]), expressions=[lit(v) for v in named[1]])
+            against = f"that of {named[0].replace('_', ' ')} {' or '.join(named[1])}"
+        else:
+            continue
+        rest = [x for x in items[first + 1:] if x.kind not in ("stop", "verb", "record", "and", "share", "group")
+                and not (x.kind == "dim" and x.value in keys)]
+        if rest:
+            continue  # more said after the other side than 'show each area's %': not only this comparison
+        condition = _part_condition(reader, part_at)
+        if items[part_at].kind == "flag" and items[part_at].value == "overdue" and not of:
+            # 'a higher overdue rate': only kit on site can be overdue, so the share is of the kit on site
+            reader.add(reader.flag_table()["on_site_now"][0].copy(), part_at,
+                       f"'{items[part_at].surface}' as a share: of the kit on site now")
+        share = exp.Div(this=exp.Mul(this=lit(100.0), expression=exp.Filter(
+            this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition.copy()))),
+            expression=exp.Nullif(this=exp.Count(this=exp.Star()), expression=lit(0)))
+        inner = exp.select(share.copy()).from_(VIEW)
+        if where is not None:
+            inner = inner.where(where)
+        reader.deferred.append(inner)
+        neg = reader.negated(i)
+        final = op if neg is None else FLIP[op]
+        trailing = [k for k in range(first + 1, len(items)) if not items[k].used and items[k].kind != "dim"]
+        used = sorted({i, than, part_at, *shares, first, *trailing,
+                       *[k for k in range(min(i, part_at), than) if items[k].kind in ("stop", "verb", "record")
+                         and not items[k].used], *([neg] if neg is not None else [])})
+        reader.use(*used)
+        reader.add(compare(final, share, exp.Subquery(this=inner)), min(used),
+                   f"'{reader._words(used)}' read as groups whose % of records that are {items[part_at].surface} is "
+                   f"{WORDS.get(final, final)} {against} (that % shown)", having=True,
+                   show=("share_pct", share.copy()))
+        return

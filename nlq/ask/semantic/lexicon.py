@@ -87,6 +87,10 @@ _add("agg", "median", "median", "typical", "typically", "usual", "usually", "nor
 _add("agg", "distinct", "distinct", "different", "unique", "separate")
 _add("super", ("min", None), "minimum", "min", "smallest", "lowest", "least")
 _add("super", ("max", None), "maximum", "max", "largest", "biggest", "highest", "most", "greatest")
+_add("super", ("max", None), "heaviest", "hungriest")  # 'the heaviest hire bill'
+_add("measure", "actual_cost", "burnt through", "burned through", "gone through", "got through")
+_add("measure", "forecast_cost", "carrying on the forecast", "carrying in the forecast", "carry on the forecast",
+     "carries on the forecast", "sitting on the forecast")
 _add("super", ("max", None), "worst")  # 'the 5 worst slips', 'worst overrun': the biggest of a figure that hurts
 _add("unknown", None, "worse")  # a comparative, read by the comparisons; never a misspelt 'worst'
 _add("super", ("max", "count"), "busiest", "the busiest", "most crowded")
@@ -469,6 +473,9 @@ class Vocabulary:
                 if column == "model" and any(c.isdigit() for c in tokens[-1]):
                     # 'XQ500s' for the model XQ500, 'vantage 400s' for Vantage 400
                     forms.add((*tokens[:-1], root(tokens[-1] + "s")))
+                    if len(tokens) == 2 and tokens[0].isalpha() and tokens[1].isdigit():
+                        joined = tokens[0] + tokens[1]  # 'XAS750s', 'xas750' for XAS 750
+                        forms.update({(joined,), (root(joined + "s"),)})
                 for form in forms:
                     entries = vocab.phrases.setdefault(form, [])
                     if (column, value) not in entries:
@@ -584,6 +591,8 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _qualifier_then_total(items)
     _qualified_hire(items)
     _date_of_an_event(items)
+    _dimension_wise(items)
+    _burnt_through_alone(items)
     _worst_of_a_figure(items)
     _costing_in_hire(items)
     _share_said_last(items)
@@ -1241,6 +1250,24 @@ def _worst_of_a_figure(items: list[Item]) -> None:
                 and (after is None or after.kind == "agg")):  # ('slipping the worst' is a condition, then no figure)
             continue
         item.kind, item.value = "unknown", None
+
+
+def _burnt_through_alone(items: list[Item]) -> None:
+    """'how much have we burnt through at the jetty': the actual spend. Said of another figure ('how
+    much of the budget have we burnt through') it is a share of that figure, which is not read here."""
+    burnt = [x for n, x in enumerate(items) if x.kind == "measure" and x.value == "actual_cost"
+             and x.surface.lower().endswith(" through")
+             and not (n + 1 < len(items) and items[n + 1].kind == "cmp")]  # ('burnt through more than their budget')
+    if burnt and any(x.kind in ("measure", "qual") and x not in burnt for x in items):
+        for x in burnt:
+            x.kind, x.value = "unknown", None
+
+
+def _dimension_wise(items: list[Item]) -> None:
+    """'supplier-wise', 'category-wise': per supplier, which the dimension word already says."""
+    for a, b in zip(items, items[1:]):
+        if a.kind == "dim" and b.kind == "unknown" and b.surface.lower() in ("wise", "-wise"):
+            b.kind, b.value = "stop", None
 
 
 def _qualified_hire(items: list[Item]) -> None:
