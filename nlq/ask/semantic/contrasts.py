@@ -52,6 +52,18 @@ def _comparative(item: Item | None) -> tuple[str, bool] | None:
     return None
 
 
+def _comparative_than(reader: Reader, i: int, reach: int) -> tuple[str, bool, int] | None:
+    """(op, whether 'than' is part of the comparative, the index of 'than') for a comparative at item i
+    with its 'than' within `reach` items, else None."""
+    said = _comparative(reader.live(i))
+    if said is None:
+        return None
+    op, has_than = said
+    than = i if has_than else next((k for k in range(i + 1, min(i + reach, len(reader.items)))
+                                    if _is(reader.live(k), "than")), None)
+    return None if than is None else (op, has_than, than)
+
+
 def _is(item: Item | None, *words: str) -> bool:
     return item is not None and not item.used and item.surface.lower() in words
 
@@ -302,14 +314,10 @@ def _read_named_group(reader: Reader, query: Query, keys: set[str]) -> None:
     apply to both sides (the other side is a subquery that takes them at the end)."""
     items = reader.items
     for i in range(len(items)):
-        said = _comparative(reader.live(i))
-        if said is None:
+        found = _comparative_than(reader, i, 5)
+        if found is None:
             continue
-        op, has_than = said
-        than = i if has_than else next((k for k in range(i + 1, min(i + 5, len(items))) if _is(reader.live(k), "than")),
-                                        None)
-        if than is None:
-            continue
+        op, has_than, than = found
         between = [k for k in range(i + 1, than) if not items[k].used]
         if any(items[k].kind not in ("record", "flag", "stop", "measure", "qual", "agg", "value") for k in between):
             continue
@@ -434,14 +442,10 @@ def _read_share_versus(reader: Reader, keys: set[str]) -> None:
     if len(keys) != 1:
         return
     for i in range(len(items)):
-        said = _comparative(reader.live(i))
-        if said is None:
+        found = _comparative_than(reader, i, 10)
+        if found is None:
             continue
-        op, has_than = said
-        than = i if has_than else next((k for k in range(i + 1, min(i + 10, len(items))) if _is(reader.live(k), "than")),
-                                        None)
-        if than is None:
-            continue
+        op, has_than, than = found
         around = range(max(0, i - 6), than)  # ('funds-transferable kit makes up a bigger share of the records')
         shares = [k for k in around if not items[k].used and (items[k].kind == "share" or (
             items[k].kind == "unknown" and items[k].surface.lower() == "rate"))]
