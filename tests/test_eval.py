@@ -120,12 +120,16 @@ def _ties_at_cut_off(reader: psycopg.Connection, user_id: int, gold_sql: str) ->
     (the guardrails would widen that to the row cap, so as the reader directly): more than n rows
     means the first n are not the only right answer."""
     found = []
-    for select in sqlglot.parse_one(gold_sql, read="postgres").find_all(exp.Select):
+    root = sqlglot.parse_one(gold_sql, read="postgres")
+    ctes = root.args.get("with_") or root.args.get("with")  # (the key's name differs between sqlglot versions)
+    for select in root.find_all(exp.Select):
         limit = select.args.get("limit")
         if not (isinstance(limit, exp.Limit) and select.args.get("order")):
             continue
         n = int(limit.expression.name)
         with_ties = select.copy()
+        if ctes is not None and select is not root:  # a subquery may read the statement's WITH tables
+            with_ties.set("with_" if "with_" in root.args else "with", ctes.copy())
         with_ties.set("limit", exp.Fetch(direction="FIRST", count=exp.Literal.number(n),
                                          limit_options=exp.LimitOptions(rows=True, with_ties=True)))
         try:

@@ -87,6 +87,24 @@ ANSWERED = [
      f"SELECT class, 100.0 * count(*) FILTER (WHERE is_discontinued) / count(*) {M} AND source = 'Rental' GROUP BY 1"
      f" HAVING 100.0 * count(*) FILTER (WHERE is_discontinued) / count(*) < (SELECT 100.0 * count(*) FILTER"
      f" (WHERE is_discontinued) / count(*) {M} AND source = 'Rental' AND manufacturer = 'Liebherr')"),
+    # the top records of each group by a date said after the event, or before it as the record's
+    ("the 2 purchases starting last in each area",
+     top_of_each("area", "forecast_start", "forecast_start DESC", "AND source = 'Purchase'", n=2)),
+    ("for each class, the last bit of kit to go off hire - id and demob date",
+     top_of_each("class", "actual_end", "actual_end DESC")),
+    # a figure of the records counted first, beside the count
+    ("per area: how many rentals are on site and how much monthly rate is tied up in them",
+     f"SELECT area, count(*), sum(monthly_rate) {M} AND source = 'Rental' AND {ON_SITE} GROUP BY 1"),
+    # how many more of one set than of another, each with conditions of its own
+    ("how many more items start next quarter than this quarter",
+     f"SELECT count(*) FILTER (WHERE forecast_start >= '2026-07-01' AND forecast_start < '2026-10-01')"
+     f" - count(*) FILTER (WHERE forecast_start >= '2026-04-01' AND forecast_start < '2026-07-01') {M}"),
+    ("in silo 3, how many more cancelled items are there than funds-transferable ones",
+     f"SELECT count(*) FILTER (WHERE is_discontinued) - count(*) FILTER (WHERE is_funds_transferable)"
+     f" {M} AND area = 'Silo 3'"),
+    ("how many fewer rentals are on site than have left site",
+     f"SELECT count(*) FILTER (WHERE actual_end IS NOT NULL) - count(*) FILTER (WHERE {ON_SITE})"
+     f" {M} AND source = 'Rental'"),
     # a group's average against its own larger group's: the larger group joins the rows
     ("which models have an average forecast cost above their class average",
      f"SELECT class, model, avg(forecast_cost) FROM (SELECT *, avg(forecast_cost) OVER (PARTITION BY class) AS ca {M}) p"

@@ -146,6 +146,8 @@ RULES: tuple[Rule, ...] = (
     _rule("slash_date", r"(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)/(?P<y>20\d\d)", _slash_date,
           lambda m: f"{_said(m)} read as {_slash_date(m)}" + (" (day first)" if int(m.group("b")) <= 12 else
                                                                " (month first: no month {})".format(m.group("b")))),
+    _rule("calendar_period", r"(?P<w>this|next|last) calendar (?P<u>year|month|quarter)",
+          lambda m: f"{m.group('w')} {m.group('u')}", lambda m: f"{_said(m)} read as {m.group('w')} {m.group('u')}"),
     # -- 'by actual dates': what actually happened ----------------------------------------------------
     _rule("by_actual_dates", r"(?:going |judging )?(?:by|on|using|from|based on) (?:the )?actual dates,?",
           "actually", lambda m: f"{_said(m)} read as what actually happened (the actual dates)"),

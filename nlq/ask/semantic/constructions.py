@@ -332,6 +332,8 @@ def _flag_alone_after(items: list[Item], i: int, skip: tuple[str, ...] = ("stop"
     if j >= len(items) or items[j].kind != "flag" or items[j].value not in ("over_budget", "under_budget", "overdue",
                                                                             "late_arrival"):
         return False
+    if any(x.surface.lower() in ("something", "anything", "any", "some") for x in items[i + 1:j]):
+        return False  # 'models that have something overdue': records of the group, not the group itself
     k = _next(items, j)
     return not (k < len(items) and items[k].kind in ("record", "value", "flag"))
 

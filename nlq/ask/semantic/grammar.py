@@ -14,7 +14,7 @@ from sqlglot import exp
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import (COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, lit,
                                     share)
-from nlq.ask.semantic import business, constructions, narrowed, picked
+from nlq.ask.semantic import business, constructions, differences, narrowed, picked
 from nlq.ask.semantic.averages import read_peer_averages, read_peer_distance
 from nlq.ask.semantic.contrasts import MORE, contrast_at, read_contrasts
 from nlq.ask.semantic.ratios import read_two_figures
@@ -47,6 +47,12 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     if (asked := narrowed.split(question)) is not None and (
             both := narrowed.read_narrowed(asked, vocab, today, read_question)) is not None:
         return both[0], rephrased.notes + both[1]  # '..., and how many of those have slipped'
+    if (sides := differences.split(question, vocab, today)) is not None and (
+            both := differences.read_difference(sides, vocab, today, read_question)) is not None:
+        return both[0], rephrased.notes + both[1]  # 'how many more items come off hire next quarter than this quarter'
+    if (asked := narrowed.split_figure(question)) is not None and (
+            both := narrowed.read_figure_of_them(asked, vocab, today, read_question)) is not None:
+        return both[0], rephrased.notes + both[1]  # '... how many are overdue and how much hire is tied up in them'
     if (leading := picked.split_leading(question)) is not None and (
             both := picked.read_leading(leading, vocab, today, read_question)) is not None:
         return both[0], rephrased.notes + both[1]  # 'take the area with the most overdue kit - its budget'
@@ -688,7 +694,9 @@ class Shape:
                 noun = self._next_raw(noun)  # 'the longest-running rental'
             dated = len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] == "date"
             event = None  # 'the latest arrival in each area': the arrival is a record's, so the rows are records
-            if dated and m_used and all(self.items[x].kind == "part" for x in m_used):
+            if dated and m_used and all(self.items[x].kind == "part" for x in m_used) and not (
+                    noun < len(self.items) and self.items[noun].kind == "record" and noun < min(m_used)
+                    and self.q.partition):
                 noun = self._next_raw(max(m_used))  # 'the earliest starting item': the item, by its start
                 if any(self.items[x].surface.lower() in ARRIVAL_NOUNS for x in m_used):
                     # 'the latest arrival': an arrival that happened, on its actual date
@@ -702,6 +710,12 @@ class Shape:
                     if not asked and event is not None and not (
                             after < len(self.items) and self.items[after].surface.lower() in ("date", "dates", "day")):
                         noun = event  # ('the latest arrival date per area' is a date per area)
+            if dated and self.q.partition and not (noun < len(self.items) and self.items[noun].kind in ("value", "record")):
+                back = i - 1  # 'the 3 rentals finishing last in each category': the records said before
+                while back >= 0 and self.items[back].kind in ("stop", "num"):
+                    back -= 1
+                if back >= 0 and self.items[back].kind in ("value", "record"):
+                    noun = back
             if len(funcs) == 1 and funcs[0].kind == "super" and funcs[0].value[1] in ("cost", "duration", "date") \
                     and noun < len(self.items) and (self.items[noun].kind in ("value", "record") or noun == event) \
                     and (measure is not None or funcs[0].value[1] == "date"):

@@ -221,6 +221,7 @@ _add("flag", "cancelled", "cancelled", "canceled", "discontinued", "cancel", "ca
 _add("flag", "active", "active", "live")
 # 'on hire' on a day or during a period: the forecast period overlaps it; with no date it is not read
 _add("flag", "on_hire", "on hire", "on rent")
+_add("flag", "draft", "working draft", "working drafts", "working draft from me", "working drafts from me")
 _add("flag", "draft", "draft", "drafts", "my changes", "edited", "i changed", "changed by me", "my edits",
      "unsaved", "i edited", "my draft", "my drafts", "pending changes", "draft changes", "draft change",
      "draft changes from me", "draft edits", "changes from me", "edits from me", "drafts from me")
@@ -1329,11 +1330,27 @@ def _first_and_last(items: list[Item]) -> None:
         k = n + 1
         while k < len(items) and items[k].kind == "qual":
             k += 1
-        if k < len(items) and items[k].kind == "record" and k + 2 < len(items) and items[k + 1].surface.lower() == "to" \
-                and items[k + 2].kind == "part" and any(x.kind == "group" for x in items):
-            k += 2  # 'the first thing to demob in each category': a record of each group
+        if k < len(items) and items[k].kind == "record" and any(x.kind == "group" for x in items):
+            m = k  # 'the last piece of their kit to leave site' in each group: skip the record's own words
+            while m + 1 < len(items) and m - k < 4 and items[m + 1].kind in ("record", "stop") \
+                    and items[m + 1].surface.lower() != "to":
+                m += 1
+            if m + 2 < len(items) and items[m + 1].surface.lower() == "to" and items[m + 2].kind == "part":
+                k = m + 2  # 'the first thing to demob in each category': a record of each group
+        happened = (len(items) > 1 and items[1].surface.lower() == "did") or any(
+            x.surface.lower().startswith("demob") for x in items)  # ('when did ...', '... - id and demob date')
         if k < len(items) and items[k].kind == "part":
             item.kind, item.value = "super", ("min" if said == "first" else "max", "date")
+            if happened and k > n + 1 and items[k].value[1] is None and items[k - 1].kind != "qual":
+                # 'the last piece of their kit to leave site - id and demob date': the demob that happened
+                items.insert(k, Item("qual", "actual", items[k].start, items[k].start, "actual",
+                                     span=items[k].span, token=items[k].token))
+                return
+        elif n > 0 and items[n - 1].kind == "part" and items[n - 1].value[1] is None \
+                and items[n - 1].surface.lower().endswith("ing") and any(x.kind == "group" for x in items):
+            # 'the 3 rentals finishing last in each category': the latest ends of each group
+            item.kind, item.value = "super", ("min" if said == "first" else "max", "date")
+            items[n - 1], items[n] = items[n], items[n - 1]
         elif items[0].surface.lower() == "when" and k < len(items) and items[k].kind in ("record", "value"):
             # 'when did the last bit of welding gear leave site': the latest date of that event
             m = k
@@ -1341,7 +1358,7 @@ def _first_and_last(items: list[Item]) -> None:
                 m += 1
             if m < len(items) and items[m].kind == "part":
                 item.kind, item.value = "super", ("min" if said == "first" else "max", "date")
-                if len(items) > 1 and items[1].surface.lower() == "did" and items[m].value[1] is None:
+                if happened and items[m].value[1] is None:
                     # 'when did ... leave': it has happened, so the actual date
                     items.insert(m, Item("qual", "actual", items[m].start, items[m].start, "did",
                                          span=items[m].span, token=items[m].token))

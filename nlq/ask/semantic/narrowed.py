@@ -27,6 +27,41 @@ _SPLIT = re.compile(r"^(?P<main>.+?)[,;]?\s+(?:and|plus|-)\s+(?P<ask>how many|wh
                     r"(?P<rest>.+?)\??$", re.IGNORECASE)
 
 
+# '... how many items are overdue and how much monthly hire is tied up in them': a figure of the same records
+_FIGURE_OF_THEM = re.compile(r"^(?P<main>.+?)[,;]?\s+(?:and|plus|-)\s+(?P<fig>(?:how much|what(?:'s| is)?|the)\s+.+?)"
+                             r"(?:\s+(?:is|are|do they|does it)(?:\s+(?:tied up|sitting|locked up|carried|spent|cost))?)?"
+                             r"\s+(?:in|on|across|for|of)\s+(?:them|those|these)(?:\s+(?:items|records|kit|ones))?\??$",
+                             re.IGNORECASE)
+
+
+def split_figure(question: str) -> tuple[str, str] | None:
+    """(the first question, the figure asked of the same records), or None."""
+    m = _FIGURE_OF_THEM.match(question.strip())
+    return None if m is None else (m.group("main"), m.group("fig"))
+
+
+def read_figure_of_them(parts: tuple[str, str], vocab: Vocabulary, today: date, read: Reader
+                        ) -> tuple[Query, list[str]] | None:
+    """The count asked first with the figure asked of the same records beside it, or None when the
+    first part is not a count or the second is more than a figure (then the question is read whole)."""
+    main_text, figure_text = parts
+    try:
+        main, main_notes = read(main_text, vocab, today)
+        figure, figure_notes = read(figure_text, vocab, today)
+    except NotUnderstood:
+        return None
+    counted = [a for a, e in main.selects if a == "records" and isinstance(e, exp.Count)]
+    if not counted or main.order or main.limit is not None or main.count_groups or main.having \
+            or len(main.selects) != 1:
+        return None
+    if figure.where or figure.groups or figure.order or figure.limit is not None or figure.having \
+            or figure.count_groups or figure.columns or not figure.selects \
+            or not all(isinstance(e, exp.AggFunc) for _, e in figure.selects):
+        return None
+    main.selects += figure.selects
+    return main, [*main_notes, f"'{figure_text}' read as a figure of the same records: " + "; ".join(figure_notes)]
+
+
 def split(question: str) -> tuple[str, str, bool] | None:
     """(the first question, the second as a count, whether a share is asked), or None."""
     m = _SPLIT.match(question.strip())

@@ -69,8 +69,8 @@ def _run_column(run: list[Item], used: list[str]) -> list[str] | None:
 
 
 def read_shown_columns(items: list[Item], query: Query, reader: Reader, id_words: set[str]) -> None:
-    if query.selects or query.groups or query.count_groups:
-        return
+    if (query.selects or query.groups or query.count_groups) and not query.rank_records:
+        return  # (the top records of each group are records too)
     if not any(x.surface.lower() in id_words for x in items):
         return
     used = _columns_used(query, reader)
@@ -105,6 +105,11 @@ def read_shown_columns(items: list[Item], query: Query, reader: Reader, id_words
             continue
         for n in run:
             items[n].used = True
+        lead = min(run) - 1  # 'by forecast end', said of the ranking already ordered by it
+        if lead >= 0 and not items[lead].used and items[lead].kind == "group" and items[lead].surface.lower() == "by" \
+                and all(column in shown or column in {c.name for e, _ in query.order for c in e.find_all(exp.Column)}
+                        for column in columns):
+            items[lead].used = True
         for column in columns:
             if column not in shown:
                 query.columns.append((column, exp.column(column)))
