@@ -105,6 +105,21 @@ ANSWERED = [
     ("how many fewer rentals are on site than have left site",
      f"SELECT count(*) FILTER (WHERE actual_end IS NOT NULL) - count(*) FILTER (WHERE {ON_SITE})"
      f" {M} AND source = 'Rental'"),
+    # a moving average over each month and the ones before it, looking back before the range shown
+    ("2-month rolling average of plan cost by plan start month, for march to june 2027",
+     f"SELECT m, a FROM (SELECT date_trunc('month', plan_start)::date AS m, avg(sum(plan_cost)) OVER"
+     f" (ORDER BY date_trunc('month', plan_start)::date ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS a {M}"
+     f" AND plan_start IS NOT NULL GROUP BY 1) t WHERE m >= '2027-03-01' AND m < '2027-07-01'"),
+    # ... and only within it
+    ("4-month moving avg of forecast ends for the months of 2027",
+     f"SELECT m, a FROM (SELECT date_trunc('month', forecast_end)::date AS m, avg(count(*)) OVER"
+     f" (ORDER BY date_trunc('month', forecast_end)::date ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS a {M}"
+     f" AND forecast_end >= '2027-01-01' AND forecast_end < '2028-01-01' GROUP BY 1) t"),
+    # a negated comparison of two dates; a length 'forecast to stay', already an average
+    ("compressors whose planned end isn't the same as their forecast end",
+     f"SELECT id, plan_end, forecast_end {M} AND category = 'Compressors' AND plan_end <> forecast_end"),
+    ("how long are the welders forecast to stay on site, on average",
+     f"SELECT avg(forecast_end - forecast_start) {M} AND category = 'Welding'"),
     # a group's average against its own larger group's: the larger group joins the rows
     ("which models have an average forecast cost above their class average",
      f"SELECT class, model, avg(forecast_cost) FROM (SELECT *, avg(forecast_cost) OVER (PARTITION BY class) AS ca {M}) p"

@@ -114,6 +114,16 @@ def _slash_date(m: re.Match) -> str:
     return f"{day} {calendar.month_abbr[month].lower()} {year}"
 
 
+def _month_range(m: re.Match) -> str:
+    """'January to June 2026' -> 'between 1 jan 2026 and 30 jun 2026'; a range the wrong way round stays."""
+    year = int(m.group("y"))
+    first, last = MONTHS.get(m.group("a").lower()), MONTHS.get(m.group("b").lower())
+    if first is None or last is None or last < first:
+        return m.group(0)
+    end = calendar.monthrange(year, last)[1]
+    return f"between 1 {calendar.month_abbr[first].lower()} {year} and {end} {calendar.month_abbr[last].lower()} {year}"
+
+
 def _half_year(m: re.Match) -> str:
     year = m.group("y") or m.group("y2")
     first = (m.group("which") or "").lower() in ("first", "1st") or (m.group("h") or "").lower() == "h1"
@@ -162,6 +172,12 @@ RULES: tuple[Rule, ...] = (
     _rule("year_range", r"(?:between (?P<a1>20\d\d) and (?P<b1>20\d\d)|(?:(?:for|from) )?(?P<a>20\d\d) ?(?:to|-|until|till|through|thru) ?(?P<b>20\d\d))",
           lambda m: f"between 1 jan {m.group('a') or m.group('a1')} and 31 dec {m.group('b') or m.group('b1')}",
           lambda m: f"{_said(m)} read as the years {m.group('a') or m.group('a1')} to {m.group('b') or m.group('b1')}"),
+    _rule("periods_of_year", r"(?:(?:for|in|over|across) )?the (?:months|quarters|weeks) of (?P<y>20\d\d)",
+          lambda m: f"in {m.group('y')}", lambda m: f"{_said(m)} read as in {m.group('y')}"),
+    # -- a range of whole months in one year: 'January to June 2026', 'from march through may 2027' -----
+    _rule("month_range", r"(?:(?:from|between) )?(?P<a>" + MONTH + r") ?(?:to|-|until|till|through|thru|and) ?(?P<b>"
+          + MONTH + r") (?P<y>20\d\d)", _month_range,
+          lambda m: f"{_said(m)} read as the months {m.group('a')} to {m.group('b')} {m.group('y')}"),
     # -- a range of days in one month: 'between 9 and 15 Feb 2026', 'from the 3rd to the 10th of march' --
     _rule("day_range", r"(?:(?P<lead>between|from) )?(?:the )?(?P<a>[0-3]?\d)" + ORDINAL + r" ?(?P<join>and|to|-|until|"
           r"till|through) (?:the )?(?P<b>[0-3]?\d)" + ORDINAL + r"(?: of)? (?P<m>" + MONTH + r")(?P<y> \d{4})?",

@@ -613,6 +613,8 @@ class Reader:
         """Items before a comparator: (indices, measure key, qual, date part); 'by' is skipped."""
         indices, measure, qual, part = [], None, None, None
         j = self.next_content(i, -1)
+        if self.kind(j) == "neg" and self.kind(self.next_content(j, -1)) in ("part", "measure"):
+            j = self.next_content(j, -1)  # 'the forecast start isn't the same as ...': the negation is read apart
         if self.kind(j) == "group" and self.items[j].surface.lower() == "by":
             indices.append(j)
             j = self.next_content(j, -1)
@@ -667,6 +669,8 @@ class Reader:
         if kind == "duration" and key is None:
             key = "duration"
         neg = self.negated(min(left) if left else i)
+        if neg is None and self.kind(self.next_content(i, -1)) == "neg":
+            neg = self.next_content(i, -1)  # 'the forecast start isn't the same as the planned start'
         j = self.next_content(i, 1, {"stop"})
         right = self.live(j)
         if right is None:

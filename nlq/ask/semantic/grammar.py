@@ -419,8 +419,9 @@ class Shape:
         for i, item in enumerate(self.items):  # 'monthly', 'quarterly' on their own
             said = item.surface.lower().replace("-", " ")  # 'year-on-year' is 'year on year'
             if not item.used and item.kind == "unit" and (
-                    said.endswith("ly") or " over " in said or " on " in said or said in ("mom", "qoq", "yoy")) and \
-                    r.kind(r.next_content(i, -1)) != "num":
+                    said.endswith("ly") or " over " in said or " on " in said or said in ("mom", "qoq", "yoy")
+                    or r.kind(i + 1) == "moving") and \
+                    r.kind(r.next_content(i, -1)) != "num":  # ('3-month moving avg of starts': per month)
                 same = [a for a, _, t in self.q.groups if t and a.startswith(f"{item.value}_of_")]
                 if same and " " in said:  # 'quarter over quarter change ..., by start quarter': that bucket
                     r.use(i)
@@ -995,6 +996,23 @@ class Shape:
                 self.q.selects.append((f"change_{value[0]}", diff))
                 r.notes.append(f"the change of {value[0]} from the previous period (lag over the periods)")
             self._look_back_before_range(value[0], change == "pct")
+        moving = [i for i, x in enumerate(self.items) if not x.used and x.kind == "moving"]
+        if moving and len(buckets) == 1 and value is not None:
+            periods, unit = self.items[moving[0]].value
+            alias, key = next((a, k) for a, k, t in self.q.groups if t)
+            if not alias.startswith(f"{unit}_of_"):
+                return  # a moving average over other periods than the rows: left for the leftover check
+
+            def average(partition: list[exp.Expression]) -> exp.Expression:
+                return exp.Window(this=exp.Avg(this=value[1].copy()), partition_by=partition or None,
+                                  order=exp.Order(expressions=[exp.Ordered(this=buckets[0].copy())]),
+                                  spec=exp.WindowSpec(kind="ROWS", start=lit(periods - 1), start_side="PRECEDING",
+                                                      end="CURRENT ROW"), over="OVER")
+            self.q.selects.append((f"moving_avg_{value[0]}", average([k.copy() for k in others])))
+            r.use(*moving)
+            r.notes.append(f"'{self.items[moving[0]].surface}' read as the average of {value[0]} over each {unit} "
+                           f"and the {periods - 1} before it")
+            self._range_both_ways(f"moving_avg_{value[0]}", average, "moving average")
         runs = [i for i, x in enumerate(self.items) if not x.used and x.kind == "running"]
         if runs:
             if len(buckets) != 1 or value is None:
@@ -1009,8 +1027,22 @@ class Shape:
     def _look_back_before_range(self, value: str, pct: bool) -> None:
         """'how did each month's count change on the month before, through 2026': is the first month of
         the range compared with the month before it (outside the range) or left without a change?
-        Planners say both, so both are shown: the change computed over every period, and the change
-        within the range (the first period empty). Read so for a range of whole periods of the unit."""
+        Planners say both, so both are shown (see _range_both_ways)."""
+        figure = next(e for a, e in self.q.selects if a == value)
+        key = next(k for _, k, t in self.q.groups if t)
+
+        def change(partition: list[exp.Expression]) -> exp.Expression:
+            lag = exp.Window(this=exp.Anonymous(this="lag", expressions=[figure.copy()]), partition_by=partition,
+                             order=exp.Order(expressions=[exp.Ordered(this=key.copy())]), over="OVER")
+            diff = exp.Sub(this=figure.copy(), expression=lag)
+            return share(exp.Paren(this=diff), lag.copy()) if pct else diff
+        self._range_both_ways(f"change_{'pct_' if pct else ''}{value}", change, "change")
+
+    def _range_both_ways(self, name: str, window_of, what: str) -> None:
+        """A figure over the periods before each one (a change, a moving average) in a range of whole
+        periods: the first periods of the range look back before it, or only within it? Both are shown:
+        `name` over every period (the range becomes the rows shown), and `name`_within_range computed
+        only over the periods of the range. Read so for a range of whole periods of the unit."""
         r = self.r
         alias, key = next((a, k) for a, k, t in self.q.groups if t)
         unit = key.args.get("unit") if isinstance(key, exp.TimestampTrunc) else (
@@ -1029,18 +1061,11 @@ class Shape:
             low, high = bounds
             lo, hi = (lit(low.year), lit(high.year)) if unit == "year" else (lit(low), lit(high))
             self.q.shown_range = [exp.GTE(this=col(alias), expression=lo), exp.LT(this=col(alias), expression=hi)]
-            figure = next(e for a, e in self.q.selects if a == value)
             inside = exp.Paren(this=exp.and_(exp.GTE(this=key.copy(), expression=lo.copy()),
                                              exp.LT(this=key.copy(), expression=hi.copy())))
-            lag = exp.Window(this=exp.Anonymous(this="lag", expressions=[figure.copy()]), partition_by=[inside],
-                             order=exp.Order(expressions=[exp.Ordered(this=key.copy())]), over="OVER")
-            diff = exp.Sub(this=figure.copy(), expression=lag)
-            within = share(exp.Paren(this=diff), lag.copy()) if pct else diff
-            name = f"change_{'pct_' if pct else ''}{value}"
-            self.q.selects.append((f"{name}_within_range", within))
-            r.notes.append(f"the change is shown two ways: {name} compares the first {unit} shown with the {unit} "
-                           f"before it, {name}_within_range leaves it empty (only the {unit}s from {low} to before "
-                           f"{high} are shown)")
+            self.q.selects.append((f"{name}_within_range", window_of([inside])))
+            r.notes.append(f"the {what} is shown two ways: {name} looks back before the first {unit} shown, "
+                           f"{name}_within_range only within the {unit}s shown (from {low} to before {high})")
             return
 
     def _read_rank(self) -> None:

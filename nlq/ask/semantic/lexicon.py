@@ -367,7 +367,9 @@ _add("stop", None, "on the job", "on this job", "break down", "broken down",
 _add("stop", "whole", "across the job", "on the whole job")
 _add("verb", None, "sits with", "sits in", "sit with", "sitting with", "sitting in", "sits on")
 _add("qual", "plan", "planned to run", "planned to last", "planned to be on hire", "planned to be on site")
-_add("qual", "forecast", "forecast to run", "forecast to last", "forecast to be on hire")
+_add("qual", "forecast", "forecast to run", "forecast to last", "forecast to be on hire", "forecast to stay",
+     "forecast to remain", "forecast to be there", "forecast to stay on site", "forecast to be on site")
+_add("qual", "plan", "planned to stay", "planned to remain", "planned to stay on site")
 _add("agg", "count", "counted", "tallied")
 _add("howfar", None, "how far")  # 'how far above or below its class average'
 _add("stop", None, "each one", "each one's", "every one", "every one's", "each of them")
@@ -593,6 +595,8 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _qualified_hire(items)
     _date_of_an_event(items)
     _dimension_wise(items)
+    _moving_averages(items)
+    _how_long_planned(items)
     _burnt_through_alone(items)
     _worst_of_a_figure(items)
     _costing_in_hire(items)
@@ -1262,6 +1266,43 @@ def _burnt_through_alone(items: list[Item]) -> None:
     if burnt and any(x.kind in ("measure", "qual") and x not in burnt for x in items):
         for x in burnt:
             x.kind, x.value = "unknown", None
+
+
+def _how_long_planned(items: list[Item]) -> None:
+    """'how long are generators forecast to stay', 'how long were the cranes planned to last': the
+    length of that date set's period; the qualifier moves before the length, where it is read."""
+    for n, item in enumerate(items):
+        if item.kind != "measure" or item.value != "duration" or item.surface.lower() != "how long":
+            continue
+        k = n + 1
+        while k < len(items) and k - n <= 4 and items[k].kind in ("value", "record", "verb", "stop"):
+            k += 1
+        if k < len(items) and items[k].kind == "qual" and " to " in f" {items[k].surface.lower()} ":
+            items.insert(n, items.pop(k))
+        for x in items:  # 'how long ..., on average': 'how long' of several records is their average already
+            if x.kind == "agg" and x.value == "avg" and x.surface.lower() in ("on average", "on avg", "on avg."):
+                x.kind, x.value = "stop", None
+        return
+
+
+def _moving_averages(items: list[Item]) -> None:
+    """'3-month moving average', '3 month rolling avg': the average of a period's figure and the N - 1
+    periods before it (a 'moving' item: N and the unit). The unit stays as the time bucket when the
+    question names no other of that length ('3-month moving avg of starts for 2027')."""
+    n = 0
+    while n + 3 < len(items):
+        num, unit, word, agg = items[n:n + 4]
+        if num.kind == "num" and unit.kind == "unit" and word.surface.lower() in ("moving", "rolling") \
+                and agg.kind == "agg" and agg.value == "avg" and num.token is not None:
+            periods = int(float(num.token.text))
+            moving = Item("moving", (periods, unit.value), num.start, agg.end,
+                          f"{num.surface} {unit.surface} {word.surface} {agg.surface}", span=num.span, token=num.token)
+            others = [x for x in items[:n] + items[n + 4:] if x.kind == "unit" and x.value == unit.value]
+            items[n:n + 4] = [moving] if others else [unit, moving]
+            for x in items:
+                if x.kind == "unknown" and x.surface.lower() in ("smooth", "smoothed", "smoothing"):
+                    x.kind = "stop"  # 'smooth the spend with a 3-month moving average'
+        n += 1
 
 
 def _dimension_wise(items: list[Item]) -> None:
