@@ -120,6 +120,17 @@ ANSWERED = [
      f"SELECT id, plan_end, forecast_end {M} AND category = 'Compressors' AND plan_end <> forecast_end"),
     ("how long are the welders forecast to stay on site, on average",
      f"SELECT avg(forecast_end - forecast_start) {M} AND category = 'Welding'"),
+    # the period a superlative picks: the periods are the rows
+    ("which quarter of 2027 has the most plan ends, and how many",
+     f"SELECT date_trunc('quarter', plan_end)::date, count(*) {M} AND plan_end >= '2027-01-01'"
+     f" AND plan_end < '2028-01-01' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),
+    ("the quietest month for arrivals in 2026",
+     f"SELECT date_trunc('month', actual_start)::date, count(*) {M} AND actual_start >= '2026-01-01'"
+     f" AND actual_start < '2027-01-01' GROUP BY 1 ORDER BY 2 LIMIT 1"),
+    # every value of a two-valued column on its own: within each
+    ("for project and overhead separately, the 2 classes with the highest plan cost",
+     f"SELECT dor, class, s FROM (SELECT dor, class, sum(plan_cost) AS s, rank() OVER (PARTITION BY dor ORDER BY"
+     f" sum(plan_cost) DESC) AS r {M} GROUP BY 1, 2) t WHERE r <= 2"),
     # a group's average against its own larger group's: the larger group joins the rows
     ("which models have an average forecast cost above their class average",
      f"SELECT class, model, avg(forecast_cost) FROM (SELECT *, avg(forecast_cost) OVER (PARTITION BY class) AS ca {M}) p"

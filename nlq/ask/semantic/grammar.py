@@ -420,7 +420,7 @@ class Shape:
             said = item.surface.lower().replace("-", " ")  # 'year-on-year' is 'year on year'
             if not item.used and item.kind == "unit" and (
                     said.endswith("ly") or " over " in said or " on " in said or said in ("mom", "qoq", "yoy")
-                    or r.kind(i + 1) == "moving") and \
+                    or r.kind(i + 1) == "moving" or self._period_picked(i)) and \
                     r.kind(r.next_content(i, -1)) != "num":  # ('3-month moving avg of starts': per month)
                 same = [a for a, _, t in self.q.groups if t and a.startswith(f"{item.value}_of_")]
                 if same and " " in said:  # 'quarter over quarter change ..., by start quarter': that bucket
@@ -463,6 +463,18 @@ class Shape:
             if not (r.kind(before) == "agg" and self.items[before].value in ("count", "distinct")):
                 self._group_dim(index)
         r.grouped = bool(self.q.groups)
+
+    def _period_picked(self, i: int) -> bool:
+        """'which month of 2026 had the most starts', 'the busiest quarter for demobs': the periods are the
+        rows, and a superlative picks one."""
+        if self.items[i].value not in ("month", "quarter", "year", "week"):
+            return False
+        before = i - 1
+        while before >= 0 and self.items[before].kind == "stop" and self.items[before].surface.lower() in ("the", "a"):
+            before -= 1
+        said = self.items[before] if before >= 0 else None
+        picked = said is not None and (said.surface.lower() in ("which", "what") or said.kind == "super")
+        return picked and any(x.kind in ("super", "top") for x in self.items)
 
     def _group_dim(self, j: int) -> None:
         item = self.items[j]

@@ -94,6 +94,7 @@ _add("measure", "forecast_cost", "carrying on the forecast", "carrying in the fo
 _add("super", ("max", None), "worst")  # 'the 5 worst slips', 'worst overrun': the biggest of a figure that hurts
 _add("unknown", None, "worse")  # a comparative, read by the comparisons; never a misspelt 'worst'
 _add("super", ("max", "count"), "busiest", "the busiest", "most crowded")
+_add("super", ("min", "count"), "quietest", "the quietest", "least busy", "the least busy")
 _add("super", ("min", "cost"), "cheapest", "least expensive", "least costly", "lowest cost", "lowest priced")
 _add("super", ("max", "cost"), "most expensive", "dearest", "priciest", "most costly", "highest cost",
      "costliest", "highest priced")
@@ -362,6 +363,7 @@ _add("agg", "sum", "tot", "tot.", "ttl")
 _add("stop", None, "had already gone by", "had gone by", "already gone by", "gone by", "had already passed",
      "had passed", "has passed", "have passed")  # 'after their planned end date had gone by': 'after' says it
 _add("verb", None, "gone", "went", "gone to", "went to", "has gone to", "have gone to")
+_add("stop", None, "going to be", "is going to be", "are going to be", "gonna be")  # the future, which dates say
 _add("stop", None, "on the job", "on this job", "break down", "broken down",
      "break it down", "breakdown of", "break out")
 _add("stop", "whole", "across the job", "on the whole job")
@@ -595,6 +597,8 @@ def tag(question: str, vocab: Vocabulary, today: date) -> list[Item]:
     _qualified_hire(items)
     _date_of_an_event(items)
     _dimension_wise(items)
+    _busy_now(items)
+    _separately(items)
     _moving_averages(items)
     _how_long_planned(items)
     _burnt_through_alone(items)
@@ -1303,6 +1307,48 @@ def _moving_averages(items: list[Item]) -> None:
                 if x.kind == "unknown" and x.surface.lower() in ("smooth", "smoothed", "smoothing"):
                     x.kind = "stop"  # 'smooth the spend with a 3-month moving average'
         n += 1
+
+
+def _separately(items: list[Item]) -> None:
+    """'for BEO and PROJECT separately, rank the areas', 'separately for rentals and for purchases':
+    every value of a two-valued column, each on its own, is 'within each' of that column."""
+    at = next((n for n, x in enumerate(items) if x.kind == "unknown" and x.surface.lower() == "separately"), None)
+    if at is None:
+        return
+    for span in (range(at - 1, max(-1, at - 7), -1), range(at + 1, min(len(items), at + 7))):
+        said = [n for n in span if items[n].kind not in ("stop", "and")]
+        said = said[:2]
+        if len(said) != 2 or any(items[n].kind != "value" for n in said):
+            continue
+        lo, hi = min(said), max(said)
+        if any(items[n].kind not in ("stop", "and") or items[n].surface == "," for n in range(lo + 1, hi)):
+            continue
+        columns = {c for n in said for c, _ in items[n].value}
+        values = {v for n in said for _, v in items[n].value}
+        column = next(iter(columns))
+        if len(columns) != 1 or FIXED_VALUES.get(column) != values:
+            continue
+        first, last = min(lo, at), max(hi, at)
+        while first > 0 and items[first - 1].kind == "stop" and items[first - 1].surface.lower() == "for":
+            first -= 1
+        group = Item("group", None, items[first].start, items[first].end, "within each", span=items[first].span,
+                     token=items[first].token)
+        dim = Item("dim", column, items[hi].start, items[hi].end, " ".join(x.surface for x in items[first:last + 1]),
+                   span=items[hi].span, token=items[hi].token)
+        items[first:last + 1] = [group, dim]
+        return
+
+
+def _busy_now(items: list[Item]) -> None:
+    """'which silo is the quietest at the moment', 'the busiest area right now': how much kit is on site
+    now."""
+    if not any(x.kind == "super" and x.value[1] == "count" and any(w in x.surface.lower() for w in ("busiest", "quietest",
+               "least busy")) for x in items) or any(x.kind in ("flag", "date", "part") for x in items):
+        return
+    now = next((x for x in items if x.kind == "stop" and x.surface.lower() in NOW_WORDS), None)
+    if now is not None:
+        now.kind, now.value = "flag", "on_site_now"
+        now.note = f"'{now.surface}' with how busy read as on site now"
 
 
 def _dimension_wise(items: list[Item]) -> None:
