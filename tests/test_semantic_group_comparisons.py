@@ -131,6 +131,11 @@ ANSWERED = [
     ("for project and overhead separately, the 2 classes with the highest plan cost",
      f"SELECT dor, class, s FROM (SELECT dor, class, sum(plan_cost) AS s, rank() OVER (PARTITION BY dor ORDER BY"
      f" sum(plan_cost) DESC) AS r {M} GROUP BY 1, 2) t WHERE r <= 2"),
+    # each group's figure against the average group's: the figure minus the average of the groups' figures
+    ("each class's plan cost and how far it sits above or below the average class",
+     f"SELECT class, sum(plan_cost), sum(plan_cost) - avg(sum(plan_cost)) OVER () {M} GROUP BY 1"),
+    ("how far is each make's item count above or below the average make",
+     f"SELECT manufacturer, count(*) - avg(count(*)) OVER () {M} GROUP BY 1"),
     # a group's average against its own larger group's: the larger group joins the rows
     ("which models have an average forecast cost above their class average",
      f"SELECT class, model, avg(forecast_cost) FROM (SELECT *, avg(forecast_cost) OVER (PARTITION BY class) AS ca {M}) p"

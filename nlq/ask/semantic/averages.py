@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from nlq.ask.semantic.build import FLIP, WORDS, Query, col, compare, lit
+from nlq.ask.semantic.build import FLIP, WORDS, Query, aggregate, col, compare, lit
 from nlq.ask.semantic.conditions import Reader
 from nlq.ask.semantic.multiples import factor_at, toward
 
@@ -151,6 +151,63 @@ def _group_against_peers(reader: Reader, query: Query, column: str, measure, ali
                f"{times}the average {measure.name} of all records of their {label} (one row per {label} too)",
                having=True, show=(f"avg_{measure.alias}", mine.copy()))
     reader.figures.append((alias, theirs.copy()))
+
+
+SIDES = (["above", "or below"], ["below", "or above"], ["over", "or under"], ["under", "or over"])
+
+
+def read_group_distance(reader: Reader, query: Query) -> None:
+    """'each manufacturer's record count and how far it sits above or below the average manufacturer',
+    'how far is each area's total overrun above or below the average area': each group's figure minus
+    the average of the groups' figures (AVG(...) OVER ()), beside the figure."""
+    items = reader.items
+    for i, item in enumerate(items):
+        if item.used or item.kind != "howfar":
+            continue
+        s1 = next((k for k in range(i + 1, min(i + 10, len(items) - 1))
+                   if [items[k].surface.lower(), items[k + 1].surface.lower()] in SIDES), None)
+        if s1 is None:
+            continue
+        avg = s1 + 2
+        while avg < len(items) and items[avg].kind == "stop":
+            avg += 1
+        target = avg + 1
+        while target < len(items) and items[target].kind == "stop":
+            target += 1
+        if avg >= len(items) or items[avg].kind != "agg" or items[avg].value != "avg" or target >= len(items) \
+                or items[target].kind != "dim" or reader.next_content(target, 1, {"stop"}) < len(items):
+            continue
+        column = items[target].value
+        if not any(x.kind == "dim" and x.value == column and n != target for n, x in enumerate(items)):
+            continue  # 'the average manufacturer' of a question with no manufacturer groups: not this
+        inside = [k for k in range(i + 1, s1) if items[k].kind in ("measure", "qual", "agg") and not items[k].used]
+        said = inside or [k for k in range(0, i) if items[k].kind in ("measure", "qual", "agg") and not items[k].used]
+        if any(items[k].kind == "agg" and items[k].value not in ("sum", "avg", "count") for k in said):
+            continue
+        key = next((items[k].value for k in said if items[k].kind == "measure"), None)
+        qual = next((items[k].value for k in said if items[k].kind == "qual"), None)
+        func = next((items[k].value for k in said if items[k].kind == "agg"), None)
+        measure = reader._measure(key, qual) if (key or qual) else None
+        if measure is None:
+            if func not in (None, "count"):
+                continue
+            figure, name = exp.Count(this=exp.Star()), "records"
+        else:
+            func = func or ("avg" if measure.days or measure.key in ("monthly_rate", "purchase_price") else "sum")
+            if func == "count":
+                continue
+            figure, name = aggregate(func, measure.sql()), f"{func}_{measure.alias}"
+        if inside:
+            query.selects.append((name, figure.copy()))
+        diff = exp.Sub(this=figure.copy(), expression=exp.Window(this=exp.Avg(this=figure.copy()), over="OVER"))
+        query.selects.append((f"{name}_minus_average_{column}", diff))
+        used = [i, s1, s1 + 1, avg, target, *inside,
+                *[k for k in range(i + 1, s1) if items[k].kind in ("stop", "verb", "unknown")
+                  and items[k].surface.lower() in ("it", "its", "is", "sits", "sit", "does", "the", "it's")]]
+        reader.use(*used)
+        reader.notes.append(f"'{reader._words(sorted(used))}' read as each {column}'s {name} minus the average of "
+                            f"the {column} groups' {name} (both shown)")
+        return
 
 
 def read_peer_distance(reader: Reader, query: Query) -> None:

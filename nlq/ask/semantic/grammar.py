@@ -15,7 +15,7 @@ from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic.build import (COST, Measure, Query, aggregate, bucket, col, conjunction, count_filter, lit,
                                     share)
 from nlq.ask.semantic import business, constructions, differences, narrowed, picked
-from nlq.ask.semantic.averages import read_peer_averages, read_peer_distance
+from nlq.ask.semantic.averages import read_group_distance, read_peer_averages, read_peer_distance
 from nlq.ask.semantic.contrasts import MORE, contrast_at, read_contrasts
 from nlq.ask.semantic.ratios import read_two_figures
 from nlq.ask.semantic.pivot import read_side_by_side
@@ -65,6 +65,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     reader.notes += [i.note for i in items if i.note and i.kind != "value"]  # close spellings of words
     query = Query()
     shape = Shape(reader, query, question)
+    read_group_distance(reader, query)  # 'how far above or below the average manufacturer'
     read_peer_distance(reader, query)  # 'how far above or below its class average' (before it is read as a condition)
     read_peer_averages(reader, query)  # before the groups: 'their class average' is not 'per class'
     read_distinct_counts(reader)  # nor is 'more than one category' 'per category'
@@ -84,6 +85,7 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
             query.selects.append(condition.show)
     query.selects += reader.figures
     shape.read_output()
+    query.selects.sort(key=lambda s: "_minus_average_" in s[0])  # a group's distance from the average after its figure
     read_side_by_side(query, reader)
     slip_both_ways(query, reader)
     in_weeks(items, query, reader)
