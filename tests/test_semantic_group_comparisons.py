@@ -136,6 +136,13 @@ ANSWERED = [
      f"SELECT class, sum(plan_cost), sum(plan_cost) - avg(sum(plan_cost)) OVER () {M} GROUP BY 1"),
     ("how far is each make's item count above or below the average make",
      f"SELECT manufacturer, count(*) - avg(count(*)) OVER () {M} GROUP BY 1"),
+    # how many of the N records a ranking picks meet more conditions
+    ("of the 30 biggest plan costs, how many are rentals",
+     f"SELECT count(*) FILTER (WHERE source = 'Rental') FROM (SELECT source {M}"
+     f" ORDER BY plan_cost DESC NULLS LAST LIMIT 30) t"),
+    ("among the 20 dearest items by forecast cost - what % are on site now",
+     f"SELECT 100.0 * count(*) FILTER (WHERE {ON_SITE}) / count(*) FROM (SELECT is_actualized, actual_end {M}"
+     f" ORDER BY forecast_cost DESC NULLS LAST LIMIT 20) t"),
     # a group's average against its own larger group's: the larger group joins the rows
     ("which models have an average forecast cost above their class average",
      f"SELECT class, model, avg(forecast_cost) FROM (SELECT *, avg(forecast_cost) OVER (PARTITION BY class) AS ca {M}) p"

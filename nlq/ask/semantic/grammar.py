@@ -53,6 +53,9 @@ def read_question(question: str, vocab: Vocabulary, today: date) -> tuple[Query,
     if (asked := narrowed.split_figure(question)) is not None and (
             both := narrowed.read_figure_of_them(asked, vocab, today, read_question)) is not None:
         return both[0], rephrased.notes + both[1]  # '... how many are overdue and how much hire is tied up in them'
+    if (top := picked.split_of_top(question)) is not None and (
+            both := picked.read_of_top(top, vocab, today, read_question)) is not None:
+        return both[0], rephrased.notes + both[1]  # 'of the 25 biggest overruns, how many are overhead-paid'
     if (leading := picked.split_leading(question)) is not None and (
             both := picked.read_leading(leading, vocab, today, read_question)) is not None:
         return both[0], rephrased.notes + both[1]  # 'take the area with the most overdue kit - its budget'

@@ -167,6 +167,50 @@ def read_leading(parts: tuple[str, str, bool], vocab: Vocabulary, today: date, r
     return figure, notes
 
 
+# 'of the 25 biggest overruns, how many are on overhead-paid kit', 'among the 10 priciest rentals - what % are cranes'
+_OF_TOP = re.compile(r"^(?:of|among|out of) (?P<rank>the (?:top )?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|"
+                     r"twenty|fifty|hundred) .+?)\s*(?:,|-|:|;)\s*(?P<ask>how many|what (?:%|percent|percentage|share|"
+                     r"proportion|fraction))(?: of (?:them|those))? (?P<rest>.+?)\??$", re.IGNORECASE)
+
+
+def split_of_top(question: str) -> tuple[str, str, bool] | None:
+    """(the ranking of records, the count asked of them, whether a share is asked), or None."""
+    m = _OF_TOP.match(question.strip())
+    if m is None:
+        return None
+    return m.group("rank"), f"how many items {m.group('rest')}", m.group("ask").lower() != "how many"
+
+
+def read_of_top(parts: tuple[str, str, bool], vocab: Vocabulary, today: date, read: Reader
+                ) -> tuple[Query, list[str]] | None:
+    """How many of the N records a ranking picks meet the conditions said after it (and their share),
+    or None when the first part is not a ranking of records or the second more than conditions."""
+    from nlq.ask.semantic.build import conjunction, count_filter, share
+    ranking_text, rest_text, asks_share = parts
+    try:
+        ranking, ranking_notes = read(ranking_text, vocab, today)
+        rest, rest_notes = read(rest_text, vocab, today)
+    except NotUnderstood:
+        return None
+    if ranking.groups or ranking.selects or ranking.limit is None or not ranking.order or ranking.partition:
+        return None
+    if rest.groups or rest.order or rest.limit is not None or rest.having or rest.count_groups \
+            or [a for a, _ in rest.selects] != ["records"] or not rest.where:
+        return None
+    ranked = exp.select(col("id")).from_(exp.Subquery(
+        this=sqlglot.parse_one(ranking.statement(), dialect="postgres"),
+        alias=exp.TableAlias(this=exp.to_identifier("ranked"))))
+    part = count_filter(conjunction(rest.where))
+    query = Query()
+    query.where = [exp.In(this=col("id"), query=exp.Subquery(this=ranked))]
+    query.selects = [("records", exp.Count(this=exp.Star())), ("of_those", part)]
+    if asks_share:
+        query.selects.append(("of_those_pct", share(part.copy(), exp.Count(this=exp.Star()))))
+    return query, [f"read as two steps: first '{ranking_text}' ({'; '.join(ranking_notes)}), then how many of those "
+                   f"{rest_text[len('how many items '):]} ({'; '.join(rest_notes)})"
+                   + (", with their share in percent" if asks_share else "")]
+
+
 def read_picked(parts: tuple[str, str, str, str], vocab: Vocabulary, today: date, read: Reader
                 ) -> tuple[Query, list[str]]:
     ranking_text, figure_text, column, joined = parts
