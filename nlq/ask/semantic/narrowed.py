@@ -27,6 +27,19 @@ _SPLIT = re.compile(r"^(?P<main>.+?)[,;]?\s+(?:and|plus|-)\s+(?P<ask>how many|wh
                     r"(?P<rest>.+?)\??$", re.IGNORECASE)
 
 
+def plain_count(query: Query) -> bool:
+    """A count of records (per group or not), with no ranking, condition on groups or other figure."""
+    counted = [a for a, e in query.selects if a == "records" and isinstance(e, exp.Count)]
+    return bool(counted) and not query.order and query.limit is None and not query.count_groups \
+        and not query.having and len(query.selects) == 1
+
+
+def only_conditions(query: Query) -> bool:
+    """A count of records that says only conditions on them: no groups, ranking or figure of its own."""
+    return not (query.groups or query.order or query.limit is not None or query.having or query.count_groups) \
+        and [a for a, _ in query.selects] == ["records"] and bool(query.where)
+
+
 # '... how many items are overdue and how much monthly hire is tied up in them': a figure of the same records
 _FIGURE_OF_THEM = re.compile(r"^(?P<main>.+?)[,;]?\s+(?:and|plus|-)\s+(?P<fig>(?:how much|what(?:'s| is)?|the)\s+.+?)"
                              r"(?:\s+(?:is|are|do they|does it)(?:\s+(?:tied up|sitting|locked up|carried|spent|cost))?)?"
@@ -50,9 +63,7 @@ def read_figure_of_them(parts: tuple[str, str], vocab: Vocabulary, today: date, 
         figure, figure_notes = read(figure_text, vocab, today)
     except NotUnderstood:
         return None
-    counted = [a for a, e in main.selects if a == "records" and isinstance(e, exp.Count)]
-    if not counted or main.order or main.limit is not None or main.count_groups or main.having \
-            or len(main.selects) != 1:
+    if not plain_count(main):
         return None
     if figure.where or figure.groups or figure.order or figure.limit is not None or figure.having \
             or figure.count_groups or figure.columns or not figure.selects \
@@ -79,13 +90,10 @@ def read_narrowed(parts: tuple[str, str, bool], vocab: Vocabulary, today: date, 
         main, main_notes = read(main_text, vocab, today)
     except NotUnderstood:
         return None
-    counted = [a for a, e in main.selects if a == "records" and isinstance(e, exp.Count)]
-    if not counted or main.order or main.limit is not None or main.count_groups or main.having \
-            or len(main.selects) != 1:
+    if not plain_count(main):
         return None
     rest, rest_notes = read(rest_text, vocab, today)
-    if rest.groups or rest.order or rest.limit is not None or rest.having or rest.count_groups \
-            or [a for a, _ in rest.selects] != ["records"] or not rest.where:
+    if not only_conditions(rest):
         raise NotUnderstood(f"The offline reader read '{rest_text}' as more than conditions on the records counted "
                             "first, so it does not answer rather than guess. Rephrase, e.g. \"how many rentals are "
                             "on site per area, and how many of those are overdue\".", words=[], understood=rest_notes)

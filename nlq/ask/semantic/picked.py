@@ -8,6 +8,10 @@ own, so either part it cannot read declines the question; the figure is then res
 the first part picks (a subquery with the ranking's own conditions). The conditions said in the
 ranking clause rank; the ones said with the figure count. Where the two parts say the same
 conditions, the grammar's one-statement reading (the ranked group's own figures) is used instead.
+
+The same two steps read a question that opens with the pick ('take the area with the most overdue
+kit - what's its budget'; 'of those' keeps the ranking's conditions, 'its' does not) and one that
+counts among the N records a ranking picks ('of the 25 biggest overruns, how many are overhead-paid').
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from sqlglot import exp
 
 from nlq.ask.providers import NotUnderstood
 from nlq.ask.semantic import constructions
-from nlq.ask.semantic.build import Query, col
+from nlq.ask.semantic.build import Query, col, conjunction, count_filter, lit, share
 from nlq.ask.semantic.lexicon import Item, Vocabulary, kept_tokens
+from nlq.ask.semantic.narrowed import only_conditions
 
 ASKING = ("how", "what", "what's", "whats", "which", "show", "list", "give", "tell", "count", "total")
 LINKS = ("with", "having", "has", "have", "that has", "which has", "that have", "which have", "where", "whose")
@@ -94,7 +99,6 @@ _SHARE_OF_IT = re.compile(r"^(?:and\s+)?(?:what|which)(?:'s| is)?\s+(?:the\s+)?(
 def _share_of_the_group(ranking: Query, ranking_text: str, figure_text: str, column: str,
                         ranking_notes: list[str]) -> tuple[Query, list[str]]:
     """The share of the picked group's records that meet the ranking's own conditions."""
-    from nlq.ask.semantic.build import conjunction, lit
     picked = exp.select(col(column)).from_(exp.Subquery(
         this=sqlglot.parse_one(ranking.statement(), dialect="postgres"),
         alias=exp.TableAlias(this=exp.to_identifier("picked"))))
@@ -185,7 +189,6 @@ def read_of_top(parts: tuple[str, str, bool], vocab: Vocabulary, today: date, re
                 ) -> tuple[Query, list[str]] | None:
     """How many of the N records a ranking picks meet the conditions said after it (and their share),
     or None when the first part is not a ranking of records or the second more than conditions."""
-    from nlq.ask.semantic.build import conjunction, count_filter, share
     ranking_text, rest_text, asks_share = parts
     try:
         ranking, ranking_notes = read(ranking_text, vocab, today)
@@ -194,8 +197,7 @@ def read_of_top(parts: tuple[str, str, bool], vocab: Vocabulary, today: date, re
         return None
     if ranking.groups or ranking.selects or ranking.limit is None or not ranking.order or ranking.partition:
         return None
-    if rest.groups or rest.order or rest.limit is not None or rest.having or rest.count_groups \
-            or [a for a, _ in rest.selects] != ["records"] or not rest.where:
+    if not only_conditions(rest):
         return None
     ranked = exp.select(col("id")).from_(exp.Subquery(
         this=sqlglot.parse_one(ranking.statement(), dialect="postgres"),
